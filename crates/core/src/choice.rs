@@ -1,0 +1,54 @@
+//! Closed vocabularies (business models, services, roles ...) share one shape: a stable code
+//! stored in the database and sent over the API, and a label in each language.
+
+/// Declares an enum whose variants carry a code, a Chinese label and an English label.
+#[macro_export]
+macro_rules! choice {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = ($code:literal, $zh:literal, $en:literal)),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name { $(#[serde(rename = $code)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            pub fn label_zh(self) -> &'static str {
+                match self { $($name::$variant => $zh),+ }
+            }
+
+            pub fn label_en(self) -> &'static str {
+                match self { $($name::$variant => $en),+ }
+            }
+
+            pub fn label(self, english: bool) -> &'static str {
+                if english { self.label_en() } else { self.label_zh() }
+            }
+
+            /// Accepts the code or either label, so spreadsheets may use the words people know.
+            pub fn parse(raw: &str) -> Result<Self, $crate::field::Invalid> {
+                let text = raw.trim();
+                if text.is_empty() {
+                    return Err($crate::field::Invalid::required());
+                }
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == text || v.label_zh() == text || v.label_en().eq_ignore_ascii_case(text))
+                    .ok_or_else(|| {
+                        let codes: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                        $crate::field::Invalid::unknown_choice(&codes.join(", "))
+                    })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}

@@ -1,0 +1,11 @@
+//! Pure domain rules for the jiazheng platform: identifiers that parse instead of validate,
+//! the registry's vocabulary, and the field errors every layer reports. No IO lives here.
+
+pub mod account;
+mod choice;
+pub mod division;
+pub mod field;
+pub mod ids;
+pub mod registry;
+
+pub use field::{FieldError, FieldErrors};
