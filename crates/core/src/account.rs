@@ -82,16 +82,8 @@ mod tests {
     fn sensitive_reads_follow_the_object_not_the_route() {
         let district = DivisionCode::parse("220102").unwrap();
         let home = DivisionCode::parse("220102001").unwrap();
-        let worker = WorkerAccess {
-            worker_id: 7,
-            district: &home,
-            owning_agencies: &[3],
-        };
-        let principal = |role, scope| Principal {
-            account_id: 1,
-            role,
-            scope,
-        };
+        let worker = WorkerAccess { worker_id: 7, district: &home, owning_agencies: &[3] };
+        let principal = |role, scope| Principal { account_id: 1, role, scope };
         assert!(principal(Role::AgencyAdmin, Scope::Agency(3)).may_read_sensitive(&worker));
         assert!(!principal(Role::AgencyAdmin, Scope::Agency(4)).may_read_sensitive(&worker));
         assert!(principal(Role::Regulator, Scope::District(district)).may_read_sensitive(&worker));

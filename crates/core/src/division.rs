@@ -115,9 +115,7 @@ impl UnitType {
             "community" => Ok(Self::Community),
             "village_committee" => Ok(Self::VillageCommittee),
             "other" => Ok(Self::Other),
-            _ => Err(Invalid::unknown_choice(
-                "community, village_committee, other",
-            )),
+            _ => Err(Invalid::unknown_choice("community, village_committee, other")),
         }
     }
 
@@ -147,10 +145,7 @@ mod tests {
         assert_eq!(community.street(), street);
         assert!(community.is_within(&district));
         assert!(!community.is_within(&DivisionCode::parse("220103").unwrap()));
-        assert_eq!(
-            DivisionCode::parse("220100").unwrap().level(),
-            DivisionLevel::City
-        );
+        assert_eq!(DivisionCode::parse("220100").unwrap().level(), DivisionLevel::City);
     }
 
     #[test]

@@ -13,11 +13,7 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn new(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self {
-            code,
-            message_zh: zh.into(),
-            message_en: en.into(),
-        }
+        Self { code, message_zh: zh.into(), message_en: en.into() }
     }
 
     pub fn required() -> Self {
@@ -25,28 +21,15 @@ impl Invalid {
     }
 
     pub fn too_long(max: usize) -> Self {
-        Self::new(
-            "too_long",
-            format!("不能超过{max}个字符"),
-            format!("must be at most {max} characters"),
-        )
+        Self::new("too_long", format!("不能超过{max}个字符"), format!("must be at most {max} characters"))
     }
 
     pub fn unknown_choice(allowed: &str) -> Self {
-        Self::new(
-            "unknown_choice",
-            format!("取值无效，可选：{allowed}"),
-            format!("is not one of: {allowed}"),
-        )
+        Self::new("unknown_choice", format!("取值无效，可选：{allowed}"), format!("is not one of: {allowed}"))
     }
 
     pub fn at(self, field: impl Into<String>) -> FieldError {
-        FieldError {
-            field: field.into(),
-            code: self.code,
-            message_zh: self.message_zh,
-            message_en: self.message_en,
-        }
+        FieldError { field: field.into(), code: self.code, message_zh: self.message_zh, message_en: self.message_en }
     }
 }
 
@@ -96,19 +79,11 @@ pub fn required_text(raw: &str, max: usize) -> Result<String, Invalid> {
 /// Trimmed optional text; empty becomes `None`.
 pub fn optional_text(raw: &str, max: usize) -> Result<Option<String>, Invalid> {
     let text = raw.trim();
-    if text.is_empty() {
-        Ok(None)
-    } else {
-        bounded_text(text, max).map(Some)
-    }
+    if text.is_empty() { Ok(None) } else { bounded_text(text, max).map(Some) }
 }
 
 fn bounded_text(text: &str, max: usize) -> Result<String, Invalid> {
-    if text.chars().count() > max {
-        Err(Invalid::too_long(max))
-    } else {
-        Ok(text.to_string())
-    }
+    if text.chars().count() > max { Err(Invalid::too_long(max)) } else { Ok(text.to_string()) }
 }
 
 #[cfg(test)]

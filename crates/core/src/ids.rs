@@ -43,11 +43,7 @@ const ID_CHECKS: &[u8; 11] = b"10X98765432";
 
 /// The ISO 7064 MOD 11-2 check character for the first 17 digits.
 pub fn resident_id_check_char(first17: &[u8]) -> char {
-    let sum: u32 = first17
-        .iter()
-        .zip(ID_WEIGHTS)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
+    let sum: u32 = first17.iter().zip(ID_WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
     ID_CHECKS[(sum % 11) as usize] as char
 }
 
@@ -56,25 +52,15 @@ impl ResidentId {
     /// `today` bounds the birth date; the county code is not checked against the birth year,
     /// because real numbers keep codes that were renamed later.
     pub fn parse(raw: &str, today: NaiveDate) -> Result<Self, Invalid> {
-        let text: String = raw
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_uppercase();
+        let text: String = raw.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
         if text.is_empty() {
             return Err(Invalid::required());
         }
         let bytes = text.as_bytes();
         if text.chars().count() != 18 {
-            return Err(Invalid::new(
-                "id_length",
-                "身份证号码应为18位",
-                "an ID number has 18 characters",
-            ));
+            return Err(Invalid::new("id_length", "身份证号码应为18位", "an ID number has 18 characters"));
         }
-        if !bytes[..17].iter().all(u8::is_ascii_digit)
-            || !(bytes[17].is_ascii_digit() || bytes[17] == b'X')
-        {
+        if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
             return Err(Invalid::new(
                 "id_chars",
                 "身份证号码前17位须为数字，最后一位为数字或X",
@@ -83,11 +69,7 @@ impl ResidentId {
         }
         let province = u32::from(bytes[0] - b'0') * 10 + u32::from(bytes[1] - b'0');
         if !is_province_code(province) {
-            return Err(Invalid::new(
-                "id_region",
-                "身份证号码的省级代码不存在",
-                "the province code does not exist",
-            ));
+            return Err(Invalid::new("id_region", "身份证号码的省级代码不存在", "the province code does not exist"));
         }
         let birth = NaiveDate::parse_from_str(&text[6..14], "%Y%m%d").ok();
         if !birth.is_some_and(|d| d <= today && d.year() >= 1900) {
@@ -98,11 +80,7 @@ impl ResidentId {
             ));
         }
         if resident_id_check_char(&bytes[..17]) != bytes[17] as char {
-            return Err(Invalid::new(
-                "id_check_digit",
-                "身份证号码校验位错误",
-                "the check digit is wrong",
-            ));
+            return Err(Invalid::new("id_check_digit", "身份证号码校验位错误", "the check digit is wrong"));
         }
         Ok(Self(text))
     }
@@ -111,17 +89,20 @@ impl ResidentId {
         &self.0
     }
 
+    /// Builds the number of a person born on `birth` in `region` (six digits), with sequence
+    /// `seq` (0-999; its parity gives the sex) and the right check digit. For synthetic data.
+    pub fn compose(region: &str, birth: NaiveDate, seq: u16) -> String {
+        let first17 = format!("{region}{}{:03}", birth.format("%Y%m%d"), seq % 1000);
+        format!("{first17}{}", resident_id_check_char(first17.as_bytes()))
+    }
+
     pub fn birth_date(&self) -> NaiveDate {
         NaiveDate::parse_from_str(&self.0[6..14], "%Y%m%d").expect("checked when parsed")
     }
 
     /// The 17th digit is odd for men and even for women.
     pub fn sex(&self) -> Sex {
-        if (self.0.as_bytes()[16] - b'0') % 2 == 1 {
-            Sex::Male
-        } else {
-            Sex::Female
-        }
+        if (self.0.as_bytes()[16] - b'0') % 2 == 1 { Sex::Male } else { Sex::Female }
     }
 
     /// Six-digit division code of the place the number was issued.
@@ -140,9 +121,7 @@ impl ResidentId {
 pub struct Uscc(String);
 
 const USCC_CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 
 fn uscc_value(c: char) -> Option<u32> {
@@ -193,11 +172,8 @@ pub fn uscc_check_char(first17: &str) -> Option<char> {
 impl Uscc {
     /// Parses a code as printed on a licence: spaces and hyphens dropped, letters upper-cased.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let text: String = raw
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect::<String>()
-            .to_ascii_uppercase();
+        let text: String =
+            raw.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>().to_ascii_uppercase();
         if text.is_empty() {
             return Err(Invalid::required());
         }
@@ -227,9 +203,7 @@ impl Uscc {
         }
         let division = &text[2..8];
         let province: Option<u32> = division[..2].parse().ok();
-        if !division.bytes().all(|b| b.is_ascii_digit())
-            || !province.is_some_and(|p| p == 10 || is_province_code(p))
-        {
+        if !division.bytes().all(|b| b.is_ascii_digit()) || !province.is_some_and(|p| p == 10 || is_province_code(p)) {
             return Err(Invalid::new(
                 "uscc_division",
                 "登记管理机关行政区划码无效",
@@ -256,6 +230,15 @@ impl Uscc {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Builds a company code (registration 9, type 1) for a division and an eight-character
+    /// organisation body, with both check characters. For synthetic data.
+    pub fn compose(division: &str, org_body: &str) -> String {
+        let org_check = org_code_check_char(org_body).unwrap_or('0');
+        let first17 = format!("91{division}{org_body}{org_check}");
+        let check = uscc_check_char(&first17).unwrap_or('0');
+        format!("{first17}{check}")
+    }
 }
 
 impl std::fmt::Display for Uscc {
@@ -278,10 +261,7 @@ impl Mobile {
     /// Accepts spaces, hyphens and a +86 / 0086 / 86 prefix; carriers are not whitelisted
     /// because new prefixes keep coming.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let text: String = raw
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect();
+        let text: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
         if text.is_empty() {
             return Err(Invalid::required());
         }
@@ -290,11 +270,7 @@ impl Mobile {
             .find_map(|p| text.strip_prefix(p).filter(|rest| rest.len() == 11))
             .unwrap_or(&text);
         let b = national.as_bytes();
-        if b.len() == 11
-            && b.iter().all(u8::is_ascii_digit)
-            && b[0] == b'1'
-            && (b'3'..=b'9').contains(&b[1])
-        {
+        if b.len() == 11 && b.iter().all(u8::is_ascii_digit) && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) {
             Ok(Self(national.to_string()))
         } else {
             Err(Invalid::new(
@@ -327,6 +303,15 @@ mod tests {
     }
 
     #[test]
+    fn composed_numbers_parse() {
+        let birth = NaiveDate::from_ymd_opt(1980, 2, 29).unwrap();
+        let id = ResidentId::parse(&ResidentId::compose("220184", birth, 123), today()).unwrap();
+        assert_eq!(id.birth_date(), birth);
+        assert_eq!(id.sex(), Sex::Male);
+        assert!(Uscc::parse(&Uscc::compose("220104", "MA17Q0K3")).is_ok());
+    }
+
+    #[test]
     fn accepts_real_shaped_changchun_numbers() {
         // The standard's own example, and Changchun county codes of several generations.
         assert!(ResidentId::parse("11010519491231002X", today()).is_ok());
@@ -339,10 +324,7 @@ mod tests {
     #[test]
     fn derives_birth_date_sex_and_mask() {
         let id = ResidentId::parse(" 11010519491231002x ", today()).unwrap();
-        assert_eq!(
-            id.birth_date(),
-            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
-        );
+        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
         assert_eq!(id.sex(), Sex::Female);
         assert_eq!(id.masked(), "1101**********002X");
         assert_eq!(id.as_str(), "11010519491231002X");
@@ -362,11 +344,7 @@ mod tests {
             ("110105194912310021", "id_check_digit"),
         ];
         for (raw, code) in cases {
-            assert_eq!(
-                ResidentId::parse(raw, today()).unwrap_err().code,
-                code,
-                "{raw}"
-            );
+            assert_eq!(ResidentId::parse(raw, today()).unwrap_err().code, code, "{raw}");
         }
     }
 
@@ -379,10 +357,7 @@ mod tests {
     #[test]
     fn accepts_valid_codes_including_village_collectives() {
         let company = uscc_with_checks("91", "220102", "MA0Y1234");
-        assert_eq!(
-            Uscc::parse(&company.to_lowercase()).unwrap().as_str(),
-            company
-        );
+        assert_eq!(Uscc::parse(&company.to_lowercase()).unwrap().as_str(), company);
         let spaced = format!("{} {}-{}", &company[..6], &company[6..12], &company[12..]);
         assert!(Uscc::parse(&spaced).is_ok());
         assert!(Uscc::parse(&uscc_with_checks("N2", "220184", "12345678")).is_ok());
@@ -396,14 +371,7 @@ mod tests {
         let mut wrong_check = good.clone();
         wrong_check.replace_range(17.., if good.ends_with('0') { "1" } else { "0" });
         let bad_org = {
-            let first17 = format!(
-                "91220102MA0Y1234{}",
-                if good.as_bytes()[16] == b'0' {
-                    '1'
-                } else {
-                    '0'
-                }
-            );
+            let first17 = format!("91220102MA0Y1234{}", if good.as_bytes()[16] == b'0' { '1' } else { '0' });
             format!("{first17}{}", uscc_check_char(&first17).unwrap())
         };
         let bad_kind = uscc_with_checks("94", "220102", "MA0Y1234");
@@ -424,26 +392,11 @@ mod tests {
 
     #[test]
     fn mobile_numbers_parse_with_prefixes_and_reject_full_width() {
-        for raw in [
-            "13812345678",
-            "+86 138-1234-5678",
-            "008613812345678",
-            "8619912345678",
-            "16612345678",
-        ] {
+        for raw in ["13812345678", "+86 138-1234-5678", "008613812345678", "8619912345678", "16612345678"] {
             assert!(Mobile::parse(raw).is_ok(), "{raw}");
         }
-        assert_eq!(
-            Mobile::parse("+8613812345678").unwrap().masked(),
-            "138****5678"
-        );
-        for raw in [
-            "12812345678",
-            "1381234567",
-            "１３８１２３４５６７８",
-            "23812345678",
-            "138123456789",
-        ] {
+        assert_eq!(Mobile::parse("+8613812345678").unwrap().masked(), "138****5678");
+        for raw in ["12812345678", "1381234567", "１３８１２３４５６７８", "23812345678", "138123456789"] {
             assert_eq!(Mobile::parse(raw).unwrap_err().code, "mobile", "{raw}");
         }
     }

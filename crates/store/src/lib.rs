@@ -1,1 +1,164 @@
+//! Persistence for jiazheng: one API over SQLite (the embedded default) and PostgreSQL.
+//! Every query is written once with `$n` placeholders, which both engines accept, and run
+//! on whichever pool the store holds.
 
+pub mod accounts;
+pub mod crypto;
+mod error;
+pub mod excel;
+pub mod registry;
+pub mod testing;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use crypto::Crypto;
+pub use error::StoreError;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Runs `$body` with `$pool` bound to the store's SQLite or PostgreSQL pool; the body is
+/// written once and compiled for each engine.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The engine behind a store, for the few places where SQL must differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    crypto: Crypto,
+}
+
+/// One page of a list, as every list in the platform is served.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: i64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> u32 {
+        (self.total.max(0) as u64).div_ceil(u64::from(self.per_page.max(1))).max(1) as u32
+    }
+}
+
+/// Which slice of a list to read; `per_page` is capped so a client cannot ask for everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl PageRequest {
+    pub const MAX_PER_PAGE: u32 = 100;
+
+    pub fn new(page: Option<u32>, per_page: Option<u32>) -> Self {
+        Self { page: page.unwrap_or(1).max(1), per_page: per_page.unwrap_or(20).clamp(1, Self::MAX_PER_PAGE) }
+    }
+
+    pub fn offset(self) -> i64 {
+        i64::from(self.page - 1) * i64::from(self.per_page)
+    }
+
+    pub fn limit(self) -> i64 {
+        i64::from(self.per_page)
+    }
+
+    pub fn wrap<T>(self, items: Vec<T>, total: i64) -> Page<T> {
+        Page { items, page: self.page, per_page: self.per_page, total }
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self::new(None, None)
+    }
+}
+
+impl Store {
+    /// Opens `database` (a `sqlite:` path or `postgres://` URL) and applies the migrations.
+    pub async fn open(database: &str, crypto: Crypto) -> Result<Self> {
+        let pool = if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(database)
+                .await?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            Pool::Postgres(pool)
+        } else {
+            let options = SqliteConnectOptions::from_str(database)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("cache_size", "-16000")
+                .pragma("temp_store", "memory");
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            Pool::Sqlite(pool)
+        };
+        Ok(Self { pool, crypto })
+    }
+
+    /// The SQLite URL for a file in `data_dir`.
+    pub fn sqlite_url(data_dir: &Path) -> String {
+        format!("sqlite://{}", data_dir.join("jiazheng.db").display())
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.pool {
+            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub fn crypto(&self) -> &Crypto {
+        &self.crypto
+    }
+
+    /// True when the database answers; `/healthz` asks this.
+    pub async fn ping(&self) -> bool {
+        on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.is_ok())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+}
+
+/// Now, to the microsecond, as both engines store it.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}

@@ -58,9 +58,7 @@ pub fn parse_contact_phone(raw: &str) -> Result<String, Invalid> {
     let digits = text.replace('-', "");
     if text.is_empty() {
         Err(Invalid::required())
-    } else if digits.starts_with('0')
-        && (10..=12).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
+    } else if digits.starts_with('0') && (10..=12).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
     {
         Ok(text)
     } else {
@@ -91,24 +89,12 @@ impl AgencyForm {
         let uscc = e.take("uscc", Uscc::parse(&self.uscc));
         let name = e.take("name", required_text(&self.name, 100));
         let brand_name = e.take("brand_name", optional_text(&self.brand_name, 50));
-        let legal_representative = e.take(
-            "legal_representative",
-            required_text(&self.legal_representative, 50),
-        );
+        let legal_representative = e.take("legal_representative", required_text(&self.legal_representative, 50));
         let address = e.take("address", required_text(&self.address, 200));
         let street_code = e.take("street_code", parse_street(&self.street_code));
         let phone = e.take("phone", parse_contact_phone(&self.phone));
         let business_model = e.take("business_model", BusinessModel::parse(&self.business_model));
-        match (
-            uscc,
-            name,
-            brand_name,
-            legal_representative,
-            address,
-            street_code,
-            phone,
-            business_model,
-        ) {
+        match (uscc, name, brand_name, legal_representative, address, street_code, phone, business_model) {
             (
                 Some(uscc),
                 Some(name),
@@ -139,10 +125,7 @@ mod tests {
     use crate::ids::{org_code_check_char, uscc_check_char};
 
     pub(crate) fn valid_uscc() -> String {
-        let first17 = format!(
-            "91220102MA0Y1234{}",
-            org_code_check_char("MA0Y1234").unwrap()
-        );
+        let first17 = format!("91220102MA0Y1234{}", org_code_check_char("MA0Y1234").unwrap());
         format!("{first17}{}", uscc_check_char(&first17).unwrap())
     }
 
@@ -175,19 +158,8 @@ mod tests {
         let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            [
-                "uscc",
-                "name",
-                "legal_representative",
-                "address",
-                "street_code",
-                "phone",
-                "business_model"
-            ]
+            ["uscc", "name", "legal_representative", "address", "street_code", "phone", "business_model"]
         );
-        assert_eq!(
-            errors.for_field("street_code").unwrap().code,
-            "street_level"
-        );
+        assert_eq!(errors.for_field("street_code").unwrap().code, "street_level");
     }
 }

@@ -66,11 +66,7 @@ impl BindingError {
 
 impl BindingState {
     pub fn requested(by: Side) -> Self {
-        Self {
-            status: BindingStatus::Pending,
-            requested_by: by,
-            end_requested_by: None,
-        }
+        Self { status: BindingStatus::Pending, requested_by: by, end_requested_by: None }
     }
 
     /// The state after `actor` takes `action`, or why it may not.
@@ -79,32 +75,17 @@ impl BindingState {
         use BindingStatus::*;
         let wrong = || BindingError::WrongStatus(self.status.as_str());
         match (action, self.status) {
-            (Confirm | Reject, Pending) if actor == self.requested_by => {
-                Err(BindingError::SameSide)
-            }
-            (Confirm, Pending) => Ok(Self {
-                status: Active,
-                ..self
-            }),
-            (Reject, Pending) => Ok(Self {
-                status: Rejected,
-                ..self
-            }),
+            (Confirm | Reject, Pending) if actor == self.requested_by => Err(BindingError::SameSide),
+            (Confirm, Pending) => Ok(Self { status: Active, ..self }),
+            (Reject, Pending) => Ok(Self { status: Rejected, ..self }),
             (Cancel, Pending) if actor != self.requested_by => Err(BindingError::NotRequester),
-            (Cancel, Pending) => Ok(Self {
-                status: Cancelled,
-                ..self
-            }),
-            (RequestEnd, Active) if self.end_requested_by.is_none() => Ok(Self {
-                end_requested_by: Some(actor),
-                ..self
-            }),
+            (Cancel, Pending) => Ok(Self { status: Cancelled, ..self }),
+            (RequestEnd, Active) if self.end_requested_by.is_none() => {
+                Ok(Self { end_requested_by: Some(actor), ..self })
+            }
             (ConfirmEnd, Active) => match self.end_requested_by {
                 Some(asker) if asker == actor => Err(BindingError::SameSide),
-                Some(_) => Ok(Self {
-                    status: Ended,
-                    ..self
-                }),
+                Some(_) => Ok(Self { status: Ended, ..self }),
                 None => Err(wrong()),
             },
             _ => Err(wrong()),
@@ -120,47 +101,23 @@ mod tests {
     #[test]
     fn both_sides_confirm_start_and_end() {
         let asked = BindingState::requested(Side::Agency);
-        assert_eq!(
-            asked.apply(Confirm, Side::Agency),
-            Err(BindingError::SameSide)
-        );
+        assert_eq!(asked.apply(Confirm, Side::Agency), Err(BindingError::SameSide));
         let active = asked.apply(Confirm, Side::Worker).unwrap();
         assert_eq!(active.status, BindingStatus::Active);
         let ending = active.apply(RequestEnd, Side::Worker).unwrap();
         assert_eq!(ending.status, BindingStatus::Active);
-        assert_eq!(
-            ending.apply(RequestEnd, Side::Agency),
-            Err(BindingError::WrongStatus("active"))
-        );
-        assert_eq!(
-            ending.apply(ConfirmEnd, Side::Worker),
-            Err(BindingError::SameSide)
-        );
-        assert_eq!(
-            ending.apply(ConfirmEnd, Side::Agency).unwrap().status,
-            BindingStatus::Ended
-        );
+        assert_eq!(ending.apply(RequestEnd, Side::Agency), Err(BindingError::WrongStatus("active")));
+        assert_eq!(ending.apply(ConfirmEnd, Side::Worker), Err(BindingError::SameSide));
+        assert_eq!(ending.apply(ConfirmEnd, Side::Agency).unwrap().status, BindingStatus::Ended);
     }
 
     #[test]
     fn pending_requests_can_be_rejected_or_cancelled_by_the_right_side() {
         let asked = BindingState::requested(Side::Worker);
-        assert_eq!(
-            asked.apply(Reject, Side::Agency).unwrap().status,
-            BindingStatus::Rejected
-        );
-        assert_eq!(
-            asked.apply(Cancel, Side::Agency),
-            Err(BindingError::NotRequester)
-        );
-        assert_eq!(
-            asked.apply(Cancel, Side::Worker).unwrap().status,
-            BindingStatus::Cancelled
-        );
-        let ended = BindingState {
-            status: BindingStatus::Ended,
-            ..asked
-        };
+        assert_eq!(asked.apply(Reject, Side::Agency).unwrap().status, BindingStatus::Rejected);
+        assert_eq!(asked.apply(Cancel, Side::Agency), Err(BindingError::NotRequester));
+        assert_eq!(asked.apply(Cancel, Side::Worker).unwrap().status, BindingStatus::Cancelled);
+        let ended = BindingState { status: BindingStatus::Ended, ..asked };
         assert!(ended.apply(Confirm, Side::Agency).is_err());
         assert!(asked.apply(ConfirmEnd, Side::Agency).is_err());
     }

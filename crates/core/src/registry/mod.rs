@@ -26,10 +26,7 @@ choice!(
 
 impl ServiceKind {
     pub fn bit(self) -> i64 {
-        let index = Self::ALL
-            .iter()
-            .position(|s| *s == self)
-            .expect("listed in ALL");
+        let index = Self::ALL.iter().position(|s| *s == self).expect("listed in ALL");
         1 << index
     }
 }
@@ -52,11 +49,7 @@ impl ServiceSet {
     }
 
     pub fn kinds(self) -> Vec<ServiceKind> {
-        ServiceKind::ALL
-            .iter()
-            .copied()
-            .filter(|k| self.contains(*k))
-            .collect()
+        ServiceKind::ALL.iter().copied().filter(|k| self.contains(*k)).collect()
     }
 
     pub fn is_empty(self) -> bool {
@@ -64,24 +57,14 @@ impl ServiceSet {
     }
 
     /// Parses codes or labels separated by commas, semicolons, 、 or whitespace.
-    pub fn parse_list<'a>(
-        items: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Self, crate::field::Invalid> {
+    pub fn parse_list<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Self, crate::field::Invalid> {
         let mut bits = 0;
         for item in items {
-            for part in item
-                .split([',', ';', '，', '；', '、', '\n'])
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-            {
+            for part in item.split([',', ';', '，', '；', '、', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
                 bits |= ServiceKind::parse(part)?.bit();
             }
         }
-        if bits == 0 {
-            Err(crate::field::Invalid::required())
-        } else {
-            Ok(Self(bits))
-        }
+        if bits == 0 { Err(crate::field::Invalid::required()) } else { Ok(Self(bits)) }
     }
 }
 
@@ -98,25 +81,10 @@ mod tests {
     #[test]
     fn service_sets_round_trip_through_bits_and_labels() {
         let set = ServiceSet::parse_list(["cleaning、月嫂（母婴护理）", " Childcare "]).unwrap();
-        assert_eq!(
-            set.kinds(),
-            vec![
-                ServiceKind::Cleaning,
-                ServiceKind::Maternity,
-                ServiceKind::Childcare
-            ]
-        );
+        assert_eq!(set.kinds(), vec![ServiceKind::Cleaning, ServiceKind::Maternity, ServiceKind::Childcare]);
         assert_eq!(ServiceSet::from_bits(set.bits()), set);
         assert!(!set.contains(ServiceKind::Cooking));
-        assert_eq!(
-            ServiceSet::parse_list(["", " "]).unwrap_err().code,
-            "required"
-        );
-        assert_eq!(
-            ServiceSet::parse_list(["cleaning, flying"])
-                .unwrap_err()
-                .code,
-            "unknown_choice"
-        );
+        assert_eq!(ServiceSet::parse_list(["", " "]).unwrap_err().code, "required");
+        assert_eq!(ServiceSet::parse_list(["cleaning, flying"]).unwrap_err().code, "unknown_choice");
     }
 }

@@ -36,11 +36,7 @@ pub fn parse_community(raw: &str) -> Result<DivisionCode, Invalid> {
     if code.level() == DivisionLevel::Community {
         Ok(code)
     } else {
-        Err(Invalid::new(
-            "community_level",
-            "请填写12位村（居）委会代码",
-            "must be a 12-digit village-level code",
-        ))
+        Err(Invalid::new("community_level", "请填写12位村（居）委会代码", "must be a 12-digit village-level code"))
     }
 }
 
@@ -52,30 +48,17 @@ impl ServicePointForm {
         let address = e.take("address", required_text(&self.address, 200));
         let opening_hours = e.take("opening_hours", required_text(&self.opening_hours, 100));
         let mut serves = Vec::new();
-        for raw in self
-            .serves
-            .iter()
-            .flat_map(|s| s.split([',', '，', ' ', '\n']))
-            .filter(|s| !s.trim().is_empty())
-        {
+        for raw in self.serves.iter().flat_map(|s| s.split([',', '，', ' ', '\n'])).filter(|s| !s.trim().is_empty()) {
             if let Some(code) = e.take("serves", parse_community(raw)) {
                 serves.push(code);
             }
         }
         match (name, community_code, address, opening_hours) {
-            (Some(name), Some(community_code), Some(address), Some(opening_hours))
-                if e.is_empty() =>
-            {
+            (Some(name), Some(community_code), Some(address), Some(opening_hours)) if e.is_empty() => {
                 serves.push(community_code.clone());
                 serves.sort();
                 serves.dedup();
-                Ok(ServicePointDraft {
-                    name,
-                    community_code,
-                    address,
-                    opening_hours,
-                    serves,
-                })
+                Ok(ServicePointDraft { name, community_code, address, opening_hours, serves })
             }
             _ => Err(e),
         }
@@ -97,17 +80,7 @@ mod tests {
         };
         let draft = form.parse().unwrap();
         assert_eq!(draft.serves.len(), 2);
-        let bad = ServicePointForm {
-            community_code: "220102001".into(),
-            ..form
-        };
-        assert_eq!(
-            bad.parse()
-                .unwrap_err()
-                .for_field("community_code")
-                .unwrap()
-                .code,
-            "community_level"
-        );
+        let bad = ServicePointForm { community_code: "220102001".into(), ..form };
+        assert_eq!(bad.parse().unwrap_err().for_field("community_code").unwrap().code, "community_level");
     }
 }

@@ -56,26 +56,15 @@ pub fn parse_yes_no(raw: &str) -> Result<bool, Invalid> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "" | "no" | "false" | "0" | "否" | "n" => Ok(false),
         "yes" | "true" | "1" | "on" | "是" | "y" => Ok(true),
-        _ => Err(Invalid::new(
-            "yes_no",
-            "请填写“是”或“否”",
-            "must be yes or no",
-        )),
+        _ => Err(Invalid::new("yes_no", "请填写“是”或“否”", "must be yes or no")),
     }
 }
 
 /// A person's name as written on the ID card: CJK and the middle dot of minority names allowed.
 pub fn parse_person_name(raw: &str) -> Result<String, Invalid> {
     let name = required_text(raw, 30)?;
-    if name
-        .chars()
-        .any(|c| c.is_ascii_digit() || c.is_control() || "<>\"'&;".contains(c))
-    {
-        return Err(Invalid::new(
-            "name_chars",
-            "姓名含有无效字符",
-            "the name contains characters a name cannot have",
-        ));
+    if name.chars().any(|c| c.is_ascii_digit() || c.is_control() || "<>\"'&;".contains(c)) {
+        return Err(Invalid::new("name_chars", "姓名含有无效字符", "the name contains characters a name cannot have"));
     }
     Ok(name)
 }
@@ -86,21 +75,13 @@ impl WorkerForm {
         let id_number = e.take("id_number", ResidentId::parse(&self.id_number, today));
         let name = e.take("name", parse_person_name(&self.name));
         let phone = e.take("phone", Mobile::parse(&self.phone));
-        let ethnicity = e.take(
-            "ethnicity",
-            optional_text(&self.ethnicity, 20).map(|t| t.unwrap_or_else(|| "汉族".into())),
-        );
-        let education_level = e.take(
-            "education_level",
-            EducationLevel::parse(&self.education_level),
-        );
+        let ethnicity =
+            e.take("ethnicity", optional_text(&self.ethnicity, 20).map(|t| t.unwrap_or_else(|| "汉族".into())));
+        let education_level = e.take("education_level", EducationLevel::parse(&self.education_level));
         let education_major = e.take("education_major", optional_text(&self.education_major, 50));
         let education_related = e.take("education_related", parse_yes_no(&self.education_related));
         let home_street = e.take("home_street", parse_street(&self.home_street));
-        let services = e.take(
-            "services",
-            ServiceSet::parse_list(self.services.iter().map(String::as_str)),
-        );
+        let services = e.take("services", ServiceSet::parse_list(self.services.iter().map(String::as_str)));
         match (
             id_number,
             name,
@@ -181,9 +162,44 @@ mod tests {
         bad.education_related = "maybe".into();
         let errors = bad.parse(today()).unwrap_err();
         let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["id_number", "name", "education_related", "services"]
-        );
+        assert_eq!(fields, ["id_number", "name", "education_related", "services"]);
+    }
+}
+
+/// Index terms for a name: every character and every pair of neighbours, so a fragment of
+/// one or more characters can be found through an index on any database.
+pub fn name_grams(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut grams: Vec<String> = chars.iter().map(|c| c.to_string()).collect();
+    grams.extend(chars.windows(2).map(|pair| pair.iter().collect()));
+    grams.sort();
+    grams.dedup();
+    grams
+}
+
+/// The index term that narrows a search for `fragment`: the fragment itself when it is one
+/// character, else its first two characters (the rest is checked against the name).
+pub fn search_gram(fragment: &str) -> Option<String> {
+    let chars: Vec<char> = fragment.chars().filter(|c| !c.is_whitespace()).collect();
+    match chars.len() {
+        0 => None,
+        1 => Some(chars[0].to_string()),
+        _ => Some(chars[..2].iter().collect()),
+    }
+}
+
+#[cfg(test)]
+mod gram_tests {
+    use super::*;
+
+    #[test]
+    fn every_fragment_has_its_gram_among_the_names_grams() {
+        let name = "欧阳秀英";
+        let grams = name_grams(name);
+        assert_eq!(grams.len(), 7);
+        for fragment in ["欧", "秀英", "阳秀英", "欧阳秀英"] {
+            assert!(grams.contains(&search_gram(fragment).unwrap()), "{fragment}");
+        }
+        assert_eq!(search_gram(" "), None);
     }
 }

@@ -1,0 +1,366 @@
+//! Spreadsheets in and out: the worker template, all-or-nothing import with a row-by-row
+//! error report, and the agency's export. The same core parsers serve pages, API and import.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use calamine::{Data, Reader, open_workbook_auto_from_rs};
+use chrono::NaiveDate;
+use jiazheng_core::field::FieldError;
+use jiazheng_core::registry::ServiceSet;
+use jiazheng_core::registry::binding::BindingKind;
+use jiazheng_core::registry::worker::{EducationLevel, WorkerDraft, WorkerForm};
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use serde::Serialize;
+
+use crate::{Result, Store, StoreError, on_pool};
+
+/// The worker sheet's columns: field name, Chinese header, English header.
+pub const WORKER_COLUMNS: [(&str, &str, &str); 10] = [
+    ("id_number", "身份证号", "ID number"),
+    ("name", "姓名", "Name"),
+    ("phone", "手机号", "Mobile"),
+    ("ethnicity", "民族", "Ethnicity"),
+    ("education_level", "学历", "Education"),
+    ("education_major", "专业", "Major"),
+    ("education_related", "家政相关学历", "Domestic-service education"),
+    ("home_street", "居住街道代码", "Home street code"),
+    ("services", "服务项目", "Services"),
+    ("kind", "用工方式", "Employment"),
+];
+
+/// One refused cell, as the error report lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub row: usize,
+    pub column: String,
+    pub field: String,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub imported: usize,
+    pub errors: Vec<RowError>,
+}
+
+impl ImportReport {
+    /// Rows that had at least one error.
+    pub fn bad_rows(&self) -> usize {
+        let mut rows: Vec<usize> = self.errors.iter().map(|e| e.row).collect();
+        rows.dedup();
+        rows.len()
+    }
+}
+
+fn xlsx_error(e: XlsxError) -> StoreError {
+    StoreError::File(e.to_string())
+}
+
+fn header_format() -> Format {
+    Format::new().set_bold().set_background_color(0xDDEBF7)
+}
+
+fn header_label(field: &str) -> String {
+    WORKER_COLUMNS
+        .iter()
+        .find(|(f, _, _)| *f == field)
+        .map_or_else(|| field.to_string(), |(_, zh, en)| format!("{zh} / {en}"))
+}
+
+/// An empty workbook with the expected columns and one line of guidance.
+pub fn worker_template() -> Result<Vec<u8>> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet().set_name("workers").map_err(xlsx_error)?;
+    for (col, (field, _, _)) in WORKER_COLUMNS.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, header_label(field), &header_format()).map_err(xlsx_error)?;
+        sheet.set_column_width(col as u16, 22).map_err(xlsx_error)?;
+    }
+    let levels: Vec<&str> = EducationLevel::ALL.iter().map(|l| l.label_zh()).collect();
+    let hint = format!(
+        "学历可填：{}；服务项目用顿号分隔，如：日常保洁、育儿嫂；用工方式：员工制或中介制；家政相关学历：是/否",
+        levels.join("、")
+    );
+    let notes = book.add_worksheet().set_name("说明 notes").map_err(xlsx_error)?;
+    notes.write_string(0, 0, hint).map_err(xlsx_error)?;
+    book.save_to_buffer().map_err(xlsx_error)
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        other => other.to_string(),
+    }
+}
+
+/// One data row as typed, with its spreadsheet row number (1-based, header is row 1).
+#[derive(Debug, Clone)]
+pub struct WorkerRow {
+    pub row: usize,
+    pub form: WorkerForm,
+    pub kind: String,
+}
+
+/// Reads the first sheet; columns are found by their header (Chinese, English or field name).
+pub fn read_worker_rows(bytes: Vec<u8>) -> Result<Vec<WorkerRow>> {
+    let mut book = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| StoreError::File(e.to_string()))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| StoreError::File("the workbook has no sheet".into()))?
+        .map_err(|e| StoreError::File(e.to_string()))?;
+    let mut rows = range.rows();
+    let header = rows.next().ok_or_else(|| StoreError::File("the sheet is empty".into()))?;
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    for (index, cell) in header.iter().enumerate() {
+        let text = cell_text(cell);
+        let text = text.trim();
+        if let Some((field, _, _)) = WORKER_COLUMNS.iter().find(|(field, zh, en)| {
+            text == *field || text == *zh || text.eq_ignore_ascii_case(en) || text == header_label(field)
+        }) {
+            position.insert(field, index);
+        }
+    }
+    if let Some((_, zh, en)) = WORKER_COLUMNS.iter().find(|(f, _, _)| *f != "kind" && !position.contains_key(f)) {
+        return Err(StoreError::File(format!("缺少列“{zh}” / missing column '{en}'")));
+    }
+    let mut out = Vec::new();
+    for (offset, cells) in rows.enumerate() {
+        let get = |field: &str| position.get(field).and_then(|i| cells.get(*i)).map(cell_text).unwrap_or_default();
+        if cells.iter().all(|c| cell_text(c).trim().is_empty()) {
+            continue;
+        }
+        out.push(WorkerRow {
+            row: offset + 2,
+            form: WorkerForm {
+                id_number: get("id_number"),
+                name: get("name"),
+                phone: get("phone"),
+                ethnicity: get("ethnicity"),
+                education_level: get("education_level"),
+                education_major: get("education_major"),
+                education_related: get("education_related"),
+                home_street: get("home_street"),
+                services: vec![get("services")],
+            },
+            kind: get("kind"),
+        });
+    }
+    Ok(out)
+}
+
+fn row_error(row: usize, e: &FieldError) -> RowError {
+    RowError {
+        row,
+        column: header_label(&e.field),
+        field: e.field.clone(),
+        message_zh: e.message_zh.clone(),
+        message_en: e.message_en.clone(),
+    }
+}
+
+/// The error report: one line per refused cell.
+pub fn error_report(errors: &[RowError]) -> Result<Vec<u8>> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet().set_name("errors").map_err(xlsx_error)?;
+    let headers = ["行 / Row", "列 / Column", "原因 / Reason (中文)", "Reason (English)"];
+    for (col, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *h, &header_format()).map_err(xlsx_error)?;
+        sheet.set_column_width(col as u16, if col < 2 { 14 } else { 40 }).map_err(xlsx_error)?;
+    }
+    for (i, e) in errors.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_number(r, 0, e.row as f64).map_err(xlsx_error)?;
+        sheet.write_string(r, 1, &e.column).map_err(xlsx_error)?;
+        sheet.write_string(r, 2, &e.message_zh).map_err(xlsx_error)?;
+        sheet.write_string(r, 3, &e.message_en).map_err(xlsx_error)?;
+    }
+    book.save_to_buffer().map_err(xlsx_error)
+}
+
+/// How the import treats bad rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Any bad row and nothing is written.
+    AllOrNothing,
+    /// Good rows are written; bad ones are reported.
+    SkipInvalid,
+}
+
+impl Store {
+    /// Imports a worker sheet for an agency. `progress(done, total)` is called as rows are written.
+    pub async fn import_workers(
+        &self,
+        bytes: Vec<u8>,
+        agency_id: i64,
+        mode: ImportMode,
+        today: NaiveDate,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<ImportReport> {
+        let rows = tokio::task::spawn_blocking(move || read_worker_rows(bytes))
+            .await
+            .map_err(|_| StoreError::File("reading task failed".into()))??;
+        let mut report = ImportReport { rows: rows.len(), ..Default::default() };
+        let mut good: Vec<(usize, WorkerDraft, BindingKind)> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for row in &rows {
+            let parsed = row.form.parse(today);
+            let kind =
+                if row.kind.trim().is_empty() { Ok(BindingKind::Employee) } else { BindingKind::parse(&row.kind) };
+            let mut errors: Vec<FieldError> = parsed.as_ref().err().map(|e| e.0.clone()).unwrap_or_default();
+            if let Err(invalid) = &kind {
+                errors.push(invalid.clone().at("kind"));
+            }
+            if let (Ok(draft), Ok(kind)) = (parsed, kind) {
+                if let Some(first) = seen.insert(draft.id_number.as_str().to_string(), row.row) {
+                    errors.push(FieldError {
+                        field: "id_number".into(),
+                        code: "duplicate_in_file",
+                        message_zh: format!("与第{first}行身份证号重复"),
+                        message_en: format!("same ID number as row {first}"),
+                    });
+                } else if errors.is_empty() {
+                    good.push((row.row, draft, kind));
+                    continue;
+                }
+            }
+            report.errors.extend(errors.iter().map(|e| row_error(row.row, e)));
+        }
+        let existing = self.existing_workers(good.iter().map(|(_, d, _)| d)).await?;
+        good.retain(|(row, draft, _)| match existing.get(draft.id_number.as_str()) {
+            Some(id) => {
+                report.errors.push(RowError {
+                    row: *row,
+                    column: header_label("id_number"),
+                    field: "id_number".into(),
+                    message_zh: format!("该身份证号已登记（服务员编号 {id}）"),
+                    message_en: format!("this ID number is already registered (worker {id})"),
+                });
+                false
+            }
+            None => true,
+        });
+        report.errors.sort_by_key(|e| e.row);
+        if mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
+            return Ok(report);
+        }
+        for kind in [BindingKind::Employee, BindingKind::Intermediary] {
+            let drafts: Vec<WorkerDraft> =
+                good.iter().filter(|(_, _, k)| *k == kind).map(|(_, d, _)| d.clone()).collect();
+            self.import_batches(&drafts, agency_id, kind, mode, &mut report, progress).await?;
+        }
+        Ok(report)
+    }
+
+    async fn import_batches(
+        &self,
+        drafts: &[WorkerDraft],
+        agency_id: i64,
+        kind: BindingKind,
+        mode: ImportMode,
+        report: &mut ImportReport,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<()> {
+        if mode == ImportMode::AllOrNothing {
+            // One transaction for the whole file: a failure leaves nothing behind.
+            self.create_workers(drafts, Some((agency_id, kind))).await?;
+            report.imported += drafts.len();
+            progress(report.imported, report.rows);
+            return Ok(());
+        }
+        for chunk in drafts.chunks(5000) {
+            self.create_workers(chunk, Some((agency_id, kind))).await?;
+            report.imported += chunk.len();
+            progress(report.imported, report.rows);
+        }
+        Ok(())
+    }
+
+    /// Workers already registered under any of these ID numbers, by number.
+    async fn existing_workers<'a>(
+        &self,
+        drafts: impl Iterator<Item = &'a WorkerDraft>,
+    ) -> Result<HashMap<String, i64>> {
+        let by_hash: HashMap<Vec<u8>, String> = drafts
+            .map(|d| (self.crypto().lookup_hash("id", d.id_number.as_str()), d.id_number.as_str().to_string()))
+            .collect();
+        let hashes: Vec<&Vec<u8>> = by_hash.keys().collect();
+        let mut found = HashMap::new();
+        for chunk in hashes.chunks(500) {
+            let rows: Vec<(Vec<u8>, i64)> = on_pool!(self, p => {
+                let mut qb = sqlx::QueryBuilder::new("SELECT id_hash, id FROM workers WHERE id_hash IN (");
+                let mut list = qb.separated(", ");
+                for hash in chunk {
+                    list.push_bind((*hash).clone());
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(p).await?
+            });
+            for (hash, id) in rows {
+                if let Some(number) = by_hash.get(&hash) {
+                    found.insert(number.clone(), id);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The agency's workers with unmasked identifiers (the agency owns them); the read is logged.
+    pub async fn export_workers(&self, agency_id: i64, account_id: Option<i64>) -> Result<Vec<u8>> {
+        let rows: Vec<WorkerExportRow> = on_pool!(self, p => sqlx::query_as(
+            "SELECT w.id_cipher, w.name, w.phone_cipher, w.ethnicity, w.education_level, w.education_major,
+                    w.education_related, w.home_street, w.services, b.kind
+             FROM bindings b JOIN workers w ON w.id = b.worker_id
+             WHERE b.agency_id = $1 AND b.status IN ('pending', 'active') ORDER BY w.id",
+        ).bind(agency_id).fetch_all(p).await?);
+        if let Some(account) = account_id {
+            let fields = format!("id_number,phone of {} workers (export)", rows.len());
+            self.log_access(account, "agency_workers", agency_id, &fields, "export").await?;
+        }
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.set_name("workers").map_err(xlsx_error)?;
+        for (col, (field, _, _)) in WORKER_COLUMNS.iter().enumerate() {
+            sheet.write_string_with_format(0, col as u16, header_label(field), &header_format()).map_err(xlsx_error)?;
+            sheet.set_column_width(col as u16, 22).map_err(xlsx_error)?;
+        }
+        for (i, w) in rows.iter().enumerate() {
+            let r = i as u32 + 1;
+            let education = EducationLevel::parse(&w.education_level).map(|l| l.label_zh()).unwrap_or_default();
+            let services: Vec<&str> = ServiceSet::from_bits(w.services).kinds().iter().map(|k| k.label_zh()).collect();
+            let kind = BindingKind::parse(&w.kind).map(|k| k.label_zh()).unwrap_or_default();
+            let values = [
+                self.crypto().open(&w.id_cipher)?,
+                w.name.clone(),
+                self.crypto().open(&w.phone_cipher)?,
+                w.ethnicity.clone(),
+                education.to_string(),
+                w.education_major.clone().unwrap_or_default(),
+                if w.education_related { "是" } else { "否" }.to_string(),
+                w.home_street.clone(),
+                services.join("、"),
+                kind.to_string(),
+            ];
+            for (col, value) in values.iter().enumerate() {
+                sheet.write_string(r, col as u16, value).map_err(xlsx_error)?;
+            }
+        }
+        book.save_to_buffer().map_err(xlsx_error)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct WorkerExportRow {
+    id_cipher: Vec<u8>,
+    name: String,
+    phone_cipher: Vec<u8>,
+    ethnicity: String,
+    education_level: String,
+    education_major: Option<String>,
+    education_related: bool,
+    home_street: String,
+    services: i64,
+    kind: String,
+}

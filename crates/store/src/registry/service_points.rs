@@ -1,0 +1,92 @@
+//! Service points (社区网点) and the communities they serve.
+
+use chrono::{DateTime, Utc};
+use jiazheng_core::FieldErrors;
+use jiazheng_core::registry::service_point::ServicePointDraft;
+use serde::Serialize;
+
+use super::unknown_division;
+use sqlx::AssertSqlSafe;
+
+use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ServicePoint {
+    pub id: i64,
+    pub agency_id: i64,
+    pub agency_name: String,
+    pub name: String,
+    pub community_code: String,
+    pub community_name: String,
+    pub district_code: String,
+    pub address: String,
+    pub opening_hours: String,
+    pub status: String,
+    pub serves_count: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+const SELECT_POINT: &str = "SELECT sp.id, sp.agency_id, a.name AS agency_name, sp.name, sp.community_code,
+        c.name AS community_name, sp.district_code, sp.address, sp.opening_hours, sp.status,
+        (SELECT COUNT(*) FROM service_point_communities spc WHERE spc.point_id = sp.id) AS serves_count, sp.created_at
+    FROM service_points sp JOIN agencies a ON a.id = sp.agency_id JOIN divisions c ON c.code = sp.community_code";
+
+impl Store {
+    pub async fn create_service_point(&self, agency_id: i64, draft: &ServicePointDraft) -> Result<i64> {
+        let mut errors = FieldErrors::default();
+        if !self.division_exists(draft.community_code.as_str()).await? {
+            errors.0.push(unknown_division().at("community_code"));
+        }
+        for code in &draft.serves {
+            if !self.division_exists(code.as_str()).await? {
+                errors.0.push(unknown_division().at("serves"));
+                break;
+            }
+        }
+        if !errors.is_empty() {
+            return Err(StoreError::Invalid(errors));
+        }
+        let id = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO service_points (agency_id, name, community_code, district_code, address, opening_hours,
+                     status, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'active', $7) RETURNING id",
+            )
+            .bind(agency_id).bind(&draft.name).bind(draft.community_code.as_str())
+            .bind(draft.community_code.district().as_str()).bind(&draft.address).bind(&draft.opening_hours).bind(now())
+            .fetch_one(&mut *tx).await?;
+            for code in &draft.serves {
+                sqlx::query("INSERT INTO service_point_communities (point_id, community_code) VALUES ($1, $2)")
+                    .bind(id).bind(code.as_str()).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    pub async fn close_service_point(&self, id: i64, agency_id: i64) -> Result<()> {
+        let done = on_pool!(self, p => sqlx::query(
+            "UPDATE service_points SET status = 'closed' WHERE id = $1 AND agency_id = $2 AND status = 'active'",
+        ).bind(id).bind(agency_id).execute(p).await?.rows_affected());
+        if done == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+    }
+
+    /// Points in a district (or all), open ones first.
+    pub async fn service_points(
+        &self,
+        district: Option<&str>,
+        agency: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Page<ServicePoint>> {
+        let filter = "WHERE ($1 IS NULL OR sp.district_code = $1) AND ($2 IS NULL OR sp.agency_id = $2)";
+        let list = format!("{SELECT_POINT} {filter} ORDER BY sp.status, sp.community_code, sp.id LIMIT $3 OFFSET $4");
+        let count = format!("SELECT COUNT(*) FROM service_points sp {filter}");
+        let (items, (total,)): (Vec<ServicePoint>, (i64,)) = on_pool!(self, p => (
+            sqlx::query_as(AssertSqlSafe(list.as_str())).bind(district).bind(agency).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+            sqlx::query_as(AssertSqlSafe(count.as_str())).bind(district).bind(agency).fetch_one(p).await?,
+        ));
+        Ok(page.wrap(items, total))
+    }
+}

@@ -1,0 +1,346 @@
+//! Workers: sealed identifiers, name-fragment search, and reads of sensitive fields that are
+//! checked against the object and logged.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use jiazheng_core::FieldErrors;
+use jiazheng_core::account::{Principal, WorkerAccess};
+use jiazheng_core::division::DivisionCode;
+use jiazheng_core::registry::ServiceKind;
+use jiazheng_core::registry::binding::BindingKind;
+use jiazheng_core::registry::worker::{WorkerDraft, name_grams, search_gram};
+use serde::Serialize;
+use sqlx::{Database, QueryBuilder};
+
+use super::agencies::escape_like;
+use super::unknown_division;
+use sqlx::AssertSqlSafe;
+
+use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
+
+/// A worker as anyone may see it: identifiers masked.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Worker {
+    pub id: i64,
+    pub name: String,
+    pub id_masked: String,
+    pub phone_masked: String,
+    pub birth_date: NaiveDate,
+    pub sex: String,
+    pub ethnicity: String,
+    pub education_level: String,
+    pub education_major: Option<String>,
+    pub education_related: bool,
+    pub home_street: String,
+    pub district_code: String,
+    pub services: i64,
+    pub registered_by: Option<i64>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+const WORKER_COLUMNS: &str = "w.id, w.name, w.id_masked, w.phone_masked, w.birth_date, w.sex, w.ethnicity,
+    w.education_level, w.education_major, w.education_related, w.home_street, w.district_code, w.services,
+    w.registered_by, w.version, w.created_at";
+
+/// The unmasked identifiers, for those allowed to read them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Revealed {
+    pub id_number: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct WorkerQuery {
+    pub district: Option<DivisionCode>,
+    pub service: Option<ServiceKind>,
+    pub name: Option<String>,
+    /// Workers bound (pending or active) to this agency.
+    pub agency: Option<i64>,
+    pub page: PageRequest,
+}
+
+/// The columns of one worker row as written, sealed and hashed.
+pub struct SealedWorker<'a> {
+    draft: &'a WorkerDraft,
+    id_hash: Vec<u8>,
+    id_cipher: Vec<u8>,
+    phone_hash: Vec<u8>,
+    phone_cipher: Vec<u8>,
+}
+
+impl Store {
+    pub fn seal_worker<'a>(&self, draft: &'a WorkerDraft) -> SealedWorker<'a> {
+        let c = self.crypto();
+        SealedWorker {
+            draft,
+            id_hash: c.lookup_hash("id", draft.id_number.as_str()),
+            id_cipher: c.seal(draft.id_number.as_str()),
+            phone_hash: c.lookup_hash("phone", draft.phone.as_str()),
+            phone_cipher: c.seal(draft.phone.as_str()),
+        }
+    }
+
+    /// The worker who holds this ID number, if any.
+    pub async fn worker_id_by_id_number(&self, id_number: &str) -> Result<Option<i64>> {
+        let hash = self.crypto().lookup_hash("id", id_number);
+        let found: Option<(i64,)> = on_pool!(self, p => sqlx::query_as("SELECT id FROM workers WHERE id_hash = $1")
+            .bind(&hash).fetch_optional(p).await?);
+        Ok(found.map(|(id,)| id))
+    }
+
+    /// Registers a worker; with `agency`, the agency's binding request is created with it.
+    /// A second record for the same ID number is refused with the existing record's id.
+    pub async fn create_worker(&self, draft: &WorkerDraft, agency: Option<(i64, BindingKind)>) -> Result<i64> {
+        let ids = self.create_workers(std::slice::from_ref(draft), agency).await?;
+        Ok(ids[0])
+    }
+
+    /// Registers many workers in one transaction: all are written or none.
+    pub async fn create_workers(&self, drafts: &[WorkerDraft], agency: Option<(i64, BindingKind)>) -> Result<Vec<i64>> {
+        let mut streets: Vec<&str> = drafts.iter().map(|d| d.home_street.as_str()).collect();
+        streets.sort_unstable();
+        streets.dedup();
+        for street in streets {
+            if !self.division_exists(street).await? {
+                return Err(StoreError::Invalid(FieldErrors(vec![unknown_division().at("home_street")])));
+            }
+        }
+        let sealed: Vec<SealedWorker> = drafts.iter().map(|d| self.seal_worker(d)).collect();
+        let at = now();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut ids = Vec::with_capacity(sealed.len());
+            for chunk in sealed.chunks(500) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO workers (id_hash, id_cipher, id_masked, phone_hash, phone_cipher, phone_masked, name,
+                        birth_date, sex, ethnicity, education_level, education_major, education_related, home_street,
+                        district_code, services, registered_by, created_at, updated_at) ",
+                );
+                qb.push_values(chunk, |mut row, w| {
+                    let d = w.draft;
+                    row.push_bind(w.id_hash.clone())
+                        .push_bind(w.id_cipher.clone())
+                        .push_bind(d.id_number.masked())
+                        .push_bind(w.phone_hash.clone())
+                        .push_bind(w.phone_cipher.clone())
+                        .push_bind(d.phone.masked())
+                        .push_bind(d.name.clone())
+                        .push_bind(d.id_number.birth_date())
+                        .push_bind(d.id_number.sex().as_str())
+                        .push_bind(d.ethnicity.clone())
+                        .push_bind(d.education_level.as_str())
+                        .push_bind(d.education_major.clone())
+                        .push_bind(d.education_related)
+                        .push_bind(d.home_street.as_str().to_string())
+                        .push_bind(d.home_street.district().as_str().to_string())
+                        .push_bind(d.services.bits())
+                        .push_bind(agency.map(|(id, _)| id))
+                        .push_bind(at)
+                        .push_bind(at);
+                });
+                qb.push(" RETURNING id");
+                let rows: Vec<(i64,)> = match qb.build_query_as().fetch_all(&mut *tx).await {
+                    Ok(rows) => rows,
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                        drop(tx);
+                        return self.duplicate_worker_error(drafts).await;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                ids.extend(rows.into_iter().map(|(id,)| id));
+            }
+            let mut grams = QueryBuilder::new("INSERT INTO worker_name_grams (gram, district_code, worker_id) ");
+            let gram_rows: Vec<(String, String, i64)> = ids
+                .iter()
+                .zip(drafts)
+                .flat_map(|(id, d)| {
+                    let district = d.home_street.district().to_string();
+                    name_grams(&d.name).into_iter().map(move |g| (g, district.clone(), *id))
+                })
+                .collect();
+            for chunk in gram_rows.chunks(3000) {
+                grams.reset();
+                grams.push_values(chunk, |mut row, (gram, district, id)| {
+                    row.push_bind(gram.clone()).push_bind(district.clone()).push_bind(*id);
+                });
+                grams.build().execute(&mut *tx).await?;
+            }
+            if let Some((agency_id, kind)) = agency {
+                for chunk in ids.chunks(3000) {
+                    let mut qb = QueryBuilder::new(
+                        "INSERT INTO bindings (worker_id, agency_id, kind, status, requested_by, requested_at) ",
+                    );
+                    qb.push_values(chunk, |mut row, id| {
+                        row.push_bind(*id).push_bind(agency_id).push_bind(kind.as_str()).push_bind("pending")
+                            .push_bind("agency").push_bind(at);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(ids)
+        })
+    }
+
+    /// Names the record that already holds one of these ID numbers.
+    async fn duplicate_worker_error<T>(&self, drafts: &[WorkerDraft]) -> Result<T> {
+        for d in drafts {
+            if let Some(id) = self.worker_id_by_id_number(d.id_number.as_str()).await? {
+                return Err(StoreError::Conflict { what: "worker_id_number", existing_id: Some(id) });
+            }
+        }
+        // The same number twice in one batch.
+        Err(StoreError::Conflict { what: "worker_id_number", existing_id: None })
+    }
+
+    /// Saves an edit of a worker's record unless someone saved another since `version`.
+    pub async fn update_worker(&self, id: i64, version: i64, draft: &WorkerDraft) -> Result<()> {
+        if !self.division_exists(draft.home_street.as_str()).await? {
+            return Err(StoreError::Invalid(FieldErrors(vec![unknown_division().at("home_street")])));
+        }
+        let w = self.seal_worker(draft);
+        let district = draft.home_street.district().to_string();
+        let outcome: Result<u64> = on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query(
+                "UPDATE workers SET id_hash = $1, id_cipher = $2, id_masked = $3, phone_hash = $4, phone_cipher = $5,
+                     phone_masked = $6, name = $7, birth_date = $8, sex = $9, ethnicity = $10, education_level = $11,
+                     education_major = $12, education_related = $13, home_street = $14, district_code = $15,
+                     services = $16, version = version + 1, updated_at = $17
+                 WHERE id = $18 AND version = $19",
+            )
+            .bind(&w.id_hash).bind(&w.id_cipher).bind(draft.id_number.masked())
+            .bind(&w.phone_hash).bind(&w.phone_cipher).bind(draft.phone.masked())
+            .bind(&draft.name).bind(draft.id_number.birth_date()).bind(draft.id_number.sex().as_str())
+            .bind(&draft.ethnicity).bind(draft.education_level.as_str()).bind(&draft.education_major)
+            .bind(draft.education_related).bind(draft.home_street.as_str()).bind(&district)
+            .bind(draft.services.bits()).bind(now()).bind(id).bind(version)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::conflict_on("worker_id_number"))?
+            .rows_affected();
+            if done == 1 {
+                sqlx::query("DELETE FROM worker_name_grams WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
+                for gram in name_grams(&draft.name) {
+                    sqlx::query("INSERT INTO worker_name_grams (gram, district_code, worker_id) VALUES ($1, $2, $3)")
+                        .bind(gram).bind(&district).bind(id).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+            Ok(done)
+        });
+        match outcome? {
+            1 => Ok(()),
+            _ => {
+                self.worker(id).await?;
+                Err(StoreError::Stale)
+            }
+        }
+    }
+
+    pub async fn worker(&self, id: i64) -> Result<Worker> {
+        let sql = format!("SELECT {WORKER_COLUMNS} FROM workers w WHERE w.id = $1");
+        on_pool!(self, p => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Agencies that may read this worker's sensitive fields: the registering agency and
+    /// any with an active binding.
+    pub async fn owning_agencies(&self, worker: &Worker) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT agency_id FROM bindings WHERE worker_id = $1 AND status = 'active'",
+        ).bind(worker.id).fetch_all(p).await?);
+        let mut agencies: Vec<i64> = rows.into_iter().map(|(a,)| a).chain(worker.registered_by).collect();
+        agencies.sort_unstable();
+        agencies.dedup();
+        Ok(agencies)
+    }
+
+    /// Whether `principal` may read this worker's ID number and phone.
+    pub async fn may_reveal(&self, principal: &Principal, worker: &Worker) -> Result<bool> {
+        let owners = self.owning_agencies(worker).await?;
+        let district = DivisionCode::parse(&worker.home_street).map_err(|_| StoreError::Crypto("bad stored code"))?;
+        Ok(principal.may_read_sensitive(&WorkerAccess {
+            worker_id: worker.id,
+            district: &district,
+            owning_agencies: &owners,
+        }))
+    }
+
+    /// Opens the sealed fields for an allowed principal and logs the read; others are refused.
+    pub async fn reveal_worker(&self, principal: &Principal, worker: &Worker, purpose: &str) -> Result<Revealed> {
+        if !self.may_reveal(principal, worker).await? {
+            return Err(StoreError::Refused("not allowed to read this worker's identifiers".into()));
+        }
+        let (id_cipher, phone_cipher): (Vec<u8>, Vec<u8>) = on_pool!(self, p => sqlx::query_as(
+            "SELECT id_cipher, phone_cipher FROM workers WHERE id = $1",
+        ).bind(worker.id).fetch_one(p).await?);
+        let revealed =
+            Revealed { id_number: self.crypto().open(&id_cipher)?, phone: self.crypto().open(&phone_cipher)? };
+        self.log_access(principal.account_id, "worker", worker.id, "id_number,phone", purpose).await?;
+        Ok(revealed)
+    }
+
+    pub async fn search_workers(&self, query: &WorkerQuery) -> Result<Page<Worker>> {
+        let total: (i64,) = on_pool!(self, p => {
+            let mut qb = QueryBuilder::new("SELECT COUNT(*) ");
+            push_worker_filters(&mut qb, query);
+            qb.build_query_as().fetch_one(p).await?
+        });
+        let items: Vec<Worker> = on_pool!(self, p => {
+            let mut qb = QueryBuilder::new(format!("SELECT {WORKER_COLUMNS} "));
+            push_worker_filters(&mut qb, query);
+            qb.push(" ORDER BY w.id DESC LIMIT ").push_bind(query.page.limit());
+            qb.push(" OFFSET ").push_bind(query.page.offset());
+            qb.build_query_as().fetch_all(p).await?
+        });
+        Ok(query.page.wrap(items, total.0))
+    }
+
+    pub async fn count_workers(&self) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(self, p => sqlx::query_as("SELECT COUNT(*) FROM workers").fetch_one(p).await?);
+        Ok(n)
+    }
+}
+
+/// FROM and WHERE of a worker search. A name fragment goes through the gram index first,
+/// narrowed by district inside the index, then checked against the whole name.
+fn push_worker_filters<DB: Database>(qb: &mut QueryBuilder<DB>, query: &WorkerQuery)
+where
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let gram = query.name.as_deref().and_then(search_gram);
+    let district = query.district.as_ref().map(|d| d.district().to_string());
+    match &gram {
+        Some(gram) => {
+            qb.push("FROM worker_name_grams g JOIN workers w ON w.id = g.worker_id WHERE g.gram = ");
+            qb.push_bind(gram.clone());
+            if let Some(d) = &district {
+                qb.push(" AND g.district_code = ").push_bind(d.clone());
+            }
+        }
+        None => {
+            qb.push("FROM workers w WHERE 1 = 1");
+            if let Some(d) = &district {
+                qb.push(" AND w.district_code = ").push_bind(d.clone());
+            }
+        }
+    }
+    if let Some(area) = &query.district
+        && area.as_str() != district.as_deref().unwrap_or_default()
+    {
+        qb.push(" AND w.home_street = ").push_bind(area.street().to_string());
+    }
+    if let Some(name) = query.name.as_deref().map(str::trim).filter(|n| n.chars().count() > 2) {
+        qb.push(" AND w.name LIKE ").push_bind(format!("%{}%", escape_like(name))).push(" ESCAPE '\\'");
+    }
+    if let Some(service) = query.service {
+        qb.push(" AND (w.services & ").push_bind(service.bit()).push(") <> 0");
+    }
+    if let Some(agency) = query.agency {
+        qb.push(" AND EXISTS (SELECT 1 FROM bindings b WHERE b.worker_id = w.id AND b.agency_id = ")
+            .push_bind(agency)
+            .push(" AND b.status IN ('pending', 'active'))");
+    }
+}
