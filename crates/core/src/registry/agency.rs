@@ -24,6 +24,7 @@ choice!(
 
 /// What a person types when registering or editing an agency.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct AgencyForm {
     pub uscc: String,

@@ -12,6 +12,7 @@ choice!(
 );
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ServicePointForm {
     pub name: String,

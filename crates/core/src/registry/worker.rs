@@ -24,6 +24,7 @@ choice!(
 
 /// What a person types when adding or editing a worker; services may come as several values.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct WorkerForm {
     pub id_number: String,

@@ -59,6 +59,20 @@ pub struct WorkerQuery {
     pub page: PageRequest,
 }
 
+/// A worker to write, and the agency binding to open with it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewWorker<'a> {
+    pub draft: &'a WorkerDraft,
+    pub binding: Option<NewBinding>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct NewBinding {
+    pub agency_id: i64,
+    pub kind: BindingKind,
+    pub active: bool,
+}
+
 /// The columns of one worker row as written, sealed and hashed.
 pub struct SealedWorker<'a> {
     draft: &'a WorkerDraft,
@@ -95,9 +109,18 @@ impl Store {
         Ok(ids[0])
     }
 
-    /// Registers many workers in one transaction: all are written or none.
+    /// Registers many workers in one transaction for one agency: all are written or none.
     pub async fn create_workers(&self, drafts: &[WorkerDraft], agency: Option<(i64, BindingKind)>) -> Result<Vec<i64>> {
-        let mut streets: Vec<&str> = drafts.iter().map(|d| d.home_street.as_str()).collect();
+        let binding = agency.map(|(agency_id, kind)| NewBinding { agency_id, kind, active: false });
+        let rows: Vec<NewWorker> = drafts.iter().map(|draft| NewWorker { draft, binding }).collect();
+        self.insert_workers(&rows).await
+    }
+
+    /// Writes workers, their name index and their bindings in one transaction. A binding made
+    /// here is requested by the agency; `active` records one both sides already confirmed
+    /// (demo data, or a migration from an earlier register).
+    pub async fn insert_workers(&self, rows: &[NewWorker<'_>]) -> Result<Vec<i64>> {
+        let mut streets: Vec<&str> = rows.iter().map(|r| r.draft.home_street.as_str()).collect();
         streets.sort_unstable();
         streets.dedup();
         for street in streets {
@@ -105,18 +128,18 @@ impl Store {
                 return Err(StoreError::Invalid(FieldErrors(vec![unknown_division().at("home_street")])));
             }
         }
-        let sealed: Vec<SealedWorker> = drafts.iter().map(|d| self.seal_worker(d)).collect();
+        let sealed: Vec<SealedWorker> = rows.iter().map(|r| self.seal_worker(r.draft)).collect();
         let at = now();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let mut ids = Vec::with_capacity(sealed.len());
-            for chunk in sealed.chunks(500) {
+            for (chunk, owners) in sealed.chunks(500).zip(rows.chunks(500)) {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO workers (id_hash, id_cipher, id_masked, phone_hash, phone_cipher, phone_masked, name,
                         birth_date, sex, ethnicity, education_level, education_major, education_related, home_street,
                         district_code, services, registered_by, created_at, updated_at) ",
                 );
-                qb.push_values(chunk, |mut row, w| {
+                qb.push_values(chunk.iter().zip(owners), |mut row, (w, owner)| {
                     let d = w.draft;
                     row.push_bind(w.id_hash.clone())
                         .push_bind(w.id_cipher.clone())
@@ -134,48 +157,52 @@ impl Store {
                         .push_bind(d.home_street.as_str().to_string())
                         .push_bind(d.home_street.district().as_str().to_string())
                         .push_bind(d.services.bits())
-                        .push_bind(agency.map(|(id, _)| id))
+                        .push_bind(owner.binding.map(|b| b.agency_id))
                         .push_bind(at)
                         .push_bind(at);
                 });
                 qb.push(" RETURNING id");
-                let rows: Vec<(i64,)> = match qb.build_query_as().fetch_all(&mut *tx).await {
-                    Ok(rows) => rows,
+                let inserted: Vec<(i64,)> = match qb.build_query_as().fetch_all(&mut *tx).await {
+                    Ok(inserted) => inserted,
                     Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                         drop(tx);
-                        return self.duplicate_worker_error(drafts).await;
+                        return self.duplicate_worker_error(rows.iter().map(|r| r.draft)).await;
                     }
                     Err(e) => return Err(e.into()),
                 };
-                ids.extend(rows.into_iter().map(|(id,)| id));
+                ids.extend(inserted.into_iter().map(|(id,)| id));
             }
-            let mut grams = QueryBuilder::new("INSERT INTO worker_name_grams (gram, district_code, worker_id) ");
             let gram_rows: Vec<(String, String, i64)> = ids
                 .iter()
-                .zip(drafts)
-                .flat_map(|(id, d)| {
-                    let district = d.home_street.district().to_string();
-                    name_grams(&d.name).into_iter().map(move |g| (g, district.clone(), *id))
+                .zip(rows)
+                .flat_map(|(id, r)| {
+                    let district = r.draft.home_street.district().to_string();
+                    name_grams(&r.draft.name).into_iter().map(move |g| (g, district.clone(), *id))
                 })
                 .collect();
             for chunk in gram_rows.chunks(3000) {
-                grams.reset();
+                let mut grams = QueryBuilder::new("INSERT INTO worker_name_grams (gram, district_code, worker_id) ");
                 grams.push_values(chunk, |mut row, (gram, district, id)| {
                     row.push_bind(gram.clone()).push_bind(district.clone()).push_bind(*id);
                 });
                 grams.build().execute(&mut *tx).await?;
             }
-            if let Some((agency_id, kind)) = agency {
-                for chunk in ids.chunks(3000) {
-                    let mut qb = QueryBuilder::new(
-                        "INSERT INTO bindings (worker_id, agency_id, kind, status, requested_by, requested_at) ",
-                    );
-                    qb.push_values(chunk, |mut row, id| {
-                        row.push_bind(*id).push_bind(agency_id).push_bind(kind.as_str()).push_bind("pending")
-                            .push_bind("agency").push_bind(at);
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
+            let bound: Vec<(i64, NewBinding)> =
+                ids.iter().zip(rows).filter_map(|(id, r)| r.binding.map(|b| (*id, b))).collect();
+            for chunk in bound.chunks(2000) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO bindings (worker_id, agency_id, kind, status, requested_by, requested_at, started_at) ",
+                );
+                qb.push_values(chunk, |mut row, (id, b)| {
+                    row.push_bind(*id)
+                        .push_bind(b.agency_id)
+                        .push_bind(b.kind.as_str())
+                        .push_bind(if b.active { "active" } else { "pending" })
+                        .push_bind("agency")
+                        .push_bind(at)
+                        .push_bind(b.active.then_some(at));
+                });
+                qb.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(ids)
@@ -183,7 +210,7 @@ impl Store {
     }
 
     /// Names the record that already holds one of these ID numbers.
-    async fn duplicate_worker_error<T>(&self, drafts: &[WorkerDraft]) -> Result<T> {
+    async fn duplicate_worker_error<T>(&self, drafts: impl Iterator<Item = &WorkerDraft>) -> Result<T> {
         for d in drafts {
             if let Some(id) = self.worker_id_by_id_number(d.id_number.as_str()).await? {
                 return Err(StoreError::Conflict { what: "worker_id_number", existing_id: Some(id) });

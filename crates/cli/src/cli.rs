@@ -1,0 +1,164 @@
+//! The command line, declared once.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "jiazheng", version, about = "长春家政服务平台 — domestic-services platform")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives; every command that touches data takes these.
+#[derive(Debug, Clone, Args)]
+pub struct DataOptions {
+    /// Directory for the SQLite file and the secret key.
+    #[arg(long, env = "JIAZHENG_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database URL; `postgres://...` runs on PostgreSQL. Default: SQLite in the data directory.
+    #[arg(long, env = "JIAZHENG_DATABASE")]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the web server.
+    Serve {
+        #[command(flatten)]
+        data: DataOptions,
+        #[arg(long, env = "JIAZHENG_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Fill an empty database with demo data and print the demo logins.
+        #[arg(long)]
+        demo: bool,
+        /// Mark cookies Secure (set when served over TLS).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Demo and synthetic data.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+    /// Administrative divisions.
+    Divisions {
+        #[command(subcommand)]
+        command: DivisionsCommand,
+    },
+    /// Accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Import from spreadsheets.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Export to spreadsheets.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+    /// Check an identifier: prints valid or the reason; exit 0 if valid, 1 if not.
+    Validate { kind: IdentifierKind, value: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Generate synthetic agencies, workers and service points on the real divisions.
+    Generate {
+        #[command(flatten)]
+        data: DataOptions,
+        #[arg(long, default_value_t = 50)]
+        agencies: usize,
+        #[arg(long, default_value_t = 2000)]
+        workers: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DivisionsCommand {
+    /// Load a divisions CSV (same columns as the shipped Changchun file).
+    Import {
+        #[command(flatten)]
+        data: DataOptions,
+        file: PathBuf,
+        #[arg(long, default_value = "长春市")]
+        city_name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is prompted for, or read from standard input.
+    Add {
+        #[command(flatten)]
+        data: DataOptions,
+        #[arg(long)]
+        role: String,
+        /// Sign-in name.
+        #[arg(long)]
+        name: String,
+        /// Shown name (defaults to the sign-in name).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// The agency (USCC) an agency admin acts for.
+        #[arg(long)]
+        agency: Option<String>,
+        /// The district a regulator or community account is limited to.
+        #[arg(long)]
+        district: Option<String>,
+        /// The worker record a worker account belongs to.
+        #[arg(long)]
+        worker_id: Option<i64>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import workers for an agency from an .xlsx file (all or nothing unless --skip-invalid).
+    Workers {
+        #[command(flatten)]
+        data: DataOptions,
+        file: PathBuf,
+        #[arg(long)]
+        agency: String,
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Where to write the error report (default: FILE.errors.xlsx).
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Export an agency's workers to .xlsx.
+    Workers {
+        #[command(flatten)]
+        data: DataOptions,
+        #[arg(long)]
+        agency: String,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Write the empty import template.
+    Template {
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum IdentifierKind {
+    Id,
+    Uscc,
+    Phone,
+}

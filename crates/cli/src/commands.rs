@@ -1,0 +1,203 @@
+//! What each command does; the heavy lifting lives in the store and server crates.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use jiazheng_core::account::Role;
+use jiazheng_core::division::DivisionCode;
+use jiazheng_core::ids::{Mobile, ResidentId, Uscc};
+use jiazheng_store::accounts::NewAccount;
+use jiazheng_store::excel::{ImportMode, error_report, worker_template};
+use jiazheng_store::{Crypto, Store};
+
+use crate::cli::{
+    Cli, Command, DataOptions, DemoCommand, DivisionsCommand, ExportCommand, IdentifierKind, ImportCommand, UserCommand,
+};
+use crate::demo;
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { data, bind, demo: with_demo, secure_cookies } => {
+            serve(&data, &bind, with_demo, secure_cookies).await
+        }
+        Command::Demo { command: DemoCommand::Generate { data, agencies, workers, seed } } => {
+            let store = open(&data).await?;
+            let summary = demo::generate(&store, agencies, workers, seed, true).await?;
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Divisions { command: DivisionsCommand::Import { data, file, city_name } } => {
+            let store = open(&data).await?;
+            let reader = std::fs::File::open(&file).with_context(|| format!("open {}", file.display()))?;
+            let (divisions, counts) = jiazheng_store::registry::divisions::parse_divisions_csv(reader, &city_name)?;
+            store.import_divisions(&divisions).await?;
+            println!(
+                "loaded {} districts, {} streets, {} village-level units ({} communities, {} village committees, {} other)",
+                counts.districts,
+                counts.streets,
+                counts.village_level_units(),
+                counts.communities,
+                counts.village_committees,
+                counts.other_units
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command: UserCommand::Add { data, role, name, display_name, agency, district, worker_id, password_stdin },
+        } => {
+            let store = open(&data).await?;
+            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("--role: {}", e.message_en))?;
+            let agency_id = match agency {
+                Some(uscc) => Some(agency_by_uscc(&store, &uscc).await?),
+                None => None,
+            };
+            let district_code = match district {
+                Some(raw) => Some(
+                    DivisionCode::parse(&raw).map_err(|e| anyhow::anyhow!("--district: {}", e.message_en))?.to_string(),
+                ),
+                None => None,
+            };
+            let password = read_password(password_stdin)?;
+            if password.chars().count() < 8 {
+                bail!("the password must have at least 8 characters");
+            }
+            let account = NewAccount {
+                display_name: display_name.unwrap_or_else(|| name.clone()),
+                username: name,
+                password,
+                role,
+                agency_id,
+                district_code,
+                worker_id,
+            };
+            let id = store.create_account(&account).await?;
+            println!("created account {} ({}) with id {id}", account.username, role.as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { command: ImportCommand::Workers { data, file, agency, skip_invalid, report } } => {
+            let store = open(&data).await?;
+            let agency_id = agency_by_uscc(&store, &agency).await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("read {}", file.display()))?;
+            let bar = progress_bar(0, "importing");
+            let mode = if skip_invalid { ImportMode::SkipInvalid } else { ImportMode::AllOrNothing };
+            let today = chrono::Local::now().date_naive();
+            let result = store
+                .import_workers(bytes, agency_id, mode, today, &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                })
+                .await?;
+            bar.finish_and_clear();
+            println!("{} rows, {} imported, {} rows with errors", result.rows, result.imported, result.bad_rows());
+            if result.errors.is_empty() {
+                return Ok(ExitCode::SUCCESS);
+            }
+            let path = report.unwrap_or_else(|| file.with_extension("errors.xlsx"));
+            std::fs::write(&path, error_report(&result.errors)?)?;
+            for e in result.errors.iter().take(20) {
+                println!("  row {}, {}: {} / {}", e.row, e.column, e.message_zh, e.message_en);
+            }
+            println!("error report: {}", path.display());
+            if result.imported == 0 {
+                println!("nothing was imported");
+            }
+            Ok(ExitCode::from(1))
+        }
+        Command::Export { command: ExportCommand::Workers { data, agency, output } } => {
+            let store = open(&data).await?;
+            let agency_id = agency_by_uscc(&store, &agency).await?;
+            std::fs::write(&output, store.export_workers(agency_id, None).await?)?;
+            println!("wrote {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { command: ExportCommand::Template { output } } => {
+            std::fs::write(&output, worker_template()?)?;
+            println!("wrote {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate { kind, value } => Ok(validate(kind, &value)),
+    }
+}
+
+/// Opens (and migrates) the store the options point at, with the Changchun divisions loaded.
+pub async fn open(data: &DataOptions) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&data.data_dir).with_context(|| format!("create {}", data.data_dir.display()))?;
+    let crypto = Crypto::load_or_create(&data.data_dir)?;
+    let url = data.database.clone().unwrap_or_else(|| Store::sqlite_url(&data.data_dir));
+    let store = Store::open(&url, crypto).await.context("open the database")?;
+    store.ensure_default_divisions().await?;
+    Ok(store)
+}
+
+async fn agency_by_uscc(store: &Store, raw: &str) -> anyhow::Result<i64> {
+    let uscc = Uscc::parse(raw).map_err(|e| anyhow::anyhow!("--agency: {}", e.message_en))?;
+    Ok(store.agency_by_uscc(uscc.as_str()).await.with_context(|| format!("no agency with code {uscc}"))?.id)
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_string());
+    }
+    let first = rpassword::prompt_password("password: ")?;
+    let second = rpassword::prompt_password("again: ")?;
+    if first != second {
+        bail!("the passwords differ");
+    }
+    Ok(first)
+}
+
+pub fn progress_bar(len: u64, message: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(message);
+    bar
+}
+
+fn validate(kind: IdentifierKind, value: &str) -> ExitCode {
+    let today = chrono::Local::now().date_naive();
+    let result = match kind {
+        IdentifierKind::Id => ResidentId::parse(value, today)
+            .map(|id| format!("valid: born {}, {}, region {}", id.birth_date(), id.sex().as_str(), id.region_code())),
+        IdentifierKind::Uscc => Uscc::parse(value).map(|u| format!("valid: {u}")),
+        IdentifierKind::Phone => Mobile::parse(value).map(|m| format!("valid: {}", m.as_str())),
+    };
+    match result {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(invalid) => {
+            println!("invalid ({}): {} / {}", invalid.code, invalid.message_zh, invalid.message_en);
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn serve(data: &DataOptions, bind: &str, with_demo: bool, secure_cookies: bool) -> anyhow::Result<ExitCode> {
+    let store = open(data).await?;
+    if with_demo {
+        demo::ensure_demo(&store).await?;
+    }
+    let app = jiazheng_server::Application::build(store.clone(), bind, jiazheng_server::Config { secure_cookies })
+        .await
+        .with_context(|| format!("bind {bind}"))?;
+    let addr = app.local_addr()?;
+    println!("jiazheng is listening on http://{addr}/");
+    if with_demo {
+        demo::print_logins(&format!("http://{addr}"));
+    }
+    app.run_until(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,356 @@
+//! Synthetic demo data on the real divisions: Chinese names, IDs with valid check digits and
+//! Changchun district prefixes, valid USCCs and mobiles. Deterministic for a seed; streamed in
+//! batches so a million workers need little memory. Never real personal data.
+
+use std::collections::HashSet;
+
+use anyhow::Context;
+use chrono::{Duration, NaiveDate};
+use jiazheng_core::account::Role;
+use jiazheng_core::division::DivisionCode;
+use jiazheng_core::ids::{Mobile, ResidentId, Uscc};
+use jiazheng_core::registry::agency::{AgencyDraft, BusinessModel};
+use jiazheng_core::registry::binding::BindingKind;
+use jiazheng_core::registry::service_point::ServicePointDraft;
+use jiazheng_core::registry::worker::{EducationLevel, WorkerDraft};
+use jiazheng_core::registry::{ServiceKind, ServiceSet};
+use jiazheng_store::Store;
+use jiazheng_store::accounts::NewAccount;
+use jiazheng_store::registry::divisions::Division;
+use jiazheng_store::registry::workers::{NewBinding, NewWorker};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::commands::progress_bar;
+
+pub const DEMO_PASSWORD: &str = "jiazheng-demo";
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
+    "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "萧", "程", "曹", "袁", "邓", "许", "傅", "沈", "曾",
+    "彭", "吕", "苏", "卢", "蒋", "蔡", "贾", "丁", "魏", "薛", "叶", "阎", "姜", "崔", "谭", "陆", "范", "金", "石",
+    "廖", "邹", "欧阳",
+];
+const GIVEN_FEMALE: &[&str] = &[
+    "秀", "英", "华", "玉", "兰", "芳", "丽", "敏", "静", "梅", "红", "霞", "燕", "艳", "娟", "萍", "琴", "云", "凤",
+    "桂", "淑", "珍", "春", "丹", "慧", "莉", "颖", "雪", "洁", "晶",
+];
+const GIVEN_MALE: &[&str] =
+    &["伟", "强", "军", "磊", "勇", "杰", "涛", "明", "斌", "波", "辉", "刚", "平", "建", "国", "林", "峰", "鹏"];
+const BRANDS: &[&str] = &[
+    "安心",
+    "好帮手",
+    "巾帼",
+    "阳光",
+    "康馨",
+    "福满堂",
+    "惠民",
+    "春城",
+    "北国",
+    "暖家",
+    "贴心",
+    "家和",
+    "月子",
+    "益家",
+    "乐居",
+    "长青",
+    "博爱",
+    "金管家",
+    "净美",
+    "优家",
+];
+const MAJORS: &[&str] = &["家政服务与管理", "老年保健与管理", "护理", "婴幼儿托育服务与管理", "智慧健康养老服务与管理"];
+
+/// What a generation run made.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub agencies: usize,
+    pub workers: usize,
+    pub service_points: usize,
+    pub first_agency: Option<(i64, String)>,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "generated {} agencies, {} service points, {} workers",
+            self.agencies, self.service_points, self.workers
+        )
+    }
+}
+
+fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+fn person_name(rng: &mut StdRng, female: bool) -> String {
+    let given = if female { GIVEN_FEMALE } else { GIVEN_MALE };
+    let mut name = pick(rng, SURNAMES).to_string();
+    name.push_str(pick(rng, given));
+    if rng.random_bool(0.6) {
+        name.push_str(pick(rng, given));
+    }
+    name
+}
+
+fn mobile(rng: &mut StdRng) -> Mobile {
+    let second = rng.random_range(3..=9);
+    let raw = format!("1{second}{:09}", rng.random_range(0..1_000_000_000u64));
+    Mobile::parse(&raw).expect("generated mobiles are valid")
+}
+
+/// A unique company code for a district.
+fn uscc(rng: &mut StdRng, district: &str, used: &mut HashSet<String>) -> Uscc {
+    const BODY: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    loop {
+        let body: String =
+            (0..8).map(|i| if i == 0 { 'M' } else { BODY[rng.random_range(0..BODY.len())] as char }).collect();
+        let code = Uscc::compose(&district[..6], &body);
+        if used.insert(code.clone()) {
+            return Uscc::parse(&code).expect("composed codes are valid");
+        }
+    }
+}
+
+struct Places {
+    units: Vec<Division>,
+    streets: Vec<String>,
+}
+
+impl Places {
+    async fn load(store: &Store) -> anyhow::Result<Self> {
+        let units = store.village_units().await?;
+        anyhow::ensure!(!units.is_empty(), "no divisions loaded");
+        let mut streets: Vec<String> = units.iter().filter_map(|u| u.parent_code.clone()).collect();
+        streets.dedup();
+        Ok(Self { units, streets })
+    }
+}
+
+fn services(rng: &mut StdRng) -> ServiceSet {
+    let weighted = [
+        (ServiceKind::Cleaning, 0.55),
+        (ServiceKind::DeepCleaning, 0.2),
+        (ServiceKind::Cooking, 0.3),
+        (ServiceKind::Laundry, 0.15),
+        (ServiceKind::ElderlyCare, 0.25),
+        (ServiceKind::PatientCare, 0.1),
+        (ServiceKind::Maternity, 0.18),
+        (ServiceKind::Childcare, 0.22),
+        (ServiceKind::LiveIn, 0.12),
+        (ServiceKind::ApplianceCleaning, 0.08),
+    ];
+    let set: ServiceSet = weighted.iter().filter(|(_, p)| rng.random_bool(*p)).map(|(k, _)| *k).collect();
+    if set.is_empty() { [ServiceKind::Cleaning].into_iter().collect() } else { set }
+}
+
+fn worker(rng: &mut StdRng, places: &Places, used_ids: &mut HashSet<String>) -> WorkerDraft {
+    let unit = pick(rng, &places.units);
+    let street =
+        DivisionCode::parse(unit.parent_code.as_deref().unwrap_or(&unit.code)).expect("stored codes are valid");
+    let female = rng.random_bool(0.92);
+    let earliest = NaiveDate::from_ymd_opt(1966, 1, 1).expect("valid date");
+    let id_number = loop {
+        let birth = earliest + Duration::days(rng.random_range(0..13_880));
+        let seq: u16 = rng.random_range(0..500) * 2 + u16::from(!female);
+        let number = ResidentId::compose(&street.as_str()[..6], birth, seq);
+        if used_ids.insert(number.clone()) {
+            break ResidentId::parse(&number, NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid date"))
+                .expect("composed IDs are valid");
+        }
+    };
+    let roll: f64 = rng.random();
+    let education_level = match roll {
+        r if r < 0.10 => EducationLevel::Primary,
+        r if r < 0.45 => EducationLevel::Junior,
+        r if r < 0.68 => EducationLevel::Senior,
+        r if r < 0.84 => EducationLevel::Vocational,
+        r if r < 0.95 => EducationLevel::College,
+        _ => EducationLevel::Bachelor,
+    };
+    let higher =
+        matches!(education_level, EducationLevel::Vocational | EducationLevel::College | EducationLevel::Bachelor);
+    let education_related = higher && rng.random_bool(0.35);
+    WorkerDraft {
+        name: person_name(rng, female),
+        phone: mobile(rng),
+        ethnicity: if rng.random_bool(0.93) {
+            "汉族"
+        } else {
+            *pick(rng, &["满族", "朝鲜族", "蒙古族", "回族"])
+        }
+        .to_string(),
+        education_level,
+        education_major: education_related.then(|| pick(rng, MAJORS).to_string()),
+        education_related,
+        home_street: street,
+        services: services(rng),
+        id_number,
+    }
+}
+
+/// Makes `agencies` agencies (with service points) and `workers` workers, deterministically for `seed`.
+pub async fn generate(
+    store: &Store,
+    agencies: usize,
+    workers: usize,
+    seed: u64,
+    show_progress: bool,
+) -> anyhow::Result<Summary> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let places = Places::load(store).await?;
+    let mut summary = Summary::default();
+    let mut used_codes = HashSet::new();
+    let mut agency_models: Vec<(i64, BusinessModel)> = Vec::with_capacity(agencies);
+    let bar = progress_bar(agencies as u64, "agencies");
+    if !show_progress {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    for i in 0..agencies {
+        // The first agency sits in 南关区 so the demo's district regulator has it in scope.
+        let street = if i == 0 { "220102001000".to_string() } else { pick(&mut rng, &places.streets).clone() };
+        let street = DivisionCode::parse(&street).expect("stored codes are valid");
+        let brand = if let Some(brand) = BRANDS.get(i) { brand.to_string() } else { format!("{}{}", pick(&mut rng, BRANDS), i) };
+        let model = match rng.random_range(0..20) {
+            0..8 => BusinessModel::EmployeeBased,
+            8..15 => BusinessModel::Intermediary,
+            _ => BusinessModel::Mixed,
+        };
+        let draft = AgencyDraft {
+            uscc: uscc(&mut rng, street.as_str(), &mut used_codes),
+            name: format!("长春市{brand}家政服务有限公司"),
+            brand_name: Some(brand),
+            legal_representative: {
+                let female = rng.random_bool(0.5);
+                person_name(&mut rng, female)
+            },
+            address: format!(
+                "{}路{}号",
+                pick(&mut rng, &["人民大", "自由", "西安大", "亚泰大", "卫星", "南湖", "绿园", "长春大"]),
+                rng.random_range(1..999)
+            ),
+            street_code: street.clone(),
+            phone: format!("0431-8{:07}", rng.random_range(0..10_000_000)),
+            business_model: model,
+        };
+        let id = store.create_agency(&draft).await.with_context(|| format!("agency {}", draft.uscc))?;
+        if i == 0 {
+            summary.first_agency = Some((id, draft.uscc.to_string()));
+        }
+        agency_models.push((id, model));
+        summary.agencies += 1;
+        let in_street: Vec<&Division> =
+            places.units.iter().filter(|u| u.parent_code.as_deref() == Some(street.as_str())).collect();
+        if !in_street.is_empty() && (i == 0 || rng.random_bool(0.6)) {
+            for n in 0..rng.random_range(1..=3usize) {
+                let home = *pick(&mut rng, &in_street);
+                let mut serves: Vec<DivisionCode> = (0..rng.random_range(0..4))
+                    .map(|_| DivisionCode::parse(&pick(&mut rng, &in_street).code).expect("stored codes are valid"))
+                    .collect();
+                let community_code = DivisionCode::parse(&home.code).expect("stored codes are valid");
+                serves.push(community_code.clone());
+                serves.sort();
+                serves.dedup();
+                let point = ServicePointDraft {
+                    name: format!(
+                        "{}{}家政服务站{}",
+                        home.name,
+                        draft.brand_name.as_deref().unwrap_or(""),
+                        if n > 0 { format!("（{}）", n + 1) } else { String::new() }
+                    ),
+                    community_code,
+                    address: format!("{}综合服务中心{}室", home.name, rng.random_range(101..399)),
+                    opening_hours: pick(&mut rng, &["08:00-17:30", "08:30-18:00", "09:00-20:00"]).to_string(),
+                    serves,
+                };
+                store.create_service_point(id, &point).await?;
+                summary.service_points += 1;
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    let bar = progress_bar(workers as u64, "workers");
+    if !show_progress {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let mut used_ids = HashSet::with_capacity(workers);
+    let batch = 5000;
+    let mut made = 0;
+    while made < workers {
+        let n = batch.min(workers - made);
+        let drafts: Vec<WorkerDraft> = (0..n).map(|_| worker(&mut rng, &places, &mut used_ids)).collect();
+        let bindings: Vec<Option<NewBinding>> = drafts
+            .iter()
+            .map(|_| {
+                if agency_models.is_empty() || !rng.random_bool(0.85) {
+                    return None;
+                }
+                let (agency_id, model) = *pick(&mut rng, &agency_models);
+                let kind = match model {
+                    BusinessModel::EmployeeBased => BindingKind::Employee,
+                    BusinessModel::Intermediary => BindingKind::Intermediary,
+                    BusinessModel::Mixed if rng.random_bool(0.5) => BindingKind::Employee,
+                    BusinessModel::Mixed => BindingKind::Intermediary,
+                };
+                Some(NewBinding { agency_id, kind, active: true })
+            })
+            .collect();
+        let rows: Vec<NewWorker> =
+            drafts.iter().zip(bindings).map(|(draft, binding)| NewWorker { draft, binding }).collect();
+        store.insert_workers(&rows).await?;
+        made += n;
+        summary.workers += n;
+        bar.set_position(made as u64);
+    }
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+/// Fills an empty database with a small demo and its accounts; leaves a used one alone.
+pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
+    let any = store.search_agencies(&Default::default()).await?;
+    if any.total > 0 {
+        return Ok(());
+    }
+    let summary = generate(store, 60, 3000, 1, false).await?;
+    let (agency_id, _) = summary.first_agency.clone().context("the demo has an agency")?;
+    let accounts = [
+        ("admin", "系统管理员", Role::SystemAdmin, None, None),
+        ("regulator", "长春市商务局", Role::Regulator, None, None),
+        ("nanguan", "南关区商务局", Role::Regulator, None, Some("220102000000")),
+        ("agency", "安心家政管理员", Role::AgencyAdmin, Some(agency_id), None),
+        ("resident", "居民演示账号", Role::Resident, None, None),
+    ];
+    for (username, display_name, role, agency_id, district) in accounts {
+        store
+            .create_account(&NewAccount {
+                username: username.into(),
+                display_name: display_name.into(),
+                password: DEMO_PASSWORD.into(),
+                role,
+                agency_id,
+                district_code: district.map(String::from),
+                worker_id: None,
+            })
+            .await?;
+    }
+    println!("{summary}");
+    Ok(())
+}
+
+pub fn print_logins(base: &str) {
+    println!("demo logins (password {DEMO_PASSWORD}):");
+    for (name, what) in [
+        ("agency", "agency admin of 长春市安心家政服务有限公司"),
+        ("nanguan", "regulator for 南关区"),
+        ("regulator", "regulator for the whole city"),
+        ("admin", "system admin"),
+        ("resident", "resident"),
+    ] {
+        println!("  {name:<10} {what}");
+    }
+    println!("open {base}/ · API docs {base}/api/docs/");
+}

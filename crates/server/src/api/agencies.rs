@@ -1,0 +1,180 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use jiazheng_core::account::Role;
+use jiazheng_core::division::DivisionCode;
+use jiazheng_core::registry::agency::AgencyForm;
+use jiazheng_store::PageRequest;
+use jiazheng_store::registry::agencies::{Agency, AgencyQuery, AgencyWorkforce};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiJson, ApiQuery, Created, PageOf};
+use crate::auth::Viewer;
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/agencies", get(list).post(create)).route("/agencies/{id}", get(detail).put(update))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgencyView {
+    pub id: i64,
+    pub uscc: String,
+    pub name: String,
+    pub brand_name: Option<String>,
+    pub legal_representative: String,
+    pub address: String,
+    pub street_code: String,
+    pub street_name: String,
+    pub district_code: String,
+    pub district_name: String,
+    pub phone: String,
+    pub business_model: String,
+    pub status: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Agency> for AgencyView {
+    fn from(a: Agency) -> Self {
+        Self {
+            id: a.id,
+            uscc: a.uscc,
+            name: a.name,
+            brand_name: a.brand_name,
+            legal_representative: a.legal_representative,
+            address: a.address,
+            street_code: a.street_code,
+            street_name: a.street_name,
+            district_code: a.district_code,
+            district_name: a.district_name,
+            phone: a.phone,
+            business_model: a.business_model,
+            status: a.status,
+            version: a.version,
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgencyDetail {
+    #[serde(flatten)]
+    pub agency: AgencyView,
+    pub employees: i64,
+    pub intermediaries: i64,
+    pub pending_bindings: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AgencyListQuery {
+    /// Part of the name or brand, or a whole USCC.
+    pub q: Option<String>,
+    /// District code (6 or 12 digits).
+    pub district: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+impl AgencyListQuery {
+    pub fn parse(&self) -> Result<AgencyQuery, AppError> {
+        let district = match self.district.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(raw) => Some(
+                DivisionCode::parse(raw)
+                    .map_err(|e| AppError::Invalid(jiazheng_core::FieldErrors(vec![e.at("district")])))?
+                    .district()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        Ok(AgencyQuery {
+            text: self.q.clone().filter(|q| !q.trim().is_empty()),
+            district,
+            page: PageRequest::new(self.page, self.per_page),
+        })
+    }
+}
+
+/// Public agency list with search by name, brand, USCC and district.
+#[utoipa::path(get, path = "/api/v1/agencies", tag = "registry", params(AgencyListQuery),
+    responses((status = 200, body = PageOf<AgencyView>), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<AgencyListQuery>,
+) -> Result<Json<PageOf<AgencyView>>, AppError> {
+    let page = state.store.search_agencies(&q.parse()?).await?;
+    Ok(Json(PageOf::from_page(page, AgencyView::from)))
+}
+
+/// One agency's public record.
+#[utoipa::path(get, path = "/api/v1/agencies/{id}", tag = "registry",
+    responses((status = 200, body = AgencyDetail), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn detail(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<AgencyDetail>, AppError> {
+    let agency = state.store.agency(id).await?;
+    let AgencyWorkforce { employees, intermediaries, pending } = state.store.agency_workforce(id).await?;
+    Ok(Json(AgencyDetail { agency: agency.into(), employees, intermediaries, pending_bindings: pending }))
+}
+
+/// Registers an agency (regulator or system admin).
+#[utoipa::path(post, path = "/api/v1/agencies", tag = "registry", request_body = AgencyForm, security(("bearer" = [])),
+    responses((status = 201, body = Created), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: axum::http::HeaderMap,
+    ApiJson(form): ApiJson<AgencyForm>,
+) -> Result<(StatusCode, Json<Created>), AppError> {
+    let session = viewer.require_role(&[Role::Regulator, Role::SystemAdmin])?;
+    viewer.check_csrf(csrf_header(&headers))?;
+    let draft = form.parse().map_err(AppError::Invalid)?;
+    if let Some(Some(area)) = session.principal.regulated_area()
+        && !draft.street_code.is_within(area)
+    {
+        return Err(AppError::Forbidden);
+    }
+    let id = state.store.create_agency(&draft).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AgencyUpdate {
+    /// The version read; a newer one on the server answers 409.
+    pub version: i64,
+    #[serde(flatten)]
+    pub form: AgencyForm,
+}
+
+/// Edits an agency: its own admin, a regulator in scope, or a system admin.
+#[utoipa::path(put, path = "/api/v1/agencies/{id}", tag = "registry", request_body = AgencyUpdate, security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+    ApiJson(body): ApiJson<AgencyUpdate>,
+) -> Result<StatusCode, AppError> {
+    let session = viewer.require()?;
+    viewer.check_csrf(csrf_header(&headers))?;
+    let current = state.store.agency(id).await?;
+    let p = &session.principal;
+    let allowed = p.agency_id() == Some(id)
+        || p.role == Role::SystemAdmin
+        || p.regulated_area().is_some_and(|area| {
+            area.is_none_or(|d| DivisionCode::parse(&current.district_code).is_ok_and(|c| c.is_within(d)))
+        });
+    if !allowed {
+        return Err(AppError::Forbidden);
+    }
+    let draft = body.form.parse().map_err(AppError::Invalid)?;
+    state.store.update_agency(id, body.version, &draft).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The CSRF token a cookie-authenticated API write carries in `X-CSRF-Token`.
+pub fn csrf_header(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get("x-csrf-token").and_then(|v| v.to_str().ok())
+}

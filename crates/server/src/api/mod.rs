@@ -1,0 +1,116 @@
+//! The JSON API under `/api/v1`: one module per area, every handler described for OpenAPI.
+
+pub mod agencies;
+pub mod bindings;
+pub mod divisions;
+pub mod service_points;
+pub mod session;
+pub mod workers;
+
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(divisions::router())
+        .merge(agencies::router())
+        .merge(workers::router())
+        .merge(bindings::router())
+        .merge(service_points::router())
+        .merge(session::router())
+        .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
+}
+
+/// The browsable API page, served from the binary (no CDN).
+pub fn docs() -> Router<AppState> {
+    Router::new().merge(SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", ApiDoc::openapi()))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "jiazheng API", description = "家政服务平台 — registry of divisions, agencies, workers and service points."),
+    paths(
+        divisions::list,
+        agencies::list, agencies::detail, agencies::create, agencies::update,
+        workers::list, workers::detail, workers::identifiers, workers::create, workers::update,
+        bindings::request, bindings::act,
+        service_points::list, service_points::create,
+        session::login, session::logout,
+    ),
+    components(schemas(crate::error::ErrorBody)),
+    tags((name = "registry", description = "Divisions, agencies, workers, service points")),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// One page of results with the total, as every list answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageOf<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: i64,
+}
+
+impl<T> PageOf<T> {
+    pub fn from_page<S>(page: jiazheng_store::Page<S>, map: impl FnMut(S) -> T) -> Self {
+        Self {
+            items: page.items.into_iter().map(map).collect(),
+            page: page.page,
+            per_page: page.per_page,
+            total: page.total,
+        }
+    }
+}
+
+/// JSON bodies whose rejections are answered in the API's error shape.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+/// Query strings whose rejections are answered in the API's error shape.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(e) => {
+                AppError::invalid("body", "json_data", "请求内容的字段类型不正确", &e.body_text())
+            }
+            other => AppError::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        AppError::invalid("query", "query", "查询参数无效", &rejection.body_text())
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}

@@ -1,0 +1,99 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use jiazheng_core::division::DivisionCode;
+use jiazheng_core::registry::service_point::ServicePointForm;
+use jiazheng_store::PageRequest;
+use jiazheng_store::registry::service_points::ServicePoint;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::agencies::csrf_header;
+use super::{ApiJson, ApiQuery, Created, PageOf};
+use crate::auth::Viewer;
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/service-points", get(list).post(create))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServicePointView {
+    pub id: i64,
+    pub agency_id: i64,
+    pub agency_name: String,
+    pub name: String,
+    pub community_code: String,
+    pub community_name: String,
+    pub district_code: String,
+    pub address: String,
+    pub opening_hours: String,
+    pub status: String,
+    pub communities_served: i64,
+}
+
+impl From<ServicePoint> for ServicePointView {
+    fn from(p: ServicePoint) -> Self {
+        Self {
+            id: p.id,
+            agency_id: p.agency_id,
+            agency_name: p.agency_name,
+            name: p.name,
+            community_code: p.community_code,
+            community_name: p.community_name,
+            district_code: p.district_code,
+            address: p.address,
+            opening_hours: p.opening_hours,
+            status: p.status,
+            communities_served: p.serves_count,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PointQuery {
+    pub district: Option<String>,
+    pub agency: Option<i64>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+impl PointQuery {
+    pub fn district(&self) -> Result<Option<String>, AppError> {
+        match self.district.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(raw) => DivisionCode::parse(raw)
+                .map(|d| Some(d.district().to_string()))
+                .map_err(|e| AppError::Invalid(jiazheng_core::FieldErrors(vec![e.at("district")]))),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Service points by district or agency.
+#[utoipa::path(get, path = "/api/v1/service-points", tag = "registry", params(PointQuery),
+    responses((status = 200, body = PageOf<ServicePointView>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PointQuery>,
+) -> Result<Json<PageOf<ServicePointView>>, AppError> {
+    let page =
+        state.store.service_points(q.district()?.as_deref(), q.agency, PageRequest::new(q.page, q.per_page)).await?;
+    Ok(Json(PageOf::from_page(page, ServicePointView::from)))
+}
+
+/// Opens a service point for the caller's agency.
+#[utoipa::path(post, path = "/api/v1/service-points", tag = "registry", request_body = ServicePointForm, security(("bearer" = [])),
+    responses((status = 201, body = Created), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: axum::http::HeaderMap,
+    ApiJson(form): ApiJson<ServicePointForm>,
+) -> Result<(StatusCode, Json<Created>), AppError> {
+    let (_, agency) = viewer.require_agency()?;
+    viewer.check_csrf(csrf_header(&headers))?;
+    let draft = form.parse().map_err(AppError::Invalid)?;
+    let id = state.store.create_service_point(agency, &draft).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}

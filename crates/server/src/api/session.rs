@@ -1,0 +1,84 @@
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use jiazheng_store::accounts::SESSION_HOURS;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::ApiJson;
+use crate::auth::Viewer;
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/session", post(login).delete(logout))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionToken {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub role: String,
+    pub expires_in_secs: i64,
+}
+
+/// Checks a password and starts a session; failures are rate-limited per name and address.
+pub async fn sign_in(
+    state: &AppState,
+    address: &str,
+    username: &str,
+    password: &str,
+) -> Result<(String, String), AppError> {
+    if let Err(retry_after_secs) = state.limiter.check(username, address) {
+        return Err(AppError::TooManyAttempts { retry_after_secs });
+    }
+    match state.store.authenticate(username, password).await? {
+        Some(principal) => {
+            state.limiter.clear(username, address);
+            let token = state.store.create_session(principal.account_id).await?;
+            Ok((token, principal.role.as_str().to_string()))
+        }
+        None => {
+            state.limiter.record_failure(username, address);
+            Err(AppError::invalid("password", "bad_credentials", "用户名或密码错误", "wrong username or password"))
+        }
+    }
+}
+
+/// Signs in and returns a bearer token.
+#[utoipa::path(post, path = "/api/v1/session", tag = "registry", request_body = Credentials,
+    responses((status = 200, body = SessionToken), (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<Json<SessionToken>, AppError> {
+    let (token, role) = sign_in(&state, &peer.ip().to_string(), &body.username, &body.password).await?;
+    Ok(Json(SessionToken { token, role, expires_in_secs: SESSION_HOURS * 3600 }))
+}
+
+/// Ends the bearer session.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "registry", security(("bearer" = [])), responses((status = 204)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: axum::http::HeaderMap,
+) -> Result<StatusCode, AppError> {
+    viewer.require()?;
+    if let Some(token) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        state.store.end_session(token).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,221 @@
+//! One error type for the web layer. API callers get JSON with field-level messages in both
+//! languages; page visitors get the same error as an HTML page. Internals are logged, never shown.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use jiazheng_core::FieldErrors;
+use jiazheng_core::field::FieldError;
+use jiazheng_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::i18n::Lang;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    #[error("not found")]
+    NotFound,
+    #[error("sign in first")]
+    Unauthorized,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("conflict: {code}")]
+    Conflict { code: &'static str, message_zh: String, message_en: String, existing_id: Option<i64> },
+    #[error("too many attempts")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+/// The JSON body of every error.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    pub message_zh: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<i64>,
+    pub fields: Vec<FieldErrorBody>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldErrorBody {
+    pub field: String,
+    pub code: String,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+impl From<&FieldError> for FieldErrorBody {
+    fn from(e: &FieldError) -> Self {
+        Self {
+            field: e.field.clone(),
+            code: e.code.into(),
+            message_zh: e.message_zh.clone(),
+            message_en: e.message_en.clone(),
+        }
+    }
+}
+
+impl AppError {
+    pub fn invalid(field: &str, code: &'static str, zh: &str, en: &str) -> Self {
+        AppError::Invalid(FieldErrors(vec![FieldError {
+            field: field.into(),
+            code,
+            message_zh: zh.into(),
+            message_en: en.into(),
+        }]))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let (code, zh, en, existing_id) = match self {
+            AppError::Invalid(_) => {
+                ("invalid", "提交的内容有误，请按提示修改".into(), "Some fields are not valid".into(), None)
+            }
+            AppError::NotFound => ("not_found", "找不到该页面或记录".into(), "Not found".into(), None),
+            AppError::Unauthorized => ("unauthorized", "请先登录".into(), "Please sign in".into(), None),
+            AppError::Forbidden => {
+                ("forbidden", "您无权进行此操作".into(), "You are not allowed to do this".into(), None)
+            }
+            AppError::Conflict { code, message_zh, message_en, existing_id } => {
+                (*code, message_zh.clone(), message_en.clone(), *existing_id)
+            }
+            AppError::TooManyAttempts { retry_after_secs } => (
+                "too_many_attempts",
+                format!("尝试次数过多，请{}分钟后再试", retry_after_secs.div_ceil(60)),
+                format!("Too many attempts; try again in {} minutes", retry_after_secs.div_ceil(60)),
+                None,
+            ),
+            AppError::BadRequest(reason) => {
+                ("bad_request", format!("请求无效：{reason}"), format!("Bad request: {reason}"), None)
+            }
+            AppError::Internal(_) => {
+                ("internal", "服务器内部错误，请稍后再试".into(), "Internal error; please try again".into(), None)
+            }
+        };
+        let fields = match self {
+            AppError::Invalid(errors) => errors.0.iter().map(FieldErrorBody::from).collect(),
+            _ => Vec::new(),
+        };
+        ErrorBody { error: ErrorDetail { code: code.into(), message: en, message_zh: zh, existing_id, fields } }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Invalid(errors) => AppError::Invalid(errors),
+            StoreError::Stale => AppError::Conflict {
+                code: "stale",
+                message_zh: "该记录已被他人修改，请刷新后重试".into(),
+                message_en: "Someone else changed this record; reload and try again".into(),
+                existing_id: None,
+            },
+            StoreError::Conflict { what, existing_id } => {
+                let (zh, en) = match what {
+                    "worker_id_number" => ("该身份证号已登记", "A worker with this ID number is already registered"),
+                    "agency_uscc" => ("该统一社会信用代码已登记", "An agency with this code is already registered"),
+                    "account_username" => ("用户名已被使用", "This username is taken"),
+                    "binding_open" => ("已有待确认或有效的关联", "An open binding already exists"),
+                    _ => ("记录冲突", "Conflicting record"),
+                };
+                AppError::Conflict { code: what, message_zh: zh.into(), message_en: en.into(), existing_id }
+            }
+            StoreError::Refused(reason) => {
+                tracing::info!(%reason, "refused");
+                AppError::Forbidden
+            }
+            StoreError::File(reason) => AppError::BadRequest(reason),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Marks a response as an error so pages can render it as HTML.
+#[derive(Clone)]
+struct RenderedError(ErrorBody, StatusCode);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let status = self.status();
+        let body = self.body();
+        let mut response = (status, Json(body.clone())).into_response();
+        if let AppError::TooManyAttempts { retry_after_secs } = self
+            && let Ok(value) = retry_after_secs.to_string().parse()
+        {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response.extensions_mut().insert(RenderedError(body, status));
+        response
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: crate::pages::Chrome,
+    status: u16,
+    message: String,
+    fields: Vec<FieldErrorBody>,
+}
+
+/// Renders errors of page routes as HTML; the API keeps its JSON.
+pub async fn render_html_errors(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let (parts, body) = request.into_parts();
+    let lang = Lang::from_parts(&parts);
+    let path = parts.uri.path().to_string();
+    let response = next.run(Request::from_parts(parts, body)).await;
+    let Some(RenderedError(body, status)) = response.extensions().get::<RenderedError>().cloned() else {
+        return response;
+    };
+    if is_api {
+        return response;
+    }
+    let page = ErrorPage {
+        chrome: crate::pages::Chrome::anonymous(lang, &path, lang.t("error.title")),
+        status: status.as_u16(),
+        message: lang.pick(&body.error.message_zh, &body.error.message).to_string(),
+        fields: body.error.fields,
+    };
+    match page.render() {
+        Ok(html) => {
+            let mut out = (status, Html(html)).into_response();
+            if let Some(retry) = response.headers().get(axum::http::header::RETRY_AFTER) {
+                out.headers_mut().insert(axum::http::header::RETRY_AFTER, retry.clone());
+            }
+            out
+        }
+        Err(_) => response,
+    }
+}

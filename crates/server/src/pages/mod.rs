@@ -1,0 +1,175 @@
+//! Server-rendered pages: Chinese by default, English on request, usable on a phone, and
+//! served entirely from this binary (no CDN), so they work on an intranet.
+
+pub mod agency;
+pub mod assets;
+pub mod import;
+pub mod public;
+pub mod regulator;
+pub mod session;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::Path;
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::Cookie;
+use jiazheng_core::FieldErrors;
+use jiazheng_core::account::Role;
+use jiazheng_core::registry::{ServiceKind, ServiceSet};
+
+use crate::auth::Viewer;
+use crate::i18n::Lang;
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(public::router())
+        .merge(session::router())
+        .merge(agency::router())
+        .merge(import::router())
+        .merge(regulator::router())
+        .route("/lang/{code}", get(switch_language))
+}
+
+/// The frame around every page: language, who is signed in, navigation, form token.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub lang: Lang,
+    pub path: String,
+    pub title: String,
+    pub user: Option<String>,
+    pub role: Option<Role>,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn anonymous(lang: Lang, path: &str, title: String) -> Self {
+        Self { lang, path: path.to_string(), title, user: None, role: None, csrf: String::new() }
+    }
+
+    pub fn new(lang: Lang, viewer: &Viewer, path: &str, title: String) -> Self {
+        let mut chrome = Self::anonymous(lang, path, title);
+        if let Some(session) = &viewer.session {
+            chrome.user = Some(session.display_name.clone());
+            chrome.role = Some(session.principal.role);
+            chrome.csrf = session.csrf_token.clone();
+        }
+        chrome
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    pub fn is_en(&self) -> bool {
+        self.lang.is_en()
+    }
+
+    pub fn role_label(&self) -> String {
+        self.role.map(|r| r.label(self.is_en()).to_string()).unwrap_or_default()
+    }
+
+    pub fn is_agency(&self) -> bool {
+        self.role == Some(Role::AgencyAdmin)
+    }
+
+    pub fn is_regulator(&self) -> bool {
+        self.role == Some(Role::Regulator)
+    }
+
+    pub fn other_lang_code(&self) -> &'static str {
+        self.lang.other().code()
+    }
+
+    pub fn other_lang_name(&self) -> &'static str {
+        if self.is_en() { "中文" } else { "English" }
+    }
+}
+
+/// Renders a template, or answers 500 with the reason logged.
+pub fn render(template: &impl Template) -> Result<Response, AppError> {
+    template.render().map(|html| Html(html).into_response()).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// Sets the language cookie and returns to the page the switch was clicked on.
+async fn switch_language(
+    Path(code): Path<String>,
+    jar: CookieJar,
+    headers: HeaderMap,
+) -> Result<(CookieJar, Redirect), AppError> {
+    let lang = Lang::parse(&code).ok_or(AppError::NotFound)?;
+    let back = headers
+        .get(axum::http::header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
+    let cookie = Cookie::build(("lang", lang.code())).path("/").max_age(time::Duration::days(365));
+    Ok((jar.add(cookie), Redirect::to(&back)))
+}
+
+/// A field's error message in the page's language.
+pub fn field_message(errors: &FieldErrors, lang: Lang, field: &str) -> Option<String> {
+    errors.for_field(field).map(|e| lang.pick(&e.message_zh, &e.message_en).to_string())
+}
+
+/// A checkbox per service, ticked when in `selected`.
+pub fn service_choices(lang: Lang, selected: ServiceSet) -> Vec<(String, String, bool)> {
+    ServiceKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_string(), k.label(lang.is_en()).to_string(), selected.contains(*k)))
+        .collect()
+}
+
+/// Service labels of a stored bit set, joined for display.
+pub fn service_labels(lang: Lang, bits: i64) -> String {
+    let labels: Vec<&str> = ServiceSet::from_bits(bits).kinds().iter().map(|k| k.label(lang.is_en())).collect();
+    labels.join(if lang.is_en() { ", " } else { "、" })
+}
+
+/// Links to neighbouring pages of a list.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    pub page: u32,
+    pub pages: u32,
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// `base` is the query string without `page`, e.g. `q=安心&district=220102`.
+    pub fn new<T>(page: &jiazheng_store::Page<T>, path: &str, base: &str) -> Self {
+        let link = |n: u32| {
+            let sep = if base.is_empty() { "" } else { "&" };
+            format!("{path}?{base}{sep}page={n}")
+        };
+        let pages = page.pages();
+        Self {
+            page: page.page,
+            pages,
+            total: page.total,
+            prev: (page.page > 1).then(|| link(page.page - 1)),
+            next: (page.page < pages).then(|| link(page.page + 1)),
+        }
+    }
+}
+
+/// Encodes a query-string value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,306 @@
+//! Pages anyone may open: home, agencies, service points, workers (masked).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use jiazheng_core::registry::ServiceKind;
+use jiazheng_core::registry::agency::BusinessModel;
+use jiazheng_core::registry::worker::EducationLevel;
+use jiazheng_store::PageRequest;
+use jiazheng_store::registry::agencies::{Agency, AgencyQuery, AgencyWorkforce};
+use jiazheng_store::registry::divisions::Division;
+use jiazheng_store::registry::service_points::ServicePoint;
+use jiazheng_store::registry::workers::WorkerQuery;
+
+use super::{Chrome, Pager, encode, render, service_labels};
+use crate::api::agencies::AgencyListQuery;
+use crate::api::service_points::PointQuery;
+use crate::api::workers::{WorkerListQuery, age_on, today};
+use crate::auth::Viewer;
+use crate::i18n::Lang;
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/agencies", get(agencies))
+        .route("/agencies/{id}", get(agency))
+        .route("/service-points", get(points))
+        .route("/workers", get(workers))
+        .route("/workers/{id}", get(worker))
+}
+
+/// A worker row as pages show it.
+pub struct WorkerRow {
+    pub id: i64,
+    pub name: String,
+    pub id_masked: String,
+    pub phone_masked: String,
+    pub sex: String,
+    pub age: i32,
+    pub education: String,
+    pub services: String,
+    pub district: String,
+}
+
+impl WorkerRow {
+    pub fn new(w: jiazheng_store::registry::workers::Worker, lang: Lang, districts: &[Division]) -> Self {
+        Self {
+            id: w.id,
+            sex: lang.t(&format!("sex.{}", w.sex)),
+            age: age_on(w.birth_date, today()),
+            education: EducationLevel::parse(&w.education_level)
+                .map(|l| l.label(lang.is_en()).to_string())
+                .unwrap_or_default(),
+            services: service_labels(lang, w.services),
+            district: districts
+                .iter()
+                .find(|d| d.code == w.district_code)
+                .map(|d| d.name.clone())
+                .unwrap_or(w.district_code),
+            name: w.name,
+            id_masked: w.id_masked,
+            phone_masked: w.phone_masked,
+        }
+    }
+}
+
+pub fn model_label(lang: Lang, code: &str) -> String {
+    BusinessModel::parse(code).map(|m| m.label(lang.is_en()).to_string()).unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    agencies: i64,
+    workers: i64,
+    points: i64,
+    units: usize,
+    districts: Vec<Division>,
+}
+
+async fn home(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
+    let store = &state.store;
+    let agencies =
+        store.search_agencies(&AgencyQuery { page: PageRequest::new(Some(1), Some(1)), ..Default::default() }).await?;
+    let points = store.service_points(None, None, PageRequest::new(Some(1), Some(1))).await?;
+    render(&HomePage {
+        chrome: Chrome::new(lang, &viewer, "/", lang.t("home.title")),
+        agencies: agencies.total,
+        workers: store.count_workers().await?,
+        points: points.total,
+        units: store.division_counts().await?.village_level_units(),
+        districts: store.districts().await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "agencies.html")]
+struct AgenciesPage {
+    chrome: Chrome,
+    q: String,
+    district: String,
+    districts: Vec<Division>,
+    rows: Vec<Agency>,
+    pager: Pager,
+}
+
+impl AgenciesPage {
+    fn model(&self, code: &str) -> String {
+        model_label(self.chrome.lang, code)
+    }
+}
+
+async fn agencies(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Query(q): Query<AgencyListQuery>,
+) -> Result<Response, AppError> {
+    let query = q.parse()?;
+    let page = state.store.search_agencies(&query).await?;
+    let q_text = q.q.clone().unwrap_or_default();
+    let district = query.district.clone().unwrap_or_default();
+    let base = format!("q={}&district={}", encode(&q_text), encode(&district));
+    render(&AgenciesPage {
+        chrome: Chrome::new(lang, &viewer, "/agencies", lang.t("agencies.title")),
+        pager: Pager::new(&page, "/agencies", &base),
+        rows: page.items,
+        q: q_text,
+        district,
+        districts: state.store.districts().await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "agency.html")]
+struct AgencyPage {
+    chrome: Chrome,
+    agency: Agency,
+    model: String,
+    workforce: AgencyWorkforce,
+    points: Vec<ServicePoint>,
+    workers: Vec<WorkerRow>,
+    workers_total: i64,
+}
+
+async fn agency(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let store = &state.store;
+    let agency = store.agency(id).await?;
+    let workforce = store.agency_workforce(id).await?;
+    let points = store.service_points(None, Some(id), PageRequest::new(Some(1), Some(50))).await?.items;
+    let bound = WorkerQuery { agency: Some(id), page: PageRequest::new(Some(1), Some(20)), ..Default::default() };
+    let workers = store.search_workers(&bound).await?;
+    let districts = store.districts().await?;
+    render(&AgencyPage {
+        chrome: Chrome::new(lang, &viewer, &format!("/agencies/{id}"), agency.name.clone()),
+        model: model_label(lang, &agency.business_model),
+        agency,
+        workforce,
+        points,
+        workers_total: workers.total,
+        workers: workers.items.into_iter().map(|w| WorkerRow::new(w, lang, &districts)).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "points.html")]
+struct PointsPage {
+    chrome: Chrome,
+    district: String,
+    districts: Vec<Division>,
+    rows: Vec<ServicePoint>,
+    pager: Pager,
+}
+
+async fn points(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Query(q): Query<PointQuery>,
+) -> Result<Response, AppError> {
+    let district = q.district()?;
+    let page = state.store.service_points(district.as_deref(), q.agency, PageRequest::new(q.page, q.per_page)).await?;
+    let district = district.unwrap_or_default();
+    render(&PointsPage {
+        chrome: Chrome::new(lang, &viewer, "/service-points", lang.t("points.title")),
+        pager: Pager::new(&page, "/service-points", &format!("district={}", encode(&district))),
+        rows: page.items,
+        district,
+        districts: state.store.districts().await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "workers.html")]
+pub struct WorkersPage {
+    pub chrome: Chrome,
+    pub name: String,
+    pub district: String,
+    pub service: String,
+    pub districts: Vec<Division>,
+    pub services: Vec<(String, String)>,
+    pub rows: Vec<WorkerRow>,
+    pub pager: Pager,
+    pub action: String,
+}
+
+/// The masked worker search, shared by the public page and the regulator's view.
+pub async fn worker_search_page(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    q: &WorkerListQuery,
+    action: &str,
+    title: String,
+    force_district: Option<&str>,
+) -> Result<Response, AppError> {
+    let mut query = q.parse()?;
+    if let Some(area) = force_district {
+        let area = jiazheng_core::division::DivisionCode::parse(area).map_err(|_| AppError::Forbidden)?;
+        if !query.district.as_ref().is_some_and(|d| d.is_within(&area)) {
+            query.district = Some(area);
+        }
+    }
+    let page = state.store.search_workers(&query).await?;
+    let districts = state.store.districts().await?;
+    let name = q.name.clone().unwrap_or_default();
+    let district = query.district.as_ref().map(|d| d.to_string()).unwrap_or_default();
+    let service = query.service.map(|s| s.as_str().to_string()).unwrap_or_default();
+    let base = format!("name={}&district={}&service={}", encode(&name), encode(&district), encode(&service));
+    render(&WorkersPage {
+        chrome: Chrome::new(lang, viewer, action, title),
+        pager: Pager::new(&page, action, &base),
+        rows: page.items.into_iter().map(|w| WorkerRow::new(w, lang, &districts)).collect(),
+        services: ServiceKind::ALL
+            .iter()
+            .map(|k| (k.as_str().to_string(), k.label(lang.is_en()).to_string()))
+            .collect(),
+        districts,
+        name,
+        district,
+        service,
+        action: action.to_string(),
+    })
+}
+
+async fn workers(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Query(q): Query<WorkerListQuery>,
+) -> Result<Response, AppError> {
+    worker_search_page(&state, lang, &viewer, &q, "/workers", lang.t("workers.title"), None).await
+}
+
+#[derive(Template)]
+#[template(path = "worker.html")]
+struct WorkerPage {
+    chrome: Chrome,
+    worker: WorkerRow,
+    ethnicity: String,
+    related: bool,
+    bindings: Vec<(String, i64, String, String)>,
+}
+
+async fn worker(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let w = state.store.worker(id).await?;
+    let bindings = state
+        .store
+        .bindings_of_worker(id)
+        .await?
+        .into_iter()
+        .filter(|b| b.status == "active")
+        .map(|b| {
+            let kind = jiazheng_core::registry::binding::BindingKind::parse(&b.kind)
+                .map(|k| k.label(lang.is_en()).to_string());
+            (
+                b.agency_name,
+                b.agency_id,
+                kind.unwrap_or_default(),
+                b.started_at.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let districts = state.store.districts().await?;
+    render(&WorkerPage {
+        chrome: Chrome::new(lang, &viewer, &format!("/workers/{id}"), w.name.clone()),
+        ethnicity: w.ethnicity.clone(),
+        related: w.education_related,
+        worker: WorkerRow::new(w, lang, &districts),
+        bindings,
+    })
+}

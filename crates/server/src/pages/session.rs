@@ -1,0 +1,104 @@
+//! Sign in and out. The sign-in form carries a token matched against a cookie (there is no
+//! session yet to hold one), so another site cannot post it.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use jiazheng_core::account::Role;
+use serde::Deserialize;
+
+use super::{Chrome, render};
+use crate::auth::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, Viewer, constant_time_eq, expired_cookie, session_cookie};
+use crate::i18n::Lang;
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/login", get(form).post(submit)).route("/logout", post(logout))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    username: String,
+    error: Option<String>,
+    token: String,
+}
+
+fn login_page(lang: Lang, username: String, error: Option<String>, jar: CookieJar) -> Result<Response, AppError> {
+    let token = hex::encode(jiazheng_store::crypto::random_bytes::<16>());
+    let cookie =
+        Cookie::build((LOGIN_CSRF_COOKIE, token.clone())).http_only(true).same_site(SameSite::Strict).path("/login");
+    let mut chrome = Chrome::anonymous(lang, "/login", lang.t("login.title"));
+    chrome.csrf = token.clone();
+    let status =
+        if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    Ok((status, jar.add(cookie), render(&LoginPage { chrome, username, error, token })?).into_response())
+}
+
+async fn form(lang: Lang, jar: CookieJar) -> Result<Response, AppError> {
+    login_page(lang, String::new(), None, jar)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+}
+
+/// Where each role starts after signing in.
+fn landing(role: Role) -> &'static str {
+    match role {
+        Role::AgencyAdmin => "/agency/workers",
+        Role::Regulator => "/regulator",
+        _ => "/",
+    }
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    lang: Lang,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
+        return Err(AppError::BadRequest("missing or stale form token (CSRF); reload the page".into()));
+    }
+    match crate::api::session::sign_in(&state, &peer.ip().to_string(), &form.username, &form.password).await {
+        Ok((token, role)) => {
+            let role = Role::parse(&role).unwrap_or(Role::Resident);
+            let jar =
+                jar.remove(expired_cookie(LOGIN_CSRF_COOKIE)).add(session_cookie(token, state.config.secure_cookies));
+            Ok((jar, Redirect::to(landing(role))).into_response())
+        }
+        Err(AppError::Invalid(_)) => login_page(lang, form.username, Some(lang.t("login.failed")), jar),
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    jar: CookieJar,
+    Form(form): Form<LogoutForm>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
+        state.store.end_session(&token).await?;
+    }
+    Ok((jar.remove(expired_cookie(SESSION_COOKIE)), Redirect::to("/")).into_response())
+}
