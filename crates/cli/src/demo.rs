@@ -87,9 +87,9 @@ fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
 fn person_name(rng: &mut StdRng, female: bool) -> String {
     let given = if female { GIVEN_FEMALE } else { GIVEN_MALE };
     let mut name = pick(rng, SURNAMES).to_string();
-    name.push_str(pick(rng, given));
+    name.push_str(pick::<&str>(rng, given));
     if rng.random_bool(0.6) {
-        name.push_str(pick(rng, given));
+        name.push_str(pick::<&str>(rng, given));
     }
     name
 }
