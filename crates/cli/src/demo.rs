@@ -211,7 +211,11 @@ pub async fn generate(
         // The first agency sits in 南关区 so the demo's district regulator has it in scope.
         let street = if i == 0 { "220102001000".to_string() } else { pick(&mut rng, &places.streets).clone() };
         let street = DivisionCode::parse(&street).expect("stored codes are valid");
-        let brand = if let Some(brand) = BRANDS.get(i) { brand.to_string() } else { format!("{}{}", pick(&mut rng, BRANDS), i) };
+        let brand = if let Some(brand) = BRANDS.get(i) {
+            brand.to_string()
+        } else {
+            format!("{}{}", pick(&mut rng, BRANDS), i)
+        };
         let model = match rng.random_range(0..20) {
             0..8 => BusinessModel::EmployeeBased,
             8..15 => BusinessModel::Intermediary,

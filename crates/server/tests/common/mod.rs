@@ -1,0 +1,140 @@
+//! A running server on a fresh database (SQLite, or PostgreSQL when JIAZHENG_TEST_DATABASE is
+//! a URL), with two agencies and accounts of each kind the tests need.
+
+#![allow(dead_code)]
+
+use chrono::NaiveDate;
+use jiazheng_core::account::Role;
+use jiazheng_core::ids::{ResidentId, Uscc};
+use jiazheng_core::registry::agency::AgencyForm;
+use jiazheng_server::{Application, Config};
+use jiazheng_store::accounts::NewAccount;
+use jiazheng_store::testing::TestDb;
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "test-password-1";
+
+pub struct TestApp {
+    pub base: String,
+    pub db: TestDb,
+    pub agency_a: i64,
+    pub agency_b: i64,
+    pub uscc_a: String,
+    pub client: reqwest::Client,
+}
+
+pub fn agency_form(body: &str, name: &str, street: &str) -> AgencyForm {
+    AgencyForm {
+        uscc: Uscc::compose(&street[..6], body),
+        name: name.into(),
+        brand_name: String::new(),
+        legal_representative: "李明".into(),
+        address: "人民大街1号".into(),
+        street_code: street.into(),
+        phone: "043188886666".into(),
+        business_model: "employee".into(),
+    }
+}
+
+/// A valid ID number for a person born in 1985 in `district` (6 digits), numbered `seq`.
+pub fn id_number(district: &str, seq: u16) -> String {
+    let birth = NaiveDate::from_ymd_opt(1985, 6, 12).unwrap() + chrono::Duration::days(i64::from(seq));
+    ResidentId::compose(district, birth, seq)
+}
+
+/// The same number with its check character changed.
+pub fn with_wrong_check(id: &str) -> String {
+    let last = id.chars().last().unwrap();
+    let wrong = if last == '1' { '2' } else { '1' };
+    format!("{}{}", &id[..17], wrong)
+}
+
+pub fn worker_json(id: &str, name: &str, street: &str) -> Value {
+    json!({
+        "id_number": id,
+        "name": name,
+        "phone": "13904310000",
+        "education_level": "senior",
+        "home_street": street,
+        "services": ["cleaning", "maternity"],
+    })
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let db = TestDb::new().await;
+        let store = db.store.clone();
+        let form_a = agency_form("MA0Y1234", "长春市安心家政服务有限公司", "220102001");
+        let uscc_a = form_a.uscc.clone();
+        let agency_a = store.create_agency(&form_a.parse().unwrap()).await.unwrap();
+        let agency_b = store
+            .create_agency(&agency_form("MA0Y5678", "朝阳区好帮手家政", "220104001").parse().unwrap())
+            .await
+            .unwrap();
+        let accounts = [
+            ("agency_a", Role::AgencyAdmin, Some(agency_a), None),
+            ("agency_b", Role::AgencyAdmin, Some(agency_b), None),
+            ("nanguan", Role::Regulator, None, Some("220102000000")),
+            ("chaoyang", Role::Regulator, None, Some("220104000000")),
+            ("city", Role::Regulator, None, None),
+            ("admin", Role::SystemAdmin, None, None),
+            ("resident", Role::Resident, None, None),
+        ];
+        for (name, role, agency_id, district) in accounts {
+            store
+                .create_account(&NewAccount {
+                    username: name.into(),
+                    display_name: name.into(),
+                    password: PASSWORD.into(),
+                    role,
+                    agency_id,
+                    district_code: district.map(String::from),
+                    worker_id: None,
+                })
+                .await
+                .unwrap();
+        }
+        let app = Application::build(store, "127.0.0.1:0", Config::default()).await.unwrap();
+        let base = format!("http://{}", app.local_addr().unwrap());
+        tokio::spawn(app.run());
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { base, db, agency_a, agency_b, uscc_a, client }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A bearer token for `username`.
+    pub async fn token(&self, username: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "login {username}");
+        response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let response = self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn worker_count(&self) -> i64 {
+        self.db.store.count_workers().await.unwrap()
+    }
+}
