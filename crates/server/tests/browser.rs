@@ -1,0 +1,133 @@
+//! A real browser (Debian's headless Chromium through ChromeDriver) against the running server:
+//! an agency admin signs in, adds a worker with a wrong ID check digit, sees the field error,
+//! corrects it, sees the worker listed masked on the public page, and switches to English.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{PASSWORD, TestApp, id_number, with_wrong_check};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn browser() -> (Client, Driver, tempdir::Dir) {
+    let driver_path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let port = free_port();
+    let child = Command::new(&driver_path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {driver_path} (install chromium-driver; scripts/setup does): {e}"));
+    let driver = Driver(child);
+    let profile = tempdir::Dir::new();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--window-size=412,915", format!("--user-data-dir={}", profile.0.display())],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let mut last = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(connector.clone()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(client) => return (client, driver, profile),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("chromedriver did not answer: {last:?}");
+}
+
+mod tempdir {
+    pub struct Dir(pub std::path::PathBuf);
+
+    impl Dir {
+        pub fn new() -> Self {
+            let path = std::env::temp_dir().join(format!("jz-chrome-{}", std::process::id()));
+            std::fs::create_dir_all(&path).unwrap();
+            Self(path)
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+async fn fill(client: &Client, name: &str, value: &str) {
+    let field = client.find(Locator::Css(&format!("[name='{name}']"))).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test]
+async fn agency_admin_adds_a_worker_fixes_a_bad_id_and_the_public_sees_it_masked() {
+    let app = TestApp::spawn().await;
+    let (client, _driver, _profile) = browser().await;
+
+    client.goto(&app.url("/login")).await.unwrap();
+    fill(&client, "username", "agency_a").await;
+    fill(&client, "password", PASSWORD).await;
+    client.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
+    assert!(text_of(&client, "h1").await.contains("服务员管理"));
+
+    client.find(Locator::Id("add-worker")).await.unwrap().click().await.unwrap();
+    let good = id_number("220102", 21);
+    fill(&client, "id_number", &with_wrong_check(&good)).await;
+    fill(&client, "name", "冯秀兰").await;
+    fill(&client, "phone", "139 0431 2222").await;
+    fill(&client, "home_street", "220102001").await;
+    client.find(Locator::Css("input[name='services'][value='elderly_care']")).await.unwrap().click().await.unwrap();
+    client.find(Locator::Id("save-worker")).await.unwrap().click().await.unwrap();
+
+    assert_eq!(text_of(&client, "#id_number-error").await, "身份证号码校验位错误");
+    let marked = client.find(Locator::Id("id_number")).await.unwrap().attr("aria-invalid").await.unwrap();
+    assert_eq!(marked.as_deref(), Some("true"));
+    // What was typed is kept, so only the bad field needs fixing.
+    let kept = client.find(Locator::Css("[name='name']")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("冯秀兰"));
+    assert_eq!(app.worker_count().await, 0);
+
+    fill(&client, "id_number", &good).await;
+    client.find(Locator::Id("save-worker")).await.unwrap().click().await.unwrap();
+    assert!(text_of(&client, ".notice").await.contains("已登记服务员"));
+    assert_eq!(app.worker_count().await, 1);
+
+    client.goto(&app.url("/workers?name=%E5%86%AF%E7%A7%80")).await.unwrap();
+    let row = text_of(&client, "table.workers tbody tr").await;
+    let masked = format!("{}**********{}", &good[..4], &good[14..]);
+    assert!(row.contains("冯秀兰") && row.contains(&masked), "{row}");
+    assert!(!client.source().await.unwrap().contains(&good));
+
+    client.find(Locator::Id("lang-switch")).await.unwrap().click().await.unwrap();
+    assert_eq!(text_of(&client, "h1").await, "Find a worker");
+    let header = text_of(&client, "table.workers thead").await;
+    assert!(header.contains("ID number") && header.contains("Services"), "{header}");
+    assert!(text_of(&client, "table.workers tbody tr").await.contains("Elderly care at home"));
+    client.close().await.unwrap();
+}
