@@ -48,7 +48,11 @@ async fn browser() -> (Client, Driver, tempdir::Dir) {
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     let mut last = None;
     for _ in 0..50 {
-        match ClientBuilder::new(connector.clone()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+        match ClientBuilder::new(connector.clone())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
             Ok(client) => return (client, driver, profile),
             Err(e) => last = Some(e),
         }

@@ -13,6 +13,7 @@ use jiazheng_core::registry::worker::{EducationLevel, WorkerDraft, WorkerForm};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use serde::Serialize;
 
+use crate::registry::workers::{NewBinding, NewWorker};
 use crate::{Result, Store, StoreError, on_pool};
 
 /// The worker sheet's columns: field name, Chinese header, English header.
@@ -229,53 +230,59 @@ impl Store {
             report.errors.extend(errors.iter().map(|e| row_error(row.row, e)));
         }
         let existing = self.existing_workers(good.iter().map(|(_, d, _)| d)).await?;
-        good.retain(|(row, draft, _)| match existing.get(draft.id_number.as_str()) {
-            Some(id) => {
-                report.errors.push(RowError {
-                    row: *row,
-                    column: header_label("id_number"),
-                    field: "id_number".into(),
-                    message_zh: format!("该身份证号已登记（服务员编号 {id}）"),
-                    message_en: format!("this ID number is already registered (worker {id})"),
-                });
-                false
+        let mut known_streets: HashMap<String, bool> = HashMap::new();
+        for (_, draft, _) in &good {
+            let street = draft.home_street.to_string();
+            if !known_streets.contains_key(&street) {
+                let exists = self.division_exists(&street).await?;
+                known_streets.insert(street, exists);
             }
-            None => true,
+        }
+        let mut refuse = |row: usize, field: &str, zh: String, en: String| {
+            report.errors.push(RowError {
+                row,
+                column: header_label(field),
+                field: field.into(),
+                message_zh: zh,
+                message_en: en,
+            });
+        };
+        good.retain(|(row, draft, _)| {
+            if let Some(id) = existing.get(draft.id_number.as_str()) {
+                refuse(
+                    *row,
+                    "id_number",
+                    format!("该身份证号已登记（服务员编号 {id}）"),
+                    format!("this ID number is already registered (worker {id})"),
+                );
+                false
+            } else if !known_streets.get(draft.home_street.as_str()).copied().unwrap_or(false) {
+                let invalid = crate::registry::unknown_division();
+                refuse(*row, "home_street", invalid.message_zh, invalid.message_en);
+                false
+            } else {
+                true
+            }
         });
         report.errors.sort_by_key(|e| e.row);
         if mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
             return Ok(report);
         }
-        for kind in [BindingKind::Employee, BindingKind::Intermediary] {
-            let drafts: Vec<WorkerDraft> =
-                good.iter().filter(|(_, _, k)| *k == kind).map(|(_, d, _)| d.clone()).collect();
-            self.import_batches(&drafts, agency_id, kind, mode, &mut report, progress).await?;
-        }
-        Ok(report)
-    }
-
-    async fn import_batches(
-        &self,
-        drafts: &[WorkerDraft],
-        agency_id: i64,
-        kind: BindingKind,
-        mode: ImportMode,
-        report: &mut ImportReport,
-        progress: &(dyn Fn(usize, usize) + Sync),
-    ) -> Result<()> {
-        if mode == ImportMode::AllOrNothing {
-            // One transaction for the whole file: a failure leaves nothing behind.
-            self.create_workers(drafts, Some((agency_id, kind))).await?;
-            report.imported += drafts.len();
-            progress(report.imported, report.rows);
-            return Ok(());
-        }
-        for chunk in drafts.chunks(5000) {
-            self.create_workers(chunk, Some((agency_id, kind))).await?;
+        let rows: Vec<NewWorker> = good
+            .iter()
+            .map(|(_, draft, kind)| NewWorker {
+                draft,
+                binding: Some(NewBinding { agency_id, kind: *kind, active: false }),
+            })
+            .collect();
+        // All or nothing: one transaction for the whole file. Otherwise commit as we go.
+        let batch = if mode == ImportMode::AllOrNothing { rows.len().max(1) } else { 5000 };
+        for chunk in rows.chunks(batch) {
+            self.insert_workers(chunk).await?;
             report.imported += chunk.len();
             progress(report.imported, report.rows);
         }
-        Ok(())
+        Ok(report)
     }
 
     /// Workers already registered under any of these ID numbers, by number.

@@ -1,0 +1,140 @@
+//! Spreadsheet import and export on a real database.
+
+use chrono::NaiveDate;
+use jiazheng_core::ids::{ResidentId, Uscc};
+use jiazheng_core::registry::agency::AgencyForm;
+use jiazheng_store::excel::{ImportMode, WORKER_COLUMNS, error_report, read_worker_rows, worker_template};
+use jiazheng_store::testing::TestDb;
+use rust_xlsxwriter::Workbook;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+}
+
+fn id(seq: u16) -> String {
+    ResidentId::compose(
+        "220102",
+        NaiveDate::from_ymd_opt(1980, 3, 1).unwrap() + chrono::Duration::days(i64::from(seq)),
+        seq,
+    )
+}
+
+/// A sheet with Chinese headers and the given rows.
+fn sheet(rows: &[[&str; 10]]) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    for (col, (_, zh, _)) in WORKER_COLUMNS.iter().enumerate() {
+        ws.write_string(0, col as u16, *zh).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, value) in row.iter().enumerate() {
+            ws.write_string(r as u32 + 1, c as u16, *value).unwrap();
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+async fn agency(db: &TestDb) -> i64 {
+    let form = AgencyForm {
+        uscc: Uscc::compose("220102", "MA0Y1234"),
+        name: "长春市安心家政服务有限公司".into(),
+        legal_representative: "李明".into(),
+        address: "人民大街1号".into(),
+        street_code: "220102001".into(),
+        phone: "043188886666".into(),
+        business_model: "employee".into(),
+        ..Default::default()
+    };
+    db.store.create_agency(&form.parse().unwrap()).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_bad_row_stops_the_whole_import_and_is_reported_with_row_and_column() {
+    let db = TestDb::new().await;
+    let a = agency(&db).await;
+    let (good1, good2) = (id(1), id(2));
+    let bad_check = format!("{}{}", &good2[..17], if good2.ends_with('1') { '2' } else { '1' });
+    let bytes = sheet(&[
+        [&good1, "王秀英", "13900000001", "汉族", "高中", "", "否", "220102001", "日常保洁、育儿嫂", "员工制"],
+        [&bad_check, "李芳", "1390000", "", "本科", "", "是", "220102001", "cleaning", ""],
+        [&good1, "重复", "13900000003", "", "初中", "", "", "220102001", "cleaning", ""],
+        [&id(4), "赵敏", "13900000004", "", "初中", "", "", "220102999", "cleaning", "中介制"],
+    ]);
+    let report =
+        db.store.import_workers(bytes.clone(), a, ImportMode::AllOrNothing, today(), &|_, _| {}).await.unwrap();
+    assert_eq!((report.rows, report.imported, report.bad_rows()), (4, 0, 3), "{:?}", report.errors);
+    let cells: Vec<(usize, &str)> = report.errors.iter().map(|e| (e.row, e.field.as_str())).collect();
+    assert_eq!(cells, [(3, "id_number"), (3, "phone"), (4, "id_number"), (5, "home_street")]);
+    assert_eq!(report.errors[0].column, "身份证号 / ID number");
+    assert_eq!(report.errors[2].message_en, "same ID number as row 2");
+    assert_eq!(db.store.count_workers().await.unwrap(), 0);
+
+    // Rows of both employment kinds go in one transaction: one unknown street and neither is written.
+    let mixed = sheet(&[
+        [&good1, "王秀英", "13900000001", "汉族", "高中", "", "否", "220102001", "日常保洁、育儿嫂", "员工制"],
+        [&id(4), "赵敏", "13900000004", "", "初中", "", "", "220102999", "cleaning", "中介制"],
+    ]);
+    let report_mixed = db.store.import_workers(mixed, a, ImportMode::AllOrNothing, today(), &|_, _| {}).await.unwrap();
+    assert_eq!((report_mixed.imported, report_mixed.errors[0].row), (0, 3));
+    assert_eq!(db.store.count_workers().await.unwrap(), 0);
+
+    let report_file = error_report(&report.errors).unwrap();
+    assert!(report_file.starts_with(b"PK"));
+}
+
+#[tokio::test]
+async fn skip_invalid_imports_the_good_rows_and_export_round_trips() {
+    let db = TestDb::new().await;
+    let a = agency(&db).await;
+    let bytes = sheet(&[
+        [&id(1), "王秀英", "13900000001", "汉族", "高中", "", "否", "220102001", "日常保洁、育儿嫂", "员工制"],
+        ["123", "李芳", "13900000002", "", "本科", "", "是", "220102001", "cleaning", ""],
+        [
+            &id(3),
+            "孙梅",
+            "+86 139-0000-0003",
+            "满族",
+            "大专",
+            "家政服务与管理",
+            "是",
+            "220102002",
+            "maternity",
+            "中介制",
+        ],
+    ]);
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let report = db
+        .store
+        .import_workers(bytes, a, ImportMode::SkipInvalid, today(), &|_, _| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })
+        .await
+        .unwrap();
+    assert_eq!((report.imported, report.bad_rows()), (2, 1));
+    assert!(calls.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    assert_eq!(db.store.agency_workforce(a).await.unwrap().pending, 2);
+
+    let exported = db.store.export_workers(a, None).await.unwrap();
+    let rows = read_worker_rows(exported.clone()).unwrap();
+    assert_eq!(rows.len(), 2);
+    let sun = rows.iter().find(|r| r.form.name == "孙梅").unwrap();
+    assert_eq!((sun.form.id_number.as_str(), sun.form.phone.as_str()), (id(3).as_str(), "13900000003"));
+    assert_eq!((sun.form.education_related.as_str(), sun.kind.as_str()), ("是", "中介制"));
+    // Importing the export again finds every row already registered.
+    let again = db.store.import_workers(exported, a, ImportMode::SkipInvalid, today(), &|_, _| {}).await.unwrap();
+    assert_eq!((again.imported, again.bad_rows()), (0, 2));
+    assert!(again.errors[0].message_zh.contains("已登记"));
+}
+
+#[tokio::test]
+async fn the_template_has_every_column_and_reads_back_empty() {
+    let rows = read_worker_rows(worker_template().unwrap()).unwrap();
+    assert!(rows.is_empty());
+    let missing = {
+        let mut book = Workbook::new();
+        book.add_worksheet().write_string(0, 0, "姓名").unwrap();
+        book.save_to_buffer().unwrap()
+    };
+    let error = read_worker_rows(missing).unwrap_err().to_string();
+    assert!(error.contains("身份证号"), "{error}");
+}
