@@ -232,10 +232,10 @@ impl Store {
         let existing = self.existing_workers(good.iter().map(|(_, d, _)| d)).await?;
         let mut known_streets: HashMap<String, bool> = HashMap::new();
         for (_, draft, _) in &good {
-            let street = draft.home_street.to_string();
-            if !known_streets.contains_key(&street) {
-                let exists = self.division_exists(&street).await?;
-                known_streets.insert(street, exists);
+            if let std::collections::hash_map::Entry::Vacant(slot) = known_streets.entry(draft.home_street.to_string())
+            {
+                let exists = self.division_exists(slot.key()).await?;
+                slot.insert(exists);
             }
         }
         let mut refuse = |row: usize, field: &str, zh: String, en: String| {
