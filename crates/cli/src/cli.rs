@@ -79,6 +79,17 @@ pub enum DemoCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Write a synthetic worker import sheet (for trying or benchmarking the import).
+    Xlsx {
+        #[command(flatten)]
+        data: DataOptions,
+        #[arg(long, default_value_t = 1000)]
+        rows: usize,
+        #[arg(long, default_value_t = 2)]
+        seed: u64,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,6 +28,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Demo { command: DemoCommand::Xlsx { data, rows, seed, output } } => {
+            let store = open(&data).await?;
+            std::fs::write(&output, demo::worker_sheet(&store, rows, seed).await?)?;
+            println!("wrote {rows} synthetic workers to {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Divisions { command: DivisionsCommand::Import { data, file, city_name } } => {
             let store = open(&data).await?;
             let reader = std::fs::File::open(&file).with_context(|| format!("open {}", file.display()))?;

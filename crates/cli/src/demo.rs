@@ -16,6 +16,7 @@ use jiazheng_core::registry::worker::{EducationLevel, WorkerDraft};
 use jiazheng_core::registry::{ServiceKind, ServiceSet};
 use jiazheng_store::Store;
 use jiazheng_store::accounts::NewAccount;
+use jiazheng_store::excel::{WorkerLine, workers_sheet};
 use jiazheng_store::registry::divisions::Division;
 use jiazheng_store::registry::workers::{NewBinding, NewWorker};
 use rand::rngs::StdRng;
@@ -311,6 +312,20 @@ pub async fn generate(
     }
     bar.finish_and_clear();
     Ok(summary)
+}
+
+/// A synthetic import sheet of `rows` new workers.
+pub async fn worker_sheet(store: &Store, rows: usize, seed: u64) -> anyhow::Result<Vec<u8>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let places = Places::load(store).await?;
+    let mut used = HashSet::with_capacity(rows);
+    let lines: Vec<WorkerLine> = (0..rows)
+        .map(|_| {
+            let kind = if rng.random_bool(0.6) { BindingKind::Employee } else { BindingKind::Intermediary };
+            WorkerLine::from_draft(&worker(&mut rng, &places, &mut used), kind)
+        })
+        .collect();
+    Ok(workers_sheet(&lines)?)
 }
 
 /// Fills an empty database with a small demo and its accounts; leaves a used one alone.

@@ -326,36 +326,88 @@ impl Store {
             let fields = format!("id_number,phone of {} workers (export)", rows.len());
             self.log_access(account, "agency_workers", agency_id, &fields, "export").await?;
         }
-        let mut book = Workbook::new();
-        let sheet = book.add_worksheet();
-        sheet.set_name("workers").map_err(xlsx_error)?;
-        for (col, (field, _, _)) in WORKER_COLUMNS.iter().enumerate() {
-            sheet.write_string_with_format(0, col as u16, header_label(field), &header_format()).map_err(xlsx_error)?;
-            sheet.set_column_width(col as u16, 22).map_err(xlsx_error)?;
+        let mut lines = Vec::with_capacity(rows.len());
+        for w in &rows {
+            let services = ServiceSet::from_bits(w.services);
+            let kind = BindingKind::parse(&w.kind).unwrap_or(BindingKind::Employee);
+            lines.push(WorkerLine {
+                id_number: self.crypto().open(&w.id_cipher)?,
+                name: w.name.clone(),
+                phone: self.crypto().open(&w.phone_cipher)?,
+                ethnicity: w.ethnicity.clone(),
+                education_level: EducationLevel::parse(&w.education_level).unwrap_or(EducationLevel::None),
+                education_major: w.education_major.clone(),
+                education_related: w.education_related,
+                home_street: w.home_street.clone(),
+                services,
+                kind,
+            });
         }
-        for (i, w) in rows.iter().enumerate() {
-            let r = i as u32 + 1;
-            let education = EducationLevel::parse(&w.education_level).map(|l| l.label_zh()).unwrap_or_default();
-            let services: Vec<&str> = ServiceSet::from_bits(w.services).kinds().iter().map(|k| k.label_zh()).collect();
-            let kind = BindingKind::parse(&w.kind).map(|k| k.label_zh()).unwrap_or_default();
-            let values = [
-                self.crypto().open(&w.id_cipher)?,
-                w.name.clone(),
-                self.crypto().open(&w.phone_cipher)?,
-                w.ethnicity.clone(),
-                education.to_string(),
-                w.education_major.clone().unwrap_or_default(),
-                if w.education_related { "是" } else { "否" }.to_string(),
-                w.home_street.clone(),
-                services.join("、"),
-                kind.to_string(),
-            ];
-            for (col, value) in values.iter().enumerate() {
-                sheet.write_string(r, col as u16, value).map_err(xlsx_error)?;
-            }
-        }
-        book.save_to_buffer().map_err(xlsx_error)
+        workers_sheet(&lines)
     }
+}
+
+/// One worker as a spreadsheet line: what the export writes and the import reads.
+#[derive(Debug, Clone)]
+pub struct WorkerLine {
+    pub id_number: String,
+    pub name: String,
+    pub phone: String,
+    pub ethnicity: String,
+    pub education_level: EducationLevel,
+    pub education_major: Option<String>,
+    pub education_related: bool,
+    pub home_street: String,
+    pub services: ServiceSet,
+    pub kind: BindingKind,
+}
+
+impl WorkerLine {
+    pub fn from_draft(d: &WorkerDraft, kind: BindingKind) -> Self {
+        Self {
+            id_number: d.id_number.as_str().to_string(),
+            name: d.name.clone(),
+            phone: d.phone.as_str().to_string(),
+            ethnicity: d.ethnicity.clone(),
+            education_level: d.education_level,
+            education_major: d.education_major.clone(),
+            education_related: d.education_related,
+            home_street: d.home_street.to_string(),
+            services: d.services,
+            kind,
+        }
+    }
+}
+
+/// Writes worker lines under the template's headers, with Chinese labels as people type them.
+pub fn workers_sheet(lines: &[WorkerLine]) -> Result<Vec<u8>> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("workers").map_err(xlsx_error)?;
+    for (col, (field, _, _)) in WORKER_COLUMNS.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, header_label(field), &header_format()).map_err(xlsx_error)?;
+        sheet.set_column_width(col as u16, 22).map_err(xlsx_error)?;
+    }
+    for (i, w) in lines.iter().enumerate() {
+        let r = i as u32 + 1;
+        let services: Vec<&str> = w.services.kinds().iter().map(|k| k.label_zh()).collect();
+        let values = [
+            w.id_number.as_str(),
+            w.name.as_str(),
+            w.phone.as_str(),
+            w.ethnicity.as_str(),
+            w.education_level.label_zh(),
+            w.education_major.as_deref().unwrap_or_default(),
+            if w.education_related { "是" } else { "否" },
+            w.home_street.as_str(),
+            &services.join("、"),
+            w.kind.label_zh(),
+        ];
+        for (col, value) in values.iter().enumerate() {
+            sheet.write_string(r, col as u16, *value).map_err(xlsx_error)?;
+        }
+    }
+    book.save_to_buffer().map_err(xlsx_error)
 }
 
 #[derive(sqlx::FromRow)]

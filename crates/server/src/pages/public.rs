@@ -6,7 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use jiazheng_core::registry::ServiceKind;
-use jiazheng_core::registry::agency::BusinessModel;
+use jiazheng_core::registry::agency::{AgencyStatus, BusinessModel};
+use jiazheng_core::registry::service_point::PointStatus;
 use jiazheng_core::registry::worker::EducationLevel;
 use jiazheng_store::PageRequest;
 use jiazheng_store::registry::agencies::{Agency, AgencyQuery, AgencyWorkforce};
@@ -141,6 +142,7 @@ struct AgencyPage {
     chrome: Chrome,
     agency: Agency,
     model: String,
+    status: String,
     workforce: AgencyWorkforce,
     points: Vec<ServicePoint>,
     workers: Vec<WorkerRow>,
@@ -163,6 +165,7 @@ async fn agency(
     render(&AgencyPage {
         chrome: Chrome::new(lang, &viewer, &format!("/agencies/{id}"), agency.name.clone()),
         model: model_label(lang, &agency.business_model),
+        status: AgencyStatus::parse(&agency.status).map(|s| s.label(lang.is_en()).to_string()).unwrap_or_default(),
         agency,
         workforce,
         points,
@@ -179,6 +182,12 @@ struct PointsPage {
     districts: Vec<Division>,
     rows: Vec<ServicePoint>,
     pager: Pager,
+}
+
+impl PointsPage {
+    fn status(&self, code: &str) -> String {
+        PointStatus::parse(code).map(|s| s.label(self.chrome.is_en()).to_string()).unwrap_or_default()
+    }
 }
 
 async fn points(

@@ -330,24 +330,35 @@ impl Store {
     }
 }
 
-/// FROM and WHERE of a worker search. A name fragment goes through the gram index first,
-/// narrowed by district inside the index, then checked against the whole name.
+/// FROM and WHERE of a worker search. The most selective filter drives: an agency's bindings,
+/// else a name fragment through the gram index (narrowed by district inside the index), else
+/// the district index; the other filters are checked on the rows it yields.
 fn push_worker_filters<DB: Database>(qb: &mut QueryBuilder<DB>, query: &WorkerQuery)
 where
     for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
-    let gram = query.name.as_deref().and_then(search_gram);
+    let name = query.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let gram = name.and_then(search_gram);
     let district = query.district.as_ref().map(|d| d.district().to_string());
-    match &gram {
-        Some(gram) => {
+    let mut name_checked_by_gram = false;
+    match (query.agency, &gram) {
+        (Some(agency), _) => {
+            qb.push("FROM bindings b JOIN workers w ON w.id = b.worker_id WHERE b.agency_id = ");
+            qb.push_bind(agency).push(" AND b.status IN ('pending', 'active')");
+            if let Some(d) = &district {
+                qb.push(" AND w.district_code = ").push_bind(d.clone());
+            }
+        }
+        (None, Some(gram)) => {
             qb.push("FROM worker_name_grams g JOIN workers w ON w.id = g.worker_id WHERE g.gram = ");
             qb.push_bind(gram.clone());
             if let Some(d) = &district {
                 qb.push(" AND g.district_code = ").push_bind(d.clone());
             }
+            name_checked_by_gram = name.is_some_and(|n| n.chars().count() <= 2);
         }
-        None => {
+        (None, None) => {
             qb.push("FROM workers w WHERE 1 = 1");
             if let Some(d) = &district {
                 qb.push(" AND w.district_code = ").push_bind(d.clone());
@@ -359,15 +370,10 @@ where
     {
         qb.push(" AND w.home_street = ").push_bind(area.street().to_string());
     }
-    if let Some(name) = query.name.as_deref().map(str::trim).filter(|n| n.chars().count() > 2) {
+    if let Some(name) = name.filter(|_| !name_checked_by_gram) {
         qb.push(" AND w.name LIKE ").push_bind(format!("%{}%", escape_like(name))).push(" ESCAPE '\\'");
     }
     if let Some(service) = query.service {
         qb.push(" AND (w.services & ").push_bind(service.bit()).push(") <> 0");
-    }
-    if let Some(agency) = query.agency {
-        qb.push(" AND EXISTS (SELECT 1 FROM bindings b WHERE b.worker_id = w.id AND b.agency_id = ")
-            .push_bind(agency)
-            .push(" AND b.status IN ('pending', 'active'))");
     }
 }

@@ -1,0 +1,189 @@
+//! The server-rendered pages over HTTP: sign-in, CSRF, object-level access, language, uploads.
+
+mod common;
+
+use common::{PASSWORD, TestApp, id_number};
+use reqwest::multipart;
+
+/// The value of the first hidden `csrf` field in a page.
+fn csrf_in(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+fn browser_client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Signs in through the login form and returns the client holding the session cookie.
+async fn sign_in(app: &TestApp, username: &str) -> reqwest::Client {
+    let client = browser_client();
+    let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let response = client
+        .post(app.url("/login"))
+        .form(&[("username", username), ("password", PASSWORD), ("csrf", &csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "sign in {username}");
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("jz_session="));
+    let cookie = cookie.expect("a session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    client
+}
+
+#[tokio::test]
+async fn sign_in_needs_the_form_token_and_wrong_passwords_say_so() {
+    let app = TestApp::spawn().await;
+    let forged = browser_client()
+        .post(app.url("/login"))
+        .form(&[("username", "agency_a"), ("password", PASSWORD), ("csrf", "guess")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    let client = browser_client();
+    let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let wrong = client
+        .post(app.url("/login"))
+        .form(&[("username", "agency_a"), ("password", "nope"), ("csrf", &csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 422);
+    assert!(wrong.text().await.unwrap().contains("用户名或密码错误"));
+}
+
+#[tokio::test]
+async fn the_worker_form_refuses_a_forged_post_and_shows_field_errors() {
+    let app = TestApp::spawn().await;
+    let client = sign_in(&app, "agency_a").await;
+    let form_page = client.get(app.url("/agency/workers/new")).send().await.unwrap().text().await.unwrap();
+    let fields = |csrf: &str, id: &str| {
+        vec![
+            ("csrf", csrf.to_string()),
+            ("id_number", id.to_string()),
+            ("name", "周敏".to_string()),
+            ("phone", "13904310000".to_string()),
+            ("education_level", "senior".to_string()),
+            ("home_street", "220102001".to_string()),
+            ("services", "cleaning".to_string()),
+            ("services", "childcare".to_string()),
+        ]
+    };
+    let good = id_number("220102", 40);
+    let forged = client.post(app.url("/agency/workers/new")).form(&fields("forged", &good)).send().await.unwrap();
+    assert_eq!(forged.status(), 400);
+    assert_eq!(app.worker_count().await, 0);
+
+    let csrf = csrf_in(&form_page);
+    let bad = client.post(app.url("/agency/workers/new")).form(&fields(&csrf, "22010219850612")).send().await.unwrap();
+    assert_eq!(bad.status(), 422);
+    let html = bad.text().await.unwrap();
+    assert!(html.contains("id=\"id_number-error\">身份证号码应为18位"), "{html}");
+    assert_eq!(app.worker_count().await, 0);
+
+    let created = client.post(app.url("/agency/workers/new")).form(&fields(&csrf, &good)).send().await.unwrap();
+    assert_eq!(created.status(), 303);
+    let worker = app.db.store.worker_id_by_id_number(&good).await.unwrap().unwrap();
+    let stored = app.db.store.worker(worker).await.unwrap();
+    assert_eq!(jiazheng_core::registry::ServiceSet::from_bits(stored.services).kinds().len(), 2);
+    let again = client.post(app.url("/agency/workers/new")).form(&fields(&csrf, &good)).send().await.unwrap();
+    assert_eq!(again.status(), 409);
+    assert!(again.text().await.unwrap().contains(&format!("/workers/{worker}")));
+
+    // Another agency cannot open the edit page, which shows the identifiers unmasked.
+    let other = sign_in(&app, "agency_b").await;
+    assert_eq!(other.get(app.url(&format!("/agency/workers/{worker}/edit"))).send().await.unwrap().status(), 403);
+    let edit =
+        client.get(app.url(&format!("/agency/workers/{worker}/edit"))).send().await.unwrap().text().await.unwrap();
+    assert!(edit.contains(&good));
+    assert_eq!(app.db.store.access_log("worker", worker).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn pages_check_roles_and_regulators_see_only_their_district() {
+    let app = TestApp::spawn().await;
+    let anonymous = browser_client();
+    let response = anonymous.get(app.url("/agency/workers")).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.text().await.unwrap().contains("请先登录"));
+    let agency = sign_in(&app, "agency_a").await;
+    assert_eq!(agency.get(app.url("/regulator")).send().await.unwrap().status(), 403);
+
+    let nanguan = sign_in(&app, "nanguan").await;
+    let html = nanguan.get(app.url("/regulator")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("南关区") && html.contains("长春市安心家政服务有限公司"));
+    assert!(!html.contains("朝阳区好帮手家政"));
+    let city = sign_in(&app, "city").await;
+    let html = city.get(app.url("/regulator")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("朝阳区好帮手家政") && html.contains("长春市安心家政服务有限公司"));
+    // A district regulator asking for another district still gets their own.
+    let html = nanguan.get(app.url("/regulator/workers?district=220104")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("value=\"220102000000\" selected"), "scope kept");
+}
+
+#[tokio::test]
+async fn the_language_switch_sets_a_cookie_and_returns_to_the_page() {
+    let app = TestApp::spawn().await;
+    let client = browser_client();
+    let response = client.get(app.url("/lang/en")).header("referer", app.url("/agencies?q=x")).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/agencies?q=x");
+    let html = client.get(app.url("/agencies")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Unified social credit code"));
+    let evil = client.get(app.url("/lang/zh-CN")).header("referer", "http://evil.example//x").send().await.unwrap();
+    assert_eq!(evil.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn upload_import_reports_bad_rows_and_export_downloads() {
+    let app = TestApp::spawn().await;
+    let client = sign_in(&app, "agency_a").await;
+    let page = client.get(app.url("/agency/import")).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_in(&page);
+    let template = client.get(app.url("/templates/workers.xlsx")).send().await.unwrap().bytes().await.unwrap();
+    assert!(template.starts_with(b"PK"));
+
+    let line = |seq: u16, phone: &str| jiazheng_store::excel::WorkerLine {
+        id_number: id_number("220102", seq),
+        name: "吴丽".into(),
+        phone: phone.into(),
+        ethnicity: "汉族".into(),
+        education_level: jiazheng_core::registry::worker::EducationLevel::Senior,
+        education_major: None,
+        education_related: false,
+        home_street: "220102001000".into(),
+        services: [jiazheng_core::registry::ServiceKind::Cleaning].into_iter().collect(),
+        kind: jiazheng_core::registry::binding::BindingKind::Employee,
+    };
+    let sheet = jiazheng_store::excel::workers_sheet(&[line(51, "13900000051"), line(52, "123")]).unwrap();
+    let upload = |skip: bool| {
+        let mut form = multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .part("file", multipart::Part::bytes(sheet.clone()).file_name("w.xlsx"));
+        if skip {
+            form = form.text("skip_invalid", "yes");
+        }
+        client.post(app.url("/agency/import")).multipart(form).send()
+    };
+    let refused = upload(false).await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("手机号码应为1开头"));
+    assert_eq!(app.worker_count().await, 0);
+    let report = client.get(app.url("/agency/import/errors.xlsx")).send().await.unwrap();
+    let report = jiazheng_store::excel::read_worker_rows(report.bytes().await.unwrap().to_vec());
+    assert!(report.is_err(), "the report has its own columns");
+
+    assert_eq!(upload(true).await.unwrap().status(), 422);
+    assert_eq!(app.worker_count().await, 1);
+    let export = client.get(app.url("/agency/workers.xlsx")).send().await.unwrap();
+    assert_eq!(export.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let rows = jiazheng_store::excel::read_worker_rows(export.bytes().await.unwrap().to_vec()).unwrap();
+    assert_eq!((rows.len(), rows[0].form.id_number.as_str()), (1, id_number("220102", 51).as_str()));
+}

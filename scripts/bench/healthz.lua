@@ -1,0 +1,1 @@
+dofile("scripts/bench/report.lua")
