@@ -10,7 +10,7 @@ use jiazheng_core::division::DivisionCode;
 use jiazheng_core::ids::{Mobile, ResidentId, Uscc};
 use jiazheng_store::accounts::NewAccount;
 use jiazheng_store::excel::{ImportMode, error_report, worker_template};
-use jiazheng_store::{Crypto, Store};
+use jiazheng_store::{Crypto, Store, Workload};
 
 use crate::cli::{
     Cli, Command, DataOptions, DemoCommand, DivisionsCommand, ExportCommand, IdentifierKind, ImportCommand, UserCommand,
@@ -23,7 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(&data, &bind, with_demo, secure_cookies).await
         }
         Command::Demo { command: DemoCommand::Generate { data, agencies, workers, seed } } => {
-            let store = open(&data).await?;
+            let store = open_bulk(&data).await?;
             let summary = demo::generate(&store, agencies, workers, seed, true).await?;
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
@@ -83,7 +83,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { command: ImportCommand::Workers { data, file, agency, skip_invalid, report } } => {
-            let store = open(&data).await?;
+            let store = open_bulk(&data).await?;
             let agency_id = agency_by_uscc(&store, &agency).await?;
             let bytes = std::fs::read(&file).with_context(|| format!("read {}", file.display()))?;
             let bar = progress_bar(0, "importing");
@@ -129,10 +129,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Opens (and migrates) the store the options point at, with the Changchun divisions loaded.
 pub async fn open(data: &DataOptions) -> anyhow::Result<Store> {
+    open_for(data, Workload::Serve).await
+}
+
+/// Opens the store for a long write (generation, import).
+pub async fn open_bulk(data: &DataOptions) -> anyhow::Result<Store> {
+    open_for(data, Workload::BulkLoad).await
+}
+
+async fn open_for(data: &DataOptions, workload: Workload) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&data.data_dir).with_context(|| format!("create {}", data.data_dir.display()))?;
     let crypto = Crypto::load_or_create(&data.data_dir)?;
     let url = data.database.clone().unwrap_or_else(|| Store::sqlite_url(&data.data_dir));
-    let store = Store::open(&url, crypto).await.context("open the database")?;
+    let store = Store::open_for(&url, crypto, workload).await.context("open the database")?;
     store.ensure_default_divisions().await?;
     Ok(store)
 }

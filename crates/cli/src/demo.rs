@@ -319,12 +319,17 @@ pub async fn worker_sheet(store: &Store, rows: usize, seed: u64) -> anyhow::Resu
     let mut rng = StdRng::seed_from_u64(seed);
     let places = Places::load(store).await?;
     let mut used = HashSet::with_capacity(rows);
-    let lines: Vec<WorkerLine> = (0..rows)
-        .map(|_| {
+    let mut lines: Vec<WorkerLine> = Vec::with_capacity(rows);
+    // Only people not registered yet, so the sheet imports cleanly into this database.
+    while lines.len() < rows {
+        let drafts: Vec<WorkerDraft> =
+            (0..(rows - lines.len()).min(5000)).map(|_| worker(&mut rng, &places, &mut used)).collect();
+        let registered = store.existing_workers(drafts.iter()).await?;
+        for draft in drafts.iter().filter(|d| !registered.contains_key(d.id_number.as_str())) {
             let kind = if rng.random_bool(0.6) { BindingKind::Employee } else { BindingKind::Intermediary };
-            WorkerLine::from_draft(&worker(&mut rng, &places, &mut used), kind)
-        })
-        .collect();
+            lines.push(WorkerLine::from_draft(draft, kind));
+        }
+    }
     Ok(workers_sheet(&lines)?)
 }
 

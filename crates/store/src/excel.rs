@@ -286,7 +286,7 @@ impl Store {
     }
 
     /// Workers already registered under any of these ID numbers, by number.
-    async fn existing_workers<'a>(
+    pub async fn existing_workers<'a>(
         &self,
         drafts: impl Iterator<Item = &'a WorkerDraft>,
     ) -> Result<HashMap<String, i64>> {

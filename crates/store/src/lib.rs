@@ -39,6 +39,13 @@ pub enum Pool {
     Postgres(PgPool),
 }
 
+/// What a store is opened for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workload {
+    Serve,
+    BulkLoad,
+}
+
 /// The engine behind a store, for the few places where SQL must differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -103,6 +110,16 @@ impl Default for PageRequest {
 impl Store {
     /// Opens `database` (a `sqlite:` path or `postgres://` URL) and applies the migrations.
     pub async fn open(database: &str, crypto: Crypto) -> Result<Self> {
+        Self::open_for(database, crypto, Workload::Serve).await
+    }
+
+    /// Opens the store tuned for a workload: a bulk load gives SQLite a large page cache and
+    /// rarer checkpoints, which a server must not (its memory is shared by every connection).
+    pub async fn open_for(database: &str, crypto: Crypto, workload: Workload) -> Result<Self> {
+        let (cache_kib, checkpoint_pages) = match workload {
+            Workload::Serve => (16_000, 1000),
+            Workload::BulkLoad => (512_000, 20_000),
+        };
         let pool = if database.starts_with("postgres://") || database.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -118,7 +135,8 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
-                .pragma("cache_size", "-16000")
+                .pragma("cache_size", format!("-{cache_kib}"))
+                .pragma("wal_autocheckpoint", checkpoint_pages.to_string())
                 .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;

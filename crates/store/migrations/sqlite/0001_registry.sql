@@ -53,15 +53,19 @@ CREATE TABLE workers (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE INDEX workers_phone ON workers (phone_hash);
-CREATE INDEX workers_district ON workers (district_code, id);
+-- Services ride along so that district + service searches and counts read only the index.
+CREATE INDEX workers_district ON workers (district_code, id, services);
 CREATE INDEX workers_registered_by ON workers (registered_by, id);
 
 -- Unigrams and bigrams of each name, so a name fragment finds its workers through an index.
+-- District, services and the name are copied in, so a search with any filters is answered
+-- from this table alone and only the shown page of workers is read.
 CREATE TABLE worker_name_grams (
     gram TEXT NOT NULL,
     district_code TEXT NOT NULL,
     worker_id INTEGER NOT NULL REFERENCES workers (id),
+    services INTEGER NOT NULL,
+    name TEXT NOT NULL,
     PRIMARY KEY (gram, district_code, worker_id)
 ) WITHOUT ROWID;
 CREATE INDEX worker_name_grams_worker ON worker_name_grams (worker_id);

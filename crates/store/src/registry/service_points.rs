@@ -6,7 +6,6 @@ use jiazheng_core::registry::service_point::ServicePointDraft;
 use serde::Serialize;
 
 use super::unknown_division;
-use sqlx::AssertSqlSafe;
 
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
@@ -73,20 +72,36 @@ impl Store {
         if done == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
-    /// Points in a district (or all), open ones first.
+    /// Points in a district (or all), of one agency (or all), open ones first.
     pub async fn service_points(
         &self,
         district: Option<&str>,
         agency: Option<i64>,
         page: PageRequest,
     ) -> Result<Page<ServicePoint>> {
-        let filter = "WHERE ($1 IS NULL OR sp.district_code = $1) AND ($2 IS NULL OR sp.agency_id = $2)";
-        let list = format!("{SELECT_POINT} {filter} ORDER BY sp.status, sp.community_code, sp.id LIMIT $3 OFFSET $4");
-        let count = format!("SELECT COUNT(*) FROM service_points sp {filter}");
-        let (items, (total,)): (Vec<ServicePoint>, (i64,)) = on_pool!(self, p => (
-            sqlx::query_as(AssertSqlSafe(list.as_str())).bind(district).bind(agency).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
-            sqlx::query_as(AssertSqlSafe(count.as_str())).bind(district).bind(agency).fetch_one(p).await?,
-        ));
+        // Conditions are added only when given, so each query can use its index.
+        fn filters<DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<DB>, district: Option<&str>, agency: Option<i64>)
+        where
+            for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+            for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+        {
+            qb.push(" WHERE 1 = 1");
+            if let Some(d) = district {
+                qb.push(" AND sp.district_code = ").push_bind(d.to_string());
+            }
+            if let Some(a) = agency {
+                qb.push(" AND sp.agency_id = ").push_bind(a);
+            }
+        }
+        let (items, (total,)): (Vec<ServicePoint>, (i64,)) = on_pool!(self, p => {
+            let mut list = sqlx::QueryBuilder::new(SELECT_POINT);
+            filters(&mut list, district, agency);
+            list.push(" ORDER BY sp.status, sp.community_code, sp.id LIMIT ").push_bind(page.limit());
+            list.push(" OFFSET ").push_bind(page.offset());
+            let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM service_points sp");
+            filters(&mut count, district, agency);
+            (list.build_query_as().fetch_all(p).await?, count.build_query_as().fetch_one(p).await?)
+        });
         Ok(page.wrap(items, total))
     }
 }

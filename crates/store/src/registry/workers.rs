@@ -172,18 +172,20 @@ impl Store {
                 };
                 ids.extend(inserted.into_iter().map(|(id,)| id));
             }
-            let gram_rows: Vec<(String, String, i64)> = ids
+            let gram_rows: Vec<(String, i64, &WorkerDraft)> = ids
                 .iter()
                 .zip(rows)
-                .flat_map(|(id, r)| {
-                    let district = r.draft.home_street.district().to_string();
-                    name_grams(&r.draft.name).into_iter().map(move |g| (g, district.clone(), *id))
-                })
+                .flat_map(|(id, r)| name_grams(&r.draft.name).into_iter().map(move |g| (g, *id, r.draft)))
                 .collect();
-            for chunk in gram_rows.chunks(3000) {
-                let mut grams = QueryBuilder::new("INSERT INTO worker_name_grams (gram, district_code, worker_id) ");
-                grams.push_values(chunk, |mut row, (gram, district, id)| {
-                    row.push_bind(gram.clone()).push_bind(district.clone()).push_bind(*id);
+            for chunk in gram_rows.chunks(2000) {
+                let mut grams =
+                    QueryBuilder::new("INSERT INTO worker_name_grams (gram, district_code, worker_id, services, name) ");
+                grams.push_values(chunk, |mut row, (gram, id, d)| {
+                    row.push_bind(gram.clone())
+                        .push_bind(d.home_street.district().to_string())
+                        .push_bind(*id)
+                        .push_bind(d.services.bits())
+                        .push_bind(d.name.clone());
                 });
                 grams.build().execute(&mut *tx).await?;
             }
@@ -249,8 +251,12 @@ impl Store {
             if done == 1 {
                 sqlx::query("DELETE FROM worker_name_grams WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
                 for gram in name_grams(&draft.name) {
-                    sqlx::query("INSERT INTO worker_name_grams (gram, district_code, worker_id) VALUES ($1, $2, $3)")
-                        .bind(gram).bind(&district).bind(id).execute(&mut *tx).await?;
+                    sqlx::query(
+                        "INSERT INTO worker_name_grams (gram, district_code, worker_id, services, name)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(gram).bind(&district).bind(id).bind(draft.services.bits()).bind(&draft.name)
+                    .execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
             }
@@ -310,15 +316,17 @@ impl Store {
 
     pub async fn search_workers(&self, query: &WorkerQuery) -> Result<Page<Worker>> {
         let total: (i64,) = on_pool!(self, p => {
-            let mut qb = QueryBuilder::new("SELECT COUNT(*) ");
-            push_worker_filters(&mut qb, query);
+            let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM (");
+            push_worker_ids(&mut qb, query);
+            qb.push(") matched");
             qb.build_query_as().fetch_one(p).await?
         });
         let items: Vec<Worker> = on_pool!(self, p => {
-            let mut qb = QueryBuilder::new(format!("SELECT {WORKER_COLUMNS} "));
-            push_worker_filters(&mut qb, query);
-            qb.push(" ORDER BY w.id DESC LIMIT ").push_bind(query.page.limit());
+            let mut qb = QueryBuilder::new(format!("SELECT {WORKER_COLUMNS} FROM workers w WHERE w.id IN ("));
+            push_worker_ids(&mut qb, query);
+            qb.push(" ORDER BY wid DESC LIMIT ").push_bind(query.page.limit());
             qb.push(" OFFSET ").push_bind(query.page.offset());
+            qb.push(") ORDER BY w.id DESC");
             qb.build_query_as().fetch_all(p).await?
         });
         Ok(query.page.wrap(items, total.0))
@@ -330,10 +338,11 @@ impl Store {
     }
 }
 
-/// FROM and WHERE of a worker search. The most selective filter drives: an agency's bindings,
-/// else a name fragment through the gram index (narrowed by district inside the index), else
-/// the district index; the other filters are checked on the rows it yields.
-fn push_worker_filters<DB: Database>(qb: &mut QueryBuilder<DB>, query: &WorkerQuery)
+/// The ids (as `wid`) of the workers a search matches. The most selective filter drives: an
+/// agency's bindings, else a name fragment through the gram index (which carries district,
+/// services and name, so no worker row is read), else the district index; the other filters
+/// are checked on what it yields.
+fn push_worker_ids<DB: Database>(qb: &mut QueryBuilder<DB>, query: &WorkerQuery)
 where
     for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
@@ -341,39 +350,42 @@ where
     let name = query.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let gram = name.and_then(search_gram);
     let district = query.district.as_ref().map(|d| d.district().to_string());
-    let mut name_checked_by_gram = false;
-    match (query.agency, &gram) {
+    let street = query
+        .district
+        .as_ref()
+        .filter(|area| Some(area.as_str()) != district.as_deref())
+        .map(|a| a.street().to_string());
+    // The table alias whose columns the remaining filters test.
+    let (t, name_known) = match (query.agency, &gram) {
         (Some(agency), _) => {
-            qb.push("FROM bindings b JOIN workers w ON w.id = b.worker_id WHERE b.agency_id = ");
+            qb.push(
+                "SELECT b.worker_id AS wid FROM bindings b JOIN workers w ON w.id = b.worker_id WHERE b.agency_id = ",
+            );
             qb.push_bind(agency).push(" AND b.status IN ('pending', 'active')");
-            if let Some(d) = &district {
-                qb.push(" AND w.district_code = ").push_bind(d.clone());
-            }
+            ("w", false)
         }
         (None, Some(gram)) => {
-            qb.push("FROM worker_name_grams g JOIN workers w ON w.id = g.worker_id WHERE g.gram = ");
-            qb.push_bind(gram.clone());
-            if let Some(d) = &district {
-                qb.push(" AND g.district_code = ").push_bind(d.clone());
-            }
-            name_checked_by_gram = name.is_some_and(|n| n.chars().count() <= 2);
+            qb.push("SELECT g.worker_id AS wid FROM worker_name_grams g WHERE g.gram = ").push_bind(gram.clone());
+            // A fragment of one or two characters is the gram itself.
+            ("g", name.is_some_and(|n| n.chars().count() <= 2))
         }
         (None, None) => {
-            qb.push("FROM workers w WHERE 1 = 1");
-            if let Some(d) = &district {
-                qb.push(" AND w.district_code = ").push_bind(d.clone());
-            }
+            qb.push("SELECT w.id AS wid FROM workers w WHERE 1 = 1");
+            ("w", false)
         }
+    };
+    if let Some(d) = &district {
+        qb.push(format!(" AND {t}.district_code = ")).push_bind(d.clone());
     }
-    if let Some(area) = &query.district
-        && area.as_str() != district.as_deref().unwrap_or_default()
-    {
-        qb.push(" AND w.home_street = ").push_bind(area.street().to_string());
+    if let Some(street) = street {
+        let id = if t == "g" { "g.worker_id" } else { "w.id" };
+        qb.push(format!(" AND EXISTS (SELECT 1 FROM workers s WHERE s.id = {id} AND s.home_street = "));
+        qb.push_bind(street).push(")");
     }
-    if let Some(name) = name.filter(|_| !name_checked_by_gram) {
-        qb.push(" AND w.name LIKE ").push_bind(format!("%{}%", escape_like(name))).push(" ESCAPE '\\'");
+    if let Some(name) = name.filter(|_| !name_known) {
+        qb.push(format!(" AND {t}.name LIKE ")).push_bind(format!("%{}%", escape_like(name))).push(" ESCAPE '\\'");
     }
     if let Some(service) = query.service {
-        qb.push(" AND (w.services & ").push_bind(service.bit()).push(") <> 0");
+        qb.push(format!(" AND ({t}.services & ")).push_bind(service.bit()).push(") <> 0");
     }
 }
