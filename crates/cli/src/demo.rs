@@ -208,6 +208,9 @@ pub async fn generate(
     if !show_progress {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
+    // Agencies and their points are written in batches of 500, each batch one transaction.
+    let mut drafts: Vec<AgencyDraft> = Vec::with_capacity(agencies);
+    let mut planned_points: Vec<(usize, ServicePointDraft)> = Vec::new();
     for i in 0..agencies {
         // The first agency sits in 南关区 so the demo's district regulator has it in scope.
         let street = if i == 0 { "220102001000".to_string() } else { pick(&mut rng, &places.streets).clone() };
@@ -239,12 +242,6 @@ pub async fn generate(
             phone: format!("0431-8{:07}", rng.random_range(0..10_000_000)),
             business_model: model,
         };
-        let id = store.create_agency(&draft).await.with_context(|| format!("agency {}", draft.uscc))?;
-        if i == 0 {
-            summary.first_agency = Some((id, draft.uscc.to_string()));
-        }
-        agency_models.push((id, model));
-        summary.agencies += 1;
         let in_street: Vec<&Division> =
             places.units.iter().filter(|u| u.parent_code.as_deref() == Some(street.as_str())).collect();
         if !in_street.is_empty() && (i == 0 || rng.random_bool(0.6)) {
@@ -257,23 +254,35 @@ pub async fn generate(
                 serves.push(community_code.clone());
                 serves.sort();
                 serves.dedup();
-                let point = ServicePointDraft {
-                    name: format!(
-                        "{}{}家政服务站{}",
-                        home.name,
-                        draft.brand_name.as_deref().unwrap_or(""),
-                        if n > 0 { format!("（{}）", n + 1) } else { String::new() }
-                    ),
-                    community_code,
-                    address: format!("{}综合服务中心{}室", home.name, rng.random_range(101..399)),
-                    opening_hours: pick(&mut rng, &["08:00-17:30", "08:30-18:00", "09:00-20:00"]).to_string(),
-                    serves,
-                };
-                store.create_service_point(id, &point).await?;
-                summary.service_points += 1;
+                let suffix = if n > 0 { format!("（{}）", n + 1) } else { String::new() };
+                planned_points.push((
+                    i,
+                    ServicePointDraft {
+                        name: format!("{}{}家政服务站{suffix}", home.name, draft.brand_name.as_deref().unwrap_or("")),
+                        community_code,
+                        address: format!("{}综合服务中心{}室", home.name, rng.random_range(101..399)),
+                        opening_hours: pick(&mut rng, &["08:00-17:30", "08:30-18:00", "09:00-20:00"]).to_string(),
+                        serves,
+                    },
+                ));
             }
         }
-        bar.inc(1);
+        agency_models.push((0, model));
+        drafts.push(draft);
+    }
+    let mut agency_ids = Vec::with_capacity(agencies);
+    for chunk in drafts.chunks(500) {
+        agency_ids.extend(store.create_agencies(chunk).await.context("agencies")?);
+        bar.inc(chunk.len() as u64);
+    }
+    for (model, id) in agency_models.iter_mut().zip(&agency_ids) {
+        model.0 = *id;
+    }
+    summary.agencies = agency_ids.len();
+    summary.first_agency = agency_ids.first().map(|id| (*id, drafts[0].uscc.to_string()));
+    for chunk in planned_points.chunks(500) {
+        let points: Vec<(i64, &ServicePointDraft)> = chunk.iter().map(|(i, p)| (agency_ids[*i], p)).collect();
+        summary.service_points += store.create_service_points(&points).await?.len();
     }
     bar.finish_and_clear();
 

@@ -29,6 +29,7 @@ pub struct AppState {
     pub limiter: Arc<auth::LoginLimiter>,
     pub config: Arc<Config>,
     pub reports: Arc<pages::import::ReportCache>,
+    pub home_stats: Arc<pages::public::HomeStatsCache>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -78,6 +79,7 @@ impl Application {
             limiter: Arc::new(auth::LoginLimiter::default()),
             config: Arc::new(config),
             reports: Arc::new(pages::import::ReportCache::default()),
+            home_stats: Arc::new(pages::public::HomeStatsCache::default()),
         };
         Ok(Self { listener, router: router(state) })
     }

@@ -83,18 +83,50 @@ struct HomePage {
     districts: Vec<Division>,
 }
 
+/// The home page's counts, refreshed at most every `HomeStats::TTL`: counting a million rows
+/// on every visit would make the busiest page the slowest.
+#[derive(Debug, Clone, Copy)]
+pub struct HomeStats {
+    agencies: i64,
+    workers: i64,
+    points: i64,
+    units: usize,
+}
+
+#[derive(Default)]
+pub struct HomeStatsCache(std::sync::Mutex<Option<(std::time::Instant, HomeStats)>>);
+
+impl HomeStats {
+    const TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+    async fn read(state: &AppState) -> Result<Self, AppError> {
+        if let Some((at, stats)) = *state.home_stats.0.lock().unwrap_or_else(|e| e.into_inner())
+            && at.elapsed() < Self::TTL
+        {
+            return Ok(stats);
+        }
+        let store = &state.store;
+        let one = PageRequest::new(Some(1), Some(1));
+        let stats = Self {
+            agencies: store.search_agencies(&AgencyQuery { page: one, ..Default::default() }).await?.total,
+            workers: store.count_workers().await?,
+            points: store.service_points(None, None, one).await?.total,
+            units: store.division_counts().await?.village_level_units(),
+        };
+        *state.home_stats.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((std::time::Instant::now(), stats));
+        Ok(stats)
+    }
+}
+
 async fn home(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
-    let store = &state.store;
-    let agencies =
-        store.search_agencies(&AgencyQuery { page: PageRequest::new(Some(1), Some(1)), ..Default::default() }).await?;
-    let points = store.service_points(None, None, PageRequest::new(Some(1), Some(1))).await?;
+    let HomeStats { agencies, workers, points, units } = HomeStats::read(&state).await?;
     render(&HomePage {
         chrome: Chrome::new(lang, &viewer, "/", lang.t("home.title")),
-        agencies: agencies.total,
-        workers: store.count_workers().await?,
-        points: points.total,
-        units: store.division_counts().await?.village_level_units(),
-        districts: store.districts().await?,
+        agencies,
+        workers,
+        points,
+        units,
+        districts: state.store.districts().await?,
     })
 }
 

@@ -55,7 +55,6 @@ CREATE TABLE workers (
 );
 -- Services ride along so that district + service searches and counts read only the index.
 CREATE INDEX workers_district ON workers (district_code, id, services);
-CREATE INDEX workers_registered_by ON workers (registered_by, id);
 
 -- Unigrams and bigrams of each name, so a name fragment finds its workers through an index.
 -- District, services and the name are copied in, so a search with any filters is answered
@@ -68,7 +67,6 @@ CREATE TABLE worker_name_grams (
     name TEXT NOT NULL,
     PRIMARY KEY (gram, district_code, worker_id)
 ) WITHOUT ROWID;
-CREATE INDEX worker_name_grams_worker ON worker_name_grams (worker_id);
 
 CREATE TABLE bindings (
     id INTEGER PRIMARY KEY,
@@ -83,7 +81,7 @@ CREATE TABLE bindings (
     ended_at TEXT
 );
 CREATE UNIQUE INDEX bindings_open ON bindings (worker_id, agency_id) WHERE status IN ('pending', 'active');
-CREATE INDEX bindings_agency ON bindings (agency_id, status, worker_id);
+CREATE INDEX bindings_agency ON bindings (agency_id, status, kind, worker_id);
 
 CREATE TABLE service_points (
     id INTEGER PRIMARY KEY,

@@ -54,27 +54,45 @@ pub struct AgencyWorkforce {
 
 impl Store {
     pub async fn create_agency(&self, draft: &AgencyDraft) -> Result<i64> {
-        self.check_street(&draft.street_code.to_string()).await?;
+        Ok(self.create_agencies(std::slice::from_ref(draft)).await?[0])
+    }
+
+    /// Registers agencies in one transaction: all or none.
+    pub async fn create_agencies(&self, drafts: &[AgencyDraft]) -> Result<Vec<i64>> {
+        let mut streets: Vec<&str> = drafts.iter().map(|d| d.street_code.as_str()).collect();
+        streets.sort_unstable();
+        streets.dedup();
+        for street in streets {
+            self.check_street(street).await?;
+        }
         let at = now();
-        let (id,): (i64,) = on_pool!(self, p => sqlx::query_as(
-            "INSERT INTO agencies (uscc, name, brand_name, legal_representative, address, street_code, district_code,
-                 phone, business_model, status, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $10) RETURNING id",
-        )
-        .bind(draft.uscc.as_str())
-        .bind(&draft.name)
-        .bind(&draft.brand_name)
-        .bind(&draft.legal_representative)
-        .bind(&draft.address)
-        .bind(draft.street_code.as_str())
-        .bind(draft.street_code.district().as_str())
-        .bind(&draft.phone)
-        .bind(draft.business_model.as_str())
-        .bind(at)
-        .fetch_one(p)
-        .await
-        .map_err(StoreError::conflict_on("agency_uscc"))?);
-        Ok(id)
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut ids = Vec::with_capacity(drafts.len());
+            for draft in drafts {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO agencies (uscc, name, brand_name, legal_representative, address, street_code,
+                         district_code, phone, business_model, status, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $10) RETURNING id",
+                )
+                .bind(draft.uscc.as_str())
+                .bind(&draft.name)
+                .bind(&draft.brand_name)
+                .bind(&draft.legal_representative)
+                .bind(&draft.address)
+                .bind(draft.street_code.as_str())
+                .bind(draft.street_code.district().as_str())
+                .bind(&draft.phone)
+                .bind(draft.business_model.as_str())
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StoreError::conflict_on("agency_uscc"))?;
+                ids.push(id);
+            }
+            tx.commit().await?;
+            Ok(ids)
+        })
     }
 
     /// Saves an edit only if nobody saved another since `version` was read.

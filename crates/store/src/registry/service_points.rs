@@ -32,37 +32,47 @@ const SELECT_POINT: &str = "SELECT sp.id, sp.agency_id, a.name AS agency_name, s
 
 impl Store {
     pub async fn create_service_point(&self, agency_id: i64, draft: &ServicePointDraft) -> Result<i64> {
-        let mut errors = FieldErrors::default();
-        if !self.division_exists(draft.community_code.as_str()).await? {
-            errors.0.push(unknown_division().at("community_code"));
-        }
-        for code in &draft.serves {
-            if !self.division_exists(code.as_str()).await? {
-                errors.0.push(unknown_division().at("serves"));
-                break;
+        Ok(self.create_service_points(&[(agency_id, draft)]).await?[0])
+    }
+
+    /// Opens service points in one transaction: all or none.
+    pub async fn create_service_points(&self, points: &[(i64, &ServicePointDraft)]) -> Result<Vec<i64>> {
+        let mut codes: Vec<(&str, &str)> = points
+            .iter()
+            .flat_map(|(_, d)| {
+                std::iter::once((d.community_code.as_str(), "community_code"))
+                    .chain(d.serves.iter().map(|c| (c.as_str(), "serves")))
+            })
+            .collect();
+        codes.sort_unstable();
+        codes.dedup_by_key(|(code, _)| *code);
+        for (code, field) in codes {
+            if !self.division_exists(code).await? {
+                return Err(StoreError::Invalid(FieldErrors(vec![unknown_division().at(field)])));
             }
         }
-        if !errors.is_empty() {
-            return Err(StoreError::Invalid(errors));
-        }
-        let id = on_pool!(self, p => {
+        let at = now();
+        on_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO service_points (agency_id, name, community_code, district_code, address, opening_hours,
-                     status, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, 'active', $7) RETURNING id",
-            )
-            .bind(agency_id).bind(&draft.name).bind(draft.community_code.as_str())
-            .bind(draft.community_code.district().as_str()).bind(&draft.address).bind(&draft.opening_hours).bind(now())
-            .fetch_one(&mut *tx).await?;
-            for code in &draft.serves {
-                sqlx::query("INSERT INTO service_point_communities (point_id, community_code) VALUES ($1, $2)")
-                    .bind(id).bind(code.as_str()).execute(&mut *tx).await?;
+            let mut ids = Vec::with_capacity(points.len());
+            for (agency_id, draft) in points {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO service_points (agency_id, name, community_code, district_code, address, opening_hours,
+                         status, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'active', $7) RETURNING id",
+                )
+                .bind(agency_id).bind(&draft.name).bind(draft.community_code.as_str())
+                .bind(draft.community_code.district().as_str()).bind(&draft.address).bind(&draft.opening_hours).bind(at)
+                .fetch_one(&mut *tx).await?;
+                for code in &draft.serves {
+                    sqlx::query("INSERT INTO service_point_communities (point_id, community_code) VALUES ($1, $2)")
+                        .bind(id).bind(code.as_str()).execute(&mut *tx).await?;
+                }
+                ids.push(id);
             }
             tx.commit().await?;
-            id
-        });
-        Ok(id)
+            Ok(ids)
+        })
     }
 
     pub async fn close_service_point(&self, id: i64, agency_id: i64) -> Result<()> {

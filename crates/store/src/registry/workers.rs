@@ -227,6 +227,7 @@ impl Store {
         if !self.division_exists(draft.home_street.as_str()).await? {
             return Err(StoreError::Invalid(FieldErrors(vec![unknown_division().at("home_street")])));
         }
+        let before = self.worker(id).await?;
         let w = self.seal_worker(draft);
         let district = draft.home_street.district().to_string();
         let outcome: Result<u64> = on_pool!(self, p => {
@@ -249,7 +250,11 @@ impl Store {
             .map_err(StoreError::conflict_on("worker_id_number"))?
             .rows_affected();
             if done == 1 {
-                sqlx::query("DELETE FROM worker_name_grams WHERE worker_id = $1").bind(id).execute(&mut *tx).await?;
+                // The grams of the old name and district, found through the primary key.
+                for gram in name_grams(&before.name) {
+                    sqlx::query("DELETE FROM worker_name_grams WHERE gram = $1 AND district_code = $2 AND worker_id = $3")
+                        .bind(gram).bind(&before.district_code).bind(id).execute(&mut *tx).await?;
+                }
                 for gram in name_grams(&draft.name) {
                     sqlx::query(
                         "INSERT INTO worker_name_grams (gram, district_code, worker_id, services, name)
