@@ -7,6 +7,7 @@ i18n!("locales", fallback = "zh-CN");
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod error;
 pub mod i18n;
 pub mod pages;
@@ -29,7 +30,15 @@ pub struct AppState {
     pub limiter: Arc<auth::LoginLimiter>,
     pub config: Arc<Config>,
     pub reports: Arc<pages::import::ReportCache>,
-    pub home_stats: Arc<pages::public::HomeStatsCache>,
+    pub home_stats: Arc<cache::Ttl<pages::public::HomeStats>>,
+    pub districts: Arc<cache::Ttl<Vec<jiazheng_store::registry::divisions::Division>>>,
+}
+
+impl AppState {
+    /// The city's districts, re-read every five minutes.
+    pub async fn districts(&self) -> Result<Arc<Vec<jiazheng_store::registry::divisions::Division>>, AppError> {
+        Ok(self.districts.get_or_try(|| self.store.districts()).await?)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -79,7 +88,8 @@ impl Application {
             limiter: Arc::new(auth::LoginLimiter::default()),
             config: Arc::new(config),
             reports: Arc::new(pages::import::ReportCache::default()),
-            home_stats: Arc::new(pages::public::HomeStatsCache::default()),
+            home_stats: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(30))),
+            districts: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(300))),
         };
         Ok(Self { listener, router: router(state) })
     }

@@ -187,3 +187,51 @@ async fn upload_import_reports_bad_rows_and_export_downloads() {
     let rows = jiazheng_store::excel::read_worker_rows(export.bytes().await.unwrap().to_vec()).unwrap();
     assert_eq!((rows.len(), rows[0].form.id_number.as_str()), (1, id_number("220102", 51).as_str()));
 }
+
+#[tokio::test]
+async fn a_worker_sees_their_own_record_and_answers_binding_requests() {
+    let app = TestApp::spawn().await;
+    let store = &app.db.store;
+    let number = id_number("220102", 60);
+    let draft = jiazheng_core::registry::worker::WorkerForm {
+        id_number: number.clone(),
+        name: "何淑珍".into(),
+        phone: "13904316060".into(),
+        education_level: "junior".into(),
+        home_street: "220102001".into(),
+        services: vec!["cleaning".into()],
+        ..Default::default()
+    }
+    .parse(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap())
+    .unwrap();
+    let kind = jiazheng_core::registry::binding::BindingKind::Employee;
+    let worker = store.create_worker(&draft, Some((app.agency_a, kind))).await.unwrap();
+    store
+        .create_account(&jiazheng_store::accounts::NewAccount {
+            username: "hsz".into(),
+            display_name: "何淑珍".into(),
+            password: PASSWORD.into(),
+            role: jiazheng_core::account::Role::Worker,
+            agency_id: None,
+            district_code: None,
+            worker_id: Some(worker),
+        })
+        .await
+        .unwrap();
+    let client = sign_in(&app, "hsz").await;
+    let html = client.get(app.url("/me")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&number) && html.contains("13904316060"), "the worker reads their own identifiers");
+    let binding = store.open_binding(worker, app.agency_a).await.unwrap().unwrap();
+    assert!(html.contains(&format!("/me/bindings/{}/confirm", binding.id)));
+    let confirm = client
+        .post(app.url(&format!("/me/bindings/{}/confirm", binding.id)))
+        .form(&[("csrf", csrf_in(&html))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirm.status(), 303);
+    assert_eq!(store.binding(binding.id).await.unwrap().status, "active");
+    // An agency admin has no worker page.
+    let agency = sign_in(&app, "agency_a").await;
+    assert_eq!(agency.get(app.url("/me")).send().await.unwrap().status(), 403);
+}

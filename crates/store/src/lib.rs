@@ -137,9 +137,8 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("cache_size", format!("-{cache_kib}"))
                 .pragma("wal_autocheckpoint", checkpoint_pages.to_string())
-                .pragma("temp_store", "memory")
-                .pragma("mmap_size", sqlite_mmap_bytes().to_string());
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+                .pragma("temp_store", "memory");
+            let pool = SqlitePoolOptions::new().max_connections(sqlite_connections()).connect_with(options).await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
             Pool::Sqlite(pool)
         };
@@ -176,11 +175,11 @@ impl Store {
     }
 }
 
-/// Bytes of the SQLite file to memory-map (`JIAZHENG_SQLITE_MMAP_MIB`, default 0). Mapping
-/// saves a system call per page read; the mapped pages are the kernel's file cache, but they
-/// show in the process's resident size.
-fn sqlite_mmap_bytes() -> u64 {
-    std::env::var("JIAZHENG_SQLITE_MMAP_MIB").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 1024 * 1024
+/// SQLite connections: each runs on a thread of its own, so more than the cores only adds
+/// context switches. `JIAZHENG_SQLITE_CONNECTIONS` overrides (for measuring).
+fn sqlite_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+    std::env::var("JIAZHENG_SQLITE_CONNECTIONS").ok().and_then(|v| v.parse().ok()).unwrap_or((cores * 2).clamp(2, 8))
 }
 
 /// Now, to the microsecond, as both engines store it.

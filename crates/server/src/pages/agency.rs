@@ -66,7 +66,7 @@ async fn workers(
         ..Default::default()
     };
     let page = state.store.search_workers(&query).await?;
-    let districts = state.store.districts().await?;
+    let districts = state.districts().await?.to_vec();
     render(&WorkersPage {
         chrome: Chrome::new(lang, &viewer, "/agency/workers", lang.t("agency.workers")),
         agency_name: state.store.agency(agency).await?.name,

@@ -4,6 +4,7 @@
 pub mod agency;
 pub mod assets;
 pub mod import;
+pub mod me;
 pub mod public;
 pub mod regulator;
 pub mod session;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(agency::router())
         .merge(import::router())
         .merge(regulator::router())
+        .merge(me::router())
         .route("/lang/{code}", get(switch_language))
 }
 
@@ -74,6 +76,10 @@ impl Chrome {
 
     pub fn is_agency(&self) -> bool {
         self.role == Some(Role::AgencyAdmin)
+    }
+
+    pub fn is_worker(&self) -> bool {
+        self.role == Some(Role::Worker)
     }
 
     pub fn is_regulator(&self) -> bool {

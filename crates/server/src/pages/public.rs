@@ -83,8 +83,8 @@ struct HomePage {
     districts: Vec<Division>,
 }
 
-/// The home page's counts, refreshed at most every `HomeStats::TTL`: counting a million rows
-/// on every visit would make the busiest page the slowest.
+/// The home page's counts, refreshed at most every 30 s: counting a million rows on every
+/// visit would make the busiest page the slowest.
 #[derive(Debug, Clone, Copy)]
 pub struct HomeStats {
     agencies: i64,
@@ -93,40 +93,28 @@ pub struct HomeStats {
     units: usize,
 }
 
-#[derive(Default)]
-pub struct HomeStatsCache(std::sync::Mutex<Option<(std::time::Instant, HomeStats)>>);
-
 impl HomeStats {
-    const TTL: std::time::Duration = std::time::Duration::from_secs(30);
-
-    async fn read(state: &AppState) -> Result<Self, AppError> {
-        if let Some((at, stats)) = *state.home_stats.0.lock().unwrap_or_else(|e| e.into_inner())
-            && at.elapsed() < Self::TTL
-        {
-            return Ok(stats);
-        }
-        let store = &state.store;
+    async fn compute(store: &jiazheng_store::Store) -> Result<Self, AppError> {
         let one = PageRequest::new(Some(1), Some(1));
-        let stats = Self {
+        Ok(Self {
             agencies: store.search_agencies(&AgencyQuery { page: one, ..Default::default() }).await?.total,
             workers: store.count_workers().await?,
             points: store.service_points(None, None, one).await?.total,
             units: store.division_counts().await?.village_level_units(),
-        };
-        *state.home_stats.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((std::time::Instant::now(), stats));
-        Ok(stats)
+        })
     }
 }
 
 async fn home(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
-    let HomeStats { agencies, workers, points, units } = HomeStats::read(&state).await?;
+    let HomeStats { agencies, workers, points, units } =
+        *state.home_stats.get_or_try(|| HomeStats::compute(&state.store)).await?;
     render(&HomePage {
         chrome: Chrome::new(lang, &viewer, "/", lang.t("home.title")),
         agencies,
         workers,
         points,
         units,
-        districts: state.store.districts().await?,
+        districts: state.districts().await?.to_vec(),
     })
 }
 
@@ -164,7 +152,7 @@ async fn agencies(
         rows: page.items,
         q: q_text,
         district,
-        districts: state.store.districts().await?,
+        districts: state.districts().await?.to_vec(),
     })
 }
 
@@ -193,7 +181,7 @@ async fn agency(
     let points = store.service_points(None, Some(id), PageRequest::new(Some(1), Some(50))).await?.items;
     let bound = WorkerQuery { agency: Some(id), page: PageRequest::new(Some(1), Some(20)), ..Default::default() };
     let workers = store.search_workers(&bound).await?;
-    let districts = store.districts().await?;
+    let districts = state.districts().await?.to_vec();
     render(&AgencyPage {
         chrome: Chrome::new(lang, &viewer, &format!("/agencies/{id}"), agency.name.clone()),
         model: model_label(lang, &agency.business_model),
@@ -236,7 +224,7 @@ async fn points(
         pager: Pager::new(&page, "/service-points", &format!("district={}", encode(&district))),
         rows: page.items,
         district,
-        districts: state.store.districts().await?,
+        districts: state.districts().await?.to_vec(),
     })
 }
 
@@ -272,7 +260,7 @@ pub async fn worker_search_page(
         }
     }
     let page = state.store.search_workers(&query).await?;
-    let districts = state.store.districts().await?;
+    let districts = state.districts().await?.to_vec();
     let name = q.name.clone().unwrap_or_default();
     let district = query.district.as_ref().map(|d| d.to_string()).unwrap_or_default();
     let service = query.service.map(|s| s.as_str().to_string()).unwrap_or_default();
@@ -336,7 +324,7 @@ async fn worker(
             )
         })
         .collect();
-    let districts = state.store.districts().await?;
+    let districts = state.districts().await?.to_vec();
     render(&WorkerPage {
         chrome: Chrome::new(lang, &viewer, &format!("/workers/{id}"), w.name.clone()),
         ethnicity: w.ethnicity.clone(),

@@ -58,6 +58,7 @@ fn landing(role: Role) -> &'static str {
     match role {
         Role::AgencyAdmin => "/agency/workers",
         Role::Regulator => "/regulator",
+        Role::Worker => "/me",
         _ => "/",
     }
 }

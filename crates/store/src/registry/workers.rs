@@ -42,6 +42,13 @@ const WORKER_COLUMNS: &str = "w.id, w.name, w.id_masked, w.phone_masked, w.birth
     w.education_level, w.education_major, w.education_related, w.home_street, w.district_code, w.services,
     w.registered_by, w.version, w.created_at";
 
+#[derive(sqlx::FromRow)]
+struct CountedWorker {
+    #[sqlx(flatten)]
+    worker: Worker,
+    total: i64,
+}
+
 /// The unmasked identifiers, for those allowed to read them.
 #[derive(Debug, Clone, Serialize)]
 pub struct Revealed {
@@ -319,22 +326,32 @@ impl Store {
         Ok(revealed)
     }
 
+    /// One page of matching workers and the total, in one statement: a search is the busiest
+    /// request, and each statement costs a round trip to the database thread.
     pub async fn search_workers(&self, query: &WorkerQuery) -> Result<Page<Worker>> {
-        let total: (i64,) = on_pool!(self, p => {
-            let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM (");
+        let rows: Vec<CountedWorker> = on_pool!(self, p => {
+            let mut qb = QueryBuilder::new(format!("SELECT {WORKER_COLUMNS}, (SELECT COUNT(*) FROM ("));
             push_worker_ids(&mut qb, query);
-            qb.push(") matched");
-            qb.build_query_as().fetch_one(p).await?
-        });
-        let items: Vec<Worker> = on_pool!(self, p => {
-            let mut qb = QueryBuilder::new(format!("SELECT {WORKER_COLUMNS} FROM workers w WHERE w.id IN ("));
+            qb.push(") matched) AS total FROM workers w WHERE w.id IN (");
             push_worker_ids(&mut qb, query);
             qb.push(" ORDER BY wid DESC LIMIT ").push_bind(query.page.limit());
             qb.push(" OFFSET ").push_bind(query.page.offset());
             qb.push(") ORDER BY w.id DESC");
             qb.build_query_as().fetch_all(p).await?
         });
-        Ok(query.page.wrap(items, total.0))
+        let total = match rows.first() {
+            Some(row) => row.total,
+            None if query.page.page == 1 => 0,
+            // Past the last page: the rows cannot tell the total, so count on its own.
+            None => on_pool!(self, p => {
+                let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM (");
+                push_worker_ids(&mut qb, query);
+                qb.push(") matched");
+                let (n,): (i64,) = qb.build_query_as().fetch_one(p).await?;
+                n
+            }),
+        };
+        Ok(query.page.wrap(rows.into_iter().map(|r| r.worker).collect(), total))
     }
 
     pub async fn count_workers(&self) -> Result<i64> {
@@ -363,9 +380,10 @@ where
     // The table alias whose columns the remaining filters test.
     let (t, name_known) = match (query.agency, &gram) {
         (Some(agency), _) => {
-            qb.push(
-                "SELECT b.worker_id AS wid FROM bindings b JOIN workers w ON w.id = b.worker_id WHERE b.agency_id = ",
-            );
+            // Worker rows are read only when a filter needs them: they lie scattered on disk.
+            let filtered = name.is_some() || district.is_some() || query.service.is_some();
+            let join = if filtered { " JOIN workers w ON w.id = b.worker_id" } else { "" };
+            qb.push(format!("SELECT b.worker_id AS wid FROM bindings b{join} WHERE b.agency_id = "));
             qb.push_bind(agency).push(" AND b.status IN ('pending', 'active')");
             ("w", false)
         }

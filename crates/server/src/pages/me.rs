@@ -1,0 +1,119 @@
+//! A worker's own page: their record unmasked (they own it) and the binding requests that
+//! wait for their answer.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::Form;
+use jiazheng_core::account::{Role, Scope};
+use jiazheng_core::registry::binding::{BindingKind, BindingStatus, Side};
+use jiazheng_store::registry::bindings::Binding;
+use serde::Deserialize;
+
+use super::public::WorkerRow;
+use super::{Chrome, render};
+use crate::auth::Viewer;
+use crate::i18n::Lang;
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/me", get(page)).route("/me/bindings/{id}/{action}", post(step))
+}
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    chrome: Chrome,
+    worker: WorkerRow,
+    id_number: String,
+    phone: String,
+    bindings: Vec<Binding>,
+    message: Option<String>,
+}
+
+impl MePage {
+    fn status(&self, b: &Binding) -> String {
+        BindingStatus::parse(&b.status).map(|s| s.label(self.chrome.is_en()).to_string()).unwrap_or_default()
+    }
+
+    fn kind(&self, b: &Binding) -> String {
+        BindingKind::parse(&b.kind).map(|k| k.label(self.chrome.is_en()).to_string()).unwrap_or_default()
+    }
+
+    /// The steps the worker may take now.
+    fn steps(&self, b: &Binding) -> Vec<(&'static str, String)> {
+        let Ok(state) = b.state() else { return Vec::new() };
+        let t = |k: &str| self.chrome.t(k);
+        match (state.status, state.requested_by, state.end_requested_by) {
+            (BindingStatus::Pending, Side::Agency, _) => {
+                vec![("confirm", t("binding.confirm")), ("reject", t("binding.reject"))]
+            }
+            (BindingStatus::Pending, Side::Worker, _) => vec![("cancel", t("binding.cancel"))],
+            (BindingStatus::Active, _, Some(Side::Agency)) => vec![("confirm-end", t("binding.confirm_end"))],
+            (BindingStatus::Active, _, None) => vec![("request-end", t("binding.request_end"))],
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn own_worker(viewer: &Viewer) -> Result<i64, AppError> {
+    let session = viewer.require_role(&[Role::Worker])?;
+    match session.principal.scope {
+        Scope::Worker(id) => Ok(id),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+async fn render_me(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    message: Option<String>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let id = own_worker(viewer)?;
+    let session = viewer.require()?;
+    let worker = state.store.worker(id).await?;
+    let revealed = state.store.reveal_worker(&session.principal, &worker, "self").await?;
+    let districts = state.districts().await?.to_vec();
+    let page = MePage {
+        chrome: Chrome::new(lang, viewer, "/me", lang.t("me.title")),
+        bindings: state.store.bindings_of_worker(id).await?,
+        worker: WorkerRow::new(worker, lang, &districts),
+        id_number: revealed.id_number,
+        phone: revealed.phone,
+        message,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+async fn page(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
+    render_me(&state, lang, &viewer, None, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+struct StepForm {
+    csrf: String,
+}
+
+async fn step(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<StepForm>,
+) -> Result<Response, AppError> {
+    own_worker(&viewer)?;
+    viewer.check_csrf(Some(&form.csrf))?;
+    match crate::api::bindings::take_step(&state, &viewer, id, &action).await {
+        Ok(_) => Ok(Redirect::to("/me").into_response()),
+        Err(AppError::Conflict { message_zh, message_en, .. }) => {
+            let message = Some(lang.pick(&message_zh, &message_en).to_string());
+            render_me(&state, lang, &viewer, message, StatusCode::CONFLICT).await
+        }
+        Err(other) => Err(other),
+    }
+}
