@@ -6,26 +6,43 @@ use std::time::{Duration, Instant};
 
 pub struct Ttl<T> {
     ttl: Duration,
-    slot: Mutex<Option<(Instant, Arc<T>)>>,
+    value: Mutex<Option<(Instant, Arc<T>)>>,
+    /// Held by the one request that recomputes; the others keep serving the old value.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 impl<T> Ttl<T> {
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, slot: Mutex::new(None) }
+        Self { ttl, value: Mutex::new(None), refreshing: tokio::sync::Mutex::new(()) }
     }
 
-    /// The cached value, or a fresh one from `compute` when it is missing or too old.
+    /// The value and whether it is still fresh.
+    fn current(&self) -> Option<(bool, Arc<T>)> {
+        let slot = self.value.lock().unwrap_or_else(|e| e.into_inner());
+        slot.as_ref().map(|(at, value)| (at.elapsed() < self.ttl, value.clone()))
+    }
+
+    /// The cached value. When it is too old, one caller recomputes it with `compute` while the
+    /// others get the old one; when there is none yet, the first computes and the rest wait.
     pub async fn get_or_try<E, F: Future<Output = Result<T, E>>>(
         &self,
         compute: impl FnOnce() -> F,
     ) -> Result<Arc<T>, E> {
-        if let Some((at, value)) = &*self.slot.lock().unwrap_or_else(|e| e.into_inner())
-            && at.elapsed() < self.ttl
-        {
-            return Ok(value.clone());
+        let stale = match self.current() {
+            Some((true, value)) => return Ok(value),
+            Some((false, value)) => Some(value),
+            None => None,
+        };
+        let _guard = match (self.refreshing.try_lock(), stale) {
+            (Ok(guard), _) => guard,
+            (Err(_), Some(stale)) => return Ok(stale),
+            (Err(_), None) => self.refreshing.lock().await,
+        };
+        if let Some((true, value)) = self.current() {
+            return Ok(value);
         }
         let value = Arc::new(compute().await?);
-        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), value.clone()));
+        *self.value.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), value.clone()));
         Ok(value)
     }
 }
@@ -35,7 +52,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn computes_once_within_the_ttl_and_again_after() {
+    async fn computes_once_within_the_ttl_and_serves_the_old_value_while_refreshing() {
         let cache = Ttl::new(Duration::from_millis(50));
         let calls = std::sync::atomic::AtomicU32::new(0);
         let compute = || async { Ok::<_, ()>(calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst)) };
@@ -43,6 +60,24 @@ mod tests {
         assert_eq!(*cache.get_or_try(compute).await.unwrap(), 0);
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert_eq!(*cache.get_or_try(compute).await.unwrap(), 1);
+
+        // Expired again: while one caller recomputes, another gets the old value at once.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let (gate_tx, gate_rx) = tokio::sync::oneshot::channel::<()>();
+        let slow = cache.get_or_try(|| async {
+            let _ = gate_rx.await;
+            Ok::<_, ()>(99)
+        });
+        let fast = async {
+            tokio::task::yield_now().await;
+            let old = *cache.get_or_try(compute).await.unwrap();
+            let _ = gate_tx.send(());
+            old
+        };
+        let (slow, fast) = tokio::join!(slow, fast);
+        assert_eq!((*slow.unwrap(), fast), (99, 1));
+        assert_eq!(*cache.get_or_try(compute).await.unwrap(), 99);
+
         let failing = Ttl::<u32>::new(Duration::from_secs(1));
         assert!(failing.get_or_try(|| async { Err::<u32, _>("down") }).await.is_err());
     }
