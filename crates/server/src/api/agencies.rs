@@ -11,7 +11,7 @@ use jiazheng_store::registry::agencies::{Agency, AgencyQuery, AgencyWorkforce};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiJson, ApiQuery, Created, PageOf};
+use super::{ApiJson, ApiQuery, Created, PageOf, field_error, optional_division};
 use crate::auth::Viewer;
 use crate::{AppError, AppState};
 
@@ -81,15 +81,9 @@ pub struct AgencyListQuery {
 
 impl AgencyListQuery {
     pub fn parse(&self) -> Result<AgencyQuery, AppError> {
-        let district = match self.district.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-            Some(raw) => Some(
-                DivisionCode::parse(raw)
-                    .map_err(|e| AppError::Invalid(jiazheng_core::FieldErrors(vec![e.at("district")])))?
-                    .district()
-                    .to_string(),
-            ),
-            None => None,
-        };
+        let district = optional_division(self.district.as_deref())
+            .map_err(field_error("district"))?
+            .map(|d| d.district().to_string());
         Ok(AgencyQuery {
             text: self.q.clone().filter(|q| !q.trim().is_empty()),
             district,

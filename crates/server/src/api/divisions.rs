@@ -49,14 +49,8 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<DivisionQuery>,
 ) -> Result<Json<Vec<DivisionView>>, AppError> {
-    let parent = match q.parent.as_deref() {
-        Some(raw) => Some(
-            jiazheng_core::division::DivisionCode::parse(raw)
-                .map_err(|e| AppError::Invalid(jiazheng_core::FieldErrors(vec![e.at("parent")])))?
-                .to_string(),
-        ),
-        None => None,
-    };
+    let parent =
+        super::optional_division(q.parent.as_deref()).map_err(super::field_error("parent"))?.map(|d| d.to_string());
     let children = state.store.child_divisions(parent.as_deref()).await?;
     Ok(Json(children.into_iter().map(DivisionView::from).collect()))
 }

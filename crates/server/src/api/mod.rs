@@ -10,6 +10,9 @@ pub mod workers;
 use axum::Router;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
+use jiazheng_core::FieldErrors;
+use jiazheng_core::division::DivisionCode;
+use jiazheng_core::field::Invalid;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
@@ -108,6 +111,16 @@ impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
         AppError::invalid("query", "query", "查询参数无效", &rejection.body_text())
     }
+}
+
+/// An optional division code from a query string (6, 9 or 12 digits); empty means absent.
+pub fn optional_division(raw: Option<&str>) -> Result<Option<DivisionCode>, Invalid> {
+    raw.map(str::trim).filter(|v| !v.is_empty()).map(DivisionCode::parse).transpose()
+}
+
+/// A 422 naming one field.
+pub fn field_error(field: &str) -> impl FnOnce(Invalid) -> AppError {
+    move |invalid| AppError::Invalid(FieldErrors(vec![invalid.at(field)]))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -2,7 +2,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use jiazheng_core::division::DivisionCode;
 use jiazheng_core::registry::service_point::ServicePointForm;
 use jiazheng_store::PageRequest;
 use jiazheng_store::registry::service_points::ServicePoint;
@@ -10,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::agencies::csrf_header;
-use super::{ApiJson, ApiQuery, Created, PageOf};
+use super::{ApiJson, ApiQuery, Created, PageOf, field_error, optional_division};
 use crate::auth::Viewer;
 use crate::{AppError, AppState};
 
@@ -61,12 +60,9 @@ pub struct PointQuery {
 
 impl PointQuery {
     pub fn district(&self) -> Result<Option<String>, AppError> {
-        match self.district.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-            Some(raw) => DivisionCode::parse(raw)
-                .map(|d| Some(d.district().to_string()))
-                .map_err(|e| AppError::Invalid(jiazheng_core::FieldErrors(vec![e.at("district")]))),
-            None => Ok(None),
-        }
+        Ok(optional_division(self.district.as_deref())
+            .map_err(field_error("district"))?
+            .map(|d| d.district().to_string()))
     }
 }
 

@@ -4,7 +4,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{Datelike, NaiveDate};
 use jiazheng_core::FieldErrors;
-use jiazheng_core::division::DivisionCode;
 use jiazheng_core::registry::binding::BindingKind;
 use jiazheng_core::registry::worker::WorkerForm;
 use jiazheng_core::registry::{ServiceKind, ServiceSet};
@@ -95,7 +94,7 @@ fn present(raw: &Option<String>) -> Option<&str> {
 impl WorkerListQuery {
     pub fn parse(&self) -> Result<WorkerQuery, AppError> {
         let mut errors = FieldErrors::default();
-        let district = present(&self.district).and_then(|d| errors.take("district", DivisionCode::parse(d)));
+        let district = errors.take("district", super::optional_division(self.district.as_deref())).flatten();
         let service = present(&self.service).and_then(|s| errors.take("service", ServiceKind::parse(s)));
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
