@@ -231,7 +231,90 @@ async fn a_worker_sees_their_own_record_and_answers_binding_requests() {
         .unwrap();
     assert_eq!(confirm.status(), 303);
     assert_eq!(store.binding(binding.id).await.unwrap().status, "active");
+    // The worker asks the other agency to take them on; that agency sees the request.
+    let html = client.get(app.url("/me")).send().await.unwrap().text().await.unwrap();
+    let uscc_b = app.db.store.agency(app.agency_b).await.unwrap().uscc;
+    let ask = client
+        .post(app.url("/me/bindings"))
+        .form(&[("csrf", csrf_in(&html)), ("uscc", uscc_b), ("kind", "intermediary".into())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ask.status(), 303);
+    let request = store.open_binding(worker, app.agency_b).await.unwrap().unwrap();
+    assert_eq!((request.requested_by.as_str(), request.kind.as_str()), ("worker", "intermediary"));
+    let agency_b = sign_in(&app, "agency_b").await;
+    let pending = agency_b.get(app.url("/agency/bindings")).send().await.unwrap().text().await.unwrap();
+    assert!(pending.contains(&format!("/agency/bindings/{}/confirm", request.id)));
     // An agency admin has no worker page.
     let agency = sign_in(&app, "agency_a").await;
     assert_eq!(agency.get(app.url("/me")).send().await.unwrap().status(), 403);
+}
+
+#[tokio::test]
+async fn agency_admins_open_and_close_service_points_with_field_errors() {
+    let app = TestApp::spawn().await;
+    let client = sign_in(&app, "agency_a").await;
+    let html = client.get(app.url("/agency/points")).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_in(&html);
+    let post = |fields: Vec<(&'static str, &'static str)>| {
+        let mut form: Vec<(&str, String)> = vec![("csrf", csrf.clone())];
+        form.extend(fields.into_iter().map(|(k, v)| (k, v.to_string())));
+        client.post(app.url("/agency/points")).form(&form).send()
+    };
+    let bad = post(vec![
+        ("name", "华阳站"),
+        ("community_code", "220102001"),
+        ("address", "华阳街1号"),
+        ("opening_hours", "8-18"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.unwrap().contains("id=\"community_code-error\">请填写12位村（居）委会代码"));
+    let unknown = post(vec![
+        ("name", "华阳站"),
+        ("community_code", "220102001001"),
+        ("address", "华阳街1号"),
+        ("opening_hours", "8-18"),
+        ("serves", "220102001999"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(unknown.status(), 422);
+    let points = |store: &jiazheng_store::Store| {
+        let store = store.clone();
+        async move { store.service_points(None, None, jiazheng_store::PageRequest::default()).await.unwrap() }
+    };
+    assert_eq!(points(&app.db.store).await.total, 0);
+    let good = post(vec![
+        ("name", "华阳站"),
+        ("community_code", "220102001001"),
+        ("address", "华阳街1号"),
+        ("opening_hours", "8-18"),
+        ("serves", "220102001002, 220102001003"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(good.status(), 303);
+    let listed = points(&app.db.store).await;
+    assert_eq!((listed.total, listed.items[0].serves_count), (1, 3));
+    let id = listed.items[0].id;
+    let other = sign_in(&app, "agency_b").await;
+    let html_b = other.get(app.url("/agency/points")).send().await.unwrap().text().await.unwrap();
+    let foreign = other
+        .post(app.url(&format!("/agency/points/{id}/close")))
+        .form(&[("csrf", csrf_in(&html_b))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 404);
+    let closed = client
+        .post(app.url(&format!("/agency/points/{id}/close")))
+        .form(&[("csrf", csrf.clone())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), 303);
+    assert_eq!(points(&app.db.store).await.items[0].status, "closed");
 }

@@ -20,7 +20,10 @@ use crate::i18n::Lang;
 use crate::{AppError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/me", get(page)).route("/me/bindings/{id}/{action}", post(step))
+    Router::new()
+        .route("/me", get(page))
+        .route("/me/bindings", post(ask_to_join))
+        .route("/me/bindings/{id}/{action}", post(step))
 }
 
 #[derive(Template)]
@@ -115,5 +118,40 @@ async fn step(
             render_me(&state, lang, &viewer, message, StatusCode::CONFLICT).await
         }
         Err(other) => Err(other),
+    }
+}
+
+#[derive(Deserialize)]
+struct JoinForm {
+    csrf: String,
+    uscc: String,
+    #[serde(default)]
+    kind: String,
+}
+
+/// The worker asks an agency (found by its code) to take them on; the agency confirms.
+async fn ask_to_join(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Form(form): Form<JoinForm>,
+) -> Result<Response, AppError> {
+    let worker = own_worker(&viewer)?;
+    viewer.check_csrf(Some(&form.csrf))?;
+    let uscc = jiazheng_core::ids::Uscc::parse(&form.uscc).map_err(crate::api::field_error("uscc"))?;
+    let agency = match state.store.agency_by_uscc(uscc.as_str()).await {
+        Ok(agency) => agency,
+        Err(jiazheng_store::StoreError::NotFound) => {
+            return render_me(&state, lang, &viewer, Some(lang.t("me.no_agency")), StatusCode::NOT_FOUND).await;
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let kind = crate::api::workers::parse_kind(Some(&form.kind))?;
+    match state.store.request_binding(worker, agency.id, kind, Side::Worker).await {
+        Ok(_) => Ok(Redirect::to("/me").into_response()),
+        Err(jiazheng_store::StoreError::Conflict { .. }) => {
+            render_me(&state, lang, &viewer, Some(lang.t("binding.exists")), StatusCode::CONFLICT).await
+        }
+        Err(other) => Err(other.into()),
     }
 }

@@ -5,6 +5,7 @@ pub mod agency;
 pub mod assets;
 pub mod import;
 pub mod me;
+pub mod points;
 pub mod public;
 pub mod regulator;
 pub mod session;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(import::router())
         .merge(regulator::router())
         .merge(me::router())
+        .merge(points::router())
         .route("/lang/{code}", get(switch_language))
 }
 
