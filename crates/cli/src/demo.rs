@@ -191,6 +191,21 @@ fn worker(rng: &mut StdRng, places: &Places, used_ids: &mut HashSet<String>) -> 
     }
 }
 
+/// The agency a generated worker works for (85 % have one), with the kind its model implies.
+fn binding_for(rng: &mut StdRng, agencies: &[(i64, BusinessModel)]) -> Option<NewBinding> {
+    if agencies.is_empty() || !rng.random_bool(0.85) {
+        return None;
+    }
+    let (agency_id, model) = *pick(rng, agencies);
+    let kind = match model {
+        BusinessModel::EmployeeBased => BindingKind::Employee,
+        BusinessModel::Intermediary => BindingKind::Intermediary,
+        BusinessModel::Mixed if rng.random_bool(0.5) => BindingKind::Employee,
+        BusinessModel::Mixed => BindingKind::Intermediary,
+    };
+    Some(NewBinding { agency_id, kind, active: true })
+}
+
 /// Makes `agencies` agencies (with service points) and `workers` workers, deterministically for `seed`.
 pub async fn generate(
     store: &Store,
@@ -290,35 +305,37 @@ pub async fn generate(
     if !show_progress {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let mut used_ids = HashSet::with_capacity(workers);
-    let batch = 5000;
-    let mut made = 0;
-    while made < workers {
-        let n = batch.min(workers - made);
-        let drafts: Vec<WorkerDraft> = (0..n).map(|_| worker(&mut rng, &places, &mut used_ids)).collect();
-        let bindings: Vec<Option<NewBinding>> = drafts
-            .iter()
-            .map(|_| {
-                if agency_models.is_empty() || !rng.random_bool(0.85) {
-                    return None;
-                }
-                let (agency_id, model) = *pick(&mut rng, &agency_models);
-                let kind = match model {
-                    BusinessModel::EmployeeBased => BindingKind::Employee,
-                    BusinessModel::Intermediary => BindingKind::Intermediary,
-                    BusinessModel::Mixed if rng.random_bool(0.5) => BindingKind::Employee,
-                    BusinessModel::Mixed => BindingKind::Intermediary,
-                };
-                Some(NewBinding { agency_id, kind, active: true })
-            })
-            .collect();
+    // A producer thread builds the next batch while this task writes the current one.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(WorkerDraft, Option<NewBinding>)>>(2);
+    let producer = std::thread::spawn(move || {
+        let mut used_ids = HashSet::with_capacity(workers);
+        let mut made = 0;
+        while made < workers {
+            let n = 5000.min(workers - made);
+            let batch: Vec<(WorkerDraft, Option<NewBinding>)> = (0..n)
+                .map(|_| worker(&mut rng, &places, &mut used_ids))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|draft| (draft, binding_for(&mut rng, &agency_models)))
+                .collect();
+            made += n;
+            if tx.send(batch).is_err() {
+                break;
+            }
+        }
+    });
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    loop {
+        let rx = rx.clone();
+        let batch = tokio::task::spawn_blocking(move || rx.lock().ok().and_then(|rx| rx.recv().ok())).await?;
+        let Some(batch) = batch else { break };
         let rows: Vec<NewWorker> =
-            drafts.iter().zip(bindings).map(|(draft, binding)| NewWorker { draft, binding }).collect();
+            batch.iter().map(|(draft, binding)| NewWorker { draft, binding: *binding }).collect();
         store.insert_workers(&rows).await?;
-        made += n;
-        summary.workers += n;
-        bar.set_position(made as u64);
+        summary.workers += rows.len();
+        bar.set_position(summary.workers as u64);
     }
+    producer.join().map_err(|_| anyhow::anyhow!("the generator thread failed"))?;
     bar.finish_and_clear();
     Ok(summary)
 }

@@ -179,17 +179,22 @@ impl Store {
                 };
                 ids.extend(inserted.into_iter().map(|(id,)| id));
             }
-            let gram_rows: Vec<(String, i64, &WorkerDraft)> = ids
+            let mut gram_rows: Vec<(String, String, i64, &WorkerDraft)> = ids
                 .iter()
                 .zip(rows)
-                .flat_map(|(id, r)| name_grams(&r.draft.name).into_iter().map(move |g| (g, *id, r.draft)))
+                .flat_map(|(id, r)| {
+                    let district = r.draft.home_street.district().to_string();
+                    name_grams(&r.draft.name).into_iter().map(move |g| (g, district.clone(), *id, r.draft))
+                })
                 .collect();
+            // In key order, consecutive inserts land on the same index pages.
+            gram_rows.sort_unstable_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
             for chunk in gram_rows.chunks(2000) {
                 let mut grams =
                     QueryBuilder::new("INSERT INTO worker_name_grams (gram, district_code, worker_id, services, name) ");
-                grams.push_values(chunk, |mut row, (gram, id, d)| {
+                grams.push_values(chunk, |mut row, (gram, district, id, d)| {
                     row.push_bind(gram.clone())
-                        .push_bind(d.home_street.district().to_string())
+                        .push_bind(district.clone())
                         .push_bind(*id)
                         .push_bind(d.services.bits())
                         .push_bind(d.name.clone());
