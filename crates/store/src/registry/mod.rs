@@ -20,6 +20,26 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Which of these codes are divisions, in one query.
+    pub async fn known_divisions(&self, codes: &[&str]) -> crate::Result<std::collections::HashSet<String>> {
+        let mut known = std::collections::HashSet::new();
+        for chunk in codes.chunks(500) {
+            let rows: Vec<(String,)> = on_pool!(self, p => {
+                let mut qb = sqlx::QueryBuilder::new("SELECT code FROM divisions WHERE code IN (");
+                let mut list = qb.separated(", ");
+                for code in chunk {
+                    list.push_bind(code.to_string());
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(p).await?
+            });
+            known.extend(rows.into_iter().map(|(code,)| code));
+        }
+        Ok(known)
+    }
+}
+
 pub(crate) fn unknown_division() -> jiazheng_core::field::Invalid {
     jiazheng_core::field::Invalid::new("unknown_division", "区划代码不存在", "no division has this code")
 }

@@ -130,10 +130,8 @@ impl Store {
         let mut streets: Vec<&str> = rows.iter().map(|r| r.draft.home_street.as_str()).collect();
         streets.sort_unstable();
         streets.dedup();
-        for street in streets {
-            if !self.division_exists(street).await? {
-                return Err(StoreError::Invalid(FieldErrors(vec![unknown_division().at("home_street")])));
-            }
+        if self.known_divisions(&streets).await?.len() < streets.len() {
+            return Err(StoreError::Invalid(FieldErrors(vec![unknown_division().at("home_street")])));
         }
         let sealed: Vec<SealedWorker> = rows.iter().map(|r| self.seal_worker(r.draft)).collect();
         let at = now();
