@@ -44,6 +44,25 @@ pub enum BindingAction {
     ConfirmEnd,
 }
 
+impl BindingAction {
+    pub const ALL: [BindingAction; 5] = [Self::Confirm, Self::Reject, Self::Cancel, Self::RequestEnd, Self::ConfirmEnd];
+
+    /// The code used in URLs.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Confirm => "confirm",
+            Self::Reject => "reject",
+            Self::Cancel => "cancel",
+            Self::RequestEnd => "request-end",
+            Self::ConfirmEnd => "confirm-end",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == code)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BindingError {
     #[error("the binding is {0} and cannot take this step")]
@@ -67,6 +86,11 @@ impl BindingError {
 impl BindingState {
     pub fn requested(by: Side) -> Self {
         Self { status: BindingStatus::Pending, requested_by: by, end_requested_by: None }
+    }
+
+    /// The steps `side` may take now, as `apply` would allow them.
+    pub fn actions_for(self, side: Side) -> Vec<BindingAction> {
+        BindingAction::ALL.into_iter().filter(|action| self.apply(*action, side).is_ok()).collect()
     }
 
     /// The state after `actor` takes `action`, or why it may not.
@@ -109,6 +133,20 @@ mod tests {
         assert_eq!(ending.apply(RequestEnd, Side::Agency), Err(BindingError::WrongStatus("active")));
         assert_eq!(ending.apply(ConfirmEnd, Side::Worker), Err(BindingError::SameSide));
         assert_eq!(ending.apply(ConfirmEnd, Side::Agency).unwrap().status, BindingStatus::Ended);
+    }
+
+    #[test]
+    fn each_side_is_offered_exactly_the_steps_it_may_take() {
+        let asked = BindingState::requested(Side::Agency);
+        assert_eq!(asked.actions_for(Side::Worker), [Confirm, Reject]);
+        assert_eq!(asked.actions_for(Side::Agency), [Cancel]);
+        let active = asked.apply(Confirm, Side::Worker).unwrap();
+        assert_eq!(active.actions_for(Side::Agency), [RequestEnd]);
+        let ending = active.apply(RequestEnd, Side::Agency).unwrap();
+        assert_eq!(ending.actions_for(Side::Worker), [ConfirmEnd]);
+        assert!(ending.actions_for(Side::Agency).is_empty());
+        assert_eq!(BindingAction::from_code("request-end"), Some(RequestEnd));
+        assert_eq!(BindingAction::from_code("fly"), None);
     }
 
     #[test]

@@ -102,14 +102,7 @@ pub async fn request(
 }
 
 pub fn parse_action(raw: &str) -> Result<BindingAction, AppError> {
-    Ok(match raw {
-        "confirm" => BindingAction::Confirm,
-        "reject" => BindingAction::Reject,
-        "cancel" => BindingAction::Cancel,
-        "request-end" => BindingAction::RequestEnd,
-        "confirm-end" => BindingAction::ConfirmEnd,
-        _ => return Err(AppError::NotFound),
-    })
+    BindingAction::from_code(raw).ok_or(AppError::NotFound)
 }
 
 /// Takes a step on a binding: confirm, reject, cancel, request-end, confirm-end.

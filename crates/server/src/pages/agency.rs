@@ -9,16 +9,15 @@ use axum::routing::{get, post};
 use axum_extra::extract::Form;
 use jiazheng_core::FieldErrors;
 use jiazheng_core::registry::ServiceSet;
-use jiazheng_core::registry::binding::{BindingKind, BindingStatus, Side};
+use jiazheng_core::registry::binding::Side;
 use jiazheng_core::registry::worker::{EducationLevel, WorkerForm};
 use jiazheng_store::PageRequest;
 use jiazheng_store::StoreError;
-use jiazheng_store::registry::bindings::Binding;
 use jiazheng_store::registry::workers::WorkerQuery;
 use serde::Deserialize;
 
 use super::public::WorkerRow;
-use super::{Chrome, Pager, encode, field_message, render, service_choices};
+use super::{BindingRow, Chrome, Pager, encode, field_message, render, service_choices};
 use crate::api::workers::{parse_kind, today};
 use crate::auth::Viewer;
 use crate::i18n::Lang;
@@ -318,33 +317,8 @@ async fn update(
 #[template(path = "bindings.html")]
 struct BindingsPage {
     chrome: Chrome,
-    rows: Vec<Binding>,
+    rows: Vec<BindingRow>,
     message: Option<String>,
-}
-
-impl BindingsPage {
-    fn status(&self, b: &Binding) -> String {
-        BindingStatus::parse(&b.status).map(|s| s.label(self.chrome.is_en()).to_string()).unwrap_or_default()
-    }
-
-    fn kind(&self, b: &Binding) -> String {
-        BindingKind::parse(&b.kind).map(|k| k.label(self.chrome.is_en()).to_string()).unwrap_or_default()
-    }
-
-    /// The steps the agency may take now.
-    fn steps(&self, b: &Binding) -> Vec<(&'static str, String)> {
-        let Ok(state) = b.state() else { return Vec::new() };
-        let t = |k: &str| self.chrome.t(k);
-        match (state.status, state.requested_by, state.end_requested_by) {
-            (BindingStatus::Pending, Side::Worker, _) => {
-                vec![("confirm", t("binding.confirm")), ("reject", t("binding.reject"))]
-            }
-            (BindingStatus::Pending, Side::Agency, _) => vec![("cancel", t("binding.cancel"))],
-            (BindingStatus::Active, _, Some(Side::Worker)) => vec![("confirm-end", t("binding.confirm_end"))],
-            (BindingStatus::Active, _, None) => vec![("request-end", t("binding.request_end"))],
-            _ => Vec::new(),
-        }
-    }
 }
 
 async fn bindings_page(
@@ -355,7 +329,13 @@ async fn bindings_page(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let (_, agency) = viewer.require_agency()?;
-    let rows = state.store.open_bindings_of_agency(agency).await?;
+    let rows = state
+        .store
+        .open_bindings_of_agency(agency)
+        .await?
+        .into_iter()
+        .map(|b| BindingRow::new(b, lang, Side::Agency))
+        .collect();
     let page = BindingsPage {
         chrome: Chrome::new(lang, viewer, "/agency/bindings", lang.t("agency.bindings")),
         rows,

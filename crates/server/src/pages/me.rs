@@ -9,12 +9,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::Form;
 use jiazheng_core::account::{Role, Scope};
-use jiazheng_core::registry::binding::{BindingKind, BindingStatus, Side};
-use jiazheng_store::registry::bindings::Binding;
+use jiazheng_core::registry::binding::Side;
 use serde::Deserialize;
 
 use super::public::WorkerRow;
-use super::{Chrome, render};
+use super::{BindingRow, Chrome, render};
 use crate::auth::Viewer;
 use crate::i18n::Lang;
 use crate::{AppError, AppState};
@@ -33,33 +32,8 @@ struct MePage {
     worker: WorkerRow,
     id_number: String,
     phone: String,
-    bindings: Vec<Binding>,
+    bindings: Vec<BindingRow>,
     message: Option<String>,
-}
-
-impl MePage {
-    fn status(&self, b: &Binding) -> String {
-        BindingStatus::parse(&b.status).map(|s| s.label(self.chrome.is_en()).to_string()).unwrap_or_default()
-    }
-
-    fn kind(&self, b: &Binding) -> String {
-        BindingKind::parse(&b.kind).map(|k| k.label(self.chrome.is_en()).to_string()).unwrap_or_default()
-    }
-
-    /// The steps the worker may take now.
-    fn steps(&self, b: &Binding) -> Vec<(&'static str, String)> {
-        let Ok(state) = b.state() else { return Vec::new() };
-        let t = |k: &str| self.chrome.t(k);
-        match (state.status, state.requested_by, state.end_requested_by) {
-            (BindingStatus::Pending, Side::Agency, _) => {
-                vec![("confirm", t("binding.confirm")), ("reject", t("binding.reject"))]
-            }
-            (BindingStatus::Pending, Side::Worker, _) => vec![("cancel", t("binding.cancel"))],
-            (BindingStatus::Active, _, Some(Side::Agency)) => vec![("confirm-end", t("binding.confirm_end"))],
-            (BindingStatus::Active, _, None) => vec![("request-end", t("binding.request_end"))],
-            _ => Vec::new(),
-        }
-    }
 }
 
 fn own_worker(viewer: &Viewer) -> Result<i64, AppError> {
@@ -84,7 +58,13 @@ async fn render_me(
     let districts = state.districts().await?.to_vec();
     let page = MePage {
         chrome: Chrome::new(lang, viewer, "/me", lang.t("me.title")),
-        bindings: state.store.bindings_of_worker(id).await?,
+        bindings: state
+            .store
+            .bindings_of_worker(id)
+            .await?
+            .into_iter()
+            .map(|b| BindingRow::new(b, lang, Side::Worker))
+            .collect(),
         worker: WorkerRow::new(worker, lang, &districts),
         id_number: revealed.id_number,
         phone: revealed.phone,

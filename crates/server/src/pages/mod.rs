@@ -20,6 +20,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
 use jiazheng_core::FieldErrors;
 use jiazheng_core::account::Role;
+use jiazheng_core::registry::binding::{BindingKind, BindingStatus, Side};
 use jiazheng_core::registry::{ServiceKind, ServiceSet};
 
 use crate::auth::Viewer;
@@ -180,4 +181,32 @@ pub fn encode(value: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// A binding as the agency's and the worker's pages list it: labels in the page's language and
+/// the steps the viewing side may take, with their URL codes.
+pub struct BindingRow {
+    pub binding: jiazheng_store::registry::bindings::Binding,
+    pub kind: String,
+    pub status: String,
+    pub steps: Vec<(&'static str, String)>,
+}
+
+impl BindingRow {
+    pub fn new(binding: jiazheng_store::registry::bindings::Binding, lang: Lang, side: Side) -> Self {
+        let en = lang.is_en();
+        let steps = binding
+            .state()
+            .map(|state| state.actions_for(side))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|action| (action.code(), lang.t(&format!("binding.{}", action.code().replace('-', "_")))))
+            .collect();
+        Self {
+            kind: BindingKind::parse(&binding.kind).map(|k| k.label(en).to_string()).unwrap_or_default(),
+            status: BindingStatus::parse(&binding.status).map(|s| s.label(en).to_string()).unwrap_or_default(),
+            steps,
+            binding,
+        }
+    }
 }
