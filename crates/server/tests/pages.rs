@@ -298,7 +298,7 @@ async fn agency_admins_open_and_close_service_points_with_field_errors() {
     .unwrap();
     assert_eq!(good.status(), 303);
     let listed = points(&app.db.store).await;
-    assert_eq!((listed.total, listed.items[0].serves_count), (1, 3));
+    assert_eq!((listed.total, listed.items[0].communities_served), (1, 3));
     let id = listed.items[0].id;
     let other = sign_in(&app, "agency_b").await;
     let html_b = other.get(app.url("/agency/points")).send().await.unwrap().text().await.unwrap();

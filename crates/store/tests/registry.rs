@@ -257,7 +257,7 @@ async fn service_points_list_by_district_and_refuse_unknown_communities() {
     };
     let id = s.create_service_point(a, &form.parse().unwrap()).await.unwrap();
     let listed = s.service_points(Some("220102000000"), None, PageRequest::default()).await.unwrap();
-    assert_eq!((listed.total, listed.items[0].serves_count), (1, 2));
+    assert_eq!((listed.total, listed.items[0].communities_served), (1, 2));
     assert_eq!(listed.items[0].community_name, "华阳社区");
     assert_eq!(s.service_points(Some("220104000000"), None, PageRequest::default()).await.unwrap().total, 0);
     let unknown = ServicePointForm { community_code: "220102001999".into(), ..form };

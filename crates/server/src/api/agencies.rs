@@ -2,7 +2,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
 use jiazheng_core::account::Role;
 use jiazheng_core::division::DivisionCode;
 use jiazheng_core::registry::agency::AgencyForm;
@@ -20,50 +19,9 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AgencyView {
-    pub id: i64,
-    pub uscc: String,
-    pub name: String,
-    pub brand_name: Option<String>,
-    pub legal_representative: String,
-    pub address: String,
-    pub street_code: String,
-    pub street_name: String,
-    pub district_code: String,
-    pub district_name: String,
-    pub phone: String,
-    pub business_model: String,
-    pub status: String,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<Agency> for AgencyView {
-    fn from(a: Agency) -> Self {
-        Self {
-            id: a.id,
-            uscc: a.uscc,
-            name: a.name,
-            brand_name: a.brand_name,
-            legal_representative: a.legal_representative,
-            address: a.address,
-            street_code: a.street_code,
-            street_name: a.street_name,
-            district_code: a.district_code,
-            district_name: a.district_name,
-            phone: a.phone,
-            business_model: a.business_model,
-            status: a.status,
-            version: a.version,
-            created_at: a.created_at,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct AgencyDetail {
     #[serde(flatten)]
-    pub agency: AgencyView,
+    pub agency: Agency,
     pub employees: i64,
     pub intermediaries: i64,
     pub pending_bindings: i64,
@@ -94,13 +52,13 @@ impl AgencyListQuery {
 
 /// Public agency list with search by name, brand, USCC and district.
 #[utoipa::path(get, path = "/api/v1/agencies", tag = "registry", params(AgencyListQuery),
-    responses((status = 200, body = PageOf<AgencyView>), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = PageOf<Agency>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<AgencyListQuery>,
-) -> Result<Json<PageOf<AgencyView>>, AppError> {
+) -> Result<Json<PageOf<Agency>>, AppError> {
     let page = state.store.search_agencies(&q.parse()?).await?;
-    Ok(Json(PageOf::from_page(page, AgencyView::from)))
+    Ok(Json(page.into()))
 }
 
 /// One agency's public record.
@@ -109,7 +67,7 @@ pub async fn list(
 pub async fn detail(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<AgencyDetail>, AppError> {
     let agency = state.store.agency(id).await?;
     let AgencyWorkforce { employees, intermediaries, pending } = state.store.agency_workforce(id).await?;
-    Ok(Json(AgencyDetail { agency: agency.into(), employees, intermediaries, pending_bindings: pending }))
+    Ok(Json(AgencyDetail { agency, employees, intermediaries, pending_bindings: pending }))
 }
 
 /// Registers an agency (regulator or system admin).

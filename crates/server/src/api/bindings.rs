@@ -2,11 +2,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
 use jiazheng_core::account::Role;
 use jiazheng_core::registry::binding::{BindingAction, Side};
 use jiazheng_store::registry::bindings::Binding;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::agencies::csrf_header;
@@ -17,41 +16,6 @@ use crate::{AppError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/bindings", post(request)).route("/bindings/{id}/{action}", post(act))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BindingView {
-    pub id: i64,
-    pub worker_id: i64,
-    pub worker_name: String,
-    pub agency_id: i64,
-    pub agency_name: String,
-    pub kind: String,
-    pub status: String,
-    pub requested_by: String,
-    pub end_requested_by: Option<String>,
-    pub requested_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub ended_at: Option<DateTime<Utc>>,
-}
-
-impl From<Binding> for BindingView {
-    fn from(b: Binding) -> Self {
-        Self {
-            id: b.id,
-            worker_id: b.worker_id,
-            worker_name: b.worker_name,
-            agency_id: b.agency_id,
-            agency_name: b.agency_name,
-            kind: b.kind,
-            status: b.status,
-            requested_by: b.requested_by,
-            end_requested_by: b.end_requested_by,
-            requested_at: b.requested_at,
-            started_at: b.started_at,
-            ended_at: b.ended_at,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -107,15 +71,15 @@ pub fn parse_action(raw: &str) -> Result<BindingAction, AppError> {
 
 /// Takes a step on a binding: confirm, reject, cancel, request-end, confirm-end.
 #[utoipa::path(post, path = "/api/v1/bindings/{id}/{action}", tag = "registry", security(("bearer" = [])),
-    responses((status = 200, body = BindingView), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Binding), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn act(
     State(state): State<AppState>,
     viewer: Viewer,
     headers: axum::http::HeaderMap,
     Path((id, action)): Path<(i64, String)>,
-) -> Result<Json<BindingView>, AppError> {
+) -> Result<Json<Binding>, AppError> {
     viewer.check_csrf(csrf_header(&headers))?;
-    Ok(Json(take_step(&state, &viewer, id, &action).await?.into()))
+    Ok(Json(take_step(&state, &viewer, id, &action).await?))
 }
 
 /// Shared by the API and the pages: checks the viewer's side and applies the step.

@@ -3,37 +3,14 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use jiazheng_store::registry::divisions::Division;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::ApiQuery;
 use crate::{AppError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/divisions", get(list))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DivisionView {
-    pub code: String,
-    pub name: String,
-    pub level: String,
-    pub parent_code: Option<String>,
-    pub unit_type: Option<String>,
-    pub urban_rural_code: Option<String>,
-}
-
-impl From<Division> for DivisionView {
-    fn from(d: Division) -> Self {
-        Self {
-            code: d.code,
-            name: d.name,
-            level: d.level,
-            parent_code: d.parent_code,
-            unit_type: d.unit_type,
-            urban_rural_code: d.urban_rural_code,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -44,13 +21,13 @@ pub struct DivisionQuery {
 
 /// Children of a division (city → districts → streets → village-level units).
 #[utoipa::path(get, path = "/api/v1/divisions", tag = "registry", params(DivisionQuery),
-    responses((status = 200, body = Vec<DivisionView>)))]
+    responses((status = 200, body = Vec<Division>)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<DivisionQuery>,
-) -> Result<Json<Vec<DivisionView>>, AppError> {
+) -> Result<Json<Vec<Division>>, AppError> {
     let parent =
         super::optional_division(q.parent.as_deref()).map_err(super::field_error("parent"))?.map(|d| d.to_string());
     let children = state.store.child_divisions(parent.as_deref()).await?;
-    Ok(Json(children.into_iter().map(DivisionView::from).collect()))
+    Ok(Json(children))
 }

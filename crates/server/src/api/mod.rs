@@ -75,6 +75,12 @@ pub struct PageOf<T> {
     pub total: i64,
 }
 
+impl<T> From<jiazheng_store::Page<T>> for PageOf<T> {
+    fn from(page: jiazheng_store::Page<T>) -> Self {
+        Self::from_page(page, |item| item)
+    }
+}
+
 impl<T> PageOf<T> {
     pub fn from_page<S>(page: jiazheng_store::Page<S>, map: impl FnMut(S) -> T) -> Self {
         Self {

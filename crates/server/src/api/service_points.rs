@@ -5,8 +5,8 @@ use axum::{Json, Router};
 use jiazheng_core::registry::service_point::ServicePointForm;
 use jiazheng_store::PageRequest;
 use jiazheng_store::registry::service_points::ServicePoint;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::agencies::csrf_header;
 use super::{ApiJson, ApiQuery, Created, PageOf, field_error, optional_division};
@@ -15,39 +15,6 @@ use crate::{AppError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/service-points", get(list).post(create))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ServicePointView {
-    pub id: i64,
-    pub agency_id: i64,
-    pub agency_name: String,
-    pub name: String,
-    pub community_code: String,
-    pub community_name: String,
-    pub district_code: String,
-    pub address: String,
-    pub opening_hours: String,
-    pub status: String,
-    pub communities_served: i64,
-}
-
-impl From<ServicePoint> for ServicePointView {
-    fn from(p: ServicePoint) -> Self {
-        Self {
-            id: p.id,
-            agency_id: p.agency_id,
-            agency_name: p.agency_name,
-            name: p.name,
-            community_code: p.community_code,
-            community_name: p.community_name,
-            district_code: p.district_code,
-            address: p.address,
-            opening_hours: p.opening_hours,
-            status: p.status,
-            communities_served: p.serves_count,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -68,14 +35,14 @@ impl PointQuery {
 
 /// Service points by district or agency.
 #[utoipa::path(get, path = "/api/v1/service-points", tag = "registry", params(PointQuery),
-    responses((status = 200, body = PageOf<ServicePointView>)))]
+    responses((status = 200, body = PageOf<ServicePoint>)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PointQuery>,
-) -> Result<Json<PageOf<ServicePointView>>, AppError> {
+) -> Result<Json<PageOf<ServicePoint>>, AppError> {
     let page =
         state.store.service_points(q.district()?.as_deref(), q.agency, PageRequest::new(q.page, q.per_page)).await?;
-    Ok(Json(PageOf::from_page(page, ServicePointView::from)))
+    Ok(Json(page.into()))
 }
 
 /// Opens a service point for the caller's agency.

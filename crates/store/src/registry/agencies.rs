@@ -11,6 +11,7 @@ use sqlx::AssertSqlSafe;
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Agency {
     pub id: i64,
     pub uscc: String,

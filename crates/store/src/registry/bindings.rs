@@ -10,6 +10,7 @@ use sqlx::AssertSqlSafe;
 use crate::{Result, Store, StoreError, now, on_pool};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Binding {
     pub id: i64,
     pub worker_id: i64,

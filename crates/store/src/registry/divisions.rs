@@ -27,6 +27,7 @@ struct CsvRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Division {
     pub code: String,
     pub name: String,

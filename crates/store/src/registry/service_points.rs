@@ -10,6 +10,7 @@ use super::unknown_division;
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServicePoint {
     pub id: i64,
     pub agency_id: i64,
@@ -21,13 +22,13 @@ pub struct ServicePoint {
     pub address: String,
     pub opening_hours: String,
     pub status: String,
-    pub serves_count: i64,
+    pub communities_served: i64,
     pub created_at: DateTime<Utc>,
 }
 
 const SELECT_POINT: &str = "SELECT sp.id, sp.agency_id, a.name AS agency_name, sp.name, sp.community_code,
         c.name AS community_name, sp.district_code, sp.address, sp.opening_hours, sp.status,
-        (SELECT COUNT(*) FROM service_point_communities spc WHERE spc.point_id = sp.id) AS serves_count, sp.created_at
+        (SELECT COUNT(*) FROM service_point_communities spc WHERE spc.point_id = sp.id) AS communities_served, sp.created_at
     FROM service_points sp JOIN agencies a ON a.id = sp.agency_id JOIN divisions c ON c.code = sp.community_code";
 
 impl Store {
