@@ -96,6 +96,11 @@ impl PageRequest {
         i64::from(self.per_page)
     }
 
+    /// The total when a page already tells it: a first page that is not full holds everything.
+    pub fn total_if_known(self, items_on_page: usize) -> Option<i64> {
+        (self.page == 1 && (items_on_page as u64) < u64::from(self.per_page)).then_some(items_on_page as i64)
+    }
+
     pub fn wrap<T>(self, items: Vec<T>, total: i64) -> Page<T> {
         Page { items, page: self.page, per_page: self.per_page, total }
     }
@@ -186,4 +191,20 @@ fn sqlite_connections() -> u32 {
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     let now = chrono::Utc::now();
     chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PageRequest;
+
+    #[test]
+    fn a_short_first_page_tells_the_total_and_nothing_else_does() {
+        let first = PageRequest::new(Some(1), Some(20));
+        assert_eq!(first.total_if_known(3), Some(3));
+        assert_eq!(first.total_if_known(0), Some(0));
+        assert_eq!(first.total_if_known(20), None);
+        assert_eq!(PageRequest::new(Some(2), Some(20)).total_if_known(3), None);
+        assert_eq!(PageRequest::new(Some(0), Some(500)).per_page, PageRequest::MAX_PER_PAGE);
+        assert_eq!(PageRequest::new(Some(3), Some(10)).offset(), 20);
+    }
 }

@@ -158,13 +158,18 @@ impl Store {
         let list_sql = format!("{SELECT_AGENCY} {filter} ORDER BY a.id LIMIT $4 OFFSET $5");
         let count_sql = format!("SELECT COUNT(*) FROM agencies a {filter}");
         let district = query.district.clone();
-        let (items, (total,)): (Vec<Agency>, (i64,)) = on_pool!(self, p => (
-            sqlx::query_as(AssertSqlSafe(list_sql.as_str()))
-                .bind(&pattern).bind(&uscc).bind(&district)
-                .bind(query.page.limit()).bind(query.page.offset())
-                .fetch_all(p).await?,
-            sqlx::query_as(AssertSqlSafe(count_sql.as_str())).bind(&pattern).bind(&uscc).bind(&district).fetch_one(p).await?,
-        ));
+        let items: Vec<Agency> = on_pool!(self, p => sqlx::query_as(AssertSqlSafe(list_sql.as_str()))
+            .bind(&pattern).bind(&uscc).bind(&district)
+            .bind(query.page.limit()).bind(query.page.offset())
+            .fetch_all(p).await?);
+        let total = match query.page.total_if_known(items.len()) {
+            Some(total) => total,
+            None => {
+                let (n,): (i64,) = on_pool!(self, p => sqlx::query_as(AssertSqlSafe(count_sql.as_str()))
+                    .bind(&pattern).bind(&uscc).bind(&district).fetch_one(p).await?);
+                n
+            }
+        };
         Ok(query.page.wrap(items, total))
     }
 

@@ -104,15 +104,22 @@ impl Store {
                 qb.push(" AND sp.agency_id = ").push_bind(a);
             }
         }
-        let (items, (total,)): (Vec<ServicePoint>, (i64,)) = on_pool!(self, p => {
+        let items: Vec<ServicePoint> = on_pool!(self, p => {
             let mut list = sqlx::QueryBuilder::new(SELECT_POINT);
             filters(&mut list, district, agency);
             list.push(" ORDER BY sp.status, sp.community_code, sp.id LIMIT ").push_bind(page.limit());
             list.push(" OFFSET ").push_bind(page.offset());
-            let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM service_points sp");
-            filters(&mut count, district, agency);
-            (list.build_query_as().fetch_all(p).await?, count.build_query_as().fetch_one(p).await?)
+            list.build_query_as().fetch_all(p).await?
         });
+        let total = match page.total_if_known(items.len()) {
+            Some(total) => total,
+            None => on_pool!(self, p => {
+                let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM service_points sp");
+                filters(&mut count, district, agency);
+                let (n,): (i64,) = count.build_query_as().fetch_one(p).await?;
+                n
+            }),
+        };
         Ok(page.wrap(items, total))
     }
 }

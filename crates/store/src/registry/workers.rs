@@ -344,7 +344,7 @@ impl Store {
         });
         let total = match rows.first() {
             Some(row) => row.total,
-            None if query.page.page == 1 => 0,
+            None if query.page.total_if_known(0).is_some() => 0,
             // Past the last page: the rows cannot tell the total, so count on its own.
             None => on_pool!(self, p => {
                 let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM (");
