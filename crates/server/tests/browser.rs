@@ -85,8 +85,26 @@ async fn fill(client: &Client, name: &str, value: &str) {
     field.send_keys(value).await.unwrap();
 }
 
+/// The text of the first element matching `css` once it satisfies `ready`. A click that submits a
+/// form returns before the next page loads, so the old page's element may be read (or go stale)
+/// first: keep asking until the new page answers, for at most ten seconds.
+async fn text_when(client: &Client, css: &str, ready: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = match client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.ok(),
+            Err(_) => None,
+        };
+        match text {
+            Some(text) if ready(&text) => return text,
+            last if std::time::Instant::now() > deadline => panic!("{css}: last text {last:?}"),
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
 async fn text_of(client: &Client, css: &str) -> String {
-    client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    text_when(client, css, |_| true).await
 }
 
 #[tokio::test]
@@ -98,7 +116,7 @@ async fn agency_admin_adds_a_worker_fixes_a_bad_id_and_the_public_sees_it_masked
     fill(&client, "username", "agency_a").await;
     fill(&client, "password", PASSWORD).await;
     client.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
-    assert!(text_of(&client, "h1").await.contains("服务员管理"));
+    text_when(&client, "h1", |t| t.contains("服务员管理")).await;
 
     client.find(Locator::Id("add-worker")).await.unwrap().click().await.unwrap();
     let good = id_number("220102", 21);
@@ -109,7 +127,7 @@ async fn agency_admin_adds_a_worker_fixes_a_bad_id_and_the_public_sees_it_masked
     client.find(Locator::Css("input[name='services'][value='elderly_care']")).await.unwrap().click().await.unwrap();
     client.find(Locator::Id("save-worker")).await.unwrap().click().await.unwrap();
 
-    assert_eq!(text_of(&client, "#id_number-error").await, "身份证号码校验位错误");
+    assert_eq!(text_when(&client, "#id_number-error", |t| !t.is_empty()).await, "身份证号码校验位错误");
     let marked = client.find(Locator::Id("id_number")).await.unwrap().attr("aria-invalid").await.unwrap();
     assert_eq!(marked.as_deref(), Some("true"));
     // What was typed is kept, so only the bad field needs fixing.
@@ -119,7 +137,7 @@ async fn agency_admin_adds_a_worker_fixes_a_bad_id_and_the_public_sees_it_masked
 
     fill(&client, "id_number", &good).await;
     client.find(Locator::Id("save-worker")).await.unwrap().click().await.unwrap();
-    assert!(text_of(&client, ".notice").await.contains("已登记服务员"));
+    text_when(&client, ".notice", |t| t.contains("已登记服务员")).await;
     assert_eq!(app.worker_count().await, 1);
 
     client.goto(&app.url("/workers?name=%E5%86%AF%E7%A7%80")).await.unwrap();
@@ -129,7 +147,7 @@ async fn agency_admin_adds_a_worker_fixes_a_bad_id_and_the_public_sees_it_masked
     assert!(!client.source().await.unwrap().contains(&good));
 
     client.find(Locator::Id("lang-switch")).await.unwrap().click().await.unwrap();
-    assert_eq!(text_of(&client, "h1").await, "Find a worker");
+    text_when(&client, "h1", |t| t == "Find a worker").await;
     let header = text_of(&client, "table.workers thead").await;
     assert!(header.contains("ID number") && header.contains("Services"), "{header}");
     assert!(text_of(&client, "table.workers tbody tr").await.contains("Elderly care at home"));
