@@ -1,5 +1,5 @@
 //! Persistence for jiazheng: one API over SQLite (the embedded default) and PostgreSQL.
-//! Every query is written once with `$n` placeholders, which both engines accept, and run
+//! Every query is written once with `$n` parameters, which both engines accept, and run
 //! on whichever pool the store holds.
 
 pub mod accounts;
