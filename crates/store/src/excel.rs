@@ -230,14 +230,8 @@ impl Store {
             report.errors.extend(errors.iter().map(|e| row_error(row.row, e)));
         }
         let existing = self.existing_workers(good.iter().map(|(_, d, _)| d)).await?;
-        let mut known_streets: HashMap<String, bool> = HashMap::new();
-        for (_, draft, _) in &good {
-            if let std::collections::hash_map::Entry::Vacant(slot) = known_streets.entry(draft.home_street.to_string())
-            {
-                let exists = self.division_exists(slot.key()).await?;
-                slot.insert(exists);
-            }
-        }
+        let streets: Vec<&str> = good.iter().map(|(_, draft, _)| draft.home_street.as_str()).collect();
+        let known_streets = self.known_divisions(&streets).await?;
         let mut refuse = |row: usize, field: &str, zh: String, en: String| {
             report.errors.push(RowError {
                 row,
@@ -256,7 +250,7 @@ impl Store {
                     format!("this ID number is already registered (worker {id})"),
                 );
                 false
-            } else if !known_streets.get(draft.home_street.as_str()).copied().unwrap_or(false) {
+            } else if !known_streets.contains(draft.home_street.as_str()) {
                 let invalid = crate::registry::unknown_division();
                 refuse(*row, "home_street", invalid.message_zh, invalid.message_en);
                 false

@@ -17,7 +17,9 @@ use jiazheng_store::registry::workers::WorkerQuery;
 use serde::Deserialize;
 
 use super::public::WorkerRow;
-use super::{BindingRow, Chrome, Pager, encode, field_message, render, service_choices};
+use super::{
+    BindingRow, Chrome, CsrfForm, Pager, binding_step_from_page, encode, field_message, render, service_choices,
+};
 use crate::api::workers::{parse_kind, today};
 use crate::auth::Viewer;
 use crate::i18n::Lang;
@@ -348,33 +350,17 @@ async fn bindings(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> 
     bindings_page(&state, lang, &viewer, None, StatusCode::OK).await
 }
 
-#[derive(Deserialize)]
-struct StepForm {
-    csrf: String,
-}
-
 async fn binding_step(
     State(state): State<AppState>,
     lang: Lang,
     viewer: Viewer,
     Path((id, action)): Path<(i64, String)>,
-    Form(form): Form<StepForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
     viewer.require_agency()?;
-    viewer.check_csrf(Some(&form.csrf))?;
-    match crate::api::bindings::take_step(&state, &viewer, id, &action).await {
-        Ok(_) => Ok(Redirect::to("/agency/bindings").into_response()),
-        Err(AppError::Conflict { message_zh, message_en, .. }) => {
-            bindings_page(
-                &state,
-                lang,
-                &viewer,
-                Some(lang.pick(&message_zh, &message_en).to_string()),
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
-        Err(other) => Err(other),
+    match binding_step_from_page(&state, &viewer, lang, id, &action, &form.csrf).await? {
+        None => Ok(Redirect::to("/agency/bindings").into_response()),
+        Some(message) => bindings_page(&state, lang, &viewer, Some(message), StatusCode::CONFLICT).await,
     }
 }
 

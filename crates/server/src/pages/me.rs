@@ -13,7 +13,7 @@ use jiazheng_core::registry::binding::Side;
 use serde::Deserialize;
 
 use super::public::WorkerRow;
-use super::{BindingRow, Chrome, render};
+use super::{BindingRow, Chrome, CsrfForm, binding_step_from_page, render};
 use crate::auth::Viewer;
 use crate::i18n::Lang;
 use crate::{AppError, AppState};
@@ -77,27 +77,17 @@ async fn page(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Resu
     render_me(&state, lang, &viewer, None, StatusCode::OK).await
 }
 
-#[derive(Deserialize)]
-struct StepForm {
-    csrf: String,
-}
-
 async fn step(
     State(state): State<AppState>,
     lang: Lang,
     viewer: Viewer,
     Path((id, action)): Path<(i64, String)>,
-    Form(form): Form<StepForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
     own_worker(&viewer)?;
-    viewer.check_csrf(Some(&form.csrf))?;
-    match crate::api::bindings::take_step(&state, &viewer, id, &action).await {
-        Ok(_) => Ok(Redirect::to("/me").into_response()),
-        Err(AppError::Conflict { message_zh, message_en, .. }) => {
-            let message = Some(lang.pick(&message_zh, &message_en).to_string());
-            render_me(&state, lang, &viewer, message, StatusCode::CONFLICT).await
-        }
-        Err(other) => Err(other),
+    match binding_step_from_page(&state, &viewer, lang, id, &action, &form.csrf).await? {
+        None => Ok(Redirect::to("/me").into_response()),
+        Some(message) => render_me(&state, lang, &viewer, Some(message), StatusCode::CONFLICT).await,
     }
 }
 

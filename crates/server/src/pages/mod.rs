@@ -210,3 +210,29 @@ impl BindingRow {
         }
     }
 }
+
+/// A form that carries nothing but its CSRF token (buttons that take one step).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+/// A binding step posted from a page: `Ok(None)` when taken, `Ok(Some(message))` when the
+/// binding cannot take it now (the page shows it again with the message), errors otherwise.
+pub async fn binding_step_from_page(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    id: i64,
+    action: &str,
+    csrf: &str,
+) -> Result<Option<String>, AppError> {
+    viewer.check_csrf(Some(csrf))?;
+    match crate::api::bindings::take_step(state, viewer, id, action).await {
+        Ok(_) => Ok(None),
+        Err(AppError::Conflict { message_zh, message_en, .. }) => {
+            Ok(Some(lang.pick(&message_zh, &message_en).to_string()))
+        }
+        Err(other) => Err(other),
+    }
+}

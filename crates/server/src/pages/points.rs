@@ -13,7 +13,7 @@ use jiazheng_store::registry::service_points::ServicePoint;
 use jiazheng_store::{PageRequest, StoreError};
 use serde::Deserialize;
 
-use super::{Chrome, field_message, render};
+use super::{Chrome, CsrfForm, field_message, render};
 use crate::auth::Viewer;
 use crate::i18n::Lang;
 use crate::{AppError, AppState};
@@ -112,16 +112,11 @@ async fn create(
     }
 }
 
-#[derive(Deserialize)]
-struct CloseForm {
-    csrf: String,
-}
-
 async fn close(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
-    Form(form): Form<CloseForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Result<Response, AppError> {
     let (_, agency) = viewer.require_agency()?;
     viewer.check_csrf(Some(&form.csrf))?;

@@ -1,11 +1,9 @@
 //! Agencies: registration, edits guarded against lost updates, and the public search.
 
 use chrono::{DateTime, Utc};
-use jiazheng_core::FieldErrors;
 use jiazheng_core::registry::agency::AgencyDraft;
 use serde::Serialize;
 
-use super::unknown_division;
 use sqlx::AssertSqlSafe;
 
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
@@ -60,12 +58,8 @@ impl Store {
 
     /// Registers agencies in one transaction: all or none.
     pub async fn create_agencies(&self, drafts: &[AgencyDraft]) -> Result<Vec<i64>> {
-        let mut streets: Vec<&str> = drafts.iter().map(|d| d.street_code.as_str()).collect();
-        streets.sort_unstable();
-        streets.dedup();
-        for street in streets {
-            self.check_street(street).await?;
-        }
+        let streets: Vec<(&str, &str)> = drafts.iter().map(|d| (d.street_code.as_str(), "street_code")).collect();
+        self.require_divisions(&streets).await?;
         let at = now();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -98,7 +92,7 @@ impl Store {
 
     /// Saves an edit only if nobody saved another since `version` was read.
     pub async fn update_agency(&self, id: i64, version: i64, draft: &AgencyDraft) -> Result<()> {
-        self.check_street(&draft.street_code.to_string()).await?;
+        self.require_divisions(&[(draft.street_code.as_str(), "street_code")]).await?;
         let done = on_pool!(self, p => sqlx::query(
             "UPDATE agencies SET uscc = $1, name = $2, brand_name = $3, legal_representative = $4, address = $5,
                  street_code = $6, district_code = $7, phone = $8, business_model = $9, version = version + 1,
@@ -126,14 +120,6 @@ impl Store {
         } else {
             self.agency(id).await?;
             Err(StoreError::Stale)
-        }
-    }
-
-    async fn check_street(&self, code: &str) -> Result<()> {
-        if self.division_exists(code).await? {
-            Ok(())
-        } else {
-            Err(StoreError::Invalid(FieldErrors(vec![unknown_division().at("street_code")])))
         }
     }
 

@@ -9,18 +9,6 @@ pub mod workers;
 use crate::{Store, on_pool};
 
 impl Store {
-    /// True when the division exists; used to answer an unknown code with a field error
-    /// rather than a foreign-key failure.
-    pub async fn division_exists(&self, code: &str) -> crate::Result<bool> {
-        let found: Option<(String,)> = on_pool!(self, p => sqlx::query_as("SELECT code FROM divisions WHERE code = $1")
-            .bind(code)
-            .fetch_optional(p)
-            .await?);
-        Ok(found.is_some())
-    }
-}
-
-impl Store {
     /// Which of these codes are divisions, in one query.
     pub async fn known_divisions(&self, codes: &[&str]) -> crate::Result<std::collections::HashSet<String>> {
         let mut known = std::collections::HashSet::new();
@@ -37,6 +25,22 @@ impl Store {
             known.extend(rows.into_iter().map(|(code,)| code));
         }
         Ok(known)
+    }
+
+    /// Refuses unknown division codes with a field error naming the first one's field, rather
+    /// than letting a foreign key fail; all codes are checked in one query.
+    pub(crate) async fn require_divisions(&self, codes: &[(&str, &str)]) -> crate::Result<()> {
+        let mut codes = codes.to_vec();
+        codes.sort_unstable();
+        codes.dedup_by_key(|(code, _)| *code);
+        let list: Vec<&str> = codes.iter().map(|(code, _)| *code).collect();
+        let known = self.known_divisions(&list).await?;
+        match codes.iter().find(|(code, _)| !known.contains(*code)) {
+            Some((_, field)) => {
+                Err(crate::StoreError::Invalid(jiazheng_core::FieldErrors(vec![unknown_division().at(*field)])))
+            }
+            None => Ok(()),
+        }
     }
 }
 

@@ -1,11 +1,8 @@
 //! Service points (社区网点) and the communities they serve.
 
 use chrono::{DateTime, Utc};
-use jiazheng_core::FieldErrors;
 use jiazheng_core::registry::service_point::ServicePointDraft;
 use serde::Serialize;
-
-use super::unknown_division;
 
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
@@ -38,20 +35,14 @@ impl Store {
 
     /// Opens service points in one transaction: all or none.
     pub async fn create_service_points(&self, points: &[(i64, &ServicePointDraft)]) -> Result<Vec<i64>> {
-        let mut codes: Vec<(&str, &str)> = points
+        let codes: Vec<(&str, &str)> = points
             .iter()
             .flat_map(|(_, d)| {
                 std::iter::once((d.community_code.as_str(), "community_code"))
                     .chain(d.serves.iter().map(|c| (c.as_str(), "serves")))
             })
             .collect();
-        codes.sort_unstable();
-        codes.dedup_by_key(|(code, _)| *code);
-        for (code, field) in codes {
-            if !self.division_exists(code).await? {
-                return Err(StoreError::Invalid(FieldErrors(vec![unknown_division().at(field)])));
-            }
-        }
+        self.require_divisions(&codes).await?;
         let at = now();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;

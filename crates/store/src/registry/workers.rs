@@ -2,7 +2,6 @@
 //! checked against the object and logged.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use jiazheng_core::FieldErrors;
 use jiazheng_core::account::{Principal, WorkerAccess};
 use jiazheng_core::division::DivisionCode;
 use jiazheng_core::registry::ServiceKind;
@@ -12,7 +11,6 @@ use serde::Serialize;
 use sqlx::{Database, QueryBuilder};
 
 use super::agencies::escape_like;
-use super::unknown_division;
 use sqlx::AssertSqlSafe;
 
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
@@ -127,12 +125,8 @@ impl Store {
     /// here is requested by the agency; `active` records one both sides already confirmed
     /// (demo data, or a migration from an earlier register).
     pub async fn insert_workers(&self, rows: &[NewWorker<'_>]) -> Result<Vec<i64>> {
-        let mut streets: Vec<&str> = rows.iter().map(|r| r.draft.home_street.as_str()).collect();
-        streets.sort_unstable();
-        streets.dedup();
-        if self.known_divisions(&streets).await?.len() < streets.len() {
-            return Err(StoreError::Invalid(FieldErrors(vec![unknown_division().at("home_street")])));
-        }
+        let streets: Vec<(&str, &str)> = rows.iter().map(|r| (r.draft.home_street.as_str(), "home_street")).collect();
+        self.require_divisions(&streets).await?;
         let sealed: Vec<SealedWorker> = rows.iter().map(|r| self.seal_worker(r.draft)).collect();
         let at = now();
         on_pool!(self, p => {
@@ -234,9 +228,7 @@ impl Store {
 
     /// Saves an edit of a worker's record unless someone saved another since `version`.
     pub async fn update_worker(&self, id: i64, version: i64, draft: &WorkerDraft) -> Result<()> {
-        if !self.division_exists(draft.home_street.as_str()).await? {
-            return Err(StoreError::Invalid(FieldErrors(vec![unknown_division().at("home_street")])));
-        }
+        self.require_divisions(&[(draft.home_street.as_str(), "home_street")]).await?;
         let before = self.worker(id).await?;
         let w = self.seal_worker(draft);
         let district = draft.home_street.district().to_string();
