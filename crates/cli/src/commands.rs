@@ -77,6 +77,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 agency_id,
                 district_code,
                 worker_id,
+                provider_id: None,
             };
             let id = store.create_account(&account).await?;
             println!("created account {} ({}) with id {id}", account.username, role.as_str());

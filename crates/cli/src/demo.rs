@@ -384,6 +384,7 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
                 agency_id,
                 district_code: district.map(String::from),
                 worker_id: None,
+                provider_id: None,
             })
             .await?;
     }

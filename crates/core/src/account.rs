@@ -26,6 +26,8 @@ pub enum Scope {
     Worker(i64),
     District(DivisionCode),
     City,
+    /// A school or training base.
+    Provider(i64),
 }
 
 /// Facts about a worker that decide who may read the sensitive fields.
@@ -60,6 +62,13 @@ impl Principal {
     pub fn agency_id(&self) -> Option<i64> {
         match (self.role, &self.scope) {
             (Role::AgencyAdmin, Scope::Agency(id)) => Some(*id),
+            _ => None,
+        }
+    }
+
+    pub fn provider_id(&self) -> Option<i64> {
+        match (self.role, &self.scope) {
+            (Role::School, Scope::Provider(id)) => Some(*id),
             _ => None,
         }
     }

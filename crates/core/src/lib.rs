@@ -7,5 +7,6 @@ pub mod division;
 pub mod field;
 pub mod ids;
 pub mod registry;
+pub mod workforce;
 
 pub use field::{FieldError, FieldErrors};

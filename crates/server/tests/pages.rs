@@ -215,6 +215,7 @@ async fn a_worker_sees_their_own_record_and_answers_binding_requests() {
             agency_id: None,
             district_code: None,
             worker_id: Some(worker),
+            provider_id: None,
         })
         .await
         .unwrap();

@@ -56,34 +56,43 @@ impl ImportReport {
     }
 }
 
-fn xlsx_error(e: XlsxError) -> StoreError {
+pub(crate) fn xlsx_error(e: XlsxError) -> StoreError {
     StoreError::File(e.to_string())
 }
 
-fn header_format() -> Format {
+pub(crate) fn header_format() -> Format {
     Format::new().set_bold().set_background_color(0xDDEBF7)
 }
 
 fn header_label(field: &str) -> String {
-    WORKER_COLUMNS
-        .iter()
-        .find(|(f, _, _)| *f == field)
-        .map_or_else(|| field.to_string(), |(_, zh, en)| format!("{zh} / {en}"))
+    column_label(&WORKER_COLUMNS, field)
+}
+
+/// The bilingual header of a column, as templates write it.
+pub(crate) fn column_label(columns: &[(&str, &str, &str)], field: &str) -> String {
+    columns.iter().find(|(f, _, _)| *f == field).map_or_else(|| field.to_string(), |(_, zh, en)| format!("{zh} / {en}"))
 }
 
 /// An empty workbook with the expected columns and one line of guidance.
 pub fn worker_template() -> Result<Vec<u8>> {
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet().set_name("workers").map_err(xlsx_error)?;
-    for (col, (field, _, _)) in WORKER_COLUMNS.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, header_label(field), &header_format()).map_err(xlsx_error)?;
-        sheet.set_column_width(col as u16, 22).map_err(xlsx_error)?;
-    }
     let levels: Vec<&str> = EducationLevel::ALL.iter().map(|l| l.label_zh()).collect();
     let hint = format!(
         "学历可填：{}；服务项目用顿号分隔，如：日常保洁、育儿嫂；用工方式：员工制或中介制；家政相关学历：是/否",
         levels.join("、")
     );
+    sheet_template("workers", &WORKER_COLUMNS, &hint)
+}
+
+/// A workbook with one sheet of bilingual column headers and a sheet of notes.
+pub(crate) fn sheet_template(name: &str, columns: &[(&str, &str, &str)], hint: &str) -> Result<Vec<u8>> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet().set_name(name).map_err(xlsx_error)?;
+    for (col, (field, _, _)) in columns.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, col as u16, column_label(columns, field), &header_format())
+            .map_err(xlsx_error)?;
+        sheet.set_column_width(col as u16, 22).map_err(xlsx_error)?;
+    }
     let notes = book.add_worksheet().set_name("说明 notes").map_err(xlsx_error)?;
     notes.write_string(0, 0, hint).map_err(xlsx_error)?;
     book.save_to_buffer().map_err(xlsx_error)
@@ -92,6 +101,7 @@ pub fn worker_template() -> Result<Vec<u8>> {
 fn cell_text(cell: &Data) -> String {
     match cell {
         Data::Empty => String::new(),
+        Data::DateTime(dt) => dt.as_datetime().map(|d| d.date().to_string()).unwrap_or_else(|| dt.to_string()),
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         other => other.to_string(),
     }
@@ -105,8 +115,14 @@ pub struct WorkerRow {
     pub kind: String,
 }
 
-/// Reads the first sheet; columns are found by their header (Chinese, English or field name).
-pub fn read_worker_rows(bytes: Vec<u8>) -> Result<Vec<WorkerRow>> {
+/// Reads the first sheet; columns are found by their header (Chinese, English, both, or the
+/// field name). Rows come back with their spreadsheet number (the header is row 1); blank rows
+/// are skipped. A missing column in `required` refuses the whole file.
+pub fn read_sheet(
+    bytes: Vec<u8>,
+    columns: &[(&'static str, &'static str, &'static str)],
+    required: impl Fn(&str) -> bool,
+) -> Result<Vec<(usize, HashMap<&'static str, String>)>> {
     let mut book = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| StoreError::File(e.to_string()))?;
     let range = book
         .worksheet_range_at(0)
@@ -114,48 +130,67 @@ pub fn read_worker_rows(bytes: Vec<u8>) -> Result<Vec<WorkerRow>> {
         .map_err(|e| StoreError::File(e.to_string()))?;
     let mut rows = range.rows();
     let header = rows.next().ok_or_else(|| StoreError::File("the sheet is empty".into()))?;
-    let mut position: HashMap<&str, usize> = HashMap::new();
+    let mut position: HashMap<&'static str, usize> = HashMap::new();
     for (index, cell) in header.iter().enumerate() {
         let text = cell_text(cell);
         let text = text.trim();
-        if let Some((field, _, _)) = WORKER_COLUMNS.iter().find(|(field, zh, en)| {
-            text == *field || text == *zh || text.eq_ignore_ascii_case(en) || text == header_label(field)
+        if let Some((field, zh, en)) = columns.iter().find(|(field, zh, en)| {
+            text == *field || text == *zh || text.eq_ignore_ascii_case(en) || text == format!("{zh} / {en}")
         }) {
+            let _ = (zh, en);
             position.insert(field, index);
         }
     }
-    if let Some((_, zh, en)) = WORKER_COLUMNS.iter().find(|(f, _, _)| *f != "kind" && !position.contains_key(f)) {
+    if let Some((_, zh, en)) = columns.iter().find(|(f, _, _)| required(f) && !position.contains_key(f)) {
         return Err(StoreError::File(format!("缺少列“{zh}” / missing column '{en}'")));
     }
     let mut out = Vec::new();
     for (offset, cells) in rows.enumerate() {
-        let get = |field: &str| position.get(field).and_then(|i| cells.get(*i)).map(cell_text).unwrap_or_default();
         if cells.iter().all(|c| cell_text(c).trim().is_empty()) {
             continue;
         }
-        out.push(WorkerRow {
-            row: offset + 2,
-            form: WorkerForm {
-                id_number: get("id_number"),
-                name: get("name"),
-                phone: get("phone"),
-                ethnicity: get("ethnicity"),
-                education_level: get("education_level"),
-                education_major: get("education_major"),
-                education_related: get("education_related"),
-                home_street: get("home_street"),
-                services: vec![get("services")],
-            },
-            kind: get("kind"),
-        });
+        let values =
+            position.iter().map(|(field, i)| (*field, cells.get(*i).map(cell_text).unwrap_or_default())).collect();
+        out.push((offset + 2, values));
     }
     Ok(out)
 }
 
+/// Reads a worker sheet.
+pub fn read_worker_rows(bytes: Vec<u8>) -> Result<Vec<WorkerRow>> {
+    let rows = read_sheet(bytes, &WORKER_COLUMNS, |field| field != "kind")?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, mut values)| {
+            let mut get = |field: &str| values.remove(field).unwrap_or_default();
+            WorkerRow {
+                row,
+                form: WorkerForm {
+                    id_number: get("id_number"),
+                    name: get("name"),
+                    phone: get("phone"),
+                    ethnicity: get("ethnicity"),
+                    education_level: get("education_level"),
+                    education_major: get("education_major"),
+                    education_related: get("education_related"),
+                    home_street: get("home_street"),
+                    services: vec![get("services")],
+                },
+                kind: get("kind"),
+            }
+        })
+        .collect())
+}
+
 fn row_error(row: usize, e: &FieldError) -> RowError {
+    row_error_in(&WORKER_COLUMNS, row, e)
+}
+
+/// A refused cell of a sheet with these columns.
+pub(crate) fn row_error_in(columns: &[(&str, &str, &str)], row: usize, e: &FieldError) -> RowError {
     RowError {
         row,
-        column: header_label(&e.field),
+        column: column_label(columns, &e.field),
         field: e.field.clone(),
         message_zh: e.message_zh.clone(),
         message_en: e.message_en.clone(),
@@ -284,9 +319,16 @@ impl Store {
         &self,
         drafts: impl Iterator<Item = &'a WorkerDraft>,
     ) -> Result<HashMap<String, i64>> {
-        let by_hash: HashMap<Vec<u8>, String> = drafts
-            .map(|d| (self.crypto().lookup_hash("id", d.id_number.as_str()), d.id_number.as_str().to_string()))
-            .collect();
+        self.workers_by_id_number(drafts.map(|d| d.id_number.as_str())).await
+    }
+
+    /// Worker ids by ID number, for the numbers that are registered.
+    pub async fn workers_by_id_number<'a>(
+        &self,
+        numbers: impl Iterator<Item = &'a str>,
+    ) -> Result<HashMap<String, i64>> {
+        let by_hash: HashMap<Vec<u8>, String> =
+            numbers.map(|n| (self.crypto().lookup_hash("id", n), n.to_string())).collect();
         let hashes: Vec<&Vec<u8>> = by_hash.keys().collect();
         let mut found = HashMap::new();
         for chunk in hashes.chunks(500) {

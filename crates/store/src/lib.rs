@@ -8,6 +8,7 @@ mod error;
 pub mod excel;
 pub mod registry;
 pub mod testing;
+pub mod workforce;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -182,6 +182,7 @@ async fn sensitive_reads_are_checked_on_the_object_and_logged() {
         agency_id,
         district_code: district_code.map(String::from),
         worker_id: None,
+        provider_id: None,
     };
     let owner_account = s.create_account(&account(Role::AgencyAdmin, Some(owner), None, "owner")).await.unwrap();
     s.create_account(&account(Role::AgencyAdmin, Some(other), None, "other")).await.unwrap();
@@ -278,6 +279,7 @@ async fn accounts_authenticate_and_sessions_expire_on_logout() {
         agency_id: None,
         district_code: Some("220102000000".into()),
         worker_id: None,
+        provider_id: None,
     };
     let id = s.create_account(&account).await.unwrap();
     assert!(matches!(s.create_account(&account).await, Err(StoreError::Conflict { what: "account_username", .. })));

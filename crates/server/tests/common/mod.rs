@@ -90,6 +90,7 @@ impl TestApp {
                     agency_id,
                     district_code: district.map(String::from),
                     worker_id: None,
+                    provider_id: None,
                 })
                 .await
                 .unwrap();

@@ -1,0 +1,390 @@
+//! Workforce persistence: schools and courses, the records agencies and schools write about a
+//! worker, the facts the compliance rules read, the agency board, reminders and city rates.
+
+pub mod board;
+pub mod facts;
+pub mod import;
+pub mod jobs;
+pub mod providers;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use jiazheng_core::workforce::Source;
+use jiazheng_core::workforce::health_check_expiry;
+use jiazheng_core::workforce::records::{
+    CertificateDraft, EducationDraft, HealthCheckDraft, InsuranceDraft, SocialInsuranceDraft, TrainingDraft,
+};
+use serde::Serialize;
+use sqlx::QueryBuilder;
+
+use crate::{Result, Store, now, on_pool};
+
+/// Who wrote a record: the kind of source, which agency or provider, and the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorder {
+    pub source: Source,
+    pub source_id: Option<i64>,
+    pub account_id: Option<i64>,
+}
+
+impl Recorder {
+    pub fn agency(agency_id: i64, account_id: Option<i64>) -> Self {
+        Self { source: Source::Agency, source_id: Some(agency_id), account_id }
+    }
+
+    pub fn provider(provider_id: i64, account_id: Option<i64>) -> Self {
+        Self { source: Source::Provider, source_id: Some(provider_id), account_id }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrainingRecord {
+    pub id: i64,
+    pub worker_id: i64,
+    pub course_id: Option<i64>,
+    pub course_kind: String,
+    pub course_name: String,
+    pub provider_name: String,
+    pub mode: String,
+    pub hours: i64,
+    pub started_on: NaiveDate,
+    pub completed_on: Option<NaiveDate>,
+    pub exam_passed: Option<bool>,
+    pub exam_score: Option<i64>,
+    pub source: String,
+    pub source_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Certificate {
+    pub id: i64,
+    pub worker_id: i64,
+    pub kind: String,
+    pub trade: Option<String>,
+    pub level: Option<String>,
+    pub issuer: String,
+    pub number: String,
+    pub issued_on: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+    pub source: String,
+    pub source_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A health check; `result` is present only for readers allowed to see it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HealthCheck {
+    pub id: i64,
+    pub worker_id: i64,
+    pub checked_on: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub institution: String,
+    pub category: String,
+    pub result: Option<HealthResult>,
+    pub source: String,
+    pub source_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HealthResult {
+    pub passed: bool,
+    pub notes: Option<String>,
+}
+
+impl HealthResult {
+    /// The sealed form: "pass" or "fail", then the notes after a newline.
+    pub(crate) fn to_plain(&self) -> String {
+        format!("{}\n{}", if self.passed { "pass" } else { "fail" }, self.notes.as_deref().unwrap_or(""))
+    }
+
+    pub(crate) fn from_plain(plain: &str) -> Self {
+        let (verdict, notes) = plain.split_once('\n').unwrap_or((plain, ""));
+        Self { passed: verdict == "pass", notes: Some(notes.to_string()).filter(|n| !n.is_empty()) }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct HealthRow {
+    id: i64,
+    worker_id: i64,
+    checked_on: NaiveDate,
+    expires_on: NaiveDate,
+    institution: String,
+    category: String,
+    result_cipher: Vec<u8>,
+    source: String,
+    source_id: Option<i64>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Policy {
+    pub id: i64,
+    /// Absent for a policy covering all of an agency's workers.
+    pub worker_id: Option<i64>,
+    pub agency_id: Option<i64>,
+    pub kind: String,
+    pub insurer: String,
+    pub policy_number: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub sum_insured_fen: i64,
+    pub source: String,
+    pub source_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SocialInsurance {
+    pub agency_id: i64,
+    pub agency_name: String,
+    pub enrolled: bool,
+    pub since: Option<NaiveDate>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Education {
+    pub level: String,
+    pub school: Option<String>,
+    pub major: Option<String>,
+    pub related: bool,
+    pub evidence: Option<String>,
+}
+
+/// Everything the platform knows of a worker's qualifications, newest first.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkforceRecord {
+    pub trainings: Vec<TrainingRecord>,
+    pub certificates: Vec<Certificate>,
+    pub health_checks: Vec<HealthCheck>,
+    pub policies: Vec<Policy>,
+    pub social_insurance: Vec<SocialInsurance>,
+    pub education: Education,
+}
+
+pub(crate) const TRAINING_COLUMNS: &str =
+    "id, worker_id, course_id, course_kind, course_name, provider_name, mode, hours,
+    started_on, completed_on, exam_passed, exam_score, source, source_id, created_at";
+const CERTIFICATE_COLUMNS: &str =
+    "id, worker_id, kind, trade, level, issuer, number, issued_on, valid_until, source, source_id, created_at";
+const HEALTH_COLUMNS: &str =
+    "id, worker_id, checked_on, expires_on, institution, category, result_cipher, source, source_id, created_at";
+const POLICY_COLUMNS: &str = "p.id, p.worker_id, p.agency_id, p.kind, p.insurer, p.policy_number, p.starts_on,
+    p.ends_on, p.sum_insured_fen, p.source, p.source_id, p.created_at";
+
+/// Rows per INSERT statement: well under both engines' parameter limits.
+const BATCH: usize = 400;
+
+impl Store {
+    /// Writes training records in one transaction: all or none.
+    pub async fn add_trainings(&self, rows: &[(i64, &TrainingDraft)], by: Recorder) -> Result<Vec<i64>> {
+        let at = now();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut ids = Vec::with_capacity(rows.len());
+            for chunk in rows.chunks(BATCH) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO training_records (worker_id, course_kind, course_name, provider_name, mode, hours,
+                        started_on, completed_on, exam_passed, exam_score, source, source_id, recorded_by, created_at) ",
+                );
+                qb.push_values(chunk, |mut b, (worker, t)| {
+                    b.push_bind(*worker).push_bind(t.course_kind.as_str()).push_bind(t.course_name.clone())
+                        .push_bind(t.provider_name.clone()).push_bind(t.mode.as_str()).push_bind(i64::from(t.hours))
+                        .push_bind(t.started_on).push_bind(t.completed_on).push_bind(t.exam_passed)
+                        .push_bind(t.exam_score.map(i64::from)).push_bind(by.source.as_str()).push_bind(by.source_id)
+                        .push_bind(by.account_id).push_bind(at);
+                });
+                qb.push(" RETURNING id");
+                let batch: Vec<(i64,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                ids.extend(batch.into_iter().map(|(id,)| id));
+            }
+            tx.commit().await?;
+            Ok(ids)
+        })
+    }
+
+    pub async fn add_certificates(&self, rows: &[(i64, &CertificateDraft)], by: Recorder) -> Result<Vec<i64>> {
+        let at = now();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut ids = Vec::with_capacity(rows.len());
+            for chunk in rows.chunks(BATCH) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO skill_certificates (worker_id, kind, trade, level, issuer, number, issued_on,
+                        valid_until, source, source_id, recorded_by, created_at) ",
+                );
+                qb.push_values(chunk, |mut b, (worker, c)| {
+                    b.push_bind(*worker).push_bind(c.kind.as_str()).push_bind(c.trade.map(|t| t.as_str()))
+                        .push_bind(c.level.map(|l| l.as_str())).push_bind(c.issuer.clone()).push_bind(c.number.clone())
+                        .push_bind(c.issued_on).push_bind(c.valid_until).push_bind(by.source.as_str())
+                        .push_bind(by.source_id).push_bind(by.account_id).push_bind(at);
+                });
+                qb.push(" RETURNING id");
+                let batch: Vec<(i64,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                ids.extend(batch.into_iter().map(|(id,)| id));
+            }
+            tx.commit().await?;
+            Ok(ids)
+        })
+    }
+
+    /// Writes health checks; each result is sealed before it leaves this process.
+    pub async fn add_health_checks(&self, rows: &[(i64, &HealthCheckDraft)], by: Recorder) -> Result<Vec<i64>> {
+        let at = now();
+        let sealed: Vec<Vec<u8>> = rows
+            .iter()
+            .map(|(_, h)| self.crypto().seal(&HealthResult { passed: h.passed, notes: h.notes.clone() }.to_plain()))
+            .collect();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut ids = Vec::with_capacity(rows.len());
+            for (chunk, ciphers) in rows.chunks(BATCH).zip(sealed.chunks(BATCH)) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO health_checks (worker_id, checked_on, expires_on, institution, category, result_cipher,
+                        source, source_id, recorded_by, created_at) ",
+                );
+                qb.push_values(chunk.iter().zip(ciphers), |mut b, ((worker, h), cipher)| {
+                    b.push_bind(*worker).push_bind(h.checked_on).push_bind(health_check_expiry(h.checked_on))
+                        .push_bind(h.institution.clone()).push_bind(h.category.as_str()).push_bind(cipher.clone())
+                        .push_bind(by.source.as_str()).push_bind(by.source_id).push_bind(by.account_id).push_bind(at);
+                });
+                qb.push(" RETURNING id");
+                let batch: Vec<(i64,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                ids.extend(batch.into_iter().map(|(id,)| id));
+            }
+            tx.commit().await?;
+            Ok(ids)
+        })
+    }
+
+    /// Writes policies: `(Some(worker), _)` covers one worker, `(None, agency)` all of an
+    /// agency's workers.
+    pub async fn add_policies(&self, rows: &[(Option<i64>, i64, &InsuranceDraft)], by: Recorder) -> Result<Vec<i64>> {
+        let at = now();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut ids = Vec::with_capacity(rows.len());
+            for chunk in rows.chunks(BATCH) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO insurance_policies (worker_id, agency_id, kind, insurer, policy_number, starts_on,
+                        ends_on, sum_insured_fen, source, source_id, recorded_by, created_at) ",
+                );
+                qb.push_values(chunk, |mut b, (worker, agency, i)| {
+                    b.push_bind(*worker).push_bind(*agency).push_bind(i.kind.as_str()).push_bind(i.insurer.clone())
+                        .push_bind(i.policy_number.clone()).push_bind(i.starts_on).push_bind(i.ends_on)
+                        .push_bind(i.sum_insured_fen).push_bind(by.source.as_str()).push_bind(by.source_id)
+                        .push_bind(by.account_id).push_bind(at);
+                });
+                qb.push(" RETURNING id");
+                let batch: Vec<(i64,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                ids.extend(batch.into_iter().map(|(id,)| id));
+            }
+            tx.commit().await?;
+            Ok(ids)
+        })
+    }
+
+    /// Records whether an employee-based worker is enrolled in social insurance by this agency.
+    pub async fn set_social_insurance(
+        &self,
+        worker_id: i64,
+        agency_id: i64,
+        draft: &SocialInsuranceDraft,
+    ) -> Result<()> {
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO social_insurance (worker_id, agency_id, enrolled, since, updated_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (worker_id, agency_id) DO UPDATE SET enrolled = excluded.enrolled, since = excluded.since,
+                 updated_at = excluded.updated_at",
+        ).bind(worker_id).bind(agency_id).bind(draft.enrolled).bind(draft.since).bind(now()).execute(p).await.map(|_| ())?);
+        Ok(())
+    }
+
+    /// Sets a worker's education; the record's version moves so concurrent edits are noticed.
+    pub async fn set_education(&self, worker_id: i64, draft: &EducationDraft) -> Result<()> {
+        let done = on_pool!(self, p => sqlx::query(
+            "UPDATE workers SET education_level = $1, education_school = $2, education_major = $3,
+                 education_related = $4, education_evidence = $5, version = version + 1, updated_at = $6 WHERE id = $7",
+        ).bind(draft.level.as_str()).bind(&draft.school).bind(&draft.major).bind(draft.related).bind(&draft.evidence)
+        .bind(now()).bind(worker_id).execute(p).await?.rows_affected());
+        if done == 0 { Err(crate::StoreError::NotFound) } else { Ok(()) }
+    }
+
+    /// A worker's whole workforce record. Health results are opened only when `reveal` is set;
+    /// the caller checks the reader and logs the read.
+    pub async fn workforce_record(&self, worker_id: i64, reveal: bool) -> Result<WorkforceRecord> {
+        let sql = |columns: &str, table: &str, order: &str| {
+            format!("SELECT {columns} FROM {table} WHERE worker_id = $1 ORDER BY {order} DESC, id DESC")
+        };
+        let (trainings, certificates, health, policies, social, education) = on_pool!(self, p => {
+            let trainings: Vec<TrainingRecord> = sqlx::query_as(sqlx::AssertSqlSafe(
+                sql(TRAINING_COLUMNS, "training_records", "started_on"))).bind(worker_id).fetch_all(p).await?;
+            let certificates: Vec<Certificate> = sqlx::query_as(sqlx::AssertSqlSafe(
+                sql(CERTIFICATE_COLUMNS, "skill_certificates", "issued_on"))).bind(worker_id).fetch_all(p).await?;
+            let health: Vec<HealthRow> = sqlx::query_as(sqlx::AssertSqlSafe(
+                sql(HEALTH_COLUMNS, "health_checks", "checked_on"))).bind(worker_id).fetch_all(p).await?;
+            let policies: Vec<Policy> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {POLICY_COLUMNS} FROM insurance_policies p
+                 WHERE p.worker_id = $1 OR (p.worker_id IS NULL AND p.agency_id IN
+                     (SELECT agency_id FROM bindings WHERE worker_id = $1 AND status = 'active'))
+                 ORDER BY p.ends_on DESC, p.id DESC"))).bind(worker_id).fetch_all(p).await?;
+            let social: Vec<SocialInsurance> = sqlx::query_as(
+                "SELECT s.agency_id, a.name AS agency_name, s.enrolled, s.since, s.updated_at FROM social_insurance s
+                 JOIN agencies a ON a.id = s.agency_id WHERE s.worker_id = $1 ORDER BY s.updated_at DESC",
+            ).bind(worker_id).fetch_all(p).await?;
+            let education: Option<Education> = sqlx::query_as(
+                "SELECT education_level AS level, education_school AS school, education_major AS major,
+                        education_related AS related, education_evidence AS evidence FROM workers WHERE id = $1",
+            ).bind(worker_id).fetch_optional(p).await?;
+            (trainings, certificates, health, policies, social, education)
+        });
+        let education = education.ok_or(crate::StoreError::NotFound)?;
+        let health_checks = health
+            .into_iter()
+            .map(|h| {
+                let result =
+                    if reveal { Some(HealthResult::from_plain(&self.crypto().open(&h.result_cipher)?)) } else { None };
+                Ok(HealthCheck {
+                    id: h.id,
+                    worker_id: h.worker_id,
+                    checked_on: h.checked_on,
+                    expires_on: h.expires_on,
+                    institution: h.institution,
+                    category: h.category,
+                    result,
+                    source: h.source,
+                    source_id: h.source_id,
+                    created_at: h.created_at,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(WorkforceRecord { trainings, certificates, health_checks, policies, social_insurance: social, education })
+    }
+
+    /// The agency's own policies that cover all its workers.
+    pub async fn agency_policies(&self, agency_id: i64) -> Result<Vec<Policy>> {
+        let sql = format!(
+            "SELECT {POLICY_COLUMNS} FROM insurance_policies p WHERE p.worker_id IS NULL AND p.agency_id = $1
+             ORDER BY p.ends_on DESC, p.id DESC"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(agency_id).fetch_all(p).await?))
+    }
+
+    /// Agencies with a pending or active binding to the worker: those who may write records
+    /// about them.
+    pub async fn bound_agencies(&self, worker_id: i64) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT agency_id FROM bindings WHERE worker_id = $1 AND status IN ('pending', 'active')",
+        ).bind(worker_id).fetch_all(p).await?);
+        Ok(rows.into_iter().map(|(a,)| a).collect())
+    }
+}

@@ -1,0 +1,157 @@
+//! Schools and training bases, their courses, enrolments and exam results. A provider's
+//! record of its own course is the authoritative one.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use jiazheng_core::workforce::records::{CourseDraft, ProviderDraft, ResultDraft};
+use serde::Serialize;
+
+use super::TrainingRecord;
+use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Provider {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub code: String,
+    pub district_code: String,
+    pub teaches: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Course {
+    pub id: i64,
+    pub provider_id: i64,
+    pub name: String,
+    pub kind: String,
+    pub mode: String,
+    pub hours: i64,
+    pub trade: Option<String>,
+    pub enrolled: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An enrolment as the school's course page lists it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Enrolment {
+    pub record_id: i64,
+    pub worker_id: i64,
+    pub worker_name: String,
+    pub id_masked: String,
+    pub started_on: NaiveDate,
+    pub completed_on: Option<NaiveDate>,
+    pub exam_passed: Option<bool>,
+    pub exam_score: Option<i64>,
+}
+
+const COURSE_COLUMNS: &str = "c.id, c.provider_id, c.name, c.kind, c.mode, c.hours, c.trade,
+    (SELECT COUNT(*) FROM training_records t WHERE t.course_id = c.id AND t.source = 'provider') AS enrolled, c.created_at";
+
+impl Store {
+    pub async fn create_provider(&self, draft: &ProviderDraft) -> Result<i64> {
+        self.require_divisions(&[(draft.district.as_str(), "district")]).await?;
+        let (id,): (i64,) = on_pool!(self, p => sqlx::query_as(
+            "INSERT INTO training_providers (kind, name, code, district_code, teaches, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        ).bind(draft.kind.as_str()).bind(&draft.name).bind(&draft.code).bind(draft.district.as_str())
+        .bind(&draft.teaches).bind(now()).fetch_one(p).await.map_err(StoreError::conflict_on("provider_code"))?);
+        Ok(id)
+    }
+
+    pub async fn provider(&self, id: i64) -> Result<Provider> {
+        on_pool!(self, p => sqlx::query_as(
+            "SELECT id, kind, name, code, district_code, teaches, created_at FROM training_providers WHERE id = $1",
+        ).bind(id).fetch_optional(p).await?)
+        .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn providers(&self, page: PageRequest) -> Result<Page<Provider>> {
+        let (items, (total,)): (Vec<Provider>, (i64,)) = on_pool!(self, p => (
+            sqlx::query_as(
+                "SELECT id, kind, name, code, district_code, teaches, created_at FROM training_providers
+                 ORDER BY id LIMIT $1 OFFSET $2",
+            ).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+            sqlx::query_as("SELECT COUNT(*) FROM training_providers").fetch_one(p).await?,
+        ));
+        Ok(page.wrap(items, total))
+    }
+
+    pub async fn create_course(&self, provider_id: i64, draft: &CourseDraft) -> Result<i64> {
+        let (id,): (i64,) = on_pool!(self, p => sqlx::query_as(
+            "INSERT INTO courses (provider_id, name, kind, mode, hours, trade, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        ).bind(provider_id).bind(&draft.name).bind(draft.kind.as_str()).bind(draft.mode.as_str())
+        .bind(i64::from(draft.hours)).bind(draft.trade.map(|t| t.as_str())).bind(now()).fetch_one(p).await?);
+        Ok(id)
+    }
+
+    pub async fn course(&self, id: i64) -> Result<Course> {
+        let sql = format!("SELECT {COURSE_COLUMNS} FROM courses c WHERE c.id = $1");
+        on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?)
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn courses(&self, provider_id: i64, page: PageRequest) -> Result<Page<Course>> {
+        let sql = format!(
+            "SELECT {COURSE_COLUMNS} FROM courses c WHERE c.provider_id = $1 ORDER BY c.id DESC LIMIT $2 OFFSET $3"
+        );
+        let (items, (total,)): (Vec<Course>, (i64,)) = on_pool!(self, p => (
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(provider_id).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+            sqlx::query_as("SELECT COUNT(*) FROM courses WHERE provider_id = $1").bind(provider_id).fetch_one(p).await?,
+        ));
+        Ok(page.wrap(items, total))
+    }
+
+    /// Enrols a worker in a course; a second enrolment in the same course is a conflict.
+    pub async fn enrol(
+        &self,
+        course: &Course,
+        provider_name: &str,
+        worker_id: i64,
+        started_on: NaiveDate,
+        account: Option<i64>,
+    ) -> Result<i64> {
+        let (id,): (i64,) = on_pool!(self, p => sqlx::query_as(
+            "INSERT INTO training_records (worker_id, course_id, course_kind, course_name, provider_name, mode, hours,
+                 started_on, source, source_id, recorded_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'provider', $9, $10, $11) RETURNING id",
+        ).bind(worker_id).bind(course.id).bind(&course.kind).bind(&course.name).bind(provider_name).bind(&course.mode)
+        .bind(course.hours).bind(started_on).bind(course.provider_id).bind(account).bind(now())
+        .fetch_one(p).await.map_err(StoreError::conflict_on("already_enrolled"))?);
+        Ok(id)
+    }
+
+    pub async fn enrolments(&self, course_id: i64, page: PageRequest) -> Result<Page<Enrolment>> {
+        let (items, (total,)): (Vec<Enrolment>, (i64,)) = on_pool!(self, p => (
+            sqlx::query_as(
+                "SELECT t.id AS record_id, t.worker_id, w.name AS worker_name, w.id_masked, t.started_on, t.completed_on,
+                        t.exam_passed, t.exam_score
+                 FROM training_records t JOIN workers w ON w.id = t.worker_id
+                 WHERE t.course_id = $1 AND t.source = 'provider' ORDER BY t.id LIMIT $2 OFFSET $3",
+            ).bind(course_id).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+            sqlx::query_as("SELECT COUNT(*) FROM training_records WHERE course_id = $1 AND source = 'provider'")
+                .bind(course_id).fetch_one(p).await?,
+        ));
+        Ok(page.wrap(items, total))
+    }
+
+    pub async fn training_record(&self, id: i64) -> Result<TrainingRecord> {
+        let sql = format!("SELECT {} FROM training_records WHERE id = $1", super::TRAINING_COLUMNS);
+        on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Enters the exam result of an enrolment; only the provider that holds the record may.
+    pub async fn record_result(&self, record_id: i64, provider_id: i64, result: &ResultDraft) -> Result<()> {
+        let done = on_pool!(self, p => sqlx::query(
+            "UPDATE training_records SET completed_on = $1, exam_passed = $2, exam_score = $3
+             WHERE id = $4 AND source = 'provider' AND source_id = $5",
+        ).bind(result.completed_on).bind(result.exam_passed).bind(result.exam_score.map(i64::from))
+        .bind(record_id).bind(provider_id).execute(p).await?.rows_affected());
+        if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+}
