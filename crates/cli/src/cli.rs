@@ -62,6 +62,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// Scheduled work (also run daily by `serve`).
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Check an identifier: prints valid or the reason; exit 0 if valid, 1 if not.
     Validate { kind: IdentifierKind, value: String },
 }
@@ -89,6 +94,19 @@ pub enum DemoCommand {
         seed: u64,
         #[arg(short, long)]
         output: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// The daily workforce job: reminders for health checks, insurance and retraining due within
+    /// 30 days or overdue (each sent once), and the city's and districts' rates.
+    Run {
+        #[command(flatten)]
+        data: DataOptions,
+        /// The day to run for (YYYY-MM-DD); default today in Beijing time.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
     },
 }
 
@@ -127,6 +145,9 @@ pub enum UserCommand {
         /// The worker record a worker account belongs to.
         #[arg(long)]
         worker_id: Option<i64>,
+        /// The school or training base (its code) a school account acts for.
+        #[arg(long)]
+        provider: Option<String>,
         #[arg(long)]
         password_stdin: bool,
     },
@@ -147,6 +168,38 @@ pub enum ImportCommand {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+    /// Import training records, certificates, health checks or insurance policies for an
+    /// agency's workers (all or nothing unless --skip-invalid).
+    Records {
+        #[command(flatten)]
+        data: DataOptions,
+        kind: RecordKindArg,
+        file: PathBuf,
+        #[arg(long)]
+        agency: String,
+        #[arg(long)]
+        skip_invalid: bool,
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RecordKindArg {
+    Training,
+    Certificates,
+    Health,
+    Insurance,
+}
+
+/// What an import template is for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TemplateKind {
+    Workers,
+    Training,
+    Certificates,
+    Health,
+    Insurance,
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,8 +213,10 @@ pub enum ExportCommand {
         #[arg(short, long)]
         output: PathBuf,
     },
-    /// Write the empty import template.
+    /// Write an empty import template.
     Template {
+        #[arg(long, value_enum, default_value = "workers")]
+        kind: TemplateKind,
         #[arg(short, long)]
         output: PathBuf,
     },

@@ -13,9 +13,13 @@ use jiazheng_store::excel::{ImportMode, error_report, worker_template};
 use jiazheng_store::{Crypto, Store, Workload};
 
 use crate::cli::{
-    Cli, Command, DataOptions, DemoCommand, DivisionsCommand, ExportCommand, IdentifierKind, ImportCommand, UserCommand,
+    Cli, Command, DataOptions, DemoCommand, DivisionsCommand, ExportCommand, IdentifierKind, ImportCommand,
+    JobsCommand, RecordKindArg, TemplateKind, UserCommand,
 };
 use crate::demo;
+use jiazheng_store::excel::ImportReport;
+use jiazheng_store::workforce::import::RecordKind;
+use jiazheng_store::workforce::jobs::InboxDelivery;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -51,7 +55,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User {
-            command: UserCommand::Add { data, role, name, display_name, agency, district, worker_id, password_stdin },
+            command:
+                UserCommand::Add { data, role, name, display_name, agency, district, worker_id, provider, password_stdin },
         } => {
             let store = open(&data).await?;
             let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("--role: {}", e.message_en))?;
@@ -77,7 +82,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 agency_id,
                 district_code,
                 worker_id,
-                provider_id: None,
+                provider_id: match provider {
+                    Some(code) => Some(provider_by_code(&store, &code).await?),
+                    None => None,
+                },
             };
             let id = store.create_account(&account).await?;
             println!("created account {} ({}) with id {id}", account.username, role.as_str());
@@ -89,28 +97,51 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let bytes = std::fs::read(&file).with_context(|| format!("read {}", file.display()))?;
             let bar = progress_bar(0, "importing");
             let mode = if skip_invalid { ImportMode::SkipInvalid } else { ImportMode::AllOrNothing };
-            let today = chrono::Local::now().date_naive();
             let result = store
-                .import_workers(bytes, agency_id, mode, today, &|done, total| {
+                .import_workers(bytes, agency_id, mode, beijing_today(), &|done, total| {
                     bar.set_length(total as u64);
                     bar.set_position(done as u64);
                 })
                 .await?;
             bar.finish_and_clear();
-            println!("{} rows, {} imported, {} rows with errors", result.rows, result.imported, result.bad_rows());
-            if result.errors.is_empty() {
-                return Ok(ExitCode::SUCCESS);
-            }
-            let path = report.unwrap_or_else(|| file.with_extension("errors.xlsx"));
-            std::fs::write(&path, error_report(&result.errors)?)?;
-            for e in result.errors.iter().take(20) {
-                println!("  row {}, {}: {} / {}", e.row, e.column, e.message_zh, e.message_en);
-            }
-            println!("error report: {}", path.display());
-            if result.imported == 0 {
-                println!("nothing was imported");
-            }
-            Ok(ExitCode::from(1))
+            finish_import(&result, &file, report)
+        }
+        Command::Import { command: ImportCommand::Records { data, kind, file, agency, skip_invalid, report } } => {
+            let store = open_bulk(&data).await?;
+            let agency_id = agency_by_uscc(&store, &agency).await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("read {}", file.display()))?;
+            let mode = if skip_invalid { ImportMode::SkipInvalid } else { ImportMode::AllOrNothing };
+            let bar = progress_bar(0, "importing");
+            let result = store
+                .import_records(record_kind(kind), bytes, agency_id, None, mode, beijing_today(), &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                })
+                .await?;
+            bar.finish_and_clear();
+            finish_import(&result, &file, report)
+        }
+        Command::Jobs { command: JobsCommand::Run { data, date } } => {
+            let store = open(&data).await?;
+            let day = date.unwrap_or_else(beijing_today);
+            let bar = progress_bar(0, "workers");
+            let report = store
+                .run_daily_job(day, &InboxDelivery, &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                })
+                .await?;
+            bar.finish_and_clear();
+            println!(
+                "{day}: checked {} workers ({} active), {} new reminders, {} delivered, {} failed, in {:.1} s",
+                report.workers,
+                report.active_workers,
+                report.reminders_new,
+                report.delivered,
+                report.failed,
+                report.elapsed_ms as f64 / 1000.0
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Export { command: ExportCommand::Workers { data, agency, output } } => {
             let store = open(&data).await?;
@@ -119,8 +150,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("wrote {}", output.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Export { command: ExportCommand::Template { output } } => {
-            std::fs::write(&output, worker_template()?)?;
+        Command::Export { command: ExportCommand::Template { kind, output } } => {
+            let bytes = match kind {
+                TemplateKind::Workers => worker_template()?,
+                TemplateKind::Training => RecordKind::Training.template()?,
+                TemplateKind::Certificates => RecordKind::Certificates.template()?,
+                TemplateKind::Health => RecordKind::HealthChecks.template()?,
+                TemplateKind::Insurance => RecordKind::Insurance.template()?,
+            };
+            std::fs::write(&output, bytes)?;
             println!("wrote {}", output.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -150,6 +188,56 @@ async fn open_for(data: &DataOptions, workload: Workload) -> anyhow::Result<Stor
 async fn agency_by_uscc(store: &Store, raw: &str) -> anyhow::Result<i64> {
     let uscc = Uscc::parse(raw).map_err(|e| anyhow::anyhow!("--agency: {}", e.message_en))?;
     Ok(store.agency_by_uscc(uscc.as_str()).await.with_context(|| format!("no agency with code {uscc}"))?.id)
+}
+
+fn record_kind(kind: RecordKindArg) -> RecordKind {
+    match kind {
+        RecordKindArg::Training => RecordKind::Training,
+        RecordKindArg::Certificates => RecordKind::Certificates,
+        RecordKindArg::Health => RecordKind::HealthChecks,
+        RecordKindArg::Insurance => RecordKind::Insurance,
+    }
+}
+
+/// Today in Beijing, the day records and reminders are dated by.
+pub fn beijing_today() -> chrono::NaiveDate {
+    jiazheng_server::api::workers::today()
+}
+
+/// Prints an import's outcome and writes its error report; exit 1 when rows were refused.
+fn finish_import(
+    result: &ImportReport,
+    file: &std::path::Path,
+    report: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    println!("{} rows, {} imported, {} rows with errors", result.rows, result.imported, result.bad_rows());
+    if result.errors.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = report.unwrap_or_else(|| file.with_extension("errors.xlsx"));
+    std::fs::write(&path, error_report(&result.errors)?)?;
+    for e in result.errors.iter().take(20) {
+        println!("  row {}, {}: {} / {}", e.row, e.column, e.message_zh, e.message_en);
+    }
+    println!("error report: {}", path.display());
+    if result.imported == 0 {
+        println!("nothing was imported");
+    }
+    Ok(ExitCode::from(1))
+}
+
+async fn provider_by_code(store: &Store, code: &str) -> anyhow::Result<i64> {
+    let mut page = 1;
+    loop {
+        let found = store.providers(jiazheng_store::PageRequest::new(Some(page), Some(100))).await?;
+        if let Some(p) = found.items.iter().find(|p| p.code == code.trim()) {
+            return Ok(p.id);
+        }
+        if found.items.len() < 100 {
+            anyhow::bail!("no school or training base with code {code}");
+        }
+        page += 1;
+    }
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
@@ -207,6 +295,7 @@ async fn serve(data: &DataOptions, bind: &str, with_demo: bool, secure_cookies: 
         .with_context(|| format!("bind {bind}"))?;
     let addr = app.local_addr()?;
     println!("jiazheng is listening on http://{addr}/");
+    tokio::spawn(daily_jobs(store.clone()));
     if with_demo {
         demo::print_logins(&format!("http://{addr}"));
     }
@@ -216,4 +305,25 @@ async fn serve(data: &DataOptions, bind: &str, with_demo: bool, secure_cookies: 
     .await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the daily job now if it has not run today, then every day at 02:00 Beijing time.
+async fn daily_jobs(store: Store) {
+    let ran_today = store.last_job_run("workforce_daily").await.ok().flatten().is_some_and(|at| {
+        at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset")).date_naive()
+            == beijing_today()
+    });
+    let mut wait = if ran_today {
+        jiazheng_store::workforce::jobs::until_next_run(chrono::Utc::now())
+    } else {
+        Default::default()
+    };
+    loop {
+        tokio::time::sleep(wait).await;
+        match store.run_daily_job(beijing_today(), &InboxDelivery, &|_, _| {}).await {
+            Ok(report) => tracing::info!(?report, "daily workforce job"),
+            Err(error) => tracing::error!(%error, "daily workforce job failed"),
+        }
+        wait = jiazheng_store::workforce::jobs::until_next_run(chrono::Utc::now());
+    }
 }

@@ -14,15 +14,19 @@ use jiazheng_core::registry::binding::BindingKind;
 use jiazheng_core::registry::service_point::ServicePointDraft;
 use jiazheng_core::registry::worker::{EducationLevel, WorkerDraft};
 use jiazheng_core::registry::{ServiceKind, ServiceSet};
-use jiazheng_store::Store;
+use jiazheng_core::workforce::records::InsuranceDraft;
 use jiazheng_store::accounts::NewAccount;
 use jiazheng_store::excel::{WorkerLine, workers_sheet};
 use jiazheng_store::registry::divisions::Division;
 use jiazheng_store::registry::workers::{NewBinding, NewWorker};
+use jiazheng_store::workforce::Recorder;
+use jiazheng_store::workforce::jobs::InboxDelivery;
+use jiazheng_store::{PageRequest, Store};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::commands::progress_bar;
+use crate::history::{self, History};
 
 pub const DEMO_PASSWORD: &str = "jiazheng-demo";
 
@@ -299,6 +303,24 @@ pub async fn generate(
         let points: Vec<(i64, &ServicePointDraft)> = chunk.iter().map(|(i, p)| (agency_ids[*i], p)).collect();
         summary.service_points += store.create_service_points(&points).await?.len();
     }
+    let today = jiazheng_server::api::workers::today();
+    let mut agency_policies: Vec<(i64, InsuranceDraft)> = Vec::new();
+    for id in &agency_ids {
+        if rng.random_bool(0.4) {
+            agency_policies.push((*id, history::agency_policy(&mut rng, today)));
+        }
+    }
+    let rows: Vec<(Option<i64>, i64, &InsuranceDraft, Recorder)> =
+        agency_policies.iter().map(|(id, p)| (None, *id, p, Recorder::agency(*id, None))).collect();
+    store.add_policies(&rows).await?;
+    if store.providers(PageRequest::default()).await?.total == 0 {
+        for provider in history::providers() {
+            let id = store.create_provider(&provider).await?;
+            for course in history::courses() {
+                store.create_course(id, &course).await?;
+            }
+        }
+    }
     bar.finish_and_clear();
 
     let bar = progress_bar(workers as u64, "workers");
@@ -306,17 +328,25 @@ pub async fn generate(
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     // A producer thread builds the next batch while this task writes the current one.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(WorkerDraft, Option<NewBinding>)>>(2);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(WorkerDraft, Option<NewBinding>, History)>>(2);
     let producer = std::thread::spawn(move || {
         let mut used_ids = HashSet::with_capacity(workers);
         let mut made = 0;
         while made < workers {
             let n = 5000.min(workers - made);
-            let batch: Vec<(WorkerDraft, Option<NewBinding>)> = (0..n)
+            let batch: Vec<(WorkerDraft, Option<NewBinding>, History)> = (0..n)
                 .map(|_| worker(&mut rng, &places, &mut used_ids))
                 .collect::<Vec<_>>()
                 .into_iter()
-                .map(|draft| (draft, binding_for(&mut rng, &agency_models)))
+                .map(|draft| {
+                    let binding = binding_for(&mut rng, &agency_models);
+                    // People not working for an agency have no agency to keep their records.
+                    let past = match binding {
+                        Some(_) => history::history(&mut rng, draft.services, today),
+                        None => History::default(),
+                    };
+                    (draft, binding, past)
+                })
                 .collect();
             made += n;
             if tx.send(batch).is_err() {
@@ -330,14 +360,40 @@ pub async fn generate(
         let batch = tokio::task::spawn_blocking(move || rx.lock().ok().and_then(|rx| rx.recv().ok())).await?;
         let Some(batch) = batch else { break };
         let rows: Vec<NewWorker> =
-            batch.iter().map(|(draft, binding)| NewWorker { draft, binding: *binding }).collect();
-        store.insert_workers(&rows).await?;
+            batch.iter().map(|(draft, binding, _)| NewWorker { draft, binding: *binding }).collect();
+        let ids = store.insert_workers(&rows).await?;
+        write_histories(store, &batch, &ids).await?;
         summary.workers += rows.len();
         bar.set_position(summary.workers as u64);
     }
     producer.join().map_err(|_| anyhow::anyhow!("the generator thread failed"))?;
     bar.finish_and_clear();
     Ok(summary)
+}
+
+/// Writes the histories of a batch of just-inserted workers, each recorded by its agency.
+async fn write_histories(
+    store: &Store,
+    batch: &[(WorkerDraft, Option<NewBinding>, History)],
+    ids: &[i64],
+) -> anyhow::Result<()> {
+    let mut trainings = Vec::new();
+    let mut certificates = Vec::new();
+    let mut checks = Vec::new();
+    let mut policies = Vec::new();
+    for ((_, binding, past), id) in batch.iter().zip(ids) {
+        let Some(binding) = binding else { continue };
+        let by = Recorder::agency(binding.agency_id, None);
+        trainings.extend(past.trainings.iter().map(|t| (*id, t, by)));
+        certificates.extend(past.certificates.iter().map(|c| (*id, c, by)));
+        checks.extend(past.health_checks.iter().map(|h| (*id, h, by)));
+        policies.extend(past.policies.iter().map(|p| (Some(*id), binding.agency_id, p, by)));
+    }
+    store.add_trainings(&trainings).await?;
+    store.add_certificates(&certificates).await?;
+    store.add_health_checks(&checks).await?;
+    store.add_policies(&policies).await?;
+    Ok(())
 }
 
 /// A synthetic import sheet of `rows` new workers.
@@ -367,14 +423,29 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     }
     let summary = generate(store, 60, 3000, 1, false).await?;
     let (agency_id, _) = summary.first_agency.clone().context("the demo has an agency")?;
+    let provider = store.providers(PageRequest::default()).await?.items.first().map(|p| p.id);
+    let staff = store
+        .search_workers(&jiazheng_store::registry::workers::WorkerQuery {
+            agency: Some(agency_id),
+            page: PageRequest::new(Some(1), Some(5)),
+            ..Default::default()
+        })
+        .await?
+        .items;
+    let first_worker = staff.first().map(|w| w.id);
     let accounts = [
-        ("admin", "系统管理员", Role::SystemAdmin, None, None),
-        ("regulator", "长春市商务局", Role::Regulator, None, None),
-        ("nanguan", "南关区商务局", Role::Regulator, None, Some("220102000000")),
-        ("agency", "安心家政管理员", Role::AgencyAdmin, Some(agency_id), None),
-        ("resident", "居民演示账号", Role::Resident, None, None),
+        ("admin", "系统管理员", Role::SystemAdmin, None, None, None, None),
+        ("regulator", "长春市商务局", Role::Regulator, None, None, None, None),
+        ("nanguan", "南关区商务局", Role::Regulator, None, Some("220102000000"), None, None),
+        ("agency", "安心家政管理员", Role::AgencyAdmin, Some(agency_id), None, None, None),
+        ("resident", "居民演示账号", Role::Resident, None, None, None, None),
+        ("school", "春城家政职业培训学校", Role::School, None, None, None, provider),
+        ("worker", "服务员演示账号", Role::Worker, None, None, first_worker, None),
     ];
-    for (username, display_name, role, agency_id, district) in accounts {
+    for (username, display_name, role, agency_id, district, worker_id, provider_id) in accounts {
+        if (role == Role::School && provider_id.is_none()) || (role == Role::Worker && worker_id.is_none()) {
+            continue;
+        }
         store
             .create_account(&NewAccount {
                 username: username.into(),
@@ -383,11 +454,24 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
                 role,
                 agency_id,
                 district_code: district.map(String::from),
-                worker_id: None,
-                provider_id: None,
+                worker_id,
+                provider_id,
             })
             .await?;
     }
+    // The school has enrolled some of the agency's workers in its pre-job course.
+    if let Some(provider) = provider {
+        let provider_name = store.provider(provider).await?.name;
+        let course = store.courses(provider, PageRequest::default()).await?.items.into_iter().last();
+        if let Some(course) = course {
+            let started = jiazheng_server::api::workers::today() - Duration::days(7);
+            for worker in staff.iter().skip(1) {
+                store.enrol(&course, &provider_name, worker.id, started, None).await?;
+            }
+        }
+    }
+    let report = store.run_daily_job(jiazheng_server::api::workers::today(), &InboxDelivery, &|_, _| {}).await?;
+    println!("daily job: {} reminders for {} workers", report.reminders_new, report.workers);
     println!("{summary}");
     Ok(())
 }
@@ -400,6 +484,8 @@ pub fn print_logins(base: &str) {
         ("regulator", "regulator for the whole city"),
         ("admin", "system admin"),
         ("resident", "resident"),
+        ("school", "school / training base: courses, enrolments, exam results"),
+        ("worker", "a worker of that agency: own record and reminders"),
     ] {
         println!("  {name:<10} {what}");
     }

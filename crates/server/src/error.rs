@@ -144,6 +144,8 @@ impl From<StoreError> for AppError {
                     "agency_uscc" => ("该统一社会信用代码已登记", "An agency with this code is already registered"),
                     "account_username" => ("用户名已被使用", "This username is taken"),
                     "binding_open" => ("已有待确认或有效的关联", "An open binding already exists"),
+                    "already_enrolled" => ("该服务员已报名此课程", "This worker is already enrolled in this course"),
+                    "provider_code" => ("该机构代码已登记", "A provider with this code is already registered"),
                     _ => ("记录冲突", "Conflicting record"),
                 };
                 AppError::Conflict { code: what, message_zh: zh.into(), message_en: en.into(), existing_id }

@@ -103,13 +103,13 @@ fn policy(starts: &str, ends: &str) -> InsuranceForm {
 /// Gives a worker everything cleaning work needs, with the health check dated `checked_on`.
 async fn qualify(store: &Store, agency_id: i64, worker_id: i64, checked_on: &str) {
     let by = Recorder::agency(agency_id, None);
-    store.add_trainings(&[(worker_id, &training("pre_job", "2025-03-10").parse(today()).unwrap())], by).await.unwrap();
+    store.add_trainings(&[(worker_id, &training("pre_job", "2025-03-10").parse(today()).unwrap(), by)]).await.unwrap();
     store
-        .add_health_checks(&[(worker_id, &health(checked_on, "in_home", "合格").parse(today()).unwrap())], by)
+        .add_health_checks(&[(worker_id, &health(checked_on, "in_home", "合格").parse(today()).unwrap(), by)])
         .await
         .unwrap();
     store
-        .add_policies(&[(Some(worker_id), agency_id, &policy("2026-01-01", "2027-03-31").parse().unwrap())], by)
+        .add_policies(&[(Some(worker_id), agency_id, &policy("2026-01-01", "2027-03-31").parse().unwrap(), by)])
         .await
         .unwrap();
 }
@@ -167,7 +167,7 @@ async fn a_batch_with_one_impossible_row_writes_nothing() {
     let mut reversed = good.clone();
     reversed.completed_on = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
     let by = Recorder::agency(agency_id, None);
-    let refused = store.add_trainings(&[(ids[0], &good), (ids[0], &reversed)], by).await;
+    let refused = store.add_trainings(&[(ids[0], &good, by), (ids[0], &reversed, by)]).await;
     assert!(matches!(refused, Err(StoreError::Database(_))), "the database's own check refuses it: {refused:?}");
     assert!(store.workforce_record(ids[0], false).await.unwrap().trainings.is_empty());
 }
@@ -185,11 +185,9 @@ async fn two_agencies_disagreeing_are_both_kept_with_their_source() {
         .unwrap();
     let pass = health("2026-10-01", "maternity", "合格").parse(today()).unwrap();
     let fail = health("2026-10-01", "maternity", "不合格").parse(today()).unwrap();
-    let (pass_rows, fail_rows) = ([(ids[0], &pass)], [(ids[0], &fail)]);
-    let (a, b) = tokio::join!(
-        store.add_health_checks(&pass_rows, Recorder::agency(first, None)),
-        store.add_health_checks(&fail_rows, Recorder::agency(second, None)),
-    );
+    let (pass_rows, fail_rows) =
+        ([(ids[0], &pass, Recorder::agency(first, None))], [(ids[0], &fail, Recorder::agency(second, None))]);
+    let (a, b) = tokio::join!(store.add_health_checks(&pass_rows), store.add_health_checks(&fail_rows),);
     a.unwrap();
     b.unwrap();
     let record = store.workforce_record(ids[0], true).await.unwrap();

@@ -3,9 +3,11 @@
 pub mod agencies;
 pub mod bindings;
 pub mod divisions;
+pub mod providers;
 pub mod service_points;
 pub mod session;
 pub mod workers;
+pub mod workforce;
 
 use axum::Router;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -27,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .merge(bindings::router())
         .merge(service_points::router())
         .merge(session::router())
+        .merge(workforce::router())
+        .merge(providers::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
 
@@ -37,7 +41,7 @@ pub fn docs() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "jiazheng API", description = "家政服务平台 — registry of divisions, agencies, workers and service points."),
+    info(title = "jiazheng API", description = "家政服务平台 — registry, and the workforce facts that decide who may be sent into a home."),
     paths(
         divisions::list,
         agencies::list, agencies::detail, agencies::create, agencies::update,
@@ -45,9 +49,18 @@ pub fn docs() -> Router<AppState> {
         bindings::request, bindings::act,
         service_points::list, service_points::create,
         session::login, session::logout,
+        workforce::record, workforce::compliance, workforce::add_training, workforce::add_certificate,
+        workforce::add_health_check, workforce::add_insurance, workforce::set_social_insurance,
+        workforce::set_education, workforce::agency_policies, workforce::add_agency_policy, workforce::board,
+        workforce::inbox, workforce::mark_read, workforce::rates,
+        providers::list, providers::detail, providers::create, providers::courses, providers::create_course,
+        providers::enrolments, providers::enrol, providers::enter_result,
     ),
     components(schemas(crate::error::ErrorBody)),
-    tags((name = "registry", description = "Divisions, agencies, workers, service points")),
+    tags(
+        (name = "registry", description = "Divisions, agencies, workers, service points"),
+        (name = "workforce", description = "Training, certificates, health checks, insurance, education, compliance"),
+    ),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -31,7 +31,7 @@ pub struct ReportCache(Mutex<HashMap<i64, Vec<RowError>>>);
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn xlsx(bytes: Vec<u8>, filename: &str) -> Response {
+pub fn xlsx(bytes: Vec<u8>, filename: &str) -> Response {
     let disposition = format!("attachment; filename=\"{filename}\"");
     ([(header::CONTENT_TYPE, XLSX.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
 }

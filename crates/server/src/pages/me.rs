@@ -34,6 +34,8 @@ struct MePage {
     phone: String,
     bindings: Vec<BindingRow>,
     message: Option<String>,
+    view: super::workforce::RecordView,
+    lines: Vec<super::workforce::InboxLine>,
 }
 
 fn own_worker(viewer: &Viewer) -> Result<i64, AppError> {
@@ -56,7 +58,11 @@ async fn render_me(
     let worker = state.store.worker(id).await?;
     let revealed = state.store.reveal_worker(&session.principal, &worker, "self").await?;
     let districts = state.districts().await?.to_vec();
+    let view = super::workforce::record_view(state, id, worker.services, lang).await?;
+    let inbox = state.store.inbox("worker", id, jiazheng_store::PageRequest::new(None, Some(20))).await?;
     let page = MePage {
+        view,
+        lines: super::workforce::inbox_lines(&inbox.items, lang),
         chrome: Chrome::new(lang, viewer, "/me", lang.t("me.title")),
         bindings: state
             .store

@@ -8,7 +8,9 @@ pub mod me;
 pub mod points;
 pub mod public;
 pub mod regulator;
+pub mod school;
 pub mod session;
+pub mod workforce;
 
 use askama::Template;
 use axum::Router;
@@ -36,6 +38,8 @@ pub fn router() -> Router<AppState> {
         .merge(regulator::router())
         .merge(me::router())
         .merge(points::router())
+        .merge(workforce::router())
+        .merge(school::router())
         .route("/lang/{code}", get(switch_language))
 }
 
@@ -83,6 +87,10 @@ impl Chrome {
 
     pub fn is_worker(&self) -> bool {
         self.role == Some(Role::Worker)
+    }
+
+    pub fn is_school(&self) -> bool {
+        self.role == Some(Role::School)
     }
 
     pub fn is_regulator(&self) -> bool {

@@ -16,7 +16,10 @@ use crate::i18n::Lang;
 use crate::{AppError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/regulator", get(overview)).route("/regulator/workers", get(workers))
+    Router::new()
+        .route("/regulator", get(overview))
+        .route("/regulator/workers", get(workers))
+        .route("/regulator/workforce", get(workforce))
 }
 
 #[derive(serde::Deserialize)]
@@ -105,4 +108,71 @@ async fn workers(
         district.as_deref(),
     )
     .await
+}
+
+/// One rate as a bar: label, share in percent, and the counts behind it.
+pub struct RateBar {
+    pub label: String,
+    pub percent: f64,
+    pub count: i64,
+    pub target: Option<f64>,
+    pub met: bool,
+}
+
+pub struct AreaLine {
+    pub code: String,
+    pub name: String,
+    pub active: i64,
+    pub bars: Vec<RateBar>,
+}
+
+#[derive(Template)]
+#[template(path = "regulator_workforce.html")]
+struct WorkforcePage {
+    chrome: Chrome,
+    as_of: String,
+    city: Option<AreaLine>,
+    districts: Vec<AreaLine>,
+}
+
+fn area_line(rates: &crate::api::workforce::AreaRates, lang: Lang) -> AreaLine {
+    let t = &rates.counts;
+    let bar = |key: &str, share: f64, count: i64, target: Option<f64>| RateBar {
+        label: lang.t(key),
+        percent: (share * 1000.0).round() / 10.0,
+        count,
+        target: target.map(|t| t * 100.0),
+        met: target.is_none_or(|t| share >= t),
+    };
+    AreaLine {
+        code: rates.area_code.clone(),
+        name: rates.area_name.clone(),
+        active: t.active_workers,
+        bars: vec![
+            bar("rates.pre_job", rates.pre_job_training_rate, t.pre_job_trained, None),
+            bar("rates.retraining", rates.retraining_currency, t.retraining_current, None),
+            bar("rates.health", rates.health_check_validity, t.health_valid, None),
+            bar("rates.insured", rates.insured_share, t.insured, None),
+            bar("rates.certified", rates.certified_share, t.certified, None),
+            bar("rates.education", rates.related_education_share, t.education_related, Some(rates.education_target)),
+            bar("rates.compliant", rates.compliant_share, t.compliant, None),
+        ],
+    }
+}
+
+/// The plan's workforce rates for the city and each district (a district regulator sees the
+/// city line and their own district).
+async fn workforce(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
+    let district = scope(&viewer)?;
+    let rates = crate::api::workforce::area_rates(&state).await?;
+    let as_of = rates.first().map(|r| r.as_of.to_string()).unwrap_or_default();
+    let mut lines = rates.iter().map(|r| area_line(r, lang));
+    let city = lines.next();
+    let districts = lines.filter(|l| district.as_deref().is_none_or(|d| l.code.starts_with(&d[..6]))).collect();
+    render(&WorkforcePage {
+        chrome: Chrome::new(lang, &viewer, "/regulator/workforce", lang.t("rates.title")),
+        as_of,
+        city,
+        districts,
+    })
 }

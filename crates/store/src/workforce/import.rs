@@ -12,7 +12,9 @@ use jiazheng_core::workforce::records::{
     CertificateDraft, CertificateForm, HealthCheckDraft, HealthCheckForm, InsuranceDraft, InsuranceForm, TrainingDraft,
     TrainingForm,
 };
-use jiazheng_core::workforce::{CertificateKind, CourseKind, HealthCategory, InsuranceKind};
+use jiazheng_core::workforce::{
+    CertificateKind, CourseKind, CourseMode, HealthCategory, InsuranceKind, SkillLevel, Trade,
+};
 
 use super::Recorder;
 use crate::excel::{ImportMode, ImportReport, read_sheet, row_error_in, sheet_template};
@@ -75,8 +77,9 @@ const INSURANCE_COLUMNS: Columns = &[
 /// Optional columns; every other column must be present.
 const OPTIONAL: &[&str] = &["mode", "exam_result", "exam_score", "trade", "level", "valid_until", "notes"];
 
-/// A parsed row of any kind.
-enum Draft {
+/// A parsed record of any kind.
+#[derive(Debug, Clone)]
+pub enum RecordDraft {
     Training(TrainingDraft),
     Certificate(CertificateDraft),
     HealthCheck(HealthCheckDraft),
@@ -131,6 +134,33 @@ impl RecordKind {
         }
     }
 
+    /// The closed vocabulary of a column, as (code, Chinese, English), for pick lists.
+    pub fn choices(self, field: &str) -> Option<Vec<(&'static str, &'static str, &'static str)>> {
+        fn all<T: Copy>(
+            values: &[T],
+            f: impl Fn(T) -> (&'static str, &'static str, &'static str),
+        ) -> Vec<(&'static str, &'static str, &'static str)> {
+            values.iter().map(|v| f(*v)).collect()
+        }
+        let pass_fail = vec![("pass", "合格", "Pass"), ("fail", "不合格", "Fail")];
+        Some(match (self, field) {
+            (Self::Training, "course_kind") => all(CourseKind::ALL, |v| (v.as_str(), v.label_zh(), v.label_en())),
+            (Self::Training, "mode") => all(CourseMode::ALL, |v| (v.as_str(), v.label_zh(), v.label_en())),
+            (Self::Training, "exam_result") | (Self::HealthChecks, "result") => pass_fail,
+            (Self::Certificates, "kind") => all(CertificateKind::ALL, |v| (v.as_str(), v.label_zh(), v.label_en())),
+            (Self::Certificates, "trade") => all(Trade::ALL, |v| (v.as_str(), v.label_zh(), v.label_en())),
+            (Self::Certificates, "level") => all(SkillLevel::ALL, |v| (v.as_str(), v.label_zh(), v.label_en())),
+            (Self::HealthChecks, "category") => all(HealthCategory::ALL, |v| (v.as_str(), v.label_zh(), v.label_en())),
+            (Self::Insurance, "kind") => all(InsuranceKind::ALL, |v| (v.as_str(), v.label_zh(), v.label_en())),
+            _ => return None,
+        })
+    }
+
+    /// Whether a column may be left empty.
+    pub fn optional(field: &str) -> bool {
+        OPTIONAL.contains(&field)
+    }
+
     /// An empty sheet with this kind's columns and the words each column accepts.
     pub fn template(self) -> Result<Vec<u8>> {
         let hint = match self {
@@ -153,7 +183,12 @@ impl RecordKind {
         sheet_template(self.code(), self.columns(), &hint)
     }
 
-    fn parse_row(self, values: &mut HashMap<&'static str, String>, today: NaiveDate) -> Result<Draft, FieldErrors> {
+    /// Parses one record from its column values (a sheet row or a page's form).
+    pub fn parse_row(
+        self,
+        values: &mut HashMap<&'static str, String>,
+        today: NaiveDate,
+    ) -> Result<RecordDraft, FieldErrors> {
         let mut get = |field: &str| values.remove(field).unwrap_or_default();
         match self {
             Self::Training => TrainingForm {
@@ -168,7 +203,7 @@ impl RecordKind {
                 exam_score: get("exam_score"),
             }
             .parse(today)
-            .map(Draft::Training),
+            .map(RecordDraft::Training),
             Self::Certificates => CertificateForm {
                 kind: get("kind"),
                 trade: get("trade"),
@@ -179,7 +214,7 @@ impl RecordKind {
                 valid_until: get("valid_until"),
             }
             .parse(today)
-            .map(Draft::Certificate),
+            .map(RecordDraft::Certificate),
             Self::HealthChecks => HealthCheckForm {
                 checked_on: get("checked_on"),
                 institution: get("institution"),
@@ -188,7 +223,7 @@ impl RecordKind {
                 notes: get("notes"),
             }
             .parse(today)
-            .map(Draft::HealthCheck),
+            .map(RecordDraft::HealthCheck),
             Self::Insurance => InsuranceForm {
                 kind: get("kind"),
                 insurer: get("insurer"),
@@ -198,7 +233,7 @@ impl RecordKind {
                 sum_insured: get("sum_insured"),
             }
             .parse()
-            .map(Draft::Insurance),
+            .map(RecordDraft::Insurance),
         }
     }
 }
@@ -221,7 +256,7 @@ impl Store {
             .await
             .map_err(|_| StoreError::File("reading task failed".into()))??;
         let mut report = ImportReport { rows: rows.len(), ..Default::default() };
-        let mut parsed: Vec<(usize, String, Draft)> = Vec::new();
+        let mut parsed: Vec<(usize, String, RecordDraft)> = Vec::new();
         for (row, mut values) in rows {
             let id_number = ResidentId::parse(values.get("id_number").map_or("", String::as_str), today);
             let draft = kind.parse_row(&mut values, today);
@@ -239,7 +274,7 @@ impl Store {
         }
         let workers = self.workers_by_id_number(parsed.iter().map(|(_, n, _)| n.as_str())).await?;
         let own = self.agency_worker_ids(agency_id, workers.values().copied()).await?;
-        let mut good: Vec<(i64, Draft)> = Vec::new();
+        let mut good: Vec<(i64, RecordDraft)> = Vec::new();
         for (row, number, draft) in parsed {
             let refusal = match workers.get(&number) {
                 None => Some(Invalid::new(
@@ -265,42 +300,45 @@ impl Store {
         if mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
             return Ok(report);
         }
-        let by = Recorder::agency(agency_id, account_id);
-        // One call per kind writes every row in one transaction: all or nothing.
-        report.imported = match kind {
-            RecordKind::Training => {
-                let rows: Vec<(i64, &TrainingDraft)> = good
-                    .iter()
-                    .filter_map(|(w, d)| if let Draft::Training(t) = d { Some((*w, t)) } else { None })
-                    .collect();
-                self.add_trainings(&rows, by).await?.len()
-            }
-            RecordKind::Certificates => {
-                let rows: Vec<(i64, &CertificateDraft)> = good
-                    .iter()
-                    .filter_map(|(w, d)| if let Draft::Certificate(c) = d { Some((*w, c)) } else { None })
-                    .collect();
-                self.add_certificates(&rows, by).await?.len()
-            }
-            RecordKind::HealthChecks => {
-                let rows: Vec<(i64, &HealthCheckDraft)> = good
-                    .iter()
-                    .filter_map(|(w, d)| if let Draft::HealthCheck(h) = d { Some((*w, h)) } else { None })
-                    .collect();
-                self.add_health_checks(&rows, by).await?.len()
-            }
-            RecordKind::Insurance => {
-                let rows: Vec<(Option<i64>, i64, &InsuranceDraft)> = good
-                    .iter()
-                    .filter_map(
-                        |(w, d)| if let Draft::Insurance(i) = d { Some((Some(*w), agency_id, i)) } else { None },
-                    )
-                    .collect();
-                self.add_policies(&rows, by).await?.len()
-            }
-        };
+        report.imported = self.add_records(&good, Recorder::agency(agency_id, account_id)).await?;
         progress(report.imported, report.rows);
         Ok(report)
+    }
+
+    /// Writes records of any kinds; each kind in one transaction. Returns how many were written.
+    pub async fn add_records(&self, rows: &[(i64, RecordDraft)], by: Recorder) -> Result<usize> {
+        let trainings: Vec<(i64, &TrainingDraft, Recorder)> = rows
+            .iter()
+            .filter_map(|(w, d)| if let RecordDraft::Training(t) = d { Some((*w, t, by)) } else { None })
+            .collect();
+        let certificates: Vec<(i64, &CertificateDraft, Recorder)> = rows
+            .iter()
+            .filter_map(|(w, d)| if let RecordDraft::Certificate(c) = d { Some((*w, c, by)) } else { None })
+            .collect();
+        let checks: Vec<(i64, &HealthCheckDraft, Recorder)> = rows
+            .iter()
+            .filter_map(|(w, d)| if let RecordDraft::HealthCheck(h) = d { Some((*w, h, by)) } else { None })
+            .collect();
+        // A worker's own policy is held by the agency that recorded it.
+        let holder = by.source_id.unwrap_or_default();
+        let policies: Vec<(Option<i64>, i64, &InsuranceDraft, Recorder)> = rows
+            .iter()
+            .filter_map(|(w, d)| if let RecordDraft::Insurance(i) = d { Some((Some(*w), holder, i, by)) } else { None })
+            .collect();
+        let mut written = 0;
+        if !trainings.is_empty() {
+            written += self.add_trainings(&trainings).await?.len();
+        }
+        if !certificates.is_empty() {
+            written += self.add_certificates(&certificates).await?.len();
+        }
+        if !checks.is_empty() {
+            written += self.add_health_checks(&checks).await?.len();
+        }
+        if !policies.is_empty() {
+            written += self.add_policies(&policies).await?.len();
+        }
+        Ok(written)
     }
 
     /// Which of these workers have a pending or active binding to the agency.

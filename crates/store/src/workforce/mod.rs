@@ -186,8 +186,8 @@ const POLICY_COLUMNS: &str = "p.id, p.worker_id, p.agency_id, p.kind, p.insurer,
 const BATCH: usize = 400;
 
 impl Store {
-    /// Writes training records in one transaction: all or none.
-    pub async fn add_trainings(&self, rows: &[(i64, &TrainingDraft)], by: Recorder) -> Result<Vec<i64>> {
+    /// Writes training records, each with who recorded it, in one transaction: all or none.
+    pub async fn add_trainings(&self, rows: &[(i64, &TrainingDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -197,7 +197,7 @@ impl Store {
                     "INSERT INTO training_records (worker_id, course_kind, course_name, provider_name, mode, hours,
                         started_on, completed_on, exam_passed, exam_score, source, source_id, recorded_by, created_at) ",
                 );
-                qb.push_values(chunk, |mut b, (worker, t)| {
+                qb.push_values(chunk, |mut b, (worker, t, by)| {
                     b.push_bind(*worker).push_bind(t.course_kind.as_str()).push_bind(t.course_name.clone())
                         .push_bind(t.provider_name.clone()).push_bind(t.mode.as_str()).push_bind(i64::from(t.hours))
                         .push_bind(t.started_on).push_bind(t.completed_on).push_bind(t.exam_passed)
@@ -213,7 +213,7 @@ impl Store {
         })
     }
 
-    pub async fn add_certificates(&self, rows: &[(i64, &CertificateDraft)], by: Recorder) -> Result<Vec<i64>> {
+    pub async fn add_certificates(&self, rows: &[(i64, &CertificateDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -223,7 +223,7 @@ impl Store {
                     "INSERT INTO skill_certificates (worker_id, kind, trade, level, issuer, number, issued_on,
                         valid_until, source, source_id, recorded_by, created_at) ",
                 );
-                qb.push_values(chunk, |mut b, (worker, c)| {
+                qb.push_values(chunk, |mut b, (worker, c, by)| {
                     b.push_bind(*worker).push_bind(c.kind.as_str()).push_bind(c.trade.map(|t| t.as_str()))
                         .push_bind(c.level.map(|l| l.as_str())).push_bind(c.issuer.clone()).push_bind(c.number.clone())
                         .push_bind(c.issued_on).push_bind(c.valid_until).push_bind(by.source.as_str())
@@ -239,11 +239,11 @@ impl Store {
     }
 
     /// Writes health checks; each result is sealed before it leaves this process.
-    pub async fn add_health_checks(&self, rows: &[(i64, &HealthCheckDraft)], by: Recorder) -> Result<Vec<i64>> {
+    pub async fn add_health_checks(&self, rows: &[(i64, &HealthCheckDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
         let sealed: Vec<Vec<u8>> = rows
             .iter()
-            .map(|(_, h)| self.crypto().seal(&HealthResult { passed: h.passed, notes: h.notes.clone() }.to_plain()))
+            .map(|(_, h, _)| self.crypto().seal(&HealthResult { passed: h.passed, notes: h.notes.clone() }.to_plain()))
             .collect();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -253,7 +253,7 @@ impl Store {
                     "INSERT INTO health_checks (worker_id, checked_on, expires_on, institution, category, result_cipher,
                         source, source_id, recorded_by, created_at) ",
                 );
-                qb.push_values(chunk.iter().zip(ciphers), |mut b, ((worker, h), cipher)| {
+                qb.push_values(chunk.iter().zip(ciphers), |mut b, ((worker, h, by), cipher)| {
                     b.push_bind(*worker).push_bind(h.checked_on).push_bind(health_check_expiry(h.checked_on))
                         .push_bind(h.institution.clone()).push_bind(h.category.as_str()).push_bind(cipher.clone())
                         .push_bind(by.source.as_str()).push_bind(by.source_id).push_bind(by.account_id).push_bind(at);
@@ -269,7 +269,7 @@ impl Store {
 
     /// Writes policies: `(Some(worker), _)` covers one worker, `(None, agency)` all of an
     /// agency's workers.
-    pub async fn add_policies(&self, rows: &[(Option<i64>, i64, &InsuranceDraft)], by: Recorder) -> Result<Vec<i64>> {
+    pub async fn add_policies(&self, rows: &[(Option<i64>, i64, &InsuranceDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -279,7 +279,7 @@ impl Store {
                     "INSERT INTO insurance_policies (worker_id, agency_id, kind, insurer, policy_number, starts_on,
                         ends_on, sum_insured_fen, source, source_id, recorded_by, created_at) ",
                 );
-                qb.push_values(chunk, |mut b, (worker, agency, i)| {
+                qb.push_values(chunk, |mut b, (worker, agency, i, by)| {
                     b.push_bind(*worker).push_bind(*agency).push_bind(i.kind.as_str()).push_bind(i.insurer.clone())
                         .push_bind(i.policy_number.clone()).push_bind(i.starts_on).push_bind(i.ends_on)
                         .push_bind(i.sum_insured_fen).push_bind(by.source.as_str()).push_bind(by.source_id)
