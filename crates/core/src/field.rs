@@ -67,6 +67,23 @@ impl FieldErrors {
     }
 }
 
+/// Accepts a JSON number or string for a numeric form field, so API clients may send either;
+/// the field's own parser then decides.
+pub fn string_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Integer(i64),
+        Float(f64),
+    }
+    Ok(match <Raw as serde::Deserialize>::deserialize(deserializer)? {
+        Raw::Text(text) => text,
+        Raw::Integer(n) => n.to_string(),
+        Raw::Float(x) => x.to_string(),
+    })
+}
+
 /// Trimmed text that must be present and not longer than `max` characters.
 pub fn required_text(raw: &str, max: usize) -> Result<String, Invalid> {
     let text = raw.trim();

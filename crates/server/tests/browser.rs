@@ -1,6 +1,7 @@
 //! A real browser (Debian's headless Chromium through ChromeDriver) against the running server:
 //! an agency admin signs in, adds a worker with a wrong ID check digit, sees the field error,
-//! corrects it, sees the worker listed masked on the public page, and switches to English.
+//! corrects it, sees the worker listed masked on the public page, and switches to English; and
+//! an agency admin filters the compliance board to expiring health checks and exports them.
 
 mod common;
 
@@ -66,7 +67,10 @@ mod tempdir {
 
     impl Dir {
         pub fn new() -> Self {
-            let path = std::env::temp_dir().join(format!("jz-chrome-{}", std::process::id()));
+            // One profile per browser: tests run in parallel, and Chromium locks its profile.
+            static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = std::env::temp_dir().join(format!("jz-chrome-{}-{n}", std::process::id()));
             std::fs::create_dir_all(&path).unwrap();
             Self(path)
         }
@@ -107,16 +111,21 @@ async fn text_of(client: &Client, css: &str) -> String {
     text_when(client, css, |_| true).await
 }
 
+/// Signs in as agency A's admin through the login form and waits for the workers page.
+async fn sign_in_as_agency_a(client: &Client, app: &TestApp) {
+    client.goto(&app.url("/login")).await.unwrap();
+    fill(client, "username", "agency_a").await;
+    fill(client, "password", PASSWORD).await;
+    client.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
+    text_when(client, "h1", |t| t.contains("服务员管理")).await;
+}
+
 #[tokio::test]
 async fn agency_admin_adds_a_worker_fixes_a_bad_id_and_the_public_sees_it_masked() {
     let app = TestApp::spawn().await;
     let (client, _driver, _profile) = browser().await;
 
-    client.goto(&app.url("/login")).await.unwrap();
-    fill(&client, "username", "agency_a").await;
-    fill(&client, "password", PASSWORD).await;
-    client.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
-    text_when(&client, "h1", |t| t.contains("服务员管理")).await;
+    sign_in_as_agency_a(&client, &app).await;
 
     client.find(Locator::Id("add-worker")).await.unwrap().click().await.unwrap();
     let good = id_number("220102", 21);
@@ -151,5 +160,76 @@ async fn agency_admin_adds_a_worker_fixes_a_bad_id_and_the_public_sees_it_masked
     let header = text_of(&client, "table.workers thead").await;
     assert!(header.contains("ID number") && header.contains("Services"), "{header}");
     assert!(text_of(&client, "table.workers tbody tr").await.contains("Elderly care at home"));
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn agency_admin_filters_the_compliance_board_to_expiring_health_checks_and_exports_them() {
+    let app = TestApp::spawn().await;
+    let store = &app.db.store;
+    let today = jiazheng_server::api::workers::today();
+    let people = [("张丽", 300), ("刘洋", 350), ("陈红", 400), ("周敏", 355)];
+    for (seq, (name, age_days)) in people.iter().enumerate() {
+        let draft = jiazheng_core::registry::worker::WorkerForm {
+            id_number: id_number("220102", 40 + seq as u16),
+            name: name.to_string(),
+            phone: "13904310000".into(),
+            education_level: "senior".into(),
+            home_street: "220102001".into(),
+            services: vec!["cleaning".into()],
+            ..Default::default()
+        }
+        .parse(today)
+        .unwrap();
+        let binding = Some(jiazheng_store::registry::workers::NewBinding {
+            agency_id: app.agency_a,
+            kind: jiazheng_core::registry::binding::BindingKind::Employee,
+            active: true,
+        });
+        let ids = store
+            .insert_workers(&[jiazheng_store::registry::workers::NewWorker { draft: &draft, binding }])
+            .await
+            .unwrap();
+        let checked = today - chrono::Duration::days(*age_days);
+        jiazheng_store::testing::give_cleaning_records(store, app.agency_a, ids[0], checked, today).await.unwrap();
+    }
+    // Checks 350 and 355 days old expire within 30 days; 300 is valid; 400 has lapsed.
+    let expected = ["刘洋", "周敏"];
+
+    let (client, _driver, _profile) = browser().await;
+    sign_in_as_agency_a(&client, &app).await;
+
+    client.find(Locator::Css("header nav a[href='/agency/compliance']")).await.unwrap().click().await.unwrap();
+    assert!(text_when(&client, "#board-total", |t| t.contains('4')).await.contains('4'));
+    client.find(Locator::Id("board-condition")).await.unwrap().select_by_value("health_check").await.unwrap();
+    client.find(Locator::Id("board-filter")).await.unwrap().select_by_value("expiring").await.unwrap();
+    client.find(Locator::Id("board-apply")).await.unwrap().click().await.unwrap();
+    text_when(&client, "#board-total", |t| t.ends_with('2')).await;
+    let table = text_of(&client, "#board tbody").await;
+    for name in expected {
+        assert!(table.contains(name), "{name} in {table}");
+    }
+    assert!(!table.contains("张丽") && !table.contains("陈红"), "{table}");
+
+    // Download what the export link points at, as this browser session.
+    let href = client.find(Locator::Id("board-export")).await.unwrap().attr("href").await.unwrap().unwrap();
+    assert!(href.contains("condition=health_check") && href.contains("filter=expiring"), "{href}");
+    let session = client.get_named_cookie("jz_session").await.unwrap();
+    let url = if href.starts_with("http") { href } else { app.url(&href) };
+    let response =
+        app.client.get(url).header("cookie", format!("jz_session={}", session.value())).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    let bytes = response.bytes().await.unwrap().to_vec();
+    let rows = jiazheng_store::excel::read_sheet(
+        bytes,
+        &[("name", "姓名", "Name"), ("health", "健康体检", "Health check")],
+        |_| true,
+    )
+    .unwrap();
+    let mut names: Vec<&str> = rows.iter().map(|(_, r)| r["name"].as_str()).collect();
+    names.sort();
+    assert_eq!(names, expected);
+    assert!(rows.iter().all(|(_, r)| r["health"] == "即将到期"), "{rows:?}");
     client.close().await.unwrap();
 }

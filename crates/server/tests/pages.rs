@@ -319,3 +319,69 @@ async fn agency_admins_open_and_close_service_points_with_field_errors() {
     assert_eq!(closed.status(), 303);
     assert_eq!(points(&app.db.store).await.items[0].status, "closed");
 }
+
+#[tokio::test]
+async fn the_record_form_shows_field_errors_keeps_what_was_typed_and_saves_a_good_record() {
+    let app = TestApp::spawn().await;
+    let client = sign_in(&app, "agency_a").await;
+    let token = app.token("agency_a").await;
+    let (_, created) = app
+        .post_json("/api/v1/workers", &token, &common::worker_json(&id_number("220102", 61), "郑云", "220102001"))
+        .await;
+    let worker = created["id"].as_i64().unwrap();
+    let form_url = app.url(&format!("/agency/workers/{worker}/records/health"));
+    let page = client.get(&form_url).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_in(&page);
+    let future = (jiazheng_server::api::workers::today() + chrono::Duration::days(2)).to_string();
+    let fields = |date: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("checked_on", date.to_string()),
+            ("institution", "南关区疾控中心".to_string()),
+            ("category", "maternity".to_string()),
+            ("result", "pass".to_string()),
+        ]
+    };
+    let bad = client.post(&form_url).form(&fields(&future)).send().await.unwrap();
+    assert_eq!(bad.status(), 422);
+    let html = bad.text().await.unwrap();
+    assert!(html.contains("日期不能晚于今天"), "the reason is shown");
+    assert!(
+        html.contains("id=\"f-checked_on\" name=\"checked_on\" type=\"date\" value=\"")
+            && html.contains("aria-invalid=\"true\"")
+    );
+    assert!(html.contains("南关区疾控中心"), "typed values are kept");
+    assert!(app.db.store.workforce_record(worker, true).await.unwrap().health_checks.is_empty());
+
+    let good = client.post(&form_url).form(&fields("2026-10-01")).send().await.unwrap();
+    assert_eq!(good.status(), 303);
+    let record = client.get(app.url(&format!("/agency/workers/{worker}/workforce"))).send().await.unwrap();
+    let html = record.text().await.unwrap();
+    assert!(html.contains("2026-10-01 → 2027-10-01") && html.contains("母婴照护类"), "the new check is listed");
+    let forged = browser_client().post(&form_url).form(&fields("2026-10-01")).send().await.unwrap();
+    assert_eq!(forged.status(), 401, "no session, no write");
+    let other = sign_in(&app, "agency_b").await;
+    assert_eq!(other.get(&form_url).send().await.unwrap().status(), 403);
+}
+
+#[tokio::test]
+async fn regulators_see_workforce_rates_and_others_do_not() {
+    let app = TestApp::spawn().await;
+    let empty = sign_in(&app, "city").await.get(app.url("/regulator/workforce")).send().await.unwrap();
+    assert!(empty.text().await.unwrap().contains("jiazheng jobs run"), "says how to get figures");
+    app.db
+        .store
+        .run_daily_job(
+            jiazheng_server::api::workers::today(),
+            &jiazheng_store::workforce::jobs::InboxDelivery,
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+    let page = sign_in(&app, "city").await.get(app.url("/regulator/workforce")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("id=\"city-rates\"") && html.contains("家政相关学历"), "the education bar is drawn");
+    let agency = sign_in(&app, "agency_a").await.get(app.url("/regulator/workforce")).send().await.unwrap();
+    assert_eq!(agency.status(), 403);
+}

@@ -50,3 +50,52 @@ impl TestDb {
         Self { store, url, dir }
     }
 }
+
+/// Gives a worker of `agency_id` what cleaning work needs: pre-job training passed 30 days
+/// ago, an in-home health check on `checked_on`, and an accident policy running a year from
+/// 60 days ago. Tests move `checked_on` to make the check valid, expiring or lapsed.
+pub async fn give_cleaning_records(
+    store: &Store,
+    agency_id: i64,
+    worker_id: i64,
+    checked_on: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> Result<()> {
+    use jiazheng_core::workforce::records::{HealthCheckDraft, InsuranceDraft, TrainingDraft};
+    use jiazheng_core::workforce::{CourseKind, CourseMode, HealthCategory, InsuranceKind};
+
+    use crate::workforce::Recorder;
+
+    let by = Recorder::agency(agency_id, None);
+    let day = |n: i64| today - chrono::Duration::days(n);
+    let training = TrainingDraft {
+        course_kind: CourseKind::PreJob,
+        course_name: "家政服务员岗前培训".into(),
+        provider_name: "长春市春城家政职业培训学校".into(),
+        mode: CourseMode::InPerson,
+        hours: 40,
+        started_on: day(40),
+        completed_on: day(30),
+        exam_passed: Some(true),
+        exam_score: Some(85),
+    };
+    let check = HealthCheckDraft {
+        checked_on,
+        institution: "长春市南关区疾控中心".into(),
+        category: HealthCategory::InHome,
+        passed: true,
+        notes: Some("乙肝表面抗原阴性".into()),
+    };
+    let policy = InsuranceDraft {
+        kind: InsuranceKind::Accident,
+        insurer: "中国人寿长春分公司".into(),
+        policy_number: format!("P{worker_id}"),
+        starts_on: day(60),
+        ends_on: day(60) + chrono::Duration::days(365),
+        sum_insured_fen: 50_000_000,
+    };
+    store.add_trainings(&[(worker_id, &training, by)]).await?;
+    store.add_health_checks(&[(worker_id, &check, by)]).await?;
+    store.add_policies(&[(Some(worker_id), agency_id, &policy, by)]).await?;
+    Ok(())
+}

@@ -6,7 +6,7 @@ use jiazheng_core::registry::agency::AgencyForm;
 use jiazheng_core::registry::binding::BindingKind;
 use jiazheng_core::registry::worker::{WorkerDraft, WorkerForm};
 use jiazheng_core::workforce::compliance::{Condition, Requirement, Standing, assess};
-use jiazheng_core::workforce::records::{HealthCheckForm, InsuranceForm, TrainingForm};
+use jiazheng_core::workforce::records::{HealthCheckForm, TrainingForm};
 use jiazheng_store::Store;
 use jiazheng_store::StoreError;
 use jiazheng_store::excel::ImportMode;
@@ -89,29 +89,10 @@ fn health(on: &str, category: &str, result: &str) -> HealthCheckForm {
     }
 }
 
-fn policy(starts: &str, ends: &str) -> InsuranceForm {
-    InsuranceForm {
-        kind: "accident".into(),
-        insurer: "中国人寿长春分公司".into(),
-        policy_number: format!("P{starts}"),
-        starts_on: starts.into(),
-        ends_on: ends.into(),
-        sum_insured: "500000".into(),
-    }
-}
-
 /// Gives a worker everything cleaning work needs, with the health check dated `checked_on`.
 async fn qualify(store: &Store, agency_id: i64, worker_id: i64, checked_on: &str) {
-    let by = Recorder::agency(agency_id, None);
-    store.add_trainings(&[(worker_id, &training("pre_job", "2025-03-10").parse(today()).unwrap(), by)]).await.unwrap();
-    store
-        .add_health_checks(&[(worker_id, &health(checked_on, "in_home", "合格").parse(today()).unwrap(), by)])
-        .await
-        .unwrap();
-    store
-        .add_policies(&[(Some(worker_id), agency_id, &policy("2026-01-01", "2027-03-31").parse().unwrap(), by)])
-        .await
-        .unwrap();
+    let checked_on = NaiveDate::parse_from_str(checked_on, "%Y-%m-%d").unwrap();
+    jiazheng_store::testing::give_cleaning_records(store, agency_id, worker_id, checked_on, today()).await.unwrap();
 }
 
 #[tokio::test]

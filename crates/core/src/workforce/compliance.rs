@@ -383,8 +383,10 @@ fn describe(need: &[Accepts], english: bool) -> String {
     let parts: Vec<String> = need
         .iter()
         .map(|a| match a {
-            Accepts::Trade(trade, level) if english => format!("{} {} or above", trade.label_en(), level.label_en()),
-            Accepts::Trade(trade, level) => format!("{}{}及以上", trade.label_zh(), level.label_zh()),
+            Accepts::Trade(trade, level) if english => {
+                format!("a {} certificate at {} or above", trade.label_en().to_lowercase(), level.label_en())
+            }
+            Accepts::Trade(trade, level) => format!("{}{}及以上证书", trade.label_zh(), level.label_zh()),
             Accepts::Kind(kind) => kind.label(english).to_string(),
         })
         .collect();

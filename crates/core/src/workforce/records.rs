@@ -91,11 +91,13 @@ pub struct TrainingForm {
     pub course_name: String,
     pub provider_name: String,
     pub mode: String,
+    #[serde(deserialize_with = "crate::field::string_or_number")]
     pub hours: String,
     pub started_on: String,
     pub completed_on: String,
     /// pass / fail, or empty when no exam has been taken yet.
     pub exam_result: String,
+    #[serde(deserialize_with = "crate::field::string_or_number")]
     pub exam_score: String,
 }
 
@@ -257,6 +259,7 @@ pub struct InsuranceForm {
     pub starts_on: String,
     pub ends_on: String,
     /// Sum insured in yuan.
+    #[serde(deserialize_with = "crate::field::string_or_number")]
     pub sum_insured: String,
 }
 
@@ -419,6 +422,7 @@ pub struct CourseForm {
     pub name: String,
     pub kind: String,
     pub mode: String,
+    #[serde(deserialize_with = "crate::field::string_or_number")]
     pub hours: String,
     pub trade: String,
 }
@@ -451,6 +455,7 @@ impl CourseForm {
 pub struct ResultForm {
     pub completed_on: String,
     pub exam_result: String,
+    #[serde(deserialize_with = "crate::field::string_or_number")]
     pub exam_score: String,
 }
 

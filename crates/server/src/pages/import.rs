@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jiazheng_store::excel::{ImportMode, ImportReport, RowError, error_report, worker_template};
+use jiazheng_store::workforce::import::RecordKind;
 
 use super::{Chrome, render};
 use crate::api::workers::today;
@@ -19,7 +20,7 @@ use crate::{AppError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/templates/workers.xlsx", get(template))
+        .route("/templates/{name}", get(template))
         .route("/agency/import", get(form).post(upload))
         .route("/agency/import/errors.xlsx", get(last_report))
         .route("/agency/workers.xlsx", get(export))
@@ -36,8 +37,14 @@ pub fn xlsx(bytes: Vec<u8>, filename: &str) -> Response {
     ([(header::CONTENT_TYPE, XLSX.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
 }
 
-async fn template() -> Result<Response, AppError> {
-    Ok(xlsx(worker_template()?, "workers-template.xlsx"))
+/// `workers.xlsx`, or the sheet of one record kind (`training.xlsx`, `health.xlsx` ...).
+async fn template(axum::extract::Path(name): axum::extract::Path<String>) -> Result<Response, AppError> {
+    let kind = name.strip_suffix(".xlsx").ok_or(AppError::NotFound)?;
+    let bytes = match kind {
+        "workers" => worker_template()?,
+        other => RecordKind::parse(other).ok_or(AppError::NotFound)?.template()?,
+    };
+    Ok(xlsx(bytes, &format!("{kind}-template.xlsx")))
 }
 
 #[derive(Template)]
@@ -46,6 +53,16 @@ struct ImportPage {
     chrome: Chrome,
     report: Option<ImportReport>,
     mode_skip: bool,
+    kind: String,
+}
+
+impl ImportPage {
+    /// What a sheet may hold: workers, or one kind of workforce record.
+    fn kinds(&self) -> Vec<(&'static str, String)> {
+        std::iter::once(("workers", self.chrome.t("import.kind_workers")))
+            .chain(RecordKind::ALL.iter().map(|k| (k.code(), k.label(self.chrome.is_en()).to_string())))
+            .collect()
+    }
 }
 
 async fn form(lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
@@ -54,6 +71,7 @@ async fn form(lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
         chrome: Chrome::new(lang, &viewer, "/agency/import", lang.t("import.title")),
         report: None,
         mode_skip: false,
+        kind: "workers".into(),
     })
 }
 
@@ -67,11 +85,13 @@ async fn upload(
     let mut file = None;
     let mut csrf = None;
     let mut skip = false;
+    let mut kind = String::from("workers");
     while let Some(field) = multipart.next_field().await.map_err(|e| AppError::BadRequest(e.body_text()))? {
         match field.name() {
             Some("file") => file = Some(field.bytes().await.map_err(|e| AppError::BadRequest(e.body_text()))?.to_vec()),
             Some("csrf") => csrf = Some(field.text().await.map_err(|e| AppError::BadRequest(e.body_text()))?),
             Some("skip_invalid") => skip = true,
+            Some("kind") => kind = field.text().await.map_err(|e| AppError::BadRequest(e.body_text()))?,
             _ => {}
         }
     }
@@ -80,7 +100,16 @@ async fn upload(
         AppError::invalid("file", "required", "请选择要导入的 .xlsx 文件", "choose an .xlsx file to import")
     })?;
     let mode = if skip { ImportMode::SkipInvalid } else { ImportMode::AllOrNothing };
-    let report = state.store.import_workers(bytes, agency, mode, today(), &|_, _| {}).await?;
+    let account = Some(session.principal.account_id);
+    let report = match kind.as_str() {
+        "workers" => state.store.import_workers(bytes, agency, mode, today(), &|_, _| {}).await?,
+        other => {
+            let records = RecordKind::parse(other).ok_or_else(|| {
+                AppError::invalid("kind", "unknown_choice", "请选择导入内容", "choose what the sheet holds")
+            })?;
+            state.store.import_records(records, bytes, agency, account, mode, today(), &|_, _| {}).await?
+        }
+    };
     state
         .reports
         .0
@@ -92,6 +121,7 @@ async fn upload(
         chrome: Chrome::new(lang, &viewer, "/agency/import", lang.t("import.title")),
         report: Some(report),
         mode_skip: skip,
+        kind,
     };
     Ok((status, render(&page)?).into_response())
 }

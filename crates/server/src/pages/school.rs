@@ -163,15 +163,21 @@ impl CoursePage {
     }
 }
 
+/// What a refused form leaves on the course page: a message, field errors, the typed values.
+#[derive(Default)]
+struct Feedback {
+    message: Option<String>,
+    errors: FieldErrors,
+    form: HashMap<String, String>,
+}
+
 async fn course_page(
     state: &AppState,
     lang: Lang,
     viewer: &Viewer,
     id: i64,
     page: Option<u32>,
-    message: Option<String>,
-    errors: FieldErrors,
-    form: HashMap<String, String>,
+    Feedback { message, errors, form }: Feedback,
 ) -> Result<CoursePage, AppError> {
     let (course, _) = own_course(state, viewer, id).await?;
     let enrolments = state.store.enrolments(id, PageRequest::new(page, Some(50))).await?;
@@ -194,7 +200,7 @@ async fn course(
     Path(id): Path<i64>,
     Query(q): Query<PageParam>,
 ) -> Result<Response, AppError> {
-    render(&course_page(&state, lang, &viewer, id, q.page, None, FieldErrors::default(), HashMap::new()).await?)
+    render(&course_page(&state, lang, &viewer, id, q.page, Feedback::default()).await?)
 }
 
 /// Re-renders the course page with what went wrong, or propagates errors that are not the form's.
@@ -214,7 +220,7 @@ async fn course_with_problem(
         }
         other => return Err(other),
     };
-    let page = course_page(state, lang, viewer, id, None, message, errors, form).await?;
+    let page = course_page(state, lang, viewer, id, None, Feedback { message, errors, form }).await?;
     Ok((status, render(&page)?).into_response())
 }
 

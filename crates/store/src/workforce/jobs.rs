@@ -125,6 +125,9 @@ impl Rates {
     }
 }
 
+/// A worker as the job reads them: id, district, services, related education.
+type RegisterRow = (i64, String, i64, bool);
+
 struct OutboxRow {
     recipient_kind: &'static str,
     recipient_id: i64,
@@ -157,7 +160,7 @@ impl Store {
         let mut lo = 1;
         while lo <= max_id {
             let hi = lo + RANGE - 1;
-            let (workers, bindings): (Vec<(i64, String, i64, bool)>, Vec<(i64, i64)>) = on_pool!(self, p => (
+            let (workers, bindings): (Vec<RegisterRow>, Vec<(i64, i64)>) = on_pool!(self, p => (
                 sqlx::query_as(
                     "SELECT id, district_code, services, education_related FROM workers WHERE id BETWEEN $1 AND $2",
                 ).bind(lo).bind(hi).fetch_all(p).await?,
