@@ -34,7 +34,9 @@ fn long_history() -> Facts {
             category: if year % 3 == 0 { HealthCategory::InHome } else { HealthCategory::Maternity },
             passed: year != 2021,
         });
-        facts.policies.push(PolicyFact { starts_on: d(&format!("{year}-01-01")), ends_on: d(&format!("{year}-12-31")) });
+        facts
+            .policies
+            .push(PolicyFact { starts_on: d(&format!("{year}-01-01")), ends_on: d(&format!("{year}-12-31")) });
     }
     for (trade, level) in [(Trade::Housekeeping, SkillLevel::Level5), (Trade::Maternity, SkillLevel::Level4)] {
         facts.certificates.push(CertificateFact {

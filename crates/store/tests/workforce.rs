@@ -374,3 +374,54 @@ async fn the_daily_job_reminds_once_per_event_and_tallies_rates() {
     assert_eq!((city.active_workers, city.education_related, city.health_valid, city.pre_job_trained), (2, 1, 1, 2));
     assert_eq!(rates.iter().find(|r| r.area_code == "220102000000").map(|r| r.active_workers), Some(2));
 }
+
+/// A gateway that refuses its first `failures` messages, as an SMS service that is down would.
+struct FlakyGateway {
+    failures: std::sync::atomic::AtomicUsize,
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+impl jiazheng_store::workforce::jobs::Delivery for FlakyGateway {
+    fn channel(&self) -> &'static str {
+        "sms"
+    }
+
+    fn deliver<'a>(
+        &'a self,
+        notification: &'a jiazheng_store::workforce::jobs::Notification,
+    ) -> jiazheng_store::workforce::jobs::DeliveryFuture<'a> {
+        Box::pin(async move {
+            let left = self.failures.load(std::sync::atomic::Ordering::SeqCst);
+            if left > 0 {
+                self.failures.store(left - 1, std::sync::atomic::Ordering::SeqCst);
+                return Err("gateway unavailable".to_string());
+            }
+            self.sent.lock().unwrap().push(notification.message(false));
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_failed_delivery_is_retried_on_the_next_run_and_sent_once() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let agency_id = agency(store, "MA0W0010").await;
+    let ids = hire(store, agency_id, &[worker(13, "冯霞", "cleaning", false)]).await;
+    qualify(store, agency_id, ids[0], "2025-12-15").await;
+    let gateway = FlakyGateway { failures: 1.into(), sent: Default::default() };
+    let first = store.run_daily_job(today(), &gateway, &|_, _| {}).await.unwrap();
+    assert_eq!((first.reminders_new, first.delivered, first.failed), (2, 1, 1));
+    assert_eq!(
+        store.inbox("worker", ids[0], Default::default()).await.unwrap().total
+            + store.inbox("agency", agency_id, Default::default()).await.unwrap().total,
+        1
+    );
+    let second = store.run_daily_job(today(), &gateway, &|_, _| {}).await.unwrap();
+    assert_eq!((second.reminders_new, second.delivered, second.failed), (0, 1, 0));
+    let sent = gateway.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 2, "each recipient once: {sent:?}");
+    assert!(sent.iter().all(|m| m.contains("冯霞") && m.contains("2026-12-15")));
+    let third = store.run_daily_job(today(), &gateway, &|_, _| {}).await.unwrap();
+    assert_eq!((third.reminders_new, third.delivered), (0, 0));
+}

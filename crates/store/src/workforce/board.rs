@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::facts::FactsScope;
 use crate::excel::{header_format, xlsx_error};
-use crate::{Page, PageRequest, Result, Store, on_pool};
+use crate::{Page, PageRequest, Result, Store};
 
 /// Which workers the board shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -129,22 +129,18 @@ pub struct Board {
 impl Store {
     /// Every actively bound worker of the agency, assessed on `today`, filtered and sorted.
     pub async fn compliance_board_rows(&self, agency_id: i64, query: &BoardQuery, today: NaiveDate) -> Result<Board> {
-        let workers: Vec<(i64, String, String, i64)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT w.id, w.name, w.id_masked, w.services FROM bindings b JOIN workers w ON w.id = b.worker_id
-             WHERE b.agency_id = $1 AND b.status = 'active'",
-        ).bind(agency_id).fetch_all(p).await?);
-        let mut facts = self.load_facts(FactsScope::Agency(agency_id)).await?;
-        let mut rows: Vec<BoardRow> = workers
+        let mut rows: Vec<BoardRow> = self
+            .load_worker_facts(FactsScope::Agency(agency_id))
+            .await?
             .into_iter()
-            .map(|(worker_id, name, id_masked, services)| {
-                let worker_facts = facts.remove(&worker_id).unwrap_or_default();
-                let requirement = Requirement::for_services(ServiceSet::from_bits(services));
+            .map(|w| {
+                let requirement = Requirement::for_services(ServiceSet::from_bits(w.services));
                 BoardRow {
-                    worker_id,
-                    name,
-                    id_masked,
-                    services,
-                    compliance: assess(&worker_facts, &requirement, today),
+                    compliance: assess(&w.facts, &requirement, today),
+                    worker_id: w.id,
+                    name: w.name,
+                    id_masked: w.id_masked,
+                    services: w.services,
                 }
             })
             .filter(|row| row.keeps(query))

@@ -1,15 +1,16 @@
 //! Loading what the compliance rules read, for one worker, one agency's workers, or a range of
-//! worker ids (the daily job walks the whole register in ranges).
-
-use std::collections::HashMap;
+//! worker ids (the daily job walks the whole register in ranges). Each worker comes back as one
+//! row with its facts aggregated to JSON by the database: rows, not statements, are what cost
+//! most on the way out of SQLite, and a worker has a dozen facts.
 
 use chrono::NaiveDate;
 use jiazheng_core::workforce::compliance::{CertificateFact, Facts, HealthFact, PolicyFact, TrainingFact};
 use jiazheng_core::workforce::{CertificateKind, CourseKind, HealthCategory, SkillLevel, Source, Trade};
+use serde_json::Value;
 use sqlx::AssertSqlSafe;
 
 use super::HealthResult;
-use crate::{Result, Store, StoreError, on_pool};
+use crate::{Engine, Result, Store, StoreError, on_pool};
 
 /// Whose facts to load.
 #[derive(Debug, Clone, Copy)]
@@ -20,110 +21,190 @@ pub enum FactsScope {
     Range(i64, i64),
 }
 
+/// A worker with what the rules and the board need.
+#[derive(Debug, Clone)]
+pub struct WorkerFacts {
+    pub id: i64,
+    pub name: String,
+    pub id_masked: String,
+    pub district_code: String,
+    pub services: i64,
+    pub education_related: bool,
+    /// Agencies with an active binding.
+    pub agencies: Vec<i64>,
+    pub facts: Facts,
+}
+
+#[derive(sqlx::FromRow)]
+struct FactsRow {
+    id: i64,
+    name: String,
+    id_masked: String,
+    district_code: String,
+    services: i64,
+    education_related: bool,
+    agencies: Option<String>,
+    trainings: Option<String>,
+    health: Option<String>,
+    policies: Option<String>,
+    agency_policies: Option<String>,
+    certificates: Option<String>,
+}
+
+/// The SQL of one engine: its JSON aggregate (as text), array builder and hex encoding of bytes.
+fn facts_sql(engine: Engine, scope: FactsScope) -> String {
+    let (open, close, arr, hex) = match engine {
+        Engine::Sqlite => ("json_group_array(", ")", "json_array", "hex(h.result_cipher)"),
+        Engine::Postgres => ("json_agg(", ")::text", "json_build_array", "encode(h.result_cipher, 'hex')"),
+    };
+    let from = match scope {
+        FactsScope::Agency(_) => {
+            "FROM bindings b JOIN workers w ON w.id = b.worker_id WHERE b.agency_id = $1 AND b.status = 'active'"
+        }
+        FactsScope::Range(..) => "FROM workers w WHERE w.id BETWEEN $1 AND $2",
+    };
+    format!(
+        "SELECT w.id, w.name, w.id_masked, w.district_code, w.services, w.education_related,
+            (SELECT {open}a.agency_id{close} FROM bindings a WHERE a.worker_id = w.id AND a.status = 'active') AS agencies,
+            (SELECT {open}{arr}(t.course_id, t.course_kind, t.completed_on, t.exam_passed, t.source){close}
+               FROM training_records t WHERE t.worker_id = w.id) AS trainings,
+            (SELECT {open}{arr}(h.checked_on, h.category, {hex}){close}
+               FROM health_checks h WHERE h.worker_id = w.id) AS health,
+            (SELECT {open}{arr}(p.starts_on, p.ends_on){close}
+               FROM insurance_policies p WHERE p.worker_id = w.id) AS policies,
+            (SELECT {open}{arr}(p.starts_on, p.ends_on){close}
+               FROM bindings a JOIN insurance_policies p ON p.agency_id = a.agency_id AND p.worker_id IS NULL
+               WHERE a.worker_id = w.id AND a.status = 'active') AS agency_policies,
+            (SELECT {open}{arr}(c.kind, c.trade, c.level, c.valid_until){close}
+               FROM skill_certificates c WHERE c.worker_id = w.id) AS certificates
+         {from}"
+    )
+}
+
 fn bad(what: &'static str) -> StoreError {
     StoreError::Crypto(what)
 }
 
-fn parse<T>(
-    raw: &str,
-    parse: impl Fn(&str) -> Result<T, jiazheng_core::field::Invalid>,
-    what: &'static str,
-) -> Result<T> {
-    parse(raw).map_err(|_| bad(what))
-}
-
-/// The join or filter that narrows a fact table (alias `x`) to the scope, and its parameters.
-fn scope_sql(scope: FactsScope) -> (&'static str, Vec<i64>) {
-    match scope {
-        FactsScope::Agency(agency) => (
-            "JOIN bindings b ON b.worker_id = x.worker_id AND b.status = 'active' AND b.agency_id = $1 WHERE TRUE",
-            vec![agency],
-        ),
-        FactsScope::Range(lo, hi) => ("WHERE x.worker_id BETWEEN $1 AND $2", vec![lo, hi]),
+/// The aggregated rows of one fact kind; absent (PostgreSQL over no rows) is empty.
+fn rows(json: &Option<String>) -> Result<Vec<Vec<Value>>> {
+    match json {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(text).map_err(|_| bad("bad aggregated facts")),
     }
 }
 
-type TrainingRow = (i64, Option<i64>, String, Option<NaiveDate>, Option<bool>, String);
-type HealthRow = (i64, NaiveDate, String, Vec<u8>);
-type PolicyRow = (i64, NaiveDate, NaiveDate);
-type CertificateRow = (i64, String, Option<String>, Option<String>, Option<NaiveDate>);
+fn text(v: &Value) -> Option<&str> {
+    v.as_str()
+}
+
+fn date(v: &Value) -> Result<Option<NaiveDate>> {
+    match v.as_str() {
+        None => Ok(None),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| bad("bad stored date")),
+    }
+}
+
+fn required_date(v: &Value) -> Result<NaiveDate> {
+    date(v)?.ok_or_else(|| bad("missing stored date"))
+}
+
+/// A stored boolean: SQLite gives 0/1, PostgreSQL true/false.
+fn boolean(v: &Value) -> Option<bool> {
+    v.as_bool().or_else(|| v.as_i64().map(|n| n != 0))
+}
+
+fn choice<T>(v: &Value, parse: impl Fn(&str) -> Result<T, jiazheng_core::field::Invalid>) -> Result<T> {
+    text(v).and_then(|s| parse(s).ok()).ok_or_else(|| bad("bad stored code"))
+}
+
+fn optional_choice<T>(
+    v: &Value,
+    parse: impl Fn(&str) -> Result<T, jiazheng_core::field::Invalid>,
+) -> Result<Option<T>> {
+    match text(v) {
+        None => Ok(None),
+        Some(s) => parse(s).map(Some).map_err(|_| bad("bad stored code")),
+    }
+}
+
+fn cell(row: &[Value], i: usize) -> &Value {
+    row.get(i).unwrap_or(&Value::Null)
+}
 
 impl Store {
-    /// The facts of every worker in the scope who has any; workers with none are absent.
-    pub async fn load_facts(&self, scope: FactsScope) -> Result<HashMap<i64, Facts>> {
-        let (narrow, params) = scope_sql(scope);
-        let trainings_sql = format!(
-            "SELECT x.worker_id, x.course_id, x.course_kind, x.completed_on, x.exam_passed, x.source
-             FROM training_records x {narrow}"
-        );
-        let health_sql =
-            format!("SELECT x.worker_id, x.checked_on, x.category, x.result_cipher FROM health_checks x {narrow}");
-        let policies_sql = format!(
-            "SELECT x.worker_id, x.starts_on, x.ends_on FROM insurance_policies x {narrow} AND x.worker_id IS NOT NULL"
-        );
-        let certificates_sql =
-            format!("SELECT x.worker_id, x.kind, x.trade, x.level, x.valid_until FROM skill_certificates x {narrow}");
-        // Agency-wide policies reach every worker actively bound to the agency.
-        let agency_policies_sql = format!(
-            "SELECT x.worker_id, p.starts_on, p.ends_on FROM bindings x
-             JOIN insurance_policies p ON p.agency_id = x.agency_id AND p.worker_id IS NULL
-             {} AND x.status = 'active'",
-            match scope {
-                FactsScope::Agency(_) => "WHERE x.agency_id = $1",
-                FactsScope::Range(..) => "WHERE x.worker_id BETWEEN $1 AND $2",
+    /// Every worker in the scope with their facts, in id order.
+    pub async fn load_worker_facts(&self, scope: FactsScope) -> Result<Vec<WorkerFacts>> {
+        let sql = facts_sql(self.engine(), scope);
+        let params = match scope {
+            FactsScope::Agency(agency) => vec![agency],
+            FactsScope::Range(lo, hi) => vec![lo, hi],
+        };
+        let rows_out: Vec<FactsRow> = on_pool!(self, p => {
+            let mut query = sqlx::query_as(AssertSqlSafe(sql));
+            for value in &params {
+                query = query.bind(*value);
             }
-        );
-        let (trainings, health, policies, agency_policies, certificates) = on_pool!(self, p => {
-            macro_rules! fetch {
-                ($sql:expr) => {{
-                    let mut query = sqlx::query_as(AssertSqlSafe($sql));
-                    for value in &params {
-                        query = query.bind(*value);
-                    }
-                    query.fetch_all(p).await?
-                }};
-            }
-            let trainings: Vec<TrainingRow> = fetch!(trainings_sql);
-            let health: Vec<HealthRow> = fetch!(health_sql);
-            let policies: Vec<PolicyRow> = fetch!(policies_sql);
-            let agency_policies: Vec<PolicyRow> = fetch!(agency_policies_sql);
-            let certificates: Vec<CertificateRow> = fetch!(certificates_sql);
-            (trainings, health, policies, agency_policies, certificates)
+            query.fetch_all(p).await?
         });
-        let mut facts: HashMap<i64, Facts> = HashMap::new();
-        for (worker, course_id, kind, completed_on, passed, source) in trainings {
-            facts.entry(worker).or_default().trainings.push(TrainingFact {
-                course_id,
-                kind: parse(&kind, CourseKind::parse, "bad stored course kind")?,
-                completed_on,
-                passed,
-                source: parse(&source, Source::parse, "bad stored source")?,
+        let mut out = Vec::with_capacity(rows_out.len());
+        for row in rows_out {
+            out.push(self.worker_facts_of(row)?);
+        }
+        out.sort_unstable_by_key(|w| w.id);
+        Ok(out)
+    }
+
+    fn worker_facts_of(&self, row: FactsRow) -> Result<WorkerFacts> {
+        let mut facts = Facts::default();
+        for t in rows(&row.trainings)? {
+            facts.trainings.push(TrainingFact {
+                course_id: cell(&t, 0).as_i64(),
+                kind: choice(cell(&t, 1), CourseKind::parse)?,
+                completed_on: date(cell(&t, 2))?,
+                passed: boolean(cell(&t, 3)),
+                source: choice(cell(&t, 4), Source::parse)?,
             });
         }
-        for (worker, checked_on, category, cipher) in health {
-            let result = HealthResult::from_plain(&self.crypto().open(&cipher)?);
-            facts.entry(worker).or_default().health_checks.push(HealthFact {
-                checked_on,
-                category: parse(&category, HealthCategory::parse, "bad stored category")?,
-                passed: result.passed,
+        for h in rows(&row.health)? {
+            let cipher = hex::decode(text(cell(&h, 2)).unwrap_or("")).map_err(|_| bad("bad stored cipher"))?;
+            facts.health_checks.push(HealthFact {
+                checked_on: required_date(cell(&h, 0))?,
+                category: choice(cell(&h, 1), HealthCategory::parse)?,
+                passed: HealthResult::from_plain(&self.crypto().open(&cipher)?).passed,
             });
         }
-        for (worker, starts_on, ends_on) in policies.into_iter().chain(agency_policies) {
-            facts.entry(worker).or_default().policies.push(PolicyFact { starts_on, ends_on });
+        for p in rows(&row.policies)?.into_iter().chain(rows(&row.agency_policies)?) {
+            facts
+                .policies
+                .push(PolicyFact { starts_on: required_date(cell(&p, 0))?, ends_on: required_date(cell(&p, 1))? });
         }
-        for (worker, kind, trade, level, valid_until) in certificates {
-            facts.entry(worker).or_default().certificates.push(CertificateFact {
-                kind: parse(&kind, CertificateKind::parse, "bad stored certificate kind")?,
-                trade: trade.as_deref().map(|t| parse(t, Trade::parse, "bad stored trade")).transpose()?,
-                level: level.as_deref().map(|l| parse(l, SkillLevel::parse, "bad stored level")).transpose()?,
-                valid_until,
+        for c in rows(&row.certificates)? {
+            facts.certificates.push(CertificateFact {
+                kind: choice(cell(&c, 0), CertificateKind::parse)?,
+                trade: optional_choice(cell(&c, 1), Trade::parse)?,
+                level: optional_choice(cell(&c, 2), SkillLevel::parse)?,
+                valid_until: date(cell(&c, 3))?,
             });
         }
-        Ok(facts)
+        let agencies: Vec<i64> = match &row.agencies {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(text).map_err(|_| bad("bad aggregated agencies"))?,
+        };
+        Ok(WorkerFacts {
+            id: row.id,
+            name: row.name,
+            id_masked: row.id_masked,
+            district_code: row.district_code,
+            services: row.services,
+            education_related: row.education_related,
+            agencies,
+            facts,
+        })
     }
 
     /// One worker's facts.
     pub async fn worker_facts(&self, worker_id: i64) -> Result<Facts> {
-        Ok(self.load_facts(FactsScope::Range(worker_id, worker_id)).await?.remove(&worker_id).unwrap_or_default())
+        let mut found = self.load_worker_facts(FactsScope::Range(worker_id, worker_id)).await?;
+        Ok(found.pop().map(|w| w.facts).unwrap_or_default())
     }
 }

@@ -67,6 +67,10 @@ pub type DeliveryFuture<'a> = Pin<Box<dyn Future<Output = std::result::Result<()
 pub trait Delivery: Send + Sync {
     fn channel(&self) -> &'static str;
     fn deliver<'a>(&'a self, notification: &'a Notification) -> DeliveryFuture<'a>;
+    /// True when writing the reminder is itself the delivery (an inbox): it is written delivered.
+    fn delivered_on_write(&self) -> bool {
+        false
+    }
 }
 
 /// Delivery to the inbox pages: recording the reminder is the delivery.
@@ -79,6 +83,10 @@ impl Delivery for InboxDelivery {
 
     fn deliver<'a>(&'a self, _notification: &'a Notification) -> DeliveryFuture<'a> {
         Box::pin(async { Ok(()) })
+    }
+
+    fn delivered_on_write(&self) -> bool {
+        true
     }
 }
 
@@ -125,9 +133,6 @@ impl Rates {
     }
 }
 
-/// A worker as the job reads them: id, district, services, related education.
-type RegisterRow = (i64, String, i64, bool);
-
 struct OutboxRow {
     recipient_kind: &'static str,
     recipient_id: i64,
@@ -160,41 +165,27 @@ impl Store {
         let mut lo = 1;
         while lo <= max_id {
             let hi = lo + RANGE - 1;
-            let (workers, bindings): (Vec<RegisterRow>, Vec<(i64, i64)>) = on_pool!(self, p => (
-                sqlx::query_as(
-                    "SELECT id, district_code, services, education_related FROM workers WHERE id BETWEEN $1 AND $2",
-                ).bind(lo).bind(hi).fetch_all(p).await?,
-                sqlx::query_as(
-                    "SELECT worker_id, agency_id FROM bindings WHERE status = 'active' AND worker_id BETWEEN $1 AND $2",
-                ).bind(lo).bind(hi).fetch_all(p).await?,
-            ));
-            let mut agencies: HashMap<i64, Vec<i64>> = HashMap::new();
-            for (worker, agency) in bindings {
-                agencies.entry(worker).or_default().push(agency);
-            }
-            let mut facts = self.load_facts(FactsScope::Range(lo, hi)).await?;
             let mut outbox = Vec::new();
-            for (worker_id, district, services, education_related) in workers {
-                let worker_facts = facts.remove(&worker_id).unwrap_or_default();
-                let result = assess(&worker_facts, &Requirement::for_services(ServiceSet::from_bits(services)), today);
-                let employers = agencies.get(&worker_id).map(Vec::as_slice).unwrap_or(&[]);
+            for worker in self.load_worker_facts(FactsScope::Range(lo, hi)).await? {
+                let requirement = Requirement::for_services(ServiceSet::from_bits(worker.services));
+                let result = assess(&worker.facts, &requirement, today);
                 report.workers += 1;
-                if !employers.is_empty() {
+                if !worker.agencies.is_empty() {
                     report.active_workers += 1;
-                    tallies.entry(district).or_default().add(
+                    tallies.entry(worker.district_code.clone()).or_default().add(
                         &result,
-                        is_certified(&worker_facts, today),
-                        education_related,
+                        is_certified(&worker.facts, today),
+                        worker.education_related,
                     );
                 }
                 for reminder in result.reminders() {
                     let recipients =
-                        std::iter::once(("worker", worker_id)).chain(employers.iter().map(|a| ("agency", *a)));
+                        std::iter::once(("worker", worker.id)).chain(worker.agencies.iter().map(|a| ("agency", *a)));
                     for (recipient_kind, recipient_id) in recipients {
                         outbox.push(OutboxRow {
                             recipient_kind,
                             recipient_id,
-                            worker_id,
+                            worker_id: worker.id,
                             condition: reminder.condition,
                             event_key: reminder.event_key.clone(),
                             due_on: reminder.due_on,
@@ -203,13 +194,17 @@ impl Store {
                     }
                 }
             }
-            report.reminders_new += self.write_outbox(&outbox, delivery.channel()).await?;
+            let written = self.write_outbox(&outbox, delivery).await?;
+            report.reminders_new += written;
+            if delivery.delivered_on_write() {
+                report.delivered += written;
+            }
             progress(hi.min(max_id), max_id);
             lo = hi + 1;
         }
         self.write_rates(today, tallies).await?;
         let (delivered, failed) = self.deliver_pending(delivery).await?;
-        report.delivered = delivered;
+        report.delivered += delivered;
         report.failed = failed;
         report.elapsed_ms = started.elapsed().as_millis();
         self.finish_job_run(run_id, &report).await?;
@@ -217,20 +212,23 @@ impl Store {
     }
 
     /// Writes reminders; ones already in the outbox are skipped. Returns how many were new.
-    async fn write_outbox(&self, rows: &[OutboxRow], channel: &str) -> Result<u64> {
+    async fn write_outbox(&self, rows: &[OutboxRow], delivery: &dyn Delivery) -> Result<u64> {
         let at = now();
+        let channel = delivery.channel();
+        let delivered_at = delivery.delivered_on_write().then_some(at);
         let mut written = 0;
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             for chunk in rows.chunks(500) {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO notifications (recipient_kind, recipient_id, worker_id, condition, event_key, due_on,
-                        overdue, channel, created_at) ",
+                        overdue, channel, created_at, delivered_at, attempts) ",
                 );
                 qb.push_values(chunk, |mut b, r| {
                     b.push_bind(r.recipient_kind).push_bind(r.recipient_id).push_bind(r.worker_id)
                         .push_bind(r.condition.as_str()).push_bind(r.event_key.clone()).push_bind(r.due_on)
-                        .push_bind(r.overdue).push_bind(channel.to_string()).push_bind(at);
+                        .push_bind(r.overdue).push_bind(channel.to_string()).push_bind(at).push_bind(delivered_at)
+                        .push_bind(i64::from(delivered_at.is_some()));
                 });
                 qb.push(" ON CONFLICT (recipient_kind, recipient_id, worker_id, event_key) DO NOTHING");
                 written += qb.build().execute(&mut *tx).await?.rows_affected();
