@@ -1,7 +1,6 @@
 //! Loading what the compliance rules read, for one worker, one agency's workers, or a range of
-//! worker ids (the daily job walks the whole register in ranges). Each worker comes back as one
-//! row with its facts aggregated to JSON by the database: rows, not statements, are what cost
-//! most on the way out of SQLite, and a worker has a dozen facts.
+//! worker ids (the daily job walks the whole register in ranges). The database aggregates the
+//! workers and their facts to one JSON text; the rules in core then read plain structs.
 
 use chrono::NaiveDate;
 use jiazheng_core::workforce::compliance::{CertificateFact, Facts, HealthFact, PolicyFact, TrainingFact};
@@ -35,28 +34,38 @@ pub struct WorkerFacts {
     pub facts: Facts,
 }
 
-#[derive(sqlx::FromRow)]
-struct FactsRow {
-    id: i64,
-    name: String,
-    id_masked: String,
-    district_code: String,
-    services: i64,
-    education_related: bool,
-    agencies: Option<String>,
-    trainings: Option<String>,
-    health: Option<String>,
-    policies: Option<String>,
-    agency_policies: Option<String>,
-    certificates: Option<String>,
-}
-
-/// The SQL of one engine: its JSON aggregate (as text), array builder and hex encoding of bytes.
+/// The SQL of one engine. The whole answer is one row holding a JSON array with one entry per
+/// worker, each with its facts nested: SQLite hands every row to the async side across threads,
+/// so two thousand rows cost more than the query itself.
 fn facts_sql(engine: Engine, scope: FactsScope) -> String {
-    let (open, close, arr, hex) = match engine {
+    // (aggregate open, close) for the outer text, nested JSON aggregates, array builder, hex.
+    let (outer_open, outer_close, arr, hex) = match engine {
         Engine::Sqlite => ("json_group_array(", ")", "json_array", "hex(h.result_cipher)"),
         Engine::Postgres => ("json_agg(", ")::text", "json_build_array", "encode(h.result_cipher, 'hex')"),
     };
+    // The JSON array of `item` over the rows of `from`, nested as JSON (never NULL).
+    let nested = |item: &str, from: &str| match engine {
+        Engine::Sqlite => format!("json((SELECT json_group_array({item}) {from}))"),
+        Engine::Postgres => format!("coalesce((SELECT json_agg({item}) {from}), '[]'::json)"),
+    };
+    let agencies = nested("a.agency_id", "FROM bindings a WHERE a.worker_id = w.id AND a.status = 'active'");
+    let trainings = nested(
+        &format!("{arr}(t.course_id, t.course_kind, t.completed_on, t.exam_passed, t.source)"),
+        "FROM training_records t WHERE t.worker_id = w.id",
+    );
+    let health =
+        nested(&format!("{arr}(h.checked_on, h.category, {hex})"), "FROM health_checks h WHERE h.worker_id = w.id");
+    let policies =
+        nested(&format!("{arr}(p.starts_on, p.ends_on)"), "FROM insurance_policies p WHERE p.worker_id = w.id");
+    let agency_policies = nested(
+        &format!("{arr}(p.starts_on, p.ends_on)"),
+        "FROM bindings a JOIN insurance_policies p ON p.agency_id = a.agency_id AND p.worker_id IS NULL
+         WHERE a.worker_id = w.id AND a.status = 'active'",
+    );
+    let certificates = nested(
+        &format!("{arr}(c.kind, c.trade, c.level, c.valid_until)"),
+        "FROM skill_certificates c WHERE c.worker_id = w.id",
+    );
     let from = match scope {
         FactsScope::Agency(_) => {
             "FROM bindings b JOIN workers w ON w.id = b.worker_id WHERE b.agency_id = $1 AND b.status = 'active'"
@@ -64,19 +73,8 @@ fn facts_sql(engine: Engine, scope: FactsScope) -> String {
         FactsScope::Range(..) => "FROM workers w WHERE w.id BETWEEN $1 AND $2",
     };
     format!(
-        "SELECT w.id, w.name, w.id_masked, w.district_code, w.services, w.education_related,
-            (SELECT {open}a.agency_id{close} FROM bindings a WHERE a.worker_id = w.id AND a.status = 'active') AS agencies,
-            (SELECT {open}{arr}(t.course_id, t.course_kind, t.completed_on, t.exam_passed, t.source){close}
-               FROM training_records t WHERE t.worker_id = w.id) AS trainings,
-            (SELECT {open}{arr}(h.checked_on, h.category, {hex}){close}
-               FROM health_checks h WHERE h.worker_id = w.id) AS health,
-            (SELECT {open}{arr}(p.starts_on, p.ends_on){close}
-               FROM insurance_policies p WHERE p.worker_id = w.id) AS policies,
-            (SELECT {open}{arr}(p.starts_on, p.ends_on){close}
-               FROM bindings a JOIN insurance_policies p ON p.agency_id = a.agency_id AND p.worker_id IS NULL
-               WHERE a.worker_id = w.id AND a.status = 'active') AS agency_policies,
-            (SELECT {open}{arr}(c.kind, c.trade, c.level, c.valid_until){close}
-               FROM skill_certificates c WHERE c.worker_id = w.id) AS certificates
+        "SELECT {outer_open}{arr}(w.id, w.name, w.id_masked, w.district_code, w.services, w.education_related,
+            {agencies}, {trainings}, {health}, {policies}, {agency_policies}, {certificates}){outer_close}
          {from}"
     )
 }
@@ -85,12 +83,9 @@ fn bad(what: &'static str) -> StoreError {
     StoreError::Crypto(what)
 }
 
-/// The aggregated rows of one fact kind; absent (PostgreSQL over no rows) is empty.
-fn rows(json: &Option<String>) -> Result<Vec<Vec<Value>>> {
-    match json {
-        None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(text).map_err(|_| bad("bad aggregated facts")),
-    }
+/// The entries of one nested array.
+fn rows(value: &Value) -> impl Iterator<Item = &[Value]> {
+    value.as_array().map(Vec::as_slice).unwrap_or_default().iter().filter_map(|v| v.as_array().map(Vec::as_slice))
 }
 
 fn text(v: &Value) -> Option<&str> {
@@ -139,65 +134,61 @@ impl Store {
             FactsScope::Agency(agency) => vec![agency],
             FactsScope::Range(lo, hi) => vec![lo, hi],
         };
-        let rows_out: Vec<FactsRow> = on_pool!(self, p => {
+        let (json,): (Option<String>,) = on_pool!(self, p => {
             let mut query = sqlx::query_as(AssertSqlSafe(sql));
             for value in &params {
                 query = query.bind(*value);
             }
-            query.fetch_all(p).await?
+            query.fetch_one(p).await?
         });
-        let mut out = Vec::with_capacity(rows_out.len());
-        for row in rows_out {
-            out.push(self.worker_facts_of(row)?);
-        }
+        let Some(json) = json else { return Ok(Vec::new()) };
+        let workers: Vec<Vec<Value>> = serde_json::from_str(&json).map_err(|_| bad("bad aggregated facts"))?;
+        let mut out = workers.iter().map(|w| self.worker_facts_of(w)).collect::<Result<Vec<_>>>()?;
         out.sort_unstable_by_key(|w| w.id);
         Ok(out)
     }
 
-    fn worker_facts_of(&self, row: FactsRow) -> Result<WorkerFacts> {
+    fn worker_facts_of(&self, w: &[Value]) -> Result<WorkerFacts> {
         let mut facts = Facts::default();
-        for t in rows(&row.trainings)? {
+        for t in rows(cell(w, 7)) {
             facts.trainings.push(TrainingFact {
-                course_id: cell(&t, 0).as_i64(),
-                kind: choice(cell(&t, 1), CourseKind::parse)?,
-                completed_on: date(cell(&t, 2))?,
-                passed: boolean(cell(&t, 3)),
-                source: choice(cell(&t, 4), Source::parse)?,
+                course_id: cell(t, 0).as_i64(),
+                kind: choice(cell(t, 1), CourseKind::parse)?,
+                completed_on: date(cell(t, 2))?,
+                passed: boolean(cell(t, 3)),
+                source: choice(cell(t, 4), Source::parse)?,
             });
         }
-        for h in rows(&row.health)? {
-            let cipher = hex::decode(text(cell(&h, 2)).unwrap_or("")).map_err(|_| bad("bad stored cipher"))?;
+        for h in rows(cell(w, 8)) {
+            let cipher = hex::decode(text(cell(h, 2)).unwrap_or("")).map_err(|_| bad("bad stored cipher"))?;
             facts.health_checks.push(HealthFact {
-                checked_on: required_date(cell(&h, 0))?,
-                category: choice(cell(&h, 1), HealthCategory::parse)?,
+                checked_on: required_date(cell(h, 0))?,
+                category: choice(cell(h, 1), HealthCategory::parse)?,
                 passed: HealthResult::from_plain(&self.crypto().open(&cipher)?).passed,
             });
         }
-        for p in rows(&row.policies)?.into_iter().chain(rows(&row.agency_policies)?) {
+        for p in rows(cell(w, 9)).chain(rows(cell(w, 10))) {
             facts
                 .policies
-                .push(PolicyFact { starts_on: required_date(cell(&p, 0))?, ends_on: required_date(cell(&p, 1))? });
+                .push(PolicyFact { starts_on: required_date(cell(p, 0))?, ends_on: required_date(cell(p, 1))? });
         }
-        for c in rows(&row.certificates)? {
+        for c in rows(cell(w, 11)) {
             facts.certificates.push(CertificateFact {
-                kind: choice(cell(&c, 0), CertificateKind::parse)?,
-                trade: optional_choice(cell(&c, 1), Trade::parse)?,
-                level: optional_choice(cell(&c, 2), SkillLevel::parse)?,
-                valid_until: date(cell(&c, 3))?,
+                kind: choice(cell(c, 0), CertificateKind::parse)?,
+                trade: optional_choice(cell(c, 1), Trade::parse)?,
+                level: optional_choice(cell(c, 2), SkillLevel::parse)?,
+                valid_until: date(cell(c, 3))?,
             });
         }
-        let agencies: Vec<i64> = match &row.agencies {
-            None => Vec::new(),
-            Some(text) => serde_json::from_str(text).map_err(|_| bad("bad aggregated agencies"))?,
-        };
+        let string = |i: usize| text(cell(w, i)).map(String::from).ok_or_else(|| bad("bad aggregated worker"));
         Ok(WorkerFacts {
-            id: row.id,
-            name: row.name,
-            id_masked: row.id_masked,
-            district_code: row.district_code,
-            services: row.services,
-            education_related: row.education_related,
-            agencies,
+            id: cell(w, 0).as_i64().ok_or_else(|| bad("bad aggregated worker"))?,
+            name: string(1)?,
+            id_masked: string(2)?,
+            district_code: string(3)?,
+            services: cell(w, 4).as_i64().ok_or_else(|| bad("bad aggregated worker"))?,
+            education_related: boolean(cell(w, 5)).unwrap_or(false),
+            agencies: cell(w, 6).as_array().map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default(),
             facts,
         })
     }

@@ -162,11 +162,21 @@ impl Store {
         let max_id = max_id.unwrap_or(0);
         let mut report = JobReport { as_of: Some(today), ..Default::default() };
         let mut tallies: HashMap<String, Tally> = HashMap::new();
+        // The next range is read (on another thread) while this one is checked and written.
+        let load = |lo: i64| {
+            let store = self.clone();
+            tokio::spawn(async move { store.load_worker_facts(FactsScope::Range(lo, lo + RANGE - 1)).await })
+        };
         let mut lo = 1;
-        while lo <= max_id {
+        let mut next = (lo <= max_id).then(|| load(lo));
+        while let Some(loading) = next.take() {
+            let workers = loading.await.map_err(|_| StoreError::File("the reading task failed".into()))??;
             let hi = lo + RANGE - 1;
+            if hi < max_id {
+                next = Some(load(hi + 1));
+            }
             let mut outbox = Vec::new();
-            for worker in self.load_worker_facts(FactsScope::Range(lo, hi)).await? {
+            for worker in workers {
                 let requirement = Requirement::for_services(ServiceSet::from_bits(worker.services));
                 let result = assess(&worker.facts, &requirement, today);
                 report.workers += 1;
