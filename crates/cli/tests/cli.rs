@@ -192,3 +192,30 @@ fn user_add_reads_the_password_from_stdin_and_refuses_unknown_roles() {
     assert!(!bad.status.success());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_daily_job_reminds_once_and_record_sheets_import_from_their_templates() {
+    let dir = temp_dir("jobs");
+    let data = dir.to_str().unwrap();
+    let made = run(&["demo", "generate", "--data-dir", data, "--agencies", "3", "--workers", "300", "--seed", "3"]);
+    assert!(made.status.success());
+    let first = run(&["jobs", "run", "--data-dir", data, "--date", "2026-11-29"]);
+    assert!(first.status.success());
+    let line = stdout(&first);
+    assert!(line.contains("checked 300 workers"), "{line}");
+    let new: u64 = line.split(" new reminders").next().unwrap().rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(new > 0, "demo histories have something due: {line}");
+    let second = stdout(&run(&["jobs", "run", "--data-dir", data, "--date", "2026-11-29"]));
+    assert!(second.contains(", 0 new reminders"), "{second}");
+
+    let template = dir.join("health.xlsx");
+    let written = run(&["export", "template", "--kind", "health", "-o", template.to_str().unwrap()]);
+    assert!(written.status.success());
+    let uscc = first_agency_uscc(&dir);
+    // The template has the columns but no rows: importing it writes nothing and succeeds.
+    let imported =
+        run(&["import", "records", "health", template.to_str().unwrap(), "--data-dir", data, "--agency", &uscc]);
+    assert!(imported.status.success(), "{}", stdout(&imported));
+    assert!(stdout(&imported).contains("0 rows, 0 imported"), "{}", stdout(&imported));
+    let _ = std::fs::remove_dir_all(&dir);
+}
