@@ -3,6 +3,7 @@
 
 pub mod account;
 mod choice;
+pub mod credit;
 pub mod division;
 pub mod field;
 pub mod ids;

@@ -3,6 +3,7 @@
 //! on whichever pool the store holds.
 
 pub mod accounts;
+pub mod credit;
 pub mod crypto;
 mod error;
 pub mod excel;

@@ -1,0 +1,181 @@
+//! The certificate's QR token: a few fields and an Ed25519 signature, base64url-encoded, short
+//! enough for a small QR code and checkable with nothing but the public key.
+//!
+//! Layout (version 1): version u8 · key id u16 · issued at i64 (Unix s) · valid until i32 (days
+//! since 1970-01-01) · status u8 · number (u8 length + ASCII) · masked name (u8 length + UTF-8) ·
+//! signature (64 bytes over everything before it, prefixed by a domain string).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate, Utc};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+
+use super::certificate::Colour;
+
+const VERSION: u8 = 1;
+const DOMAIN: &[u8] = b"jiazheng-certificate-v1";
+
+/// What the card claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    pub number: String,
+    pub name_masked: String,
+    pub status: Colour,
+    pub valid_until: NaiveDate,
+    pub key_id: u16,
+    pub issued_at: DateTime<Utc>,
+}
+
+/// Why a token is not valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenError {
+    /// Not a token of ours: bad encoding, truncated, wrong version or lengths.
+    Malformed,
+    /// Signed by a key this checker does not know.
+    UnknownKey,
+    /// The signature does not match the contents.
+    Tampered,
+}
+
+impl TokenError {
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenError::Malformed => "malformed",
+            TokenError::UnknownKey => "unknown_key",
+            TokenError::Tampered => "tampered",
+        }
+    }
+}
+
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
+}
+
+fn body(c: &Claims) -> Vec<u8> {
+    let mut b = Vec::with_capacity(128);
+    b.push(VERSION);
+    b.extend(c.key_id.to_be_bytes());
+    b.extend(c.issued_at.timestamp().to_be_bytes());
+    b.extend(((c.valid_until - epoch()).num_days() as i32).to_be_bytes());
+    b.push(c.status.code());
+    for text in [&c.number, &c.name_masked] {
+        let bytes = text.as_bytes();
+        b.push(bytes.len().min(255) as u8);
+        b.extend(&bytes[..bytes.len().min(255)]);
+    }
+    b
+}
+
+fn signed_message(body: &[u8]) -> Vec<u8> {
+    [DOMAIN, body].concat()
+}
+
+/// Encodes and signs the claims.
+pub fn issue(claims: &Claims, key: &SigningKey) -> String {
+    let mut bytes = body(claims);
+    let signature = key.sign(&signed_message(&bytes));
+    bytes.extend(signature.to_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], TokenError> {
+        if self.0.len() < n {
+            return Err(TokenError::Malformed);
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], TokenError> {
+        self.take(N)?.try_into().map_err(|_| TokenError::Malformed)
+    }
+
+    fn text(&mut self) -> Result<String, TokenError> {
+        let len = self.take(1)?[0] as usize;
+        String::from_utf8(self.take(len)?.to_vec()).map_err(|_| TokenError::Malformed)
+    }
+}
+
+/// Decodes a token and checks its signature with the key it names. Expiry and revocation are
+/// the caller's: they depend on the day and on the latest revocation list.
+pub fn verify(token: &str, key_for: impl Fn(u16) -> Option<VerifyingKey>) -> Result<Claims, TokenError> {
+    let bytes = URL_SAFE_NO_PAD.decode(token.trim().as_bytes()).map_err(|_| TokenError::Malformed)?;
+    if bytes.len() < 64 + 17 {
+        return Err(TokenError::Malformed);
+    }
+    let (signed, signature) = bytes.split_at(bytes.len() - 64);
+    let mut r = Reader(signed);
+    if r.take(1)?[0] != VERSION {
+        return Err(TokenError::Malformed);
+    }
+    let key_id = u16::from_be_bytes(r.array()?);
+    let issued_at = DateTime::from_timestamp(i64::from_be_bytes(r.array()?), 0).ok_or(TokenError::Malformed)?;
+    let days = i32::from_be_bytes(r.array()?);
+    let valid_until =
+        epoch().checked_add_signed(chrono::Duration::days(i64::from(days))).ok_or(TokenError::Malformed)?;
+    let status = Colour::from_code(r.take(1)?[0]).ok_or(TokenError::Malformed)?;
+    let number = r.text()?;
+    let name_masked = r.text()?;
+    if !r.0.is_empty() {
+        return Err(TokenError::Malformed);
+    }
+    let key = key_for(key_id).ok_or(TokenError::UnknownKey)?;
+    let signature = Signature::from_bytes(signature.try_into().map_err(|_| TokenError::Malformed)?);
+    key.verify_strict(&signed_message(signed), &signature).map_err(|_| TokenError::Tampered)?;
+    Ok(Claims { number, name_masked, status, valid_until, key_id, issued_at })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> Claims {
+        Claims {
+            number: "JZ-220102-000123".into(),
+            name_masked: "王*英".into(),
+            status: Colour::Green,
+            valid_until: NaiveDate::from_ymd_opt(2027, 6, 1).unwrap(),
+            key_id: 1,
+            issued_at: DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
+        }
+    }
+
+    fn keys() -> (SigningKey, impl Fn(u16) -> Option<VerifyingKey>) {
+        let key = SigningKey::from_bytes(&[3; 32]);
+        let public = key.verifying_key();
+        (key, move |id| (id == 1).then_some(public))
+    }
+
+    #[test]
+    fn a_token_round_trips_and_is_short_enough_for_a_small_qr_code() {
+        let (key, lookup) = keys();
+        let token = issue(&claims(), &key);
+        assert!(token.len() < 160, "{} chars", token.len());
+        assert_eq!(verify(&token, lookup).unwrap(), claims());
+    }
+
+    #[test]
+    fn forged_edited_truncated_and_foreign_tokens_are_refused() {
+        let (key, lookup) = keys();
+        let token = issue(&claims(), &key);
+        // Edit one byte of the contents (the status): the signature no longer matches.
+        let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        bytes[15] = Colour::Green.code() ^ 1;
+        assert_eq!(verify(&URL_SAFE_NO_PAD.encode(&bytes), &lookup), Err(TokenError::Tampered));
+        // Signed by someone else with our key id.
+        let forger = SigningKey::from_bytes(&[9; 32]);
+        assert_eq!(verify(&issue(&claims(), &forger), &lookup), Err(TokenError::Tampered));
+        // A key we do not know.
+        let foreign = Claims { key_id: 42, ..claims() };
+        assert_eq!(verify(&issue(&foreign, &key), &lookup), Err(TokenError::UnknownKey));
+        let truncated = verify(&token[..token.len() - 5], &lookup);
+        assert!(matches!(truncated, Err(TokenError::Malformed | TokenError::Tampered)), "{truncated:?}");
+        for junk in ["", "!!!", "AAAA", &token[..20]] {
+            assert_eq!(verify(junk, &lookup), Err(TokenError::Malformed), "{junk}");
+        }
+    }
+}

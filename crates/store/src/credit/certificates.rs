@@ -1,0 +1,198 @@
+//! Home-service certificates: issued when the rules allow, signed tokens for the QR code, a
+//! live status computed from today's facts, revocation as a ledger entry, and the list of
+//! revoked numbers for offline checkers.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use jiazheng_core::FieldErrors;
+use jiazheng_core::credit::certificate::{self, Colour};
+use jiazheng_core::credit::token::{self, Claims};
+use jiazheng_core::credit::{EntryKind, SubjectKind};
+use jiazheng_core::field::Invalid;
+use jiazheng_core::registry::ServiceSet;
+use jiazheng_core::workforce::compliance::{Compliance, Condition, Requirement, assess};
+use serde::Serialize;
+use serde_json::json;
+
+use super::ledger::NewEntry;
+use crate::{Result, Store, StoreError, now, on_pool};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct CertificateRow {
+    pub number: String,
+    pub worker_id: i64,
+    pub issued_at: DateTime<Utc>,
+    pub valid_until: NaiveDate,
+    pub issued_seq: i64,
+    pub revoked_seq: Option<i64>,
+}
+
+/// A freshly issued card: its number and the token its QR code carries.
+#[derive(Debug, Clone, Serialize)]
+pub struct Issued {
+    pub number: String,
+    pub token: String,
+    pub valid_until: NaiveDate,
+    pub status: Colour,
+}
+
+/// What the certificate says today, from current facts.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveStatus {
+    pub number: String,
+    pub worker_id: i64,
+    pub name_masked: String,
+    pub services: i64,
+    pub skill: String,
+    pub agencies: Vec<String>,
+    pub status: Colour,
+    pub revoked: bool,
+    pub valid_until: NaiveDate,
+    pub expired: bool,
+}
+
+impl Store {
+    /// Whether a ledger entry records the worker's identity as verified.
+    pub async fn identity_verified(&self, worker_id: i64) -> Result<bool> {
+        let (n,): (i64,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT COUNT(*) FROM credit_ledger WHERE subject_kind = 'worker' AND subject_id = $1 AND kind = 'identity_verified'",
+        ).bind(worker_id).fetch_one(p).await?);
+        Ok(n > 0)
+    }
+
+    /// Records that the worker's identity was checked against the ID card (by an agency or the regulator).
+    pub async fn verify_identity(&self, worker_id: i64, source: String, by: Option<i64>, method: &str) -> Result<i64> {
+        self.worker(worker_id).await?;
+        let entry = NewEntry {
+            subject_kind: SubjectKind::Worker,
+            subject_id: worker_id,
+            kind: EntryKind::IdentityVerified,
+            payload: json!({ "method": method }),
+            source,
+            recorded_by: by,
+            corrects: None,
+        };
+        Ok(self.append_entry(&entry).await?.seq)
+    }
+
+    async fn worker_compliance(&self, worker_id: i64, services: i64, today: NaiveDate) -> Result<Compliance> {
+        let facts = self.worker_facts(worker_id).await?;
+        Ok(assess(&facts, &Requirement::for_services(ServiceSet::from_bits(services)), today))
+    }
+
+    /// Issues (or re-issues) the worker's certificate when identity, health check and pre-job
+    /// training allow; otherwise the reasons come back as field errors and nothing is written.
+    pub async fn issue_certificate(
+        &self,
+        worker_id: i64,
+        source: String,
+        by: Option<i64>,
+        today: NaiveDate,
+    ) -> Result<Issued> {
+        let worker = self.worker(worker_id).await?;
+        let compliance = self.worker_compliance(worker_id, worker.services, today).await?;
+        let verified = self.identity_verified(worker_id).await?;
+        let refusals = certificate::refusals(verified, &compliance);
+        if !refusals.is_empty() {
+            let errors = refusals.into_iter().map(|(field, zh, en)| Invalid::new("not_eligible", zh, en).at(field));
+            return Err(StoreError::Invalid(FieldErrors(errors.collect())));
+        }
+        let number = certificate::number(&worker.district_code, worker_id);
+        let health_expires = compliance.check(Condition::HealthCheck).date.map(|d| d.pred_opt().unwrap_or(d));
+        let valid_until = certificate::valid_until(today, health_expires);
+        let entry = self
+            .append_entry(&NewEntry {
+                subject_kind: SubjectKind::Worker,
+                subject_id: worker_id,
+                kind: EntryKind::CertificateIssued,
+                payload: json!({ "number": number, "valid_until": valid_until.to_string() }),
+                source,
+                recorded_by: by,
+                corrects: None,
+            })
+            .await?;
+        let issued_at = now();
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO certificates (number, worker_id, issued_at, valid_until, issued_seq) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (worker_id) DO UPDATE SET issued_at = excluded.issued_at, valid_until = excluded.valid_until,
+                 issued_seq = excluded.issued_seq, revoked_seq = NULL",
+        ).bind(&number).bind(worker_id).bind(issued_at).bind(valid_until).bind(entry.seq).execute(p).await.map(|_| ())?);
+        let status = certificate::colour(verified, false, &compliance);
+        let (key_id, key) = self.signing_key().await?;
+        let claims = Claims {
+            number: number.clone(),
+            name_masked: certificate::mask_name(&worker.name),
+            status,
+            valid_until,
+            key_id,
+            issued_at,
+        };
+        Ok(Issued { token: token::issue(&claims, &key), number, valid_until, status })
+    }
+
+    pub async fn certificate(&self, number: &str) -> Result<CertificateRow> {
+        on_pool!(self, p => sqlx::query_as(
+            "SELECT number, worker_id, issued_at, valid_until, issued_seq, revoked_seq FROM certificates WHERE number = $1",
+        ).bind(number).fetch_optional(p).await?).ok_or(StoreError::NotFound)
+    }
+
+    pub async fn certificate_of_worker(&self, worker_id: i64) -> Result<Option<CertificateRow>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT number, worker_id, issued_at, valid_until, issued_seq, revoked_seq FROM certificates WHERE worker_id = $1",
+        ).bind(worker_id).fetch_optional(p).await?))
+    }
+
+    /// The certificate as of today: the colour from current facts, whatever the card says.
+    pub async fn live_status(&self, number: &str, today: NaiveDate) -> Result<LiveStatus> {
+        let cert = self.certificate(number).await?;
+        let worker = self.worker(cert.worker_id).await?;
+        let compliance = self.worker_compliance(cert.worker_id, worker.services, today).await?;
+        let verified = self.identity_verified(cert.worker_id).await?;
+        let revoked = cert.revoked_seq.is_some();
+        let agencies: Vec<(String,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT a.name FROM bindings b JOIN agencies a ON a.id = b.agency_id WHERE b.worker_id = $1 AND b.status = 'active'
+             ORDER BY b.id",
+        ).bind(cert.worker_id).fetch_all(p).await?);
+        let skill = compliance.check(Condition::Skill);
+        Ok(LiveStatus {
+            number: cert.number,
+            worker_id: cert.worker_id,
+            name_masked: certificate::mask_name(&worker.name),
+            services: worker.services,
+            skill: skill.reason_zh.clone(),
+            agencies: agencies.into_iter().map(|(n,)| n).collect(),
+            status: certificate::colour(verified, revoked, &compliance),
+            revoked,
+            valid_until: cert.valid_until,
+            expired: cert.valid_until < today,
+        })
+    }
+
+    /// Revokes a certificate: a ledger entry with the reason, and the number joins the list.
+    pub async fn revoke_certificate(&self, number: &str, reason: &str, source: String, by: Option<i64>) -> Result<i64> {
+        let cert = self.certificate(number).await?;
+        if cert.revoked_seq.is_some() {
+            return Err(StoreError::Conflict { what: "already_revoked", existing_id: cert.revoked_seq });
+        }
+        let entry = self
+            .append_entry(&NewEntry {
+                subject_kind: SubjectKind::Worker,
+                subject_id: cert.worker_id,
+                kind: EntryKind::CertificateRevoked,
+                payload: json!({ "number": number, "reason": reason }),
+                source,
+                recorded_by: by,
+                corrects: None,
+            })
+            .await?;
+        on_pool!(self, p => sqlx::query("UPDATE certificates SET revoked_seq = $1 WHERE number = $2 AND revoked_seq IS NULL")
+            .bind(entry.seq).bind(number).execute(p).await.map(|_| ())?);
+        Ok(entry.seq)
+    }
+
+    /// Revoked certificate numbers with when they were revoked, for offline checkers.
+    pub async fn revocations(&self) -> Result<Vec<(String, String)>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT c.number, l.recorded_at FROM certificates c JOIN credit_ledger l ON l.seq = c.revoked_seq ORDER BY l.seq",
+        ).fetch_all(p).await?))
+    }
+}

@@ -1,0 +1,229 @@
+//! The append-only ledger: entries hash-chained in order, refused updates and deletes (by the
+//! database's own triggers as well as this code), signed checkpoints, and verification.
+
+use chrono::{DateTime, Utc};
+use jiazheng_core::credit::ledger::{
+    Break, ChainWalker, EntryFields, GENESIS, canonical, checkpoint_is_valid, entry_hash, sign_checkpoint,
+};
+use jiazheng_core::credit::{EntryKind, SubjectKind};
+use jiazheng_core::field::Invalid;
+use serde::Serialize;
+
+use crate::{Result, Store, StoreError, now, on_pool};
+
+/// Entries between automatic checkpoints.
+pub const CHECKPOINT_EVERY: i64 = 1000;
+
+/// A fact to append.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub subject_kind: SubjectKind,
+    pub subject_id: i64,
+    pub kind: EntryKind,
+    pub payload: serde_json::Value,
+    /// Who the fact comes from, e.g. `agency:12`, `regulator:220102`, `provider:3`.
+    pub source: String,
+    pub recorded_by: Option<i64>,
+    /// The entry this one corrects.
+    pub corrects: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Entry {
+    pub seq: i64,
+    pub subject_kind: String,
+    pub subject_id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub source: String,
+    pub recorded_by: Option<i64>,
+    pub recorded_at: String,
+    pub corrects: Option<i64>,
+    #[serde(serialize_with = "as_hex")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub prev_hash: Vec<u8>,
+    #[serde(serialize_with = "as_hex")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub hash: Vec<u8>,
+}
+
+fn as_hex<S: serde::Serializer>(bytes: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(bytes))
+}
+
+impl Entry {
+    fn fields(&self) -> EntryFields<'_> {
+        EntryFields {
+            seq: self.seq,
+            subject_kind: &self.subject_kind,
+            subject_id: self.subject_id,
+            kind: &self.kind,
+            payload: &self.payload,
+            source: &self.source,
+            recorded_by: self.recorded_by,
+            recorded_at: &self.recorded_at,
+            corrects: self.corrects,
+        }
+    }
+}
+
+const ENTRY_COLUMNS: &str =
+    "seq, subject_kind, subject_id, kind, payload, source, recorded_by, recorded_at, corrects, prev_hash, hash";
+
+/// What `verify_ledger` found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LedgerReport {
+    pub entries: i64,
+    pub checkpoints: i64,
+    pub first_bad_seq: Option<i64>,
+    pub problem: Option<String>,
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+impl Store {
+    /// Appends an entry at the end of the chain. Concurrent appends race for the next sequence
+    /// number; the loser re-reads the head and tries again.
+    pub async fn append_entry(&self, entry: &NewEntry) -> Result<Entry> {
+        if let Some(target) = entry.corrects
+            && self.ledger_entry(target).await.is_err()
+        {
+            let invalid = Invalid::new("no_such_entry", "被更正的记录不存在", "the entry to correct does not exist");
+            return Err(StoreError::Invalid(jiazheng_core::FieldErrors(vec![invalid.at("corrects")])));
+        }
+        let payload = canonical(&entry.payload);
+        for _ in 0..50 {
+            let head: Option<(i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
+                "SELECT seq, hash FROM credit_ledger ORDER BY seq DESC LIMIT 1",
+            ).fetch_optional(p).await?);
+            let (last_seq, prev) = head.map_or((0, GENESIS.to_vec()), |(s, h)| (s, h));
+            let prev: [u8; 32] = prev.try_into().map_err(|_| StoreError::Crypto("bad stored hash"))?;
+            let row = Entry {
+                seq: last_seq + 1,
+                subject_kind: entry.subject_kind.as_str().to_string(),
+                subject_id: entry.subject_id,
+                kind: entry.kind.as_str().to_string(),
+                payload: payload.clone(),
+                source: entry.source.clone(),
+                recorded_by: entry.recorded_by,
+                recorded_at: timestamp(now()),
+                corrects: entry.corrects,
+                prev_hash: prev.to_vec(),
+                hash: Vec::new(),
+            };
+            let hash = entry_hash(&prev, &row.fields()).to_vec();
+            let inserted = on_pool!(self, p => sqlx::query(
+                "INSERT INTO credit_ledger (seq, subject_kind, subject_id, kind, payload, source, recorded_by, recorded_at,
+                     corrects, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            ).bind(row.seq).bind(&row.subject_kind).bind(row.subject_id).bind(&row.kind).bind(&row.payload)
+            .bind(&row.source).bind(row.recorded_by).bind(&row.recorded_at).bind(row.corrects).bind(&row.prev_hash)
+            .bind(&hash).execute(p).await.map(|_| ()));
+            match inserted {
+                Ok(_) => {
+                    let row = Entry { hash, ..row };
+                    if row.seq % CHECKPOINT_EVERY == 0 {
+                        self.checkpoint().await?;
+                    }
+                    return Ok(row);
+                }
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => continue,
+                // SQLite: another writer got in between our read and our write.
+                Err(sqlx::Error::Database(e)) if e.message().contains("locked") || e.message().contains("busy") => {
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                    continue;
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(StoreError::Conflict { what: "ledger_busy", existing_id: None })
+    }
+
+    pub async fn ledger_entry(&self, seq: i64) -> Result<Entry> {
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM credit_ledger WHERE seq = $1");
+        on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(seq).fetch_optional(p).await?)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// A subject's entries, oldest first: its timeline. Corrections appear beside what they correct.
+    pub async fn ledger_of(&self, subject_kind: SubjectKind, subject_id: i64) -> Result<Vec<Entry>> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM credit_ledger WHERE subject_kind = $1 AND subject_id = $2 ORDER BY seq"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(subject_kind.as_str()).bind(subject_id).fetch_all(p).await?))
+    }
+
+    /// Signs the chain's current head with the current key.
+    pub async fn checkpoint(&self) -> Result<Option<i64>> {
+        let head: Option<(i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT seq, hash FROM credit_ledger ORDER BY seq DESC LIMIT 1",
+        ).fetch_optional(p).await?);
+        let Some((seq, hash)) = head else { return Ok(None) };
+        let hash: [u8; 32] = hash.try_into().map_err(|_| StoreError::Crypto("bad stored hash"))?;
+        let (key_id, key) = self.signing_key().await?;
+        let signed_at = timestamp(now());
+        let signature = sign_checkpoint(&key, seq, &hash, &signed_at).to_vec();
+        let done = on_pool!(self, p => sqlx::query(
+            "INSERT INTO credit_checkpoints (upto_seq, head_hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (upto_seq) DO NOTHING",
+        ).bind(seq).bind(hash.to_vec()).bind(signed_at).bind(i64::from(key_id)).bind(signature).execute(p).await.map(|_| ()));
+        done?;
+        Ok(Some(seq))
+    }
+
+    /// Walks the whole chain in order and checks every checkpoint against it. Stops at the first
+    /// break and names the first entry that cannot be trusted.
+    pub async fn verify_ledger(&self, progress: &(dyn Fn(i64, i64) + Sync)) -> Result<LedgerReport> {
+        let keys = self.public_keys().await?;
+        let checkpoints: Vec<(i64, Vec<u8>, String, i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT upto_seq, head_hash, signed_at, key_id, signature FROM credit_checkpoints ORDER BY upto_seq",
+        ).fetch_all(p).await?);
+        let (total,): (i64,) =
+            on_pool!(self, p => sqlx::query_as("SELECT COUNT(*) FROM credit_ledger").fetch_one(p).await?);
+        let mut report = LedgerReport::default();
+        let mut walker = ChainWalker::default();
+        let mut next_checkpoint = checkpoints.iter().peekable();
+        let fail = |mut report: LedgerReport, broken: Break| {
+            report.first_bad_seq = Some(broken.first_bad_seq());
+            report.problem = Some(broken.describe());
+            report
+        };
+        let mut after = 0;
+        loop {
+            let sql = format!("SELECT {ENTRY_COLUMNS} FROM credit_ledger WHERE seq > $1 ORDER BY seq LIMIT 20000");
+            let batch: Vec<Entry> =
+                on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(after).fetch_all(p).await?);
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            for entry in &batch {
+                if let Err(broken) = walker.step(&entry.fields(), &entry.prev_hash, &entry.hash) {
+                    return Ok(fail(report, broken));
+                }
+                report.entries += 1;
+                while let Some((upto, head, signed_at, key_id, signature)) =
+                    next_checkpoint.next_if(|c| c.0 == entry.seq)
+                {
+                    let key = keys.iter().find(|k| i64::from(k.key_id) == *key_id).and_then(|k| k.verifying_key());
+                    let (_, chain_head) = walker.head();
+                    let signed = key.is_some_and(|k| {
+                        head.as_slice() == chain_head
+                            && checkpoint_is_valid(&k, *upto, &chain_head, signed_at, signature)
+                    });
+                    if !signed {
+                        return Ok(fail(report, Break::Checkpoint { upto_seq: *upto }));
+                    }
+                    report.checkpoints += 1;
+                }
+            }
+            progress(report.entries, total);
+        }
+        // A checkpoint beyond the end of the chain means entries were cut off the end.
+        if let Some((upto, ..)) = next_checkpoint.next() {
+            return Ok(fail(report, Break::Missing { after: walker.head().0, found: *upto + 1 }));
+        }
+        Ok(report)
+    }
+}

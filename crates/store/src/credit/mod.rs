@@ -1,0 +1,5 @@
+//! Credit persistence: signing keys, the append-only ledger and its checkpoints, certificates.
+
+pub mod certificates;
+pub mod keys;
+pub mod ledger;
