@@ -24,6 +24,9 @@ impl PublicKey {
     }
 }
 
+/// Key id, public key, created, retired.
+type KeyRow = (i64, Vec<u8>, DateTime<Utc>, Option<DateTime<Utc>>);
+
 impl Store {
     /// The current signing key and its id, made on first use.
     pub async fn signing_key(&self) -> Result<(u16, SigningKey)> {
@@ -55,7 +58,7 @@ impl Store {
 
     /// Every public key, current and retired, for offline checkers.
     pub async fn public_keys(&self) -> Result<Vec<PublicKey>> {
-        let rows: Vec<(i64, Vec<u8>, DateTime<Utc>, Option<DateTime<Utc>>)> = on_pool!(self, p => sqlx::query_as(
+        let rows: Vec<KeyRow> = on_pool!(self, p => sqlx::query_as(
             "SELECT id, public_key, created_at, retired_at FROM credit_keys ORDER BY id",
         ).fetch_all(p).await?);
         Ok(rows

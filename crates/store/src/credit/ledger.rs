@@ -80,6 +80,9 @@ pub struct LedgerReport {
     pub problem: Option<String>,
 }
 
+/// Up to which entry, head hash, signed at, key id, signature.
+type CheckpointRow = (i64, Vec<u8>, String, i64, Vec<u8>);
+
 fn timestamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
@@ -178,7 +181,7 @@ impl Store {
     /// break and names the first entry that cannot be trusted.
     pub async fn verify_ledger(&self, progress: &(dyn Fn(i64, i64) + Sync)) -> Result<LedgerReport> {
         let keys = self.public_keys().await?;
-        let checkpoints: Vec<(i64, Vec<u8>, String, i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
+        let checkpoints: Vec<CheckpointRow> = on_pool!(self, p => sqlx::query_as(
             "SELECT upto_seq, head_hash, signed_at, key_id, signature FROM credit_checkpoints ORDER BY upto_seq",
         ).fetch_all(p).await?);
         let (total,): (i64,) =
