@@ -67,6 +67,16 @@ pub enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// The credit ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+    /// Home-service certificates.
+    Certificate {
+        #[command(subcommand)]
+        command: CertificateCommand,
+    },
     /// Check an identifier: prints valid or the reason; exit 0 if valid, 1 if not.
     Validate { kind: IdentifierKind, value: String },
 }
@@ -94,6 +104,40 @@ pub enum DemoCommand {
         seed: u64,
         #[arg(short, long)]
         output: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Check the whole hash chain and every signed checkpoint; names the first bad entry (exit 1).
+    Verify {
+        #[command(flatten)]
+        data: DataOptions,
+    },
+    /// Sign the chain's current head.
+    Checkpoint {
+        #[command(flatten)]
+        data: DataOptions,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertificateCommand {
+    /// Check a certificate token offline: valid, tampered, expired, or revoked as of the last
+    /// known list. Exit 0 only when valid.
+    Verify {
+        token: String,
+        /// Public keys as served at /api/v1/credit/keys (JSON). Without it, the local database's.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        /// The revocation list as served at /api/v1/credit/revocations (JSON), if any.
+        #[arg(long)]
+        revocations: Option<PathBuf>,
+        /// The day to judge expiry by (default today in Beijing).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        data: DataOptions,
     },
 }
 

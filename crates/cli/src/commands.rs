@@ -13,8 +13,8 @@ use jiazheng_store::excel::{ImportMode, error_report, worker_template};
 use jiazheng_store::{Crypto, Store, Workload};
 
 use crate::cli::{
-    Cli, Command, DataOptions, DemoCommand, DivisionsCommand, ExportCommand, IdentifierKind, ImportCommand,
-    JobsCommand, RecordKindArg, TemplateKind, UserCommand,
+    CertificateCommand, Cli, Command, DataOptions, DemoCommand, DivisionsCommand, ExportCommand, IdentifierKind,
+    ImportCommand, JobsCommand, LedgerCommand, RecordKindArg, TemplateKind, UserCommand,
 };
 use crate::demo;
 use jiazheng_store::excel::ImportReport;
@@ -162,6 +162,57 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("wrote {}", output.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Ledger { command: LedgerCommand::Verify { data } } => {
+            let store = open(&data).await?;
+            let bar = progress_bar(0, "entries");
+            let started = std::time::Instant::now();
+            let report = store
+                .verify_ledger(&|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                })
+                .await?;
+            bar.finish_and_clear();
+            let took = started.elapsed().as_secs_f64();
+            match (report.first_bad_seq, &report.problem) {
+                (Some(seq), Some(problem)) => {
+                    println!("BROKEN at entry {seq}: {problem} ({} entries checked before it)", report.entries);
+                    Ok(ExitCode::from(1))
+                }
+                _ => {
+                    println!(
+                        "ok: {} entries chained, {} signed checkpoints verified, in {took:.1} s",
+                        report.entries, report.checkpoints
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+        Command::Ledger { command: LedgerCommand::Checkpoint { data } } => {
+            let store = open(&data).await?;
+            match store.checkpoint().await? {
+                Some(seq) => println!("signed the chain up to entry {seq}"),
+                None => println!("the ledger is empty"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Certificate { command: CertificateCommand::Verify { token, keys, revocations, date, data } } => {
+            let keys: Vec<jiazheng_store::credit::keys::PublicKey> = match keys {
+                Some(path) => serde_json::from_slice(&std::fs::read(&path)?).context("read the keys file")?,
+                None => open(&data).await?.public_keys().await?,
+            };
+            let revoked: Vec<String> = match revocations {
+                Some(path) => {
+                    let list: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
+                    list["revoked"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|r| r["number"].as_str().map(String::from)).collect())
+                        .unwrap_or_default()
+                }
+                None => Vec::new(),
+            };
+            Ok(verify_certificate(&token, &keys, &revoked, date.unwrap_or_else(beijing_today)))
+        }
         Command::Validate { kind, value } => Ok(validate(kind, &value)),
     }
 }
@@ -188,6 +239,42 @@ async fn open_for(data: &DataOptions, workload: Workload) -> anyhow::Result<Stor
 async fn agency_by_uscc(store: &Store, raw: &str) -> anyhow::Result<i64> {
     let uscc = Uscc::parse(raw).map_err(|e| anyhow::anyhow!("--agency: {}", e.message_en))?;
     Ok(store.agency_by_uscc(uscc.as_str()).await.with_context(|| format!("no agency with code {uscc}"))?.id)
+}
+
+/// The offline check: the signature with the known keys, then expiry and the revocation list.
+pub fn verify_certificate(
+    token: &str,
+    keys: &[jiazheng_store::credit::keys::PublicKey],
+    revoked: &[String],
+    today: chrono::NaiveDate,
+) -> ExitCode {
+    use jiazheng_core::credit::token;
+    let verified = token::verify(token, |id| keys.iter().find(|k| k.key_id == id).and_then(|k| k.verifying_key()));
+    match verified {
+        Err(error) => {
+            println!("NOT VALID ({}): the code was altered, forged, or is not a certificate", error.code());
+            ExitCode::from(1)
+        }
+        Ok(claims) if revoked.contains(&claims.number) => {
+            println!("REVOKED as of the last known list: {} ({})", claims.number, claims.name_masked);
+            ExitCode::from(1)
+        }
+        Ok(claims) if claims.valid_until < today => {
+            println!("EXPIRED on {}: {} ({})", claims.valid_until, claims.number, claims.name_masked);
+            ExitCode::from(1)
+        }
+        Ok(claims) => {
+            println!(
+                "VALID: {} {} · card colour {} · valid until {} · key {}",
+                claims.number,
+                claims.name_masked,
+                claims.status.as_str(),
+                claims.valid_until,
+                claims.key_id
+            );
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 fn record_kind(kind: RecordKindArg) -> RecordKind {

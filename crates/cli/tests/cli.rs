@@ -219,3 +219,93 @@ fn the_daily_job_reminds_once_and_record_sheets_import_from_their_templates() {
     assert!(stdout(&imported).contains("0 rows, 0 imported"), "{}", stdout(&imported));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn open_store(dir: &Path) -> (tokio::runtime::Runtime, jiazheng_store::Store) {
+    let url = format!("sqlite://{}", dir.join("jiazheng.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = runtime.block_on(async {
+        let key = std::fs::read_to_string(dir.join("secret.key")).unwrap();
+        let master: [u8; 32] = hex_decode(key.trim()).try_into().unwrap();
+        jiazheng_store::Store::open(&url, jiazheng_store::Crypto::from_master_key(&master)).await.unwrap()
+    });
+    (runtime, store)
+}
+
+#[test]
+fn ledger_and_certificates_verify_offline_and_a_tampered_row_is_named() {
+    let dir = temp_dir("credit");
+    let data = dir.to_str().unwrap();
+    assert!(
+        run(&["demo", "generate", "--data-dir", data, "--agencies", "1", "--workers", "20", "--seed", "4"])
+            .status
+            .success()
+    );
+    let (runtime, store) = open_store(&dir);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+    let issued = runtime.block_on(async {
+        let worker = store
+            .search_workers(&jiazheng_store::registry::workers::WorkerQuery { agency: Some(1), ..Default::default() })
+            .await
+            .unwrap()
+            .items[0]
+            .id;
+        jiazheng_store::testing::give_cleaning_records(&store, 1, worker, today - chrono::Duration::days(20), today)
+            .await
+            .unwrap();
+        store.verify_identity(worker, "agency:1".into(), None, "id_card").await.unwrap();
+        let issued = store.issue_certificate(worker, "agency:1".into(), None, today).await.unwrap();
+        store.checkpoint().await.unwrap();
+        issued
+    });
+    let ok = run(&["ledger", "verify", "--data-dir", data]);
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(stdout(&ok).contains("ok: 2 entries chained, 1 signed checkpoints"), "{}", stdout(&ok));
+
+    let valid = run(&["certificate", "verify", &issued.token, "--data-dir", data, "--date", "2026-11-29"]);
+    assert_eq!(valid.status.code(), Some(0), "{}", stdout(&valid));
+    assert!(stdout(&valid).starts_with("VALID"));
+    let later = (issued.valid_until + chrono::Duration::days(1)).to_string();
+    let expired = run(&["certificate", "verify", &issued.token, "--data-dir", data, "--date", &later]);
+    assert!(stdout(&expired).starts_with("EXPIRED") && expired.status.code() == Some(1));
+    // Offline: keys and the revocation list from files, no database.
+    let keys = runtime.block_on(store.public_keys()).unwrap();
+    let keys_file = dir.join("keys.json");
+    std::fs::write(&keys_file, serde_json::to_vec(&keys).unwrap()).unwrap();
+    let list_file = dir.join("revoked.json");
+    std::fs::write(
+        &list_file,
+        format!(r#"{{"as_of":"x","revoked":[{{"number":"{}","revoked_at":"x"}}]}}"#, issued.number),
+    )
+    .unwrap();
+    let keys_arg = keys_file.to_str().unwrap();
+    let offline = run(&["certificate", "verify", &issued.token, "--keys", keys_arg, "--date", "2026-11-29"]);
+    assert!(stdout(&offline).starts_with("VALID"), "{}", stdout(&offline));
+    let revoked = run(&[
+        "certificate",
+        "verify",
+        &issued.token,
+        "--keys",
+        keys_arg,
+        "--revocations",
+        list_file.to_str().unwrap(),
+    ]);
+    assert!(stdout(&revoked).starts_with("REVOKED"));
+    let mut forged = issued.token.clone().into_bytes();
+    forged[12] = if forged[12] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let tampered = run(&["certificate", "verify", &forged, "--keys", keys_arg]);
+    assert_eq!(tampered.status.code(), Some(1));
+    assert!(stdout(&tampered).starts_with("NOT VALID"));
+
+    // Someone with write access removes the guard and edits entry 2: the verifier names it.
+    runtime.block_on(async {
+        let jiazheng_store::Pool::Sqlite(pool) = store.pool() else { unreachable!() };
+        sqlx::query("DROP TRIGGER credit_ledger_no_update").execute(pool).await.unwrap();
+        sqlx::query("UPDATE credit_ledger SET source = 'agency:9' WHERE seq = 2").execute(pool).await.unwrap();
+        store.close().await;
+    });
+    let broken = run(&["ledger", "verify", "--data-dir", data]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(stdout(&broken).contains("BROKEN at entry 2"), "{}", stdout(&broken));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -108,7 +108,8 @@ async fn rewrite(store: &Store, seq: i64, payload: &str) {
                 .bind(e.seq)
                 .execute(p)
                 .await
-                .unwrap().rows_affected(),
+                .unwrap()
+                .rows_affected(),
             Pool::Postgres(p) => sqlx::query(sql)
                 .bind(&e.payload)
                 .bind(prev.to_vec())
@@ -116,7 +117,8 @@ async fn rewrite(store: &Store, seq: i64, payload: &str) {
                 .bind(e.seq)
                 .execute(p)
                 .await
-                .unwrap().rows_affected(),
+                .unwrap()
+                .rows_affected(),
         };
         prev = hash;
     }

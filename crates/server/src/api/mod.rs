@@ -2,6 +2,7 @@
 
 pub mod agencies;
 pub mod bindings;
+pub mod credit;
 pub mod divisions;
 pub mod providers;
 pub mod service_points;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(session::router())
         .merge(workforce::router())
         .merge(providers::router())
+        .merge(credit::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
 
@@ -55,11 +57,14 @@ pub fn docs() -> Router<AppState> {
         workforce::inbox, workforce::mark_read, workforce::rates,
         providers::list, providers::detail, providers::create, providers::courses, providers::create_course,
         providers::enrolments, providers::enrol, providers::enter_result,
+        credit::keys, credit::revocations, credit::verify_identity, credit::issue, credit::revoke, credit::timeline,
+        credit::check,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
         (name = "registry", description = "Divisions, agencies, workers, service points"),
         (name = "workforce", description = "Training, certificates, health checks, insurance, education, compliance"),
+        (name = "credit", description = "Ledger, signed checkpoints, home-service certificates"),
     ),
     modifiers(&BearerAuth)
 )]

@@ -3,6 +3,7 @@
 
 pub mod agency;
 pub mod assets;
+pub mod certificate;
 pub mod import;
 pub mod me;
 pub mod points;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(points::router())
         .merge(workforce::router())
         .merge(school::router())
+        .merge(certificate::router())
         .route("/lang/{code}", get(switch_language))
 }
 

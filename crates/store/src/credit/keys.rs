@@ -8,7 +8,8 @@ use serde::Serialize;
 use crate::crypto::random_bytes;
 use crate::{Result, Store, StoreError, now, on_pool};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicKey {
     pub key_id: u16,
     /// The 32-byte Ed25519 public key, hex.

@@ -1,0 +1,313 @@
+//! Credit API: the public keys and revocation list for offline checkers, identity verification,
+//! issuing and revoking certificates, a worker's ledger timeline, and checking a token.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use jiazheng_core::account::Role;
+use jiazheng_core::credit::SubjectKind;
+use jiazheng_core::credit::certificate::Colour;
+use jiazheng_core::credit::token::{self, Claims, TokenError};
+use jiazheng_store::credit::certificates::LiveStatus;
+use jiazheng_store::credit::keys::PublicKey;
+use jiazheng_store::credit::ledger::Entry;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::agencies::csrf_header;
+use super::workers::today;
+use super::{ApiJson, ApiQuery};
+use crate::auth::Viewer;
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/credit/keys", get(keys))
+        .route("/credit/revocations", get(revocations))
+        .route("/workers/{id}/identity-verification", post(verify_identity))
+        .route("/workers/{id}/certificate", post(issue))
+        .route("/workers/{id}/ledger", get(timeline))
+        .route("/certificates/{number}/revocation", post(revoke))
+        .route("/certificates/check", get(check))
+}
+
+/// The public keys that sign certificate tokens and ledger checkpoints, current and retired.
+#[utoipa::path(get, path = "/api/v1/credit/keys", tag = "credit", responses((status = 200, body = Vec<PublicKey>)))]
+pub async fn keys(State(state): State<AppState>) -> Result<Json<Vec<PublicKey>>, AppError> {
+    state.store.signing_key().await?;
+    Ok(Json(state.store.public_keys().await?))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Revocation {
+    pub number: String,
+    pub revoked_at: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RevocationList {
+    pub as_of: String,
+    pub revoked: Vec<Revocation>,
+}
+
+/// Revoked certificate numbers, for checkers that work offline.
+#[utoipa::path(get, path = "/api/v1/credit/revocations", tag = "credit", responses((status = 200, body = RevocationList)))]
+pub async fn revocations(State(state): State<AppState>) -> Result<Json<RevocationList>, AppError> {
+    let revoked = state.store.revocations().await?;
+    Ok(Json(RevocationList {
+        as_of: chrono::Utc::now().to_rfc3339(),
+        revoked: revoked.into_iter().map(|(number, revoked_at)| Revocation { number, revoked_at }).collect(),
+    }))
+}
+
+/// Who acts on a worker's credit: an agency admin bound to the worker, or a regulator in scope.
+/// Returns the ledger source and the account.
+async fn credit_actor(state: &AppState, viewer: &Viewer, worker_id: i64) -> Result<(String, i64), AppError> {
+    let session = viewer.require()?;
+    let principal = &session.principal;
+    let worker = state.store.worker(worker_id).await?;
+    if let Some(agency) = principal.agency_id() {
+        if state.store.bound_agencies(worker_id).await?.contains(&agency) {
+            return Ok((format!("agency:{agency}"), principal.account_id));
+        }
+        return Err(AppError::Forbidden);
+    }
+    if principal.role == Role::Regulator && state.store.may_reveal(principal, &worker).await? {
+        let area = principal.regulated_area().flatten().map_or("city".to_string(), |d| d.to_string());
+        return Ok((format!("regulator:{area}"), principal.account_id));
+    }
+    Err(AppError::Forbidden)
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct IdentityForm {
+    /// How identity was checked, e.g. `id_card` (original seen) or `face_match`.
+    pub method: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recorded {
+    pub seq: i64,
+}
+
+/// Records that the worker's identity was verified (ledger entry).
+#[utoipa::path(post, path = "/api/v1/workers/{id}/identity-verification", tag = "credit", request_body = IdentityForm, security(("bearer" = [])),
+    responses((status = 201, body = Recorded), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn verify_identity(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(form): ApiJson<IdentityForm>,
+) -> Result<(StatusCode, Json<Recorded>), AppError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let (source, account) = credit_actor(&state, &viewer, id).await?;
+    let method = match form.method.trim() {
+        "" => "id_card",
+        m @ ("id_card" | "face_match" | "police_check") => m,
+        _ => {
+            return Err(AppError::invalid(
+                "method",
+                "unknown_choice",
+                "核验方式可选：id_card, face_match, police_check",
+                "is not one of: id_card, face_match, police_check",
+            ));
+        }
+    };
+    let seq = state.store.verify_identity(id, source, Some(account), method).await?;
+    Ok((StatusCode::CREATED, Json(Recorded { seq })))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedCertificate {
+    pub number: String,
+    pub token: String,
+    /// The page the QR code opens.
+    pub url: String,
+    pub valid_until: NaiveDate,
+    pub status: String,
+}
+
+/// Issues the worker's home-service certificate: needs verified identity, a current health check
+/// and pre-job training passed; otherwise 422 with each reason.
+#[utoipa::path(post, path = "/api/v1/workers/{id}/certificate", tag = "credit", security(("bearer" = [])),
+    responses((status = 201, body = IssuedCertificate), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn issue(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<IssuedCertificate>), AppError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let (source, account) = credit_actor(&state, &viewer, id).await?;
+    let issued = state.store.issue_certificate(id, source, Some(account), today()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedCertificate {
+            url: format!("/v/{}", issued.token),
+            number: issued.number,
+            token: issued.token,
+            valid_until: issued.valid_until,
+            status: issued.status.as_str().to_string(),
+        }),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RevokeForm {
+    pub reason: String,
+}
+
+/// Revokes a certificate (regulator): a ledger entry, and the number joins the revocation list.
+#[utoipa::path(post, path = "/api/v1/certificates/{number}/revocation", tag = "credit", request_body = RevokeForm, security(("bearer" = [])),
+    responses((status = 201, body = Recorded), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    ApiJson(form): ApiJson<RevokeForm>,
+) -> Result<(StatusCode, Json<Recorded>), AppError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let cert = state.store.certificate(&number).await?;
+    let (source, account) = credit_actor(&state, &viewer, cert.worker_id).await?;
+    if !source.starts_with("regulator:") {
+        return Err(AppError::Forbidden);
+    }
+    let reason = jiazheng_core::field::required_text(&form.reason, 200).map_err(super::field_error("reason"))?;
+    let seq = state.store.revoke_certificate(&number, &reason, source, Some(account)).await?;
+    Ok((StatusCode::CREATED, Json(Recorded { seq })))
+}
+
+/// A worker's credit timeline with sources: the worker, an owning agency, a regulator in scope.
+#[utoipa::path(get, path = "/api/v1/workers/{id}/ledger", tag = "credit", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Entry>), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn timeline(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<Entry>>, AppError> {
+    super::workforce::readable_worker(&state, &viewer, id, "credit timeline").await?;
+    Ok(Json(state.store.ledger_of(SubjectKind::Worker, id).await?))
+}
+
+/// What checking a token found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckResult {
+    /// valid, malformed, unknown_key, tampered, not_found.
+    pub verdict: String,
+    pub card: Option<CardView>,
+    pub live: Option<LiveView>,
+    /// True when today's status differs from what the card claims.
+    pub differs: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CardView {
+    pub number: String,
+    pub name_masked: String,
+    pub status: String,
+    pub valid_until: NaiveDate,
+    pub issued_at: String,
+    pub key_id: u16,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LiveView {
+    pub status: String,
+    pub revoked: bool,
+    pub expired: bool,
+    pub valid_until: NaiveDate,
+    pub agencies: Vec<String>,
+    pub services: Vec<String>,
+}
+
+/// Checks a token offline-style (signature with the served keys), then the live status.
+pub async fn check_token(
+    state: &AppState,
+    raw: &str,
+) -> Result<(CheckResult, Option<Claims>, Option<LiveStatus>), AppError> {
+    let keys = state.store.public_keys().await?;
+    let verified = token::verify(raw, |id| keys.iter().find(|k| k.key_id == id).and_then(PublicKey::verifying_key));
+    let claims = match verified {
+        Ok(claims) => claims,
+        Err(e) => {
+            let result = CheckResult { verdict: e.code().into(), card: None, live: None, differs: false };
+            return Ok((result, None, None));
+        }
+    };
+    let card = CardView {
+        number: claims.number.clone(),
+        name_masked: claims.name_masked.clone(),
+        status: claims.status.as_str().into(),
+        valid_until: claims.valid_until,
+        issued_at: claims.issued_at.to_rfc3339(),
+        key_id: claims.key_id,
+    };
+    let live = match state.store.live_status(&claims.number, today()).await {
+        Ok(live) => live,
+        Err(jiazheng_store::StoreError::NotFound) => {
+            let result = CheckResult { verdict: "not_found".into(), card: Some(card), live: None, differs: true };
+            return Ok((result, Some(claims), None));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let differs = live.status != claims.status || live.revoked || live.expired;
+    let result = CheckResult {
+        verdict: "valid".into(),
+        card: Some(card),
+        live: Some(LiveView {
+            status: live.status.as_str().into(),
+            revoked: live.revoked,
+            expired: live.expired,
+            valid_until: live.valid_until,
+            agencies: live.agencies.clone(),
+            services: jiazheng_core::registry::ServiceSet::from_bits(live.services)
+                .kinds()
+                .iter()
+                .map(|k| k.as_str().to_string())
+                .collect(),
+        }),
+        differs,
+    };
+    Ok((result, Some(claims), Some(live)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CheckQuery {
+    /// The token from the certificate's QR code.
+    pub token: String,
+}
+
+/// Checks a certificate token: its signature, and today's status beside what the card claims.
+#[utoipa::path(get, path = "/api/v1/certificates/check", tag = "credit", params(CheckQuery),
+    responses((status = 200, body = CheckResult)))]
+pub async fn check(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CheckQuery>,
+) -> Result<Json<CheckResult>, AppError> {
+    Ok(Json(check_token(&state, &q.token).await?.0))
+}
+
+/// Labels for a colour, for pages.
+pub fn colour_label(colour: Colour, english: bool) -> &'static str {
+    colour.label(english)
+}
+
+/// The verdict's words, for pages.
+pub fn verdict_words(error: Option<TokenError>, english: bool) -> &'static str {
+    match (error, english) {
+        (None, false) => "证书有效",
+        (None, true) => "The certificate is genuine",
+        (Some(TokenError::Tampered), false) => "证书无效：内容被篡改或伪造",
+        (Some(TokenError::Tampered), true) => "Not valid: the card was altered or forged",
+        (Some(TokenError::UnknownKey), false) => "证书无效：签发密钥未知",
+        (Some(TokenError::UnknownKey), true) => "Not valid: signed by an unknown key",
+        (Some(TokenError::Malformed), false) => "证书无效：无法识别的二维码",
+        (Some(TokenError::Malformed), true) => "Not valid: this is not a certificate code",
+    }
+}

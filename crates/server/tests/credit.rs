@@ -1,0 +1,115 @@
+//! Certificates against a running server: issued only when the rules allow, checked at the door
+//! from the QR link, forged or edited codes answered with a clear page (never a 500), and
+//! revocation seen by online and offline checkers alike.
+
+mod common;
+
+use common::{TestApp, id_number};
+use jiazheng_core::registry::binding::BindingKind;
+use jiazheng_store::registry::workers::{NewBinding, NewWorker};
+use serde_json::{Value, json};
+
+async fn employee(app: &TestApp) -> i64 {
+    let today = jiazheng_server::api::workers::today();
+    let draft = jiazheng_core::registry::worker::WorkerForm {
+        id_number: id_number("220102", 77),
+        name: "王秀英".into(),
+        phone: "13904310077".into(),
+        education_level: "senior".into(),
+        home_street: "220102001".into(),
+        services: vec!["cleaning".into()],
+        ..Default::default()
+    }
+    .parse(today)
+    .unwrap();
+    let binding = Some(NewBinding { agency_id: app.agency_a, kind: BindingKind::Employee, active: true });
+    app.db.store.insert_workers(&[NewWorker { draft: &draft, binding }]).await.unwrap()[0]
+}
+
+fn fields(body: &Value) -> Vec<String> {
+    body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_certificate_is_issued_checked_at_the_door_and_revoked() {
+    let app = TestApp::spawn().await;
+    let agency = app.token("agency_a").await;
+    let worker = employee(&app).await;
+    let issue = format!("/api/v1/workers/{worker}/certificate");
+    let (status, refused) = app.post_json(&issue, &agency, &json!({})).await;
+    assert_eq!(status, 422);
+    assert_eq!(fields(&refused), ["identity", "health_check", "pre_job_training"]);
+
+    let today = jiazheng_server::api::workers::today();
+    jiazheng_store::testing::give_cleaning_records(
+        &app.db.store,
+        app.agency_a,
+        worker,
+        today - chrono::Duration::days(30),
+        today,
+    )
+    .await
+    .unwrap();
+    let other = app.token("agency_b").await;
+    let verify = format!("/api/v1/workers/{worker}/identity-verification");
+    assert_eq!(app.post_json(&verify, &other, &json!({})).await.0, 403, "not agency B's worker");
+    assert_eq!(app.post_json(&verify, &agency, &json!({"method": "magic"})).await.0, 422);
+    assert_eq!(app.post_json(&verify, &agency, &json!({"method": "id_card"})).await.0, 201);
+    let (status, issued) = app.post_json(&issue, &agency, &json!({})).await;
+    assert_eq!(status, 201, "{issued}");
+    assert_eq!(issued["status"], "green");
+    let token = issued["token"].as_str().unwrap().to_string();
+    let number = issued["number"].as_str().unwrap().to_string();
+
+    // At the door: the QR link shows the card and today's colour, nothing more.
+    let page = app.client.get(app.url(&format!("/v/{token}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("data-colour=\"green\"") && html.contains(&number) && html.contains("王*英"), "{html}");
+    assert!(!html.contains("王秀英"), "the full name is not shown");
+
+    // Edited, truncated and foreign codes: a clear page, never a 500.
+    let mut edited: Vec<char> = token.chars().collect();
+    let i = 20;
+    edited[i] = if edited[i] == 'A' { 'B' } else { 'A' };
+    let edited: String = edited.into_iter().collect();
+    for bad in [edited.as_str(), &token[..30], "not-a-certificate"] {
+        let response = app.client.get(app.url(&format!("/v/{bad}"))).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{bad}");
+        assert!(response.text().await.unwrap().contains("证书无效"));
+    }
+    let (_, check) = app.get_json(&format!("/api/v1/certificates/check?token={edited}"), None).await;
+    assert!(check["verdict"] == "tampered" || check["verdict"] == "malformed", "{check}");
+    let (_, check) = app.get_json(&format!("/api/v1/certificates/check?token={token}"), None).await;
+    assert_eq!((check["verdict"].clone(), check["differs"].clone()), (json!("valid"), json!(false)));
+
+    // Revocation: agencies may not, regulators in scope may; the door page and the list say so.
+    let revoke = format!("/api/v1/certificates/{number}/revocation");
+    assert_eq!(app.post_json(&revoke, &agency, &json!({"reason": "x"})).await.0, 403);
+    let regulator = app.token("nanguan").await;
+    assert_eq!(app.post_json(&revoke, &regulator, &json!({"reason": ""})).await.0, 422);
+    assert_eq!(app.post_json(&revoke, &regulator, &json!({"reason": "提供虚假健康证明"})).await.0, 201);
+    let (_, check) = app.get_json(&format!("/api/v1/certificates/check?token={token}"), None).await;
+    assert_eq!((check["live"]["status"].clone(), check["differs"].clone()), (json!("red"), json!(true)));
+    let html = app.client.get(app.url(&format!("/v/{token}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"differs\"") && html.contains("已被吊销"), "{html}");
+    let (_, list) = app.get_json("/api/v1/credit/revocations", None).await;
+    assert_eq!(list["revoked"][0]["number"], number.as_str());
+    let (_, keys) = app.get_json("/api/v1/credit/keys", None).await;
+    assert_eq!(keys[0]["public_key"].as_str().unwrap().len(), 64);
+
+    // The timeline: the worker's entries with their sources, for those allowed.
+    let (status, timeline) = app.get_json(&format!("/api/v1/workers/{worker}/ledger"), Some(&agency)).await;
+    assert_eq!(status, 200);
+    let kinds: Vec<&str> = timeline.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["identity_verified", "certificate_issued", "certificate_revoked"]);
+    assert_eq!(
+        app.get_json(&format!("/api/v1/workers/{worker}/ledger"), Some(&app.token("resident").await)).await.0,
+        403
+    );
+    // A typed number finds today's status, an unknown one says so.
+    let found = app.client.get(app.url(&format!("/certificates/check?number={number}"))).send().await.unwrap();
+    assert_eq!(found.status(), 200);
+    let missing = app.client.get(app.url("/certificates/check?number=JZ-000000-000000")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+}
