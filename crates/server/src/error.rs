@@ -146,6 +146,10 @@ impl From<StoreError> for AppError {
                     "binding_open" => ("已有待确认或有效的关联", "An open binding already exists"),
                     "already_enrolled" => ("该服务员已报名此课程", "This worker is already enrolled in this course"),
                     "provider_code" => ("该机构代码已登记", "A provider with this code is already registered"),
+                    "consent_pending" => {
+                        ("已提交申请，请等待服务员同意", "A request is already waiting for the worker")
+                    }
+                    "already_revoked" => ("该证书已被吊销", "This certificate is already revoked"),
                     _ => ("记录冲突", "Conflicting record"),
                 };
                 AppError::Conflict { code: what, message_zh: zh.into(), message_en: en.into(), existing_id }

@@ -170,28 +170,9 @@ async fn agency_admin_filters_the_compliance_board_to_expiring_health_checks_and
     let today = jiazheng_server::api::workers::today();
     let people = [("张丽", 300), ("刘洋", 350), ("陈红", 400), ("周敏", 355)];
     for (seq, (name, age_days)) in people.iter().enumerate() {
-        let draft = jiazheng_core::registry::worker::WorkerForm {
-            id_number: id_number("220102", 40 + seq as u16),
-            name: name.to_string(),
-            phone: "13904310000".into(),
-            education_level: "senior".into(),
-            home_street: "220102001".into(),
-            services: vec!["cleaning".into()],
-            ..Default::default()
-        }
-        .parse(today)
-        .unwrap();
-        let binding = Some(jiazheng_store::registry::workers::NewBinding {
-            agency_id: app.agency_a,
-            kind: jiazheng_core::registry::binding::BindingKind::Employee,
-            active: true,
-        });
-        let ids = store
-            .insert_workers(&[jiazheng_store::registry::workers::NewWorker { draft: &draft, binding }])
-            .await
-            .unwrap();
+        let worker = app.employ(40 + seq as u16, name, "cleaning").await;
         let checked = today - chrono::Duration::days(*age_days);
-        jiazheng_store::testing::give_cleaning_records(store, app.agency_a, ids[0], checked, today).await.unwrap();
+        jiazheng_store::testing::give_cleaning_records(store, app.agency_a, worker, checked, today).await.unwrap();
     }
     // Checks 350 and 355 days old expire within 30 days; 300 is valid; 400 has lapsed.
     let expected = ["刘洋", "周敏"];
@@ -231,5 +212,69 @@ async fn agency_admin_filters_the_compliance_board_to_expiring_health_checks_and
     names.sort();
     assert_eq!(names, expected);
     assert!(rows.iter().all(|(_, r)| r["health"] == "即将到期"), "{rows:?}");
+    client.close().await.unwrap();
+}
+
+/// Signs in through the form and waits until the browser has left the login page.
+async fn sign_in_as(client: &Client, app: &TestApp, username: &str) {
+    client.goto(&app.url("/login")).await.unwrap();
+    fill(client, "username", username).await;
+    fill(client, "password", PASSWORD).await;
+    client.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while client.current_url().await.unwrap().path() == "/login" {
+        assert!(std::time::Instant::now() < deadline, "sign in as {username}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn sign_out(client: &Client) {
+    client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while client.find(Locator::Css("form[action='/logout']")).await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "sign out");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_resident_sees_the_card_asks_for_the_record_and_the_worker_approves_and_sees_the_view() {
+    let app = TestApp::spawn().await;
+    let (worker, issued) = app.certified(90, "赵秀梅").await;
+    app.worker_account("zhao", "赵秀梅", worker).await;
+    let link = app.url(&format!("/v/{}", issued.token));
+
+    let (client, _driver, _profile) = browser().await;
+    // The resident scans the card at the door.
+    sign_in_as(&client, &app, "resident").await;
+    client.goto(&link).await.unwrap();
+    let colour = client.find(Locator::Id("live-colour")).await.unwrap().attr("data-colour").await.unwrap();
+    assert_eq!(colour.as_deref(), Some("green"));
+    assert!(client.find(Locator::Id("open-record")).await.is_err(), "no record without consent");
+    client.find(Locator::Id("request-record")).await.unwrap().click().await.unwrap();
+    text_when(&client, "#consent", |t| t.contains("24")).await;
+    sign_out(&client).await;
+
+    // The worker approves on their own page.
+    sign_in_as(&client, &app, "zhao").await;
+    client.goto(&app.url("/me")).await.unwrap();
+    assert!(text_of(&client, "#consents").await.contains("resident"));
+    client.find(Locator::Css("#consents button[id^='approve-']")).await.unwrap().click().await.unwrap();
+    text_when(&client, "#consents", |t| !t.contains("resident ·")).await;
+    sign_out(&client).await;
+
+    // The resident now opens the full record.
+    sign_in_as(&client, &app, "resident").await;
+    client.goto(&link).await.unwrap();
+    client.find(Locator::Id("open-record")).await.unwrap().click().await.unwrap();
+    let record = text_when(&client, "#full-record", |t| !t.is_empty()).await;
+    assert!(record.contains("健康体检") && record.contains("有效至"), "{record}");
+    sign_out(&client).await;
+
+    // And the worker sees who looked.
+    sign_in_as(&client, &app, "zhao").await;
+    client.goto(&app.url("/me")).await.unwrap();
+    let views = text_of(&client, "#record-views").await;
+    assert!(views.contains("resident"), "{views}");
     client.close().await.unwrap();
 }

@@ -4,26 +4,11 @@
 
 mod common;
 
-use common::{TestApp, id_number};
-use jiazheng_core::registry::binding::BindingKind;
-use jiazheng_store::registry::workers::{NewBinding, NewWorker};
+use common::TestApp;
 use serde_json::{Value, json};
 
 async fn employee(app: &TestApp) -> i64 {
-    let today = jiazheng_server::api::workers::today();
-    let draft = jiazheng_core::registry::worker::WorkerForm {
-        id_number: id_number("220102", 77),
-        name: "王秀英".into(),
-        phone: "13904310077".into(),
-        education_level: "senior".into(),
-        home_street: "220102001".into(),
-        services: vec!["cleaning".into()],
-        ..Default::default()
-    }
-    .parse(today)
-    .unwrap();
-    let binding = Some(NewBinding { agency_id: app.agency_a, kind: BindingKind::Employee, active: true });
-    app.db.store.insert_workers(&[NewWorker { draft: &draft, binding }]).await.unwrap()[0]
+    app.employ(77, "王秀英", "cleaning").await
 }
 
 fn fields(body: &Value) -> Vec<String> {
@@ -112,4 +97,40 @@ async fn a_certificate_is_issued_checked_at_the_door_and_revoked() {
     assert_eq!(found.status(), 200);
     let missing = app.client.get(app.url("/certificates/check?number=JZ-000000-000000")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn a_one_time_code_opens_the_record_once_and_nobody_sees_it_without_consent() {
+    let app = TestApp::spawn().await;
+    let (worker, issued) = app.certified(77, "王秀英").await;
+    let number = issued.number;
+    app.worker_account("worker77", "worker77", worker).await;
+    let resident = app.token("resident").await;
+    let record = format!("/api/v1/certificates/{number}/record");
+    assert_eq!(app.get_json(&record, Some(&resident)).await.0, 403, "no consent, no record");
+    assert_eq!(app.get_json(&record, None).await.0, 401);
+
+    let me = app.token("worker77").await;
+    let (status, code) = app.post_json("/api/v1/me/consent-codes", &me, &json!({})).await;
+    assert_eq!(status, 201);
+    let code = code["code"].as_str().unwrap().to_string();
+    let claim = format!("/api/v1/certificates/{number}/consent-code");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, body) = app.post_json(&claim, &resident, &json!({"code": wrong})).await;
+    assert_eq!((status, fields(&body)), (422, vec!["code".to_string()]));
+    assert_eq!(app.post_json(&claim, &resident, &json!({"code": code})).await.0, 204);
+    let (status, body) = app.post_json(&claim, &resident, &json!({"code": code})).await;
+    assert_eq!(status, 422, "a code works once: {body}");
+    assert!(body["error"]["fields"][0]["message_en"].as_str().unwrap().contains("already been used"));
+
+    let (status, full) = app.get_json(&record, Some(&resident)).await;
+    assert_eq!(status, 200);
+    assert!(full["access_until"].is_string());
+    assert!(full["checks"].as_array().unwrap().iter().any(|c| c["condition"] == "health_check"));
+    let views = app.db.store.record_views(worker).await.unwrap();
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].viewer, "resident");
+    // Another resident still sees nothing.
+    let other = app.token("admin").await;
+    assert_eq!(app.get_json(&record, Some(&other)).await.0, 403);
 }

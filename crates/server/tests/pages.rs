@@ -206,19 +206,7 @@ async fn a_worker_sees_their_own_record_and_answers_binding_requests() {
     .unwrap();
     let kind = jiazheng_core::registry::binding::BindingKind::Employee;
     let worker = store.create_worker(&draft, Some((app.agency_a, kind))).await.unwrap();
-    store
-        .create_account(&jiazheng_store::accounts::NewAccount {
-            username: "hsz".into(),
-            display_name: "何淑珍".into(),
-            password: PASSWORD.into(),
-            role: jiazheng_core::account::Role::Worker,
-            agency_id: None,
-            district_code: None,
-            worker_id: Some(worker),
-            provider_id: None,
-        })
-        .await
-        .unwrap();
+    app.worker_account("hsz", "何淑珍", worker).await;
     let client = sign_in(&app, "hsz").await;
     let html = client.get(app.url("/me")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains(&number) && html.contains("13904316060"), "the worker reads their own identifiers");

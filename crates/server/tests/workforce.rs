@@ -7,9 +7,7 @@ mod common;
 use chrono::NaiveDate;
 use common::{PASSWORD, TestApp, id_number, worker_json};
 use jiazheng_core::account::Role;
-use jiazheng_core::registry::binding::BindingKind;
 use jiazheng_store::accounts::NewAccount;
-use jiazheng_store::registry::workers::{NewBinding, NewWorker};
 use jiazheng_store::workforce::jobs::InboxDelivery;
 use serde_json::{Value, json};
 
@@ -21,21 +19,8 @@ fn days_ago(days: i64) -> String {
     (today() - chrono::Duration::days(days)).to_string()
 }
 
-/// A worker of agency A, both sides confirmed, offering `services`.
 async fn employee(app: &TestApp, seq: u16, services: &str) -> i64 {
-    let draft = jiazheng_core::registry::worker::WorkerForm {
-        id_number: id_number("220102", seq),
-        name: "王秀英".into(),
-        phone: "13904310000".into(),
-        education_level: "college".into(),
-        home_street: "220102001".into(),
-        services: vec![services.into()],
-        ..Default::default()
-    }
-    .parse(today())
-    .unwrap();
-    let binding = Some(NewBinding { agency_id: app.agency_a, kind: BindingKind::Employee, active: true });
-    app.db.store.insert_workers(&[NewWorker { draft: &draft, binding }]).await.unwrap()[0]
+    app.employ(seq, "王秀英", services).await
 }
 
 fn fields(body: &Value) -> Vec<String> {

@@ -31,6 +31,11 @@ pub fn router() -> Router<AppState> {
         .route("/workers/{id}/ledger", get(timeline))
         .route("/certificates/{number}/revocation", post(revoke))
         .route("/certificates/check", get(check))
+        .route("/certificates/{number}/record", get(record))
+        .route("/certificates/{number}/consent-requests", post(request_consent))
+        .route("/certificates/{number}/consent-code", post(claim_code))
+        .route("/me/consent-codes", post(create_code))
+        .route("/consents/{id}/decision", post(decide))
 }
 
 /// The public keys that sign certificate tokens and ledger checkpoints, current and retired.
@@ -310,4 +315,185 @@ pub fn verdict_words(error: Option<TokenError>, english: bool) -> &'static str {
         (Some(TokenError::Malformed), false) => "证书无效：无法识别的二维码",
         (Some(TokenError::Malformed), true) => "Not valid: this is not a certificate code",
     }
+}
+
+/// The full record a consenting worker shows: health, background check, training and skill,
+/// ratings and upheld complaints.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FullRecord {
+    pub number: String,
+    pub name_masked: String,
+    /// Each workforce condition with its standing and reason (health pass/fail included).
+    pub checks: Vec<jiazheng_core::workforce::compliance::Check>,
+    /// The latest background-check conclusion entered by the regulator, if any.
+    pub background_check: Option<String>,
+    pub ratings: i64,
+    pub average_rating: Option<f64>,
+    pub upheld_complaints: i64,
+    /// Until when this viewer may look (absent for the worker, agencies and regulators).
+    pub access_until: Option<String>,
+}
+
+pub async fn full_record(state: &AppState, number: &str) -> Result<(FullRecord, i64), AppError> {
+    let cert = state.store.certificate(number).await?;
+    let worker = state.store.worker(cert.worker_id).await?;
+    let facts = state.store.worker_facts(worker.id).await?;
+    let requirement = jiazheng_core::workforce::compliance::Requirement::for_services(
+        jiazheng_core::registry::ServiceSet::from_bits(worker.services),
+    );
+    let compliance = jiazheng_core::workforce::compliance::assess(&facts, &requirement, today());
+    let entries = state.store.ledger_of(SubjectKind::Worker, worker.id).await?;
+    let payload = |e: &Entry| serde_json::from_str::<serde_json::Value>(&e.payload).unwrap_or_default();
+    let background_check = entries
+        .iter()
+        .rev()
+        .find(|e| e.kind == "background_check")
+        .map(|e| payload(e)["conclusion"].as_str().unwrap_or_default().to_string());
+    let ratings: Vec<f64> =
+        entries.iter().filter(|e| e.kind == "rating").filter_map(|e| payload(e)["quality"].as_f64()).collect();
+    let upheld = entries.iter().filter(|e| e.kind == "complaint_upheld").count() as i64;
+    Ok((
+        FullRecord {
+            number: cert.number,
+            name_masked: jiazheng_core::credit::certificate::mask_name(&worker.name),
+            checks: compliance.checks,
+            background_check,
+            ratings: ratings.len() as i64,
+            average_rating: (!ratings.is_empty()).then(|| ratings.iter().sum::<f64>() / ratings.len() as f64),
+            upheld_complaints: upheld,
+            access_until: None,
+        },
+        worker.id,
+    ))
+}
+
+/// Whether the signed-in viewer may see a worker's full record: the worker, an owning agency or
+/// a regulator in scope always; anyone else while the worker's consent lasts. The view is logged.
+pub async fn record_access(
+    state: &AppState,
+    viewer: &Viewer,
+    worker_id: i64,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+    let session = viewer.require()?;
+    let worker = state.store.worker(worker_id).await?;
+    if state.store.may_reveal(&session.principal, &worker).await? {
+        state.store.log_access(session.principal.account_id, "worker", worker_id, "full_record", "record").await?;
+        return Ok(None);
+    }
+    let until = state.store.consent_until(worker_id, session.principal.account_id).await?.ok_or(AppError::Forbidden)?;
+    state
+        .store
+        .log_access(
+            session.principal.account_id,
+            "worker",
+            worker_id,
+            "full_record",
+            jiazheng_store::credit::consent::VIEW_PURPOSE,
+        )
+        .await?;
+    Ok(Some(until))
+}
+
+/// A worker's full record, for the worker, their agencies, regulators, and viewers with consent.
+#[utoipa::path(get, path = "/api/v1/certificates/{number}/record", tag = "credit", security(("bearer" = [])),
+    responses((status = 200, body = FullRecord), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn record(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(number): Path<String>,
+) -> Result<Json<FullRecord>, AppError> {
+    let cert = state.store.certificate(&number).await?;
+    let until = record_access(&state, &viewer, cert.worker_id).await?;
+    let (mut record, _) = full_record(&state, &number).await?;
+    record.access_until = until.map(|u| u.to_rfc3339());
+    Ok(Json(record))
+}
+
+/// Asks the worker behind a certificate to show their full record to the signed-in viewer.
+#[utoipa::path(post, path = "/api/v1/certificates/{number}/consent-requests", tag = "credit", security(("bearer" = [])),
+    responses((status = 201, body = Recorded), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn request_consent(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<Recorded>), AppError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let session = viewer.require()?;
+    let cert = state.store.certificate(&number).await?;
+    let id = state.store.request_consent(cert.worker_id, session.principal.account_id).await?;
+    Ok((StatusCode::CREATED, Json(Recorded { seq: id })))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct CodeForm {
+    pub code: String,
+}
+
+/// Claims a one-time code the worker handed over: 24 hours of access to the full record.
+#[utoipa::path(post, path = "/api/v1/certificates/{number}/consent-code", tag = "credit", request_body = CodeForm, security(("bearer" = [])),
+    responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn claim_code(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    ApiJson(form): ApiJson<CodeForm>,
+) -> Result<StatusCode, AppError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let session = viewer.require()?;
+    let cert = state.store.certificate(&number).await?;
+    state.store.claim_consent_code(cert.worker_id, session.principal.account_id, &form.code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in worker's own record id.
+pub fn own_worker(viewer: &Viewer) -> Result<i64, AppError> {
+    let session = viewer.require_role(&[Role::Worker])?;
+    match session.principal.scope {
+        jiazheng_core::account::Scope::Worker(id) => Ok(id),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentCode {
+    pub code: String,
+    pub valid_minutes: i64,
+}
+
+/// A one-time code the worker can show a resident (valid ten minutes, once).
+#[utoipa::path(post, path = "/api/v1/me/consent-codes", tag = "credit", security(("bearer" = [])),
+    responses((status = 201, body = ConsentCode), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn create_code(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<ConsentCode>), AppError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let worker = own_worker(&viewer)?;
+    let code = state.store.create_consent_code(worker).await?;
+    Ok((StatusCode::CREATED, Json(ConsentCode { code, valid_minutes: jiazheng_store::credit::consent::CODE_MINUTES })))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct Decision {
+    pub approve: bool,
+}
+
+/// The worker approves or denies a request to see their record.
+#[utoipa::path(post, path = "/api/v1/consents/{id}/decision", tag = "credit", request_body = Decision, security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn decide(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(decision): ApiJson<Decision>,
+) -> Result<StatusCode, AppError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let worker = own_worker(&viewer)?;
+    state.store.decide_consent(worker, id, decision.approve).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -58,7 +58,8 @@ pub fn docs() -> Router<AppState> {
         providers::list, providers::detail, providers::create, providers::courses, providers::create_course,
         providers::enrolments, providers::enrol, providers::enter_result,
         credit::keys, credit::revocations, credit::verify_identity, credit::issue, credit::revoke, credit::timeline,
-        credit::check,
+        credit::check, credit::record, credit::request_consent, credit::claim_code, credit::create_code,
+        credit::decide,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(

@@ -6,8 +6,10 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Redirect;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use axum_extra::extract::Form;
 use jiazheng_core::credit::token::TokenError;
 
 use super::{Chrome, render, service_labels};
@@ -18,7 +20,41 @@ use crate::i18n::Lang;
 use crate::{AppError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v/{token}", get(by_token)).route("/certificates/check", get(by_number))
+    Router::new()
+        .route("/v/{token}", get(by_token))
+        .route("/certificates/check", get(by_number))
+        .route("/certificates/{number}/record", get(record_page))
+        .route("/certificates/{number}/consent", post(ask_consent))
+        .route("/certificates/{number}/consent-code", post(use_code))
+}
+
+/// What the page offers a visitor about the full record.
+struct ConsentBlock {
+    number: String,
+    back: String,
+    signed_in: bool,
+    until: Option<String>,
+    message: Option<String>,
+}
+
+async fn consent_block(
+    state: &AppState,
+    viewer: &Viewer,
+    number: &str,
+    worker_id: i64,
+    back: &str,
+) -> Result<ConsentBlock, AppError> {
+    let until = match &viewer.session {
+        Some(session) => state.store.consent_until(worker_id, session.principal.account_id).await?,
+        None => None,
+    };
+    Ok(ConsentBlock {
+        number: number.to_string(),
+        back: back.to_string(),
+        signed_in: viewer.session.is_some(),
+        until: until.map(super::beijing_minutes),
+        message: None,
+    })
 }
 
 #[derive(Template)]
@@ -31,6 +67,30 @@ struct CheckPage {
     live: Option<Live>,
     differs: Option<String>,
     number: String,
+    consent: Option<ConsentBlock>,
+}
+
+impl CheckPage {
+    /// The page for a typed number: no card to compare, only today's status.
+    fn by_number(
+        lang: Lang,
+        viewer: &Viewer,
+        verdict: String,
+        live: Option<&jiazheng_store::credit::certificates::LiveStatus>,
+        number: String,
+        consent: Option<ConsentBlock>,
+    ) -> Self {
+        Self {
+            chrome: Chrome::new(lang, viewer, "/certificates/check", lang.t("cert.title")),
+            genuine: live.is_some(),
+            live: live.map(|l| live_view(l, lang)),
+            verdict,
+            card: None,
+            differs: None,
+            number,
+            consent,
+        }
+    }
 }
 
 struct Card {
@@ -97,7 +157,12 @@ async fn by_token(
         _ => None,
     };
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let consent = match &live {
+        Some(l) => Some(consent_block(&state, &viewer, &l.number, l.worker_id, &format!("/v/{token}")).await?),
+        None => None,
+    };
     let page = CheckPage {
+        consent,
         chrome: Chrome::new(lang, &viewer, "/certificates/check", lang.t("cert.title")),
         verdict: crate::api::credit::verdict_words(error, en).into(),
         genuine: error.is_none() && live.is_some(),
@@ -137,14 +202,94 @@ async fn by_number(
         (None, _) => lang.t("cert.unknown_number"),
     };
     let status = if live.is_none() && !number.is_empty() { StatusCode::NOT_FOUND } else { StatusCode::OK };
-    let page = CheckPage {
-        chrome: Chrome::new(lang, &viewer, "/certificates/check", lang.t("cert.title")),
-        genuine: live.is_some(),
-        live: live.as_ref().map(|l| live_view(l, lang)),
-        verdict,
-        card: None,
-        differs: None,
-        number,
+    let consent = match &live {
+        Some(l) => Some(
+            consent_block(&state, &viewer, &l.number, l.worker_id, &format!("/certificates/check?number={}", l.number))
+                .await?,
+        ),
+        None => None,
     };
+    let page = CheckPage::by_number(lang, &viewer, verdict, live.as_ref(), number, consent);
     Ok((status, render(&page)?).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct ConsentForm {
+    csrf: String,
+    back: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// Only our own check pages are places to return to.
+fn safe_back(back: &str) -> &str {
+    if (back.starts_with("/v/") || back.starts_with("/certificates/")) && !back.contains("//") { back } else { "/" }
+}
+
+async fn ask_consent(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(number): Path<String>,
+    Form(form): Form<ConsentForm>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let session = viewer.require()?;
+    let cert = state.store.certificate(&number).await?;
+    match state.store.request_consent(cert.worker_id, session.principal.account_id).await {
+        Ok(_) | Err(jiazheng_store::StoreError::Conflict { .. }) => {}
+        Err(other) => return Err(other.into()),
+    }
+    Ok(Redirect::to(&format!("{}#consent", safe_back(&form.back))).into_response())
+}
+
+async fn use_code(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Path(number): Path<String>,
+    Form(form): Form<ConsentForm>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let session = viewer.require()?;
+    let cert = state.store.certificate(&number).await?;
+    match state.store.claim_consent_code(cert.worker_id, session.principal.account_id, &form.code).await {
+        Ok(()) => Ok(Redirect::to(&format!("/certificates/{number}/record")).into_response()),
+        Err(jiazheng_store::StoreError::Invalid(errors)) => {
+            let message = super::field_message(&errors, lang, "code");
+            let live = state.store.live_status(&number, today()).await?;
+            let mut consent = consent_block(&state, &viewer, &number, cert.worker_id, safe_back(&form.back)).await?;
+            consent.message = message;
+            let page = CheckPage::by_number(lang, &viewer, lang.t("cert.found"), Some(&live), number, Some(consent));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "full_record.html")]
+struct RecordPage {
+    chrome: Chrome,
+    record: crate::api::credit::FullRecord,
+    cells: Vec<super::workforce::CheckCell>,
+    until: Option<String>,
+}
+
+async fn record_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Path(number): Path<String>,
+) -> Result<Response, AppError> {
+    let cert = state.store.certificate(&number).await?;
+    let until = crate::api::credit::record_access(&state, &viewer, cert.worker_id).await?;
+    let (record, _) = crate::api::credit::full_record(&state, &number).await?;
+    let compliance =
+        jiazheng_core::workforce::compliance::Compliance { compliant: false, checks: record.checks.clone() };
+    render(&RecordPage {
+        chrome: Chrome::new(lang, &viewer, "/certificates/check", lang.t("cert.full_record")),
+        cells: super::workforce::check_cells(&compliance, lang),
+        until: until.map(super::beijing_minutes),
+        record,
+    })
 }

@@ -23,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(page))
         .route("/me/bindings", post(ask_to_join))
         .route("/me/bindings/{id}/{action}", post(step))
+        .route("/me/consents/{id}/{decision}", post(decide_consent))
+        .route("/me/consent-code", post(new_code))
 }
 
 #[derive(Template)]
@@ -36,6 +38,9 @@ struct MePage {
     message: Option<String>,
     view: super::workforce::RecordView,
     lines: Vec<super::workforce::InboxLine>,
+    consents: Vec<jiazheng_store::credit::consent::ConsentRequest>,
+    views: Vec<(String, String)>,
+    code: Option<String>,
 }
 
 fn own_worker(viewer: &Viewer) -> Result<i64, AppError> {
@@ -53,6 +58,17 @@ async fn render_me(
     message: Option<String>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    render_me_with_code(state, lang, viewer, message, status, None).await
+}
+
+async fn render_me_with_code(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    message: Option<String>,
+    status: StatusCode,
+    code: Option<String>,
+) -> Result<Response, AppError> {
     let id = own_worker(viewer)?;
     let session = viewer.require()?;
     let worker = state.store.worker(id).await?;
@@ -61,6 +77,15 @@ async fn render_me(
     let view = super::workforce::record_view(state, id, worker.services, lang).await?;
     let inbox = state.store.inbox("worker", id, jiazheng_store::PageRequest::new(None, Some(20))).await?;
     let page = MePage {
+        consents: state.store.pending_consents(id).await?,
+        views: state
+            .store
+            .record_views(id)
+            .await?
+            .into_iter()
+            .map(|v| (v.viewer, super::beijing_minutes(v.at)))
+            .collect(),
+        code,
         view,
         lines: super::workforce::inbox_lines(&inbox.items, lang),
         chrome: Chrome::new(lang, viewer, "/me", lang.t("me.title")),
@@ -130,4 +155,33 @@ async fn ask_to_join(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+async fn decide_consent(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, decision)): Path<(i64, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    let worker = own_worker(&viewer)?;
+    viewer.check_csrf(Some(&form.csrf))?;
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "deny" => false,
+        _ => return Err(AppError::NotFound),
+    };
+    state.store.decide_consent(worker, id, approve).await?;
+    Ok(Redirect::to("/me#consents").into_response())
+}
+
+async fn new_code(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    let worker = own_worker(&viewer)?;
+    viewer.check_csrf(Some(&form.csrf))?;
+    let code = state.store.create_consent_code(worker).await?;
+    render_me_with_code(&state, lang, &viewer, None, StatusCode::OK, Some(code)).await
 }

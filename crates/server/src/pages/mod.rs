@@ -182,6 +182,13 @@ impl Pager {
     }
 }
 
+/// A moment as pages show it: Beijing time to the minute.
+pub fn beijing_minutes(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset"))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// Encodes a query-string value.
 pub fn encode(value: &str) -> String {
     value

@@ -135,6 +135,58 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// A worker of agency A, both sides confirmed, offering `services` (codes, comma-separated).
+    pub async fn employ(&self, seq: u16, name: &str, services: &str) -> i64 {
+        let draft = jiazheng_core::registry::worker::WorkerForm {
+            id_number: id_number("220102", seq),
+            name: name.into(),
+            phone: format!("139{:08}", 4310000 + u32::from(seq)),
+            education_level: "college".into(),
+            home_street: "220102001".into(),
+            services: vec![services.into()],
+            ..Default::default()
+        }
+        .parse(jiazheng_server::api::workers::today())
+        .unwrap();
+        let binding = Some(jiazheng_store::registry::workers::NewBinding {
+            agency_id: self.agency_a,
+            kind: jiazheng_core::registry::binding::BindingKind::Employee,
+            active: true,
+        });
+        let rows = [jiazheng_store::registry::workers::NewWorker { draft: &draft, binding }];
+        self.db.store.insert_workers(&rows).await.unwrap()[0]
+    }
+
+    /// A worker account for the worker record `worker_id`.
+    pub async fn worker_account(&self, username: &str, display_name: &str, worker_id: i64) {
+        self.db
+            .store
+            .create_account(&NewAccount {
+                username: username.into(),
+                display_name: display_name.into(),
+                password: PASSWORD.into(),
+                role: Role::Worker,
+                agency_id: None,
+                district_code: None,
+                worker_id: Some(worker_id),
+                provider_id: None,
+            })
+            .await
+            .unwrap();
+    }
+
+    /// An employed worker with current records, identity verified and a certificate issued.
+    pub async fn certified(&self, seq: u16, name: &str) -> (i64, jiazheng_store::credit::certificates::Issued) {
+        let today = jiazheng_server::api::workers::today();
+        let worker = self.employ(seq, name, "cleaning").await;
+        let store = &self.db.store;
+        let checked = today - chrono::Duration::days(40);
+        jiazheng_store::testing::give_cleaning_records(store, self.agency_a, worker, checked, today).await.unwrap();
+        let source = format!("agency:{}", self.agency_a);
+        store.verify_identity(worker, source.clone(), None, "id_card").await.unwrap();
+        (worker, store.issue_certificate(worker, source, None, today).await.unwrap())
+    }
+
     pub async fn worker_count(&self) -> i64 {
         self.db.store.count_workers().await.unwrap()
     }
