@@ -87,7 +87,10 @@ async fn a_certificate_is_issued_checked_at_the_door_and_revoked() {
     let (status, timeline) = app.get_json(&format!("/api/v1/workers/{worker}/ledger"), Some(&agency)).await;
     assert_eq!(status, 200);
     let kinds: Vec<&str> = timeline.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["identity_verified", "certificate_issued", "certificate_revoked"]);
+    assert_eq!(
+        kinds,
+        ["training", "health_check", "insurance", "identity_verified", "certificate_issued", "certificate_revoked"]
+    );
     assert_eq!(
         app.get_json(&format!("/api/v1/workers/{worker}/ledger"), Some(&app.token("resident").await)).await.0,
         403

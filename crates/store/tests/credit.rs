@@ -248,5 +248,14 @@ async fn a_certificate_is_issued_only_when_allowed_and_its_colour_follows_the_fa
     let again = store.revoke_certificate(&issued.number, "again", "regulator:220102".into(), None).await;
     assert!(matches!(again, Err(StoreError::Conflict { .. })));
     let report = store.verify_ledger(&|_, _| {}).await.unwrap();
-    assert_eq!((report.entries, report.first_bad_seq), (3, None));
+    assert_eq!((report.entries, report.first_bad_seq), (6, None));
+    // Every fact behind the certificate is in the worker's timeline, with its source.
+    let kinds: Vec<String> =
+        store.ledger_of(SubjectKind::Worker, worker).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        ["training", "health_check", "insurance", "identity_verified", "certificate_issued", "certificate_revoked"]
+    );
+    let health = &store.ledger_of(SubjectKind::Worker, worker).await.unwrap()[1];
+    assert!(!health.payload.contains("pass") && health.payload.contains("sealed_result_sha256"), "{}", health.payload);
 }

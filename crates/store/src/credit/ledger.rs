@@ -144,6 +144,80 @@ impl Store {
         Err(StoreError::Conflict { what: "ledger_busy", existing_id: None })
     }
 
+    /// Appends many entries in order in one transaction (imports, demo data): the chain is
+    /// computed here and written in batches. A concurrent append makes the whole batch retry.
+    pub async fn append_entries(&self, entries: &[NewEntry]) -> Result<Vec<i64>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let payloads: Vec<String> = entries.iter().map(|e| canonical(&e.payload)).collect();
+        for _ in 0..50 {
+            let head: Option<(i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
+                "SELECT seq, hash FROM credit_ledger ORDER BY seq DESC LIMIT 1",
+            ).fetch_optional(p).await?);
+            let (mut seq, prev) = head.map_or((0, GENESIS.to_vec()), |(s, h)| (s, h));
+            let mut prev: [u8; 32] = prev.try_into().map_err(|_| StoreError::Crypto("bad stored hash"))?;
+            let recorded_at = timestamp(now());
+            let rows: Vec<Entry> = entries
+                .iter()
+                .zip(&payloads)
+                .map(|(e, payload)| {
+                    seq += 1;
+                    let mut row = Entry {
+                        seq,
+                        subject_kind: e.subject_kind.as_str().to_string(),
+                        subject_id: e.subject_id,
+                        kind: e.kind.as_str().to_string(),
+                        payload: payload.clone(),
+                        source: e.source.clone(),
+                        recorded_by: e.recorded_by,
+                        recorded_at: recorded_at.clone(),
+                        corrects: e.corrects,
+                        prev_hash: prev.to_vec(),
+                        hash: Vec::new(),
+                    };
+                    prev = entry_hash(&prev, &row.fields());
+                    row.hash = prev.to_vec();
+                    row
+                })
+                .collect();
+            let written: std::result::Result<(), sqlx::Error> = on_pool!(self, p => async {
+                let mut tx = p.begin().await?;
+                for chunk in rows.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO credit_ledger (seq, subject_kind, subject_id, kind, payload, source, recorded_by,
+                            recorded_at, corrects, prev_hash, hash) ",
+                    );
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.seq).push_bind(r.subject_kind.clone()).push_bind(r.subject_id)
+                            .push_bind(r.kind.clone()).push_bind(r.payload.clone()).push_bind(r.source.clone())
+                            .push_bind(r.recorded_by).push_bind(r.recorded_at.clone()).push_bind(r.corrects)
+                            .push_bind(r.prev_hash.clone()).push_bind(r.hash.clone());
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await
+            }.await);
+            match written {
+                Ok(()) => {
+                    let first = rows[0].seq;
+                    let last = seq;
+                    if (first..=last).any(|s| s % CHECKPOINT_EVERY == 0) {
+                        self.checkpoint().await?;
+                    }
+                    return Ok(rows.iter().map(|r| r.seq).collect());
+                }
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => continue,
+                Err(sqlx::Error::Database(e)) if e.message().contains("locked") || e.message().contains("busy") => {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    continue;
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(StoreError::Conflict { what: "ledger_busy", existing_id: None })
+    }
+
     pub async fn ledger_entry(&self, seq: i64) -> Result<Entry> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM credit_ledger WHERE seq = $1");
         on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(seq).fetch_optional(p).await?)

@@ -8,12 +8,15 @@ pub mod jobs;
 pub mod providers;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use jiazheng_core::credit::{EntryKind, SubjectKind};
 use jiazheng_core::workforce::Source;
 use jiazheng_core::workforce::health_check_expiry;
 use jiazheng_core::workforce::records::{
     CertificateDraft, EducationDraft, HealthCheckDraft, InsuranceDraft, SocialInsuranceDraft, TrainingDraft,
 };
 use serde::Serialize;
+use serde_json::json;
+use sha2::Digest;
 use sqlx::QueryBuilder;
 
 use crate::{Result, Store, now, on_pool};
@@ -182,6 +185,32 @@ const HEALTH_COLUMNS: &str =
 const POLICY_COLUMNS: &str = "p.id, p.worker_id, p.agency_id, p.kind, p.insurer, p.policy_number, p.starts_on,
     p.ends_on, p.sum_insured_fen, p.source, p.source_id, p.created_at";
 
+/// The ledger's name for who recorded a fact, e.g. `agency:12`.
+fn source_label(by: &Recorder) -> String {
+    match by.source_id {
+        Some(id) => format!("{}:{id}", by.source.as_str()),
+        None => by.source.as_str().to_string(),
+    }
+}
+
+/// A credit ledger entry for a workforce record just written.
+fn ledger_entry(
+    subject: (SubjectKind, i64),
+    kind: EntryKind,
+    by: &Recorder,
+    payload: serde_json::Value,
+) -> crate::credit::ledger::NewEntry {
+    crate::credit::ledger::NewEntry {
+        subject_kind: subject.0,
+        subject_id: subject.1,
+        kind,
+        payload,
+        source: source_label(by),
+        recorded_by: by.account_id,
+        corrects: None,
+    }
+}
+
 /// Rows per INSERT statement: well under both engines' parameter limits.
 const BATCH: usize = 400;
 
@@ -189,7 +218,7 @@ impl Store {
     /// Writes training records, each with who recorded it, in one transaction: all or none.
     pub async fn add_trainings(&self, rows: &[(i64, &TrainingDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
-        on_pool!(self, p => {
+        let ids = on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let mut ids = Vec::with_capacity(rows.len());
             for chunk in rows.chunks(BATCH) {
@@ -209,13 +238,27 @@ impl Store {
                 ids.extend(batch.into_iter().map(|(id,)| id));
             }
             tx.commit().await?;
-            Ok(ids)
-        })
+            Ok::<_, crate::StoreError>(ids)
+        })?;
+        let entries: Vec<_> = rows
+            .iter()
+            .zip(&ids)
+            .map(|((worker, t, by), id)| {
+                let payload = json!({
+                    "record": id, "course_kind": t.course_kind.as_str(), "course": t.course_name,
+                    "provider": t.provider_name, "hours": t.hours, "completed_on": t.completed_on.to_string(),
+                    "exam_passed": t.exam_passed, "exam_score": t.exam_score,
+                });
+                ledger_entry((SubjectKind::Worker, *worker), EntryKind::Training, by, payload)
+            })
+            .collect();
+        self.append_entries(&entries).await?;
+        Ok(ids)
     }
 
     pub async fn add_certificates(&self, rows: &[(i64, &CertificateDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
-        on_pool!(self, p => {
+        let ids = on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let mut ids = Vec::with_capacity(rows.len());
             for chunk in rows.chunks(BATCH) {
@@ -234,8 +277,22 @@ impl Store {
                 ids.extend(batch.into_iter().map(|(id,)| id));
             }
             tx.commit().await?;
-            Ok(ids)
-        })
+            Ok::<_, crate::StoreError>(ids)
+        })?;
+        let entries: Vec<_> = rows
+            .iter()
+            .zip(&ids)
+            .map(|((worker, c, by), id)| {
+                let payload = json!({
+                    "record": id, "kind": c.kind.as_str(), "trade": c.trade.map(|t| t.as_str()),
+                    "level": c.level.map(|l| l.as_str()), "issuer": c.issuer, "number": c.number,
+                    "issued_on": c.issued_on.to_string(), "valid_until": c.valid_until.map(|d| d.to_string()),
+                });
+                ledger_entry((SubjectKind::Worker, *worker), EntryKind::Certificate, by, payload)
+            })
+            .collect();
+        self.append_entries(&entries).await?;
+        Ok(ids)
     }
 
     /// Writes health checks; each result is sealed before it leaves this process.
@@ -245,7 +302,7 @@ impl Store {
             .iter()
             .map(|(_, h, _)| self.crypto().seal(&HealthResult { passed: h.passed, notes: h.notes.clone() }.to_plain()))
             .collect();
-        on_pool!(self, p => {
+        let ids = on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let mut ids = Vec::with_capacity(rows.len());
             for (chunk, ciphers) in rows.chunks(BATCH).zip(sealed.chunks(BATCH)) {
@@ -263,15 +320,31 @@ impl Store {
                 ids.extend(batch.into_iter().map(|(id,)| id));
             }
             tx.commit().await?;
-            Ok(ids)
-        })
+            Ok::<_, crate::StoreError>(ids)
+        })?;
+        // The result stays sealed: the ledger holds a digest of the sealed result, so a changed
+        // result is still caught, without the result itself.
+        let entries: Vec<_> = rows
+            .iter()
+            .zip(&ids)
+            .zip(&sealed)
+            .map(|(((worker, h, by), id), cipher)| {
+                let payload = json!({
+                    "record": id, "checked_on": h.checked_on.to_string(), "category": h.category.as_str(),
+                    "institution": h.institution, "sealed_result_sha256": hex::encode(sha2::Sha256::digest(cipher)),
+                });
+                ledger_entry((SubjectKind::Worker, *worker), EntryKind::HealthCheck, by, payload)
+            })
+            .collect();
+        self.append_entries(&entries).await?;
+        Ok(ids)
     }
 
     /// Writes policies: `(Some(worker), _)` covers one worker, `(None, agency)` all of an
     /// agency's workers.
     pub async fn add_policies(&self, rows: &[(Option<i64>, i64, &InsuranceDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
-        on_pool!(self, p => {
+        let ids = on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let mut ids = Vec::with_capacity(rows.len());
             for chunk in rows.chunks(BATCH) {
@@ -290,8 +363,23 @@ impl Store {
                 ids.extend(batch.into_iter().map(|(id,)| id));
             }
             tx.commit().await?;
-            Ok(ids)
-        })
+            Ok::<_, crate::StoreError>(ids)
+        })?;
+        let entries: Vec<_> = rows
+            .iter()
+            .zip(&ids)
+            .map(|((worker, agency, i, by), id)| {
+                let subject = worker.map_or((SubjectKind::Agency, *agency), |w| (SubjectKind::Worker, w));
+                let payload = json!({
+                    "record": id, "kind": i.kind.as_str(), "insurer": i.insurer, "policy_number": i.policy_number,
+                    "starts_on": i.starts_on.to_string(), "ends_on": i.ends_on.to_string(),
+                    "sum_insured_fen": i.sum_insured_fen, "agency": agency,
+                });
+                ledger_entry(subject, EntryKind::Insurance, by, payload)
+            })
+            .collect();
+        self.append_entries(&entries).await?;
+        Ok(ids)
     }
 
     /// Records whether an employee-based worker is enrolled in social insurance by this agency.

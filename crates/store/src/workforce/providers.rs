@@ -152,6 +152,27 @@ impl Store {
              WHERE id = $4 AND source = 'provider' AND source_id = $5",
         ).bind(result.completed_on).bind(result.exam_passed).bind(result.exam_score.map(i64::from))
         .bind(record_id).bind(provider_id).execute(p).await?.rows_affected());
-        if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        // The result is a credit fact: the provider's exam result goes into the worker's ledger.
+        let record = self.training_record(record_id).await?;
+        let payload = serde_json::json!({
+            "record": record_id, "course": record.course_id, "course_kind": record.course_kind,
+            "course_name": record.course_name, "provider": record.provider_name, "hours": record.hours,
+            "completed_on": result.completed_on.to_string(), "exam_passed": result.exam_passed,
+            "exam_score": result.exam_score,
+        });
+        self.append_entry(&crate::credit::ledger::NewEntry {
+            subject_kind: jiazheng_core::credit::SubjectKind::Worker,
+            subject_id: record.worker_id,
+            kind: jiazheng_core::credit::EntryKind::Training,
+            payload,
+            source: format!("provider:{provider_id}"),
+            recorded_by: None,
+            corrects: None,
+        })
+        .await?;
+        Ok(())
     }
 }
