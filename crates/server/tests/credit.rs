@@ -133,6 +133,22 @@ async fn a_one_time_code_opens_the_record_once_and_nobody_sees_it_without_consen
     let views = app.db.store.record_views(worker).await.unwrap();
     assert_eq!(views.len(), 1);
     assert_eq!(views[0].viewer, "resident");
+    // Background checks: the regulator only, fixed categories, sealed in the ledger.
+    let check = format!("/api/v1/workers/{worker}/background-checks");
+    let result = json!({"checked_on": "2026-11-01", "authority": "长春市公安局南关分局", "identity_genuine": "yes",
+        "offences_5y": "none", "severe_mental_illness": "none", "drugs_3y": "none"});
+    assert_eq!(app.post_json(&check, &app.token("agency_a").await, &result).await.0, 403, "agencies may not");
+    let regulator = app.token("nanguan").await;
+    let mut free_text = result.clone();
+    free_text["offences_5y"] = json!("有一次小偷小摸");
+    let (status, body) = app.post_json(&check, &regulator, &free_text).await;
+    assert_eq!((status, fields(&body)), (422, vec!["offences_5y".to_string()]));
+    assert_eq!(app.post_json(&check, &regulator, &result).await.0, 201);
+    let (_, full) = app.get_json(&record, Some(&resident)).await;
+    assert!(full["background_check"].as_str().unwrap().contains("通过"), "{full}");
+    let entries = app.db.store.ledger_of(jiazheng_core::credit::SubjectKind::Worker, worker).await.unwrap();
+    let sealed = &entries.last().unwrap().payload;
+    assert!(sealed.contains("sealed_result") && !sealed.contains("none"), "{sealed}");
     // Another resident still sees nothing.
     let other = app.token("admin").await;
     assert_eq!(app.get_json(&record, Some(&other)).await.0, 403);

@@ -2,6 +2,7 @@
 //! an agency, signed checkpoints over it, and the home-service certificate whose signed token can
 //! be checked at the door without a network.
 
+pub mod background;
 pub mod certificate;
 pub mod ledger;
 pub mod token;

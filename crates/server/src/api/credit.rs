@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/workers/{id}/ledger", get(timeline))
         .route("/certificates/{number}/revocation", post(revoke))
         .route("/certificates/check", get(check))
+        .route("/workers/{id}/background-checks", post(background_check))
         .route("/certificates/{number}/record", get(record))
         .route("/certificates/{number}/consent-requests", post(request_consent))
         .route("/certificates/{number}/consent-code", post(claim_code))
@@ -344,11 +345,10 @@ pub async fn full_record(state: &AppState, number: &str) -> Result<(FullRecord, 
     let compliance = jiazheng_core::workforce::compliance::assess(&facts, &requirement, today());
     let entries = state.store.ledger_of(SubjectKind::Worker, worker.id).await?;
     let payload = |e: &Entry| serde_json::from_str::<serde_json::Value>(&e.payload).unwrap_or_default();
-    let background_check = entries
-        .iter()
-        .rev()
-        .find(|e| e.kind == "background_check")
-        .map(|e| payload(e)["conclusion"].as_str().unwrap_or_default().to_string());
+    let background_check = state.store.latest_background_check(worker.id).await?.map(|b| {
+        let verdict = if b.passed() { "通过 / passed" } else { "未通过 / not passed" };
+        format!("{verdict} · {} · {}", b.checked_on, b.authority)
+    });
     let ratings: Vec<f64> =
         entries.iter().filter(|e| e.kind == "rating").filter_map(|e| payload(e)["quality"].as_f64()).collect();
     let upheld = entries.iter().filter(|e| e.kind == "complaint_upheld").count() as i64;
@@ -496,4 +496,26 @@ pub async fn decide(
     let worker = own_worker(&viewer)?;
     state.store.decide_consent(worker, id, decision.approve).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Records a background-check result from the authority (regulator in scope only). The result
+/// is sealed in the ledger; consenting viewers see only the conclusion.
+#[utoipa::path(post, path = "/api/v1/workers/{id}/background-checks", tag = "credit",
+    request_body = jiazheng_core::credit::background::BackgroundCheckForm, security(("bearer" = [])),
+    responses((status = 201, body = Recorded), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn background_check(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(form): ApiJson<jiazheng_core::credit::background::BackgroundCheckForm>,
+) -> Result<(StatusCode, Json<Recorded>), AppError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let (source, account) = credit_actor(&state, &viewer, id).await?;
+    if !source.starts_with("regulator:") {
+        return Err(AppError::Forbidden);
+    }
+    let check = form.parse(today()).map_err(AppError::Invalid)?;
+    let seq = state.store.record_background_check(id, &check, source, Some(account)).await?;
+    Ok((StatusCode::CREATED, Json(Recorded { seq })))
 }

@@ -196,3 +196,49 @@ impl Store {
         ).fetch_all(p).await?))
     }
 }
+
+impl Store {
+    /// Records a background-check result from the authority. The results are sealed inside the
+    /// ledger entry; the entry's date and authority stay readable.
+    pub async fn record_background_check(
+        &self,
+        worker_id: i64,
+        check: &jiazheng_core::credit::background::BackgroundCheck,
+        source: String,
+        by: Option<i64>,
+    ) -> Result<i64> {
+        self.worker(worker_id).await?;
+        let sealed = self.crypto().seal(&serde_json::to_string(check).unwrap_or_default());
+        let entry = NewEntry {
+            subject_kind: SubjectKind::Worker,
+            subject_id: worker_id,
+            kind: EntryKind::BackgroundCheck,
+            payload: json!({
+                "checked_on": check.checked_on.to_string(),
+                "authority": check.authority,
+                "sealed_result": hex::encode(sealed),
+            }),
+            source,
+            recorded_by: by,
+            corrects: None,
+        };
+        Ok(self.append_entry(&entry).await?.seq)
+    }
+
+    /// The latest background check, opened; for readers already allowed to see it.
+    pub async fn latest_background_check(
+        &self,
+        worker_id: i64,
+    ) -> Result<Option<jiazheng_core::credit::background::BackgroundCheck>> {
+        let entries = self.ledger_of(SubjectKind::Worker, worker_id).await?;
+        let Some(entry) = entries.iter().rev().find(|e| e.kind == EntryKind::BackgroundCheck.as_str()) else {
+            return Ok(None);
+        };
+        let payload: serde_json::Value =
+            serde_json::from_str(&entry.payload).map_err(|_| StoreError::Crypto("bad payload"))?;
+        let sealed = hex::decode(payload["sealed_result"].as_str().unwrap_or(""))
+            .map_err(|_| StoreError::Crypto("bad payload"))?;
+        let plain = self.crypto().open(&sealed)?;
+        Ok(Some(serde_json::from_str(&plain).map_err(|_| StoreError::Crypto("bad sealed result"))?))
+    }
+}
