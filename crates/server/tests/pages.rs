@@ -373,3 +373,39 @@ async fn regulators_see_workforce_rates_and_others_do_not() {
     let agency = sign_in(&app, "agency_a").await.get(app.url("/regulator/workforce")).send().await.unwrap();
     assert_eq!(agency.status(), 403);
 }
+
+#[tokio::test]
+async fn the_agency_prints_a_card_whose_qr_link_checks_out() {
+    let app = TestApp::spawn().await;
+    let worker = app.employ(81, "孙丽华", "cleaning").await;
+    let client = sign_in(&app, "agency_a").await;
+    let page =
+        client.get(app.url(&format!("/agency/workers/{worker}/workforce"))).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_in(&page);
+    let card = format!("/agency/workers/{worker}/card");
+    let refused = client.post(app.url(&card)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(refused.status(), 422, "no records, no identity check: no card");
+    assert!(refused.text().await.unwrap().contains("身份尚未核验"));
+
+    let today = jiazheng_server::api::workers::today();
+    let store = &app.db.store;
+    jiazheng_store::testing::give_cleaning_records(
+        store,
+        app.agency_a,
+        worker,
+        today - chrono::Duration::days(5),
+        today,
+    )
+    .await
+    .unwrap();
+    store.verify_identity(worker, format!("agency:{}", app.agency_a), None, "id_card").await.unwrap();
+    let printed = client.post(app.url(&card)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(printed.status(), 200);
+    let html = printed.text().await.unwrap();
+    assert!(html.contains("<svg") && html.contains("孙丽华") && html.contains("JZ-220102-"), "the card has a QR code");
+    let start = html.find("id=\"card-link\">").unwrap() + "id=\"card-link\">".len();
+    let link = html[start..].split('<').next().unwrap();
+    let door = reqwest::get(link).await.unwrap();
+    assert_eq!(door.status(), 200, "{link}");
+    assert!(door.text().await.unwrap().contains("data-colour=\"green\""));
+}

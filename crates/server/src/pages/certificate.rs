@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/certificates/{number}/record", get(record_page))
         .route("/certificates/{number}/consent", post(ask_consent))
         .route("/certificates/{number}/consent-code", post(use_code))
+        .route("/agency/workers/{id}/card", post(print_card))
 }
 
 /// What the page offers a visitor about the full record.
@@ -291,5 +292,73 @@ async fn record_page(
         cells: super::workforce::check_cells(&compliance, lang),
         until: until.map(super::beijing_minutes),
         record,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "card.html")]
+struct CardPage {
+    chrome: Chrome,
+    name: String,
+    number: String,
+    agencies: String,
+    services: String,
+    skill: String,
+    valid_until: String,
+    colour: String,
+    colour_label: String,
+    link: String,
+    qr_svg: String,
+}
+
+/// The QR code of `text` as inline SVG (no XML prologue), dark on light.
+pub fn qr_svg(text: &str) -> Result<String, AppError> {
+    let code = qrcode::QrCode::new(text.as_bytes()).map_err(|e| AppError::Internal(e.to_string()))?;
+    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(220, 220).build();
+    Ok(svg.split_once("?>").map_or(svg.clone(), |(_, rest)| rest.to_string()))
+}
+
+/// Issues (or re-issues) a worker's certificate and shows the printable card.
+async fn print_card(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<super::CsrfForm>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let by = crate::api::workforce::writing_agency(&state, &viewer, id).await?;
+    let source = format!("agency:{}", by.source_id.unwrap_or_default());
+    let issued = state.store.issue_certificate(id, source, by.account_id, today()).await?;
+    let worker = state.store.worker(id).await?;
+    let live = state.store.live_status(&issued.number, today()).await?;
+    let record = state.store.workforce_record(id, false).await?;
+    let en = lang.is_en();
+    let skill = record
+        .certificates
+        .iter()
+        .filter_map(|c| {
+            let trade = c.trade.as_deref().and_then(|t| jiazheng_core::workforce::Trade::parse(t).ok())?;
+            let level = c.level.as_deref().and_then(|l| jiazheng_core::workforce::SkillLevel::parse(l).ok())?;
+            Some(format!("{} {}", trade.label(en), level.label(en)))
+        })
+        .collect::<Vec<_>>()
+        .join(" / ");
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
+    let scheme = if state.config.secure_cookies { "https" } else { "http" };
+    let link = format!("{scheme}://{host}/v/{}", issued.token);
+    render(&CardPage {
+        chrome: Chrome::new(lang, &viewer, "/agency/workers", lang.t("card.title")),
+        name: worker.name,
+        number: issued.number,
+        agencies: live.agencies.join("、"),
+        services: service_labels(lang, worker.services),
+        skill,
+        valid_until: issued.valid_until.to_string(),
+        colour: issued.status.as_str().into(),
+        colour_label: issued.status.label(en).into(),
+        qr_svg: qr_svg(&link)?,
+        link,
     })
 }
