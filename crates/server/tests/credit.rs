@@ -95,6 +95,20 @@ async fn a_certificate_is_issued_checked_at_the_door_and_revoked() {
         app.get_json(&format!("/api/v1/workers/{worker}/ledger"), Some(&app.token("resident").await)).await.0,
         403
     );
+    // The grade: every point traced to ledger entries; the agency's is public.
+    let (status, grade) = app.get_json(&format!("/api/v1/workers/{worker}/grade"), Some(&agency)).await;
+    assert_eq!(status, 200);
+    assert_eq!((grade["score"].as_f64(), grade["letter"].as_str()), (Some(74.0), Some("B")), "{grade}");
+    let training =
+        grade["contributions"].as_array().unwrap().iter().find(|c| c["reason_en"] == "1 trainings passed").unwrap();
+    assert_eq!(training["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get_json(&format!("/api/v1/workers/{worker}/grade"), Some(&app.token("resident").await)).await.0,
+        403
+    );
+    let (status, agency_grade) = app.get_json(&format!("/api/v1/agencies/{}/grade", app.agency_a), None).await;
+    assert_eq!((status, agency_grade["letter"].as_str()), (200, Some("C")));
+    assert_eq!(app.get_json("/api/v1/credit/weights", None).await.1["grade_a"], 85.0);
     // A typed number finds today's status, an unknown one says so.
     let found = app.client.get(app.url(&format!("/certificates/check?number={number}"))).send().await.unwrap();
     assert_eq!(found.status(), 200);

@@ -4,6 +4,7 @@
 
 pub mod background;
 pub mod certificate;
+pub mod grade;
 pub mod ledger;
 pub mod token;
 

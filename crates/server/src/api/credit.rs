@@ -32,6 +32,9 @@ pub fn router() -> Router<AppState> {
         .route("/certificates/{number}/revocation", post(revoke))
         .route("/certificates/check", get(check))
         .route("/workers/{id}/background-checks", post(background_check))
+        .route("/credit/weights", get(weights))
+        .route("/agencies/{id}/grade", get(agency_grade))
+        .route("/workers/{id}/grade", get(worker_grade_api))
         .route("/certificates/{number}/record", get(record))
         .route("/certificates/{number}/consent-requests", post(request_consent))
         .route("/certificates/{number}/consent-code", post(claim_code))
@@ -518,4 +521,52 @@ pub async fn background_check(
     let check = form.parse(today()).map_err(AppError::Invalid)?;
     let seq = state.store.record_background_check(id, &check, source, Some(account)).await?;
     Ok((StatusCode::CREATED, Json(Recorded { seq })))
+}
+
+/// The published grade weights.
+#[utoipa::path(get, path = "/api/v1/credit/weights", tag = "credit",
+    responses((status = 200, body = jiazheng_core::credit::grade::Weights)))]
+pub async fn weights() -> Json<jiazheng_core::credit::grade::Weights> {
+    Json(jiazheng_core::credit::grade::Weights::shipped())
+}
+
+/// An agency's credit grade with the entries behind every point (public).
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/grade", tag = "credit",
+    responses((status = 200, body = jiazheng_core::credit::grade::Grade), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn agency_grade(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<jiazheng_core::credit::grade::Grade>, AppError> {
+    state.store.agency(id).await?;
+    let facts = state.store.grade_facts(SubjectKind::Agency, id).await?;
+    Ok(Json(jiazheng_core::credit::grade::grade(&facts, None, &jiazheng_core::credit::grade::Weights::shipped())))
+}
+
+/// A worker's grade, recomputed from the ledger and today's standing.
+pub async fn worker_grade(state: &AppState, worker_id: i64) -> Result<jiazheng_core::credit::grade::Grade, AppError> {
+    let worker = state.store.worker(worker_id).await?;
+    let facts = state.store.worker_facts(worker_id).await?;
+    let requirement = jiazheng_core::workforce::compliance::Requirement::for_services(
+        jiazheng_core::registry::ServiceSet::from_bits(worker.services),
+    );
+    let compliance = jiazheng_core::workforce::compliance::assess(&facts, &requirement, today());
+    let met = |c| compliance.check(c).standing.is_met();
+    let standing = jiazheng_core::credit::grade::Standing {
+        health_valid: met(jiazheng_core::workforce::compliance::Condition::HealthCheck),
+        insured: met(jiazheng_core::workforce::compliance::Condition::Insurance),
+    };
+    let ledger = state.store.grade_facts(SubjectKind::Worker, worker_id).await?;
+    Ok(jiazheng_core::credit::grade::grade(&ledger, Some(standing), &jiazheng_core::credit::grade::Weights::shipped()))
+}
+
+/// A worker's grade: for the worker, their agencies, regulators in scope, and viewers with consent.
+#[utoipa::path(get, path = "/api/v1/workers/{id}/grade", tag = "credit", security(("bearer" = [])),
+    responses((status = 200, body = jiazheng_core::credit::grade::Grade), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn worker_grade_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Json<jiazheng_core::credit::grade::Grade>, AppError> {
+    record_access(&state, &viewer, id).await?;
+    Ok(Json(worker_grade(&state, id).await?))
 }

@@ -59,7 +59,7 @@ pub fn docs() -> Router<AppState> {
         providers::enrolments, providers::enrol, providers::enter_result,
         credit::keys, credit::revocations, credit::verify_identity, credit::issue, credit::revoke, credit::timeline,
         credit::check, credit::record, credit::request_consent, credit::claim_code, credit::create_code,
-        credit::decide, credit::background_check,
+        credit::decide, credit::background_check, credit::weights, credit::agency_grade, credit::worker_grade_api,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(

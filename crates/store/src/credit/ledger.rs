@@ -304,3 +304,35 @@ impl Store {
         Ok(report)
     }
 }
+
+impl Store {
+    /// A subject's ledger as the grade reads it; entries that a later correction replaced are
+    /// left out (the correction itself carries the corrected fact).
+    pub async fn grade_facts(
+        &self,
+        subject_kind: SubjectKind,
+        subject_id: i64,
+    ) -> Result<Vec<jiazheng_core::credit::grade::Fact>> {
+        let entries = self.ledger_of(subject_kind, subject_id).await?;
+        let corrected: std::collections::HashSet<i64> = entries.iter().filter_map(|e| e.corrects).collect();
+        Ok(entries
+            .iter()
+            .filter(|e| !corrected.contains(&e.seq))
+            .filter_map(|e| {
+                let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
+                // A correction counts as the kind of fact it restates, when it says so.
+                let kind = match EntryKind::parse(&e.kind).ok()? {
+                    EntryKind::Correction => payload["kind"].as_str().and_then(|k| EntryKind::parse(k).ok())?,
+                    other => other,
+                };
+                let value = match kind {
+                    EntryKind::Training => payload["exam_passed"].as_bool().map(|p| if p { 1.0 } else { 0.0 }),
+                    EntryKind::Rating => payload["quality"].as_f64(),
+                    _ => None,
+                };
+                let detail = payload["list"].as_str().map(String::from);
+                Some(jiazheng_core::credit::grade::Fact { seq: e.seq, kind, value, detail })
+            })
+            .collect())
+    }
+}
