@@ -147,7 +147,7 @@ pub fn grade(facts: &[Fact], standing: Option<Standing>, w: &Weights) -> Grade {
         );
     }
     // The latest list decision stands: black, red, or removal (no points).
-    if let Some(decision) = of(EntryKind::ListDecision).last() {
+    if let Some(decision) = of(EntryKind::ListDecision).next_back() {
         match decision.detail.as_deref() {
             Some("black") => add("列入黑名单".into(), "on the black list".into(), w.black_list, vec![decision.seq]),
             Some("red") => add("列入红名单".into(), "on the red list".into(), w.red_list, vec![decision.seq]),
