@@ -94,6 +94,23 @@ pub enum DemoCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Verify identity and issue certificates for up to COUNT eligible workers; writes their tokens
+    /// (one per line) for benchmarks of the door check.
+    Certificates {
+        #[command(flatten)]
+        data: DataOptions,
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Append N synthetic entries to the credit ledger (for benchmarking its verification).
+    Ledger {
+        #[command(flatten)]
+        data: DataOptions,
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: usize,
+    },
     /// Write a synthetic worker import sheet (for trying or benchmarking the import).
     Xlsx {
         #[command(flatten)]

@@ -32,6 +32,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Demo { command: DemoCommand::Certificates { data, count, output } } => {
+            let store = open(&data).await?;
+            let tokens = demo::certificates(&store, count, beijing_today()).await?;
+            std::fs::write(&output, tokens.join("\n"))?;
+            println!("issued {} certificates; tokens in {}", tokens.len(), output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { command: DemoCommand::Ledger { data, entries } } => {
+            let store = open_bulk(&data).await?;
+            demo::ledger(&store, entries).await?;
+            println!("appended {entries} entries");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo { command: DemoCommand::Xlsx { data, rows, seed, output } } => {
             let store = open(&data).await?;
             std::fs::write(&output, demo::worker_sheet(&store, rows, seed).await?)?;

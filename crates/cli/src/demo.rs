@@ -491,3 +491,61 @@ pub fn print_logins(base: &str) {
     }
     println!("open {base}/ · API docs {base}/api/docs/");
 }
+
+/// Verifies identity and issues certificates for eligible workers, first ids first, until
+/// `count` are issued; returns their tokens.
+pub async fn certificates(store: &Store, count: usize, today: NaiveDate) -> anyhow::Result<Vec<String>> {
+    let bar = progress_bar(count as u64, "certificates");
+    let mut tokens = Vec::with_capacity(count);
+    let mut lo = 1;
+    let max = store.count_workers().await?;
+    while tokens.len() < count && lo <= max {
+        let workers =
+            store.load_worker_facts(jiazheng_store::workforce::facts::FactsScope::Range(lo, lo + 999)).await?;
+        lo += 1000;
+        for w in workers {
+            let Some(agency) = w.agencies.first() else { continue };
+            let requirement =
+                jiazheng_core::workforce::compliance::Requirement::for_services(ServiceSet::from_bits(w.services));
+            let compliance = jiazheng_core::workforce::compliance::assess(&w.facts, &requirement, today);
+            if !jiazheng_core::credit::certificate::refusals(true, &compliance).is_empty() {
+                continue;
+            }
+            let source = format!("agency:{agency}");
+            store.verify_identity(w.id, source.clone(), None, "id_card").await?;
+            tokens.push(store.issue_certificate(w.id, source, None, today).await?.token);
+            bar.inc(1);
+            if tokens.len() == count {
+                break;
+            }
+        }
+    }
+    bar.finish_and_clear();
+    Ok(tokens)
+}
+
+/// Appends synthetic rating entries in batches, for measuring the ledger's verification.
+pub async fn ledger(store: &Store, entries: usize) -> anyhow::Result<()> {
+    use jiazheng_core::credit::{EntryKind, SubjectKind};
+    let bar = progress_bar(entries as u64, "entries");
+    let mut written = 0;
+    while written < entries {
+        let n = 5000.min(entries - written);
+        let batch: Vec<jiazheng_store::credit::ledger::NewEntry> = (0..n)
+            .map(|i| jiazheng_store::credit::ledger::NewEntry {
+                subject_kind: SubjectKind::Worker,
+                subject_id: ((written + i) % 1_000_000 + 1) as i64,
+                kind: EntryKind::Rating,
+                payload: serde_json::json!({ "quality": (written + i) % 5 + 1, "service": written + i }),
+                source: "demo".into(),
+                recorded_by: None,
+                corrects: None,
+            })
+            .collect();
+        store.append_entries(&batch).await?;
+        written += n;
+        bar.set_position(written as u64);
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
