@@ -47,9 +47,61 @@ impl<T> Ttl<T> {
     }
 }
 
+/// Values per key for a short time, for hot reads (the door check): bounded, and dropped
+/// at once when a write changes what they were computed from.
+pub struct Keyed<V> {
+    ttl: Duration,
+    capacity: usize,
+    entries: Mutex<std::collections::HashMap<String, (Instant, Arc<V>)>>,
+}
+
+impl<V> Keyed<V> {
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        Self { ttl, capacity, entries: Mutex::new(std::collections::HashMap::new()) }
+    }
+
+    pub fn get(&self, key: &str) -> Option<Arc<V>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone())
+    }
+
+    pub fn put(&self, key: String, value: Arc<V>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= self.capacity {
+            let ttl = self.ttl;
+            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (Instant::now(), value));
+    }
+
+    /// Drops every value `stale` says a write has changed.
+    pub fn forget(&self, stale: impl Fn(&V) -> bool) {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, (_, v)| !stale(v));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyed_values_expire_are_bounded_and_are_forgotten_on_writes() {
+        let cache: Keyed<i64> = Keyed::new(Duration::from_secs(60), 2);
+        cache.put("a".into(), Arc::new(1));
+        cache.put("b".into(), Arc::new(2));
+        assert_eq!(cache.get("a").as_deref(), Some(&1));
+        cache.forget(|v| *v == 1);
+        assert!(cache.get("a").is_none());
+        cache.put("c".into(), Arc::new(3));
+        cache.put("d".into(), Arc::new(4));
+        assert!(cache.get("d").is_some(), "a full cache makes room");
+        let short: Keyed<i64> = Keyed::new(Duration::from_millis(0), 10);
+        short.put("x".into(), Arc::new(1));
+        assert!(short.get("x").is_none(), "expired");
+    }
 
     #[tokio::test]
     async fn computes_once_within_the_ttl_and_serves_the_old_value_while_refreshing() {

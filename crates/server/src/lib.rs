@@ -32,9 +32,38 @@ pub struct AppState {
     pub reports: Arc<pages::import::ReportCache>,
     pub home_stats: Arc<cache::Ttl<pages::public::HomeStats>>,
     pub districts: Arc<cache::Ttl<Vec<jiazheng_store::registry::divisions::Division>>>,
+    /// Today's status per certificate number, for the door check.
+    pub door: Arc<cache::Keyed<jiazheng_store::credit::certificates::LiveStatus>>,
+    /// The public keys, re-read every minute (a new key is rare).
+    pub keys: Arc<cache::Ttl<Vec<jiazheng_store::credit::keys::PublicKey>>>,
 }
 
 impl AppState {
+    /// Today's status of a certificate, from the door cache when fresh.
+    pub async fn live_status(
+        &self,
+        number: &str,
+    ) -> Result<Arc<jiazheng_store::credit::certificates::LiveStatus>, AppError> {
+        let today = api::workers::today();
+        let key = format!("{number}|{today}");
+        if let Some(live) = self.door.get(&key) {
+            return Ok(live);
+        }
+        let live = Arc::new(self.store.live_status(number, today).await?);
+        self.door.put(key, live.clone());
+        Ok(live)
+    }
+
+    /// The public keys, cached for a minute.
+    pub async fn public_keys(&self) -> Result<Arc<Vec<jiazheng_store::credit::keys::PublicKey>>, AppError> {
+        Ok(self.keys.get_or_try(|| self.store.public_keys()).await?)
+    }
+
+    /// Forget what was computed from a worker's facts, after a write that may change them.
+    pub fn worker_changed(&self, worker_id: i64) {
+        self.door.forget(|live| live.worker_id == worker_id);
+    }
+
     /// The city's districts, re-read every five minutes.
     pub async fn districts(&self) -> Result<Arc<Vec<jiazheng_store::registry::divisions::Division>>, AppError> {
         Ok(self.districts.get_or_try(|| self.store.districts()).await?)
@@ -90,6 +119,10 @@ impl Application {
             reports: Arc::new(pages::import::ReportCache::default()),
             home_stats: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(30))),
             districts: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(300))),
+            // Writes through this server drop the entry at once; writes by other processes
+            // (imports, jobs) show within the time-to-live.
+            door: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(30), 200_000)),
+            keys: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(60))),
         };
         Ok(Self { listener, router: router(state) })
     }

@@ -87,7 +87,7 @@ pub async fn take_step(state: &AppState, viewer: &Viewer, id: i64, action: &str)
     let action = parse_action(action)?;
     let binding = state.store.binding(id).await?;
     let side = side_of(viewer, binding.worker_id, binding.agency_id)?;
-    state.store.act_on_binding(id, action, side).await.map_err(|e| match e {
+    let result = state.store.act_on_binding(id, action, side).await.map_err(|e| match e {
         jiazheng_store::StoreError::Refused(reason) => AppError::Conflict {
             code: "binding_step",
             message_zh: reason,
@@ -95,5 +95,8 @@ pub async fn take_step(state: &AppState, viewer: &Viewer, id: i64, action: &str)
             existing_id: None,
         },
         other => other.into(),
-    })
+    });
+    // The worker's employing agencies (and agency-wide insurance) may have changed.
+    state.worker_changed(binding.worker_id);
+    result
 }

@@ -127,6 +127,7 @@ pub async fn verify_identity(
         }
     };
     let seq = state.store.verify_identity(id, source, Some(account), method).await?;
+    state.worker_changed(id);
     Ok((StatusCode::CREATED, Json(Recorded { seq })))
 }
 
@@ -153,6 +154,7 @@ pub async fn issue(
     viewer.check_csrf(csrf_header(&headers))?;
     let (source, account) = credit_actor(&state, &viewer, id).await?;
     let issued = state.store.issue_certificate(id, source, Some(account), today()).await?;
+    state.worker_changed(id);
     Ok((
         StatusCode::CREATED,
         Json(IssuedCertificate {
@@ -189,6 +191,7 @@ pub async fn revoke(
     }
     let reason = jiazheng_core::field::required_text(&form.reason, 200).map_err(super::field_error("reason"))?;
     let seq = state.store.revoke_certificate(&number, &reason, source, Some(account)).await?;
+    state.worker_changed(cert.worker_id);
     Ok((StatusCode::CREATED, Json(Recorded { seq })))
 }
 
@@ -239,7 +242,7 @@ pub struct LiveView {
 pub async fn check_token(
     state: &AppState,
     raw: &str,
-) -> Result<(CheckResult, Option<Claims>, Option<LiveStatus>), AppError> {
+) -> Result<(CheckResult, Option<Claims>, Option<std::sync::Arc<LiveStatus>>), AppError> {
     let keys = state.store.public_keys().await?;
     let verified = token::verify(raw, |id| keys.iter().find(|k| k.key_id == id).and_then(PublicKey::verifying_key));
     let claims = match verified {
@@ -257,9 +260,9 @@ pub async fn check_token(
         issued_at: claims.issued_at.to_rfc3339(),
         key_id: claims.key_id,
     };
-    let live = match state.store.live_status(&claims.number, today()).await {
+    let live = match state.live_status(&claims.number).await {
         Ok(live) => live,
-        Err(jiazheng_store::StoreError::NotFound) => {
+        Err(AppError::NotFound) => {
             let result = CheckResult { verdict: "not_found".into(), card: Some(card), live: None, differs: true };
             return Ok((result, Some(claims), None));
         }
@@ -520,6 +523,7 @@ pub async fn background_check(
     }
     let check = form.parse(today()).map_err(AppError::Invalid)?;
     let seq = state.store.record_background_check(id, &check, source, Some(account)).await?;
+    state.worker_changed(id);
     Ok((StatusCode::CREATED, Json(Recorded { seq })))
 }
 

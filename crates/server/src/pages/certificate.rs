@@ -191,10 +191,10 @@ async fn by_number(
     let live = if number.is_empty() {
         None
     } else {
-        match state.store.live_status(&number, today()).await {
+        match state.live_status(&number).await {
             Ok(live) => Some(live),
-            Err(jiazheng_store::StoreError::NotFound) => None,
-            Err(other) => return Err(other.into()),
+            Err(AppError::NotFound) => None,
+            Err(other) => return Err(other),
         }
     };
     let verdict = match (&live, number.is_empty()) {
@@ -210,7 +210,7 @@ async fn by_number(
         ),
         None => None,
     };
-    let page = CheckPage::by_number(lang, &viewer, verdict, live.as_ref(), number, consent);
+    let page = CheckPage::by_number(lang, &viewer, verdict, live.as_deref(), number, consent);
     Ok((status, render(&page)?).into_response())
 }
 
@@ -257,7 +257,7 @@ async fn use_code(
         Ok(()) => Ok(Redirect::to(&format!("/certificates/{number}/record")).into_response()),
         Err(jiazheng_store::StoreError::Invalid(errors)) => {
             let message = super::field_message(&errors, lang, "code");
-            let live = state.store.live_status(&number, today()).await?;
+            let live = state.live_status(&number).await?;
             let mut consent = consent_block(&state, &viewer, &number, cert.worker_id, safe_back(&form.back)).await?;
             consent.message = message;
             let page = CheckPage::by_number(lang, &viewer, lang.t("cert.found"), Some(&live), number, Some(consent));
@@ -331,6 +331,7 @@ async fn print_card(
     let by = crate::api::workforce::writing_agency(&state, &viewer, id).await?;
     let source = format!("agency:{}", by.source_id.unwrap_or_default());
     let issued = state.store.issue_certificate(id, source, by.account_id, today()).await?;
+    state.worker_changed(id);
     let worker = state.store.worker(id).await?;
     let live = state.store.live_status(&issued.number, today()).await?;
     let record = state.store.workforce_record(id, false).await?;

@@ -107,7 +107,9 @@ async fn upload(
             let records = RecordKind::parse(other).ok_or_else(|| {
                 AppError::invalid("kind", "unknown_choice", "请选择导入内容", "choose what the sheet holds")
             })?;
-            state.store.import_records(records, bytes, agency, account, mode, today(), &|_, _| {}).await?
+            let report = state.store.import_records(records, bytes, agency, account, mode, today(), &|_, _| {}).await?;
+            state.door.forget(|_| true);
+            report
         }
     };
     state

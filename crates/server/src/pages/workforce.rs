@@ -430,6 +430,7 @@ async fn add_record(
     match kind.parse_row(&mut columns, today()) {
         Ok(draft) => {
             state.store.add_records(&[(id, draft)], by).await?;
+            state.worker_changed(id);
             Ok(Redirect::to(&format!("/agency/workers/{id}/workforce")).into_response())
         }
         Err(errors) => {
