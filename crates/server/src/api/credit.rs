@@ -266,7 +266,7 @@ pub async fn check_token(
             let result = CheckResult { verdict: "not_found".into(), card: Some(card), live: None, differs: true };
             return Ok((result, Some(claims), None));
         }
-        Err(other) => return Err(other.into()),
+        Err(other) => return Err(other),
     };
     let differs = live.status != claims.status || live.revoked || live.expired;
     let result = CheckResult {
