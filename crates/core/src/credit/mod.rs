@@ -39,3 +39,12 @@ choice!(
         Appeal = ("appeal", "申诉", "Appeal"),
     }
 );
+
+choice!(
+    /// How a worker's identity was verified.
+    IdentityMethod {
+        IdCard = ("id_card", "查验身份证原件", "ID card seen in person"),
+        FaceMatch = ("face_match", "人证比对", "Face matched to the ID card"),
+        PoliceCheck = ("police_check", "公安核查", "Checked with the police"),
+    }
+);

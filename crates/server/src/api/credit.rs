@@ -115,18 +115,10 @@ pub async fn verify_identity(
     viewer.check_csrf(csrf_header(&headers))?;
     let (source, account) = credit_actor(&state, &viewer, id).await?;
     let method = match form.method.trim() {
-        "" => "id_card",
-        m @ ("id_card" | "face_match" | "police_check") => m,
-        _ => {
-            return Err(AppError::invalid(
-                "method",
-                "unknown_choice",
-                "核验方式可选：id_card, face_match, police_check",
-                "is not one of: id_card, face_match, police_check",
-            ));
-        }
+        "" => jiazheng_core::credit::IdentityMethod::IdCard,
+        raw => jiazheng_core::credit::IdentityMethod::parse(raw).map_err(super::field_error("method"))?,
     };
-    let seq = state.store.verify_identity(id, source, Some(account), method).await?;
+    let seq = state.store.verify_identity(id, source, Some(account), method.as_str()).await?;
     state.worker_changed(id);
     Ok((StatusCode::CREATED, Json(Recorded { seq })))
 }
