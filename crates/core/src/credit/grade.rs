@@ -60,6 +60,15 @@ pub struct Standing {
     pub insured: bool,
 }
 
+impl Standing {
+    /// What the workforce rules say today about the checks the grade rewards.
+    pub fn of(compliance: &crate::workforce::compliance::Compliance) -> Self {
+        use crate::workforce::compliance::Condition;
+        let met = |c| compliance.check(c).standing.is_met();
+        Self { health_valid: met(Condition::HealthCheck), insured: met(Condition::Insurance) }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contribution {

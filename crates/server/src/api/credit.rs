@@ -336,11 +336,7 @@ pub struct FullRecord {
 pub async fn full_record(state: &AppState, number: &str) -> Result<(FullRecord, i64), AppError> {
     let cert = state.store.certificate(number).await?;
     let worker = state.store.worker(cert.worker_id).await?;
-    let facts = state.store.worker_facts(worker.id).await?;
-    let requirement = jiazheng_core::workforce::compliance::Requirement::for_services(
-        jiazheng_core::registry::ServiceSet::from_bits(worker.services),
-    );
-    let compliance = jiazheng_core::workforce::compliance::assess(&facts, &requirement, today());
+    let compliance = state.store.worker_compliance(worker.id, worker.services, today()).await?;
     let entries = state.store.ledger_of(SubjectKind::Worker, worker.id).await?;
     let payload = |e: &Entry| serde_json::from_str::<serde_json::Value>(&e.payload).unwrap_or_default();
     let background_check = state.store.latest_background_check(worker.id).await?.map(|b| {
@@ -541,16 +537,8 @@ pub async fn agency_grade(
 /// A worker's grade, recomputed from the ledger and today's standing.
 pub async fn worker_grade(state: &AppState, worker_id: i64) -> Result<jiazheng_core::credit::grade::Grade, AppError> {
     let worker = state.store.worker(worker_id).await?;
-    let facts = state.store.worker_facts(worker_id).await?;
-    let requirement = jiazheng_core::workforce::compliance::Requirement::for_services(
-        jiazheng_core::registry::ServiceSet::from_bits(worker.services),
-    );
-    let compliance = jiazheng_core::workforce::compliance::assess(&facts, &requirement, today());
-    let met = |c| compliance.check(c).standing.is_met();
-    let standing = jiazheng_core::credit::grade::Standing {
-        health_valid: met(jiazheng_core::workforce::compliance::Condition::HealthCheck),
-        insured: met(jiazheng_core::workforce::compliance::Condition::Insurance),
-    };
+    let compliance = state.store.worker_compliance(worker_id, worker.services, today()).await?;
+    let standing = jiazheng_core::credit::grade::Standing::of(&compliance);
     let ledger = state.store.grade_facts(SubjectKind::Worker, worker_id).await?;
     Ok(jiazheng_core::credit::grade::grade(&ledger, Some(standing), &jiazheng_core::credit::grade::Weights::shipped()))
 }

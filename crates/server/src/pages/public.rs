@@ -328,15 +328,7 @@ async fn worker(
     let districts = state.districts().await?.to_vec();
     // The public learns whether the worker may be sent into a home today, not why: the reasons
     // (a failed health check, say) are for the worker, their agency and the regulator.
-    let requirement = jiazheng_core::workforce::compliance::Requirement::for_services(
-        jiazheng_core::registry::ServiceSet::from_bits(w.services),
-    );
-    let fit = jiazheng_core::workforce::compliance::assess(
-        &state.store.worker_facts(id).await?,
-        &requirement,
-        crate::api::workers::today(),
-    )
-    .compliant;
+    let fit = state.store.worker_compliance(id, w.services, crate::api::workers::today()).await?.compliant;
     render(&WorkerPage {
         fit,
         chrome: Chrome::new(lang, &viewer, &format!("/workers/{id}"), w.name.clone()),

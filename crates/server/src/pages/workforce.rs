@@ -11,8 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::Form;
 use jiazheng_core::FieldErrors;
-use jiazheng_core::registry::ServiceSet;
-use jiazheng_core::workforce::compliance::{Compliance, Condition, Requirement, Standing, assess};
+use jiazheng_core::workforce::compliance::{Compliance, Condition, Standing};
 use jiazheng_core::workforce::{CertificateKind, CourseKind, HealthCategory, InsuranceKind, SkillLevel, Trade};
 use jiazheng_store::PageRequest;
 use jiazheng_store::workforce::WorkforceRecord;
@@ -300,8 +299,7 @@ impl RecordView {
 /// A worker's record and compliance for their services; the caller has checked the reader.
 pub async fn record_view(state: &AppState, worker_id: i64, services: i64, lang: Lang) -> Result<RecordView, AppError> {
     let record = state.store.workforce_record(worker_id, true).await?;
-    let facts = state.store.worker_facts(worker_id).await?;
-    let compliance = assess(&facts, &Requirement::for_services(ServiceSet::from_bits(services)), today());
+    let compliance = state.store.worker_compliance(worker_id, services, today()).await?;
     Ok(RecordView::new(&record, &compliance, lang))
 }
 

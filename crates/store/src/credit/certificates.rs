@@ -8,8 +8,7 @@ use jiazheng_core::credit::certificate::{self, Colour};
 use jiazheng_core::credit::token::{self, Claims};
 use jiazheng_core::credit::{EntryKind, SubjectKind};
 use jiazheng_core::field::Invalid;
-use jiazheng_core::registry::ServiceSet;
-use jiazheng_core::workforce::compliance::{Compliance, Condition, Requirement, assess};
+use jiazheng_core::workforce::compliance::Condition;
 use serde::Serialize;
 use serde_json::json;
 
@@ -72,11 +71,6 @@ impl Store {
             corrects: None,
         };
         Ok(self.append_entry(&entry).await?.seq)
-    }
-
-    async fn worker_compliance(&self, worker_id: i64, services: i64, today: NaiveDate) -> Result<Compliance> {
-        let facts = self.worker_facts(worker_id).await?;
-        Ok(assess(&facts, &Requirement::for_services(ServiceSet::from_bits(services)), today))
     }
 
     /// Issues (or re-issues) the worker's certificate when identity, health check and pre-job

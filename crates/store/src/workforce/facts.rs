@@ -193,6 +193,19 @@ impl Store {
         })
     }
 
+    /// A worker checked against every service they offer, on `today`.
+    pub async fn worker_compliance(
+        &self,
+        worker_id: i64,
+        services: i64,
+        today: NaiveDate,
+    ) -> Result<jiazheng_core::workforce::compliance::Compliance> {
+        use jiazheng_core::workforce::compliance::{Requirement, assess};
+        let facts = self.worker_facts(worker_id).await?;
+        let requirement = Requirement::for_services(jiazheng_core::registry::ServiceSet::from_bits(services));
+        Ok(assess(&facts, &requirement, today))
+    }
+
     /// One worker's facts.
     pub async fn worker_facts(&self, worker_id: i64) -> Result<Facts> {
         let mut found = self.load_worker_facts(FactsScope::Range(worker_id, worker_id)).await?;
