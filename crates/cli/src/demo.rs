@@ -536,7 +536,7 @@ pub async fn ledger(store: &Store, entries: usize) -> anyhow::Result<()> {
                 subject_kind: SubjectKind::Worker,
                 subject_id: ((written + i) % 1_000_000 + 1) as i64,
                 kind: EntryKind::Rating,
-                payload: serde_json::json!({ "quality": (written + i) % 5 + 1, "service": written + i }),
+                payload: serde_json::json!({ "stars": (written + i) % 5 + 1, "service": written + i }),
                 source: "demo".into(),
                 recorded_by: None,
                 corrects: None,

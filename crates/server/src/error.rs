@@ -150,6 +150,13 @@ impl From<StoreError> for AppError {
                         ("已提交申请，请等待服务员同意", "A request is already waiting for the worker")
                     }
                     "already_revoked" => ("该证书已被吊销", "This certificate is already revoked"),
+                    "already_confirmed" => ("该服务已确认", "This service is already confirmed"),
+                    "already_rated" => ("每次服务只能评价一次", "This service has already been rated"),
+                    "already_reviewed" => ("该记录已审核", "This entry has already been reviewed"),
+                    "proposal_open" => {
+                        ("该对象已有待审核的名单提议", "A listing proposal for this subject is already open")
+                    }
+                    "appeal_open" => ("该记录已有待处理的申诉", "An appeal against this entry is already open"),
                     _ => ("记录冲突", "Conflicting record"),
                 };
                 AppError::Conflict { code: what, message_zh: zh.into(), message_en: en.into(), existing_id }

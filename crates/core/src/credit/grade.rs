@@ -22,6 +22,7 @@ pub struct Weights {
     pub points_per_rating_star: f64,
     pub upheld_complaint: f64,
     pub penalty: f64,
+    pub false_entry: f64,
     pub reward: f64,
     pub black_list: f64,
     pub red_list: f64,
@@ -145,6 +146,7 @@ pub fn grade(facts: &[Fact], standing: Option<Standing>, w: &Weights) -> Grade {
     for (kind, weight, zh, en) in [
         (EntryKind::ComplaintUpheld, w.upheld_complaint, "成立的投诉", "upheld complaints"),
         (EntryKind::Penalty, w.penalty, "行政处罚", "penalties"),
+        (EntryKind::FalseEntry, w.false_entry, "虚假填报", "false entries"),
         (EntryKind::Reward, w.reward, "表彰奖励", "rewards"),
     ] {
         let list: Vec<&Fact> = of(kind).collect();

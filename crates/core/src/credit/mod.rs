@@ -3,6 +3,7 @@
 //! be checked at the door without a network.
 
 pub mod background;
+pub mod casework;
 pub mod certificate;
 pub mod grade;
 pub mod ledger;
@@ -37,6 +38,7 @@ choice!(
         CertificateRevoked = ("certificate_revoked", "上门服务证吊销", "Home-service certificate revoked"),
         Correction = ("correction", "更正", "Correction"),
         Appeal = ("appeal", "申诉", "Appeal"),
+        FalseEntry = ("false_entry", "虚假填报", "False entry by the agency"),
     }
 );
 

@@ -7,9 +7,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use jiazheng_core::account::Role;
-use jiazheng_core::credit::SubjectKind;
 use jiazheng_core::credit::certificate::Colour;
 use jiazheng_core::credit::token::{self, Claims, TokenError};
+use jiazheng_core::credit::{EntryKind, SubjectKind};
 use jiazheng_store::credit::certificates::LiveStatus;
 use jiazheng_store::credit::keys::PublicKey;
 use jiazheng_store::credit::ledger::Entry;
@@ -337,15 +337,14 @@ pub async fn full_record(state: &AppState, number: &str) -> Result<(FullRecord, 
     let cert = state.store.certificate(number).await?;
     let worker = state.store.worker(cert.worker_id).await?;
     let compliance = state.store.worker_compliance(worker.id, worker.services, today()).await?;
-    let entries = state.store.ledger_of(SubjectKind::Worker, worker.id).await?;
-    let payload = |e: &Entry| serde_json::from_str::<serde_json::Value>(&e.payload).unwrap_or_default();
+    // Withdrawn and corrected entries are left out, as the grade leaves them out.
+    let facts = state.store.grade_facts(SubjectKind::Worker, worker.id).await?;
     let background_check = state.store.latest_background_check(worker.id).await?.map(|b| {
         let verdict = if b.passed() { "通过 / passed" } else { "未通过 / not passed" };
         format!("{verdict} · {} · {}", b.checked_on, b.authority)
     });
-    let ratings: Vec<f64> =
-        entries.iter().filter(|e| e.kind == "rating").filter_map(|e| payload(e)["quality"].as_f64()).collect();
-    let upheld = entries.iter().filter(|e| e.kind == "complaint_upheld").count() as i64;
+    let ratings: Vec<f64> = facts.iter().filter(|f| f.kind == EntryKind::Rating).filter_map(|f| f.value).collect();
+    let upheld = facts.iter().filter(|f| f.kind == EntryKind::ComplaintUpheld).count() as i64;
     Ok((
         FullRecord {
             number: cert.number,

@@ -2,6 +2,7 @@
 
 pub mod agencies;
 pub mod bindings;
+pub mod casework;
 pub mod credit;
 pub mod divisions;
 pub mod providers;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(workforce::router())
         .merge(providers::router())
         .merge(credit::router())
+        .merge(casework::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
 
@@ -60,6 +62,11 @@ pub fn docs() -> Router<AppState> {
         credit::keys, credit::revocations, credit::verify_identity, credit::issue, credit::revoke, credit::timeline,
         credit::check, credit::record, credit::request_consent, credit::claim_code, credit::create_code,
         credit::decide, credit::background_check, credit::weights, credit::agency_grade, credit::worker_grade_api,
+        casework::record_service, casework::my_services, casework::confirm_service, casework::rate_service,
+        casework::file_complaint, casework::complaints, casework::act_on_complaint, casework::review_queue,
+        casework::review_entry, casework::record_action, casework::propose_listing, casework::open_listings,
+        casework::review_listing, casework::credit_list, casework::file_appeal, casework::open_appeals,
+        casework::decide_appeal, casework::agency_credit,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(

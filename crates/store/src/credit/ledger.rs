@@ -10,6 +10,8 @@ use jiazheng_core::field::Invalid;
 use serde::Serialize;
 
 use crate::{Result, Store, StoreError, now, on_pool};
+#[allow(unused_imports)]
+use LedgerPool as _;
 
 /// Entries between automatic checkpoints.
 pub const CHECKPOINT_EVERY: i64 = 1000;
@@ -87,9 +89,128 @@ fn timestamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// The next link of the chain after `head` (the last entry's seq and hash).
+pub(crate) fn chain_row(head: Option<(i64, Vec<u8>)>, entry: &NewEntry) -> Result<Entry> {
+    let (last_seq, prev) = head.unwrap_or((0, GENESIS.to_vec()));
+    let prev: [u8; 32] = prev.try_into().map_err(|_| StoreError::Crypto("bad stored hash"))?;
+    let mut row = Entry {
+        seq: last_seq + 1,
+        subject_kind: entry.subject_kind.as_str().to_string(),
+        subject_id: entry.subject_id,
+        kind: entry.kind.as_str().to_string(),
+        payload: canonical(&entry.payload),
+        source: entry.source.clone(),
+        recorded_by: entry.recorded_by,
+        recorded_at: timestamp(now()),
+        corrects: entry.corrects,
+        prev_hash: prev.to_vec(),
+        hash: Vec::new(),
+    };
+    row.hash = entry_hash(&prev, &row.fields()).to_vec();
+    Ok(row)
+}
+
+pub(crate) const INSERT_ENTRY: &str = "INSERT INTO credit_ledger (seq, subject_kind, subject_id, kind, payload, source,
+    recorded_by, recorded_at, corrects, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// Opens a transaction that may append to the ledger. Appends are serialised: SQLite takes the
+/// write lock at BEGIN, PostgreSQL a transaction-scoped advisory lock, so the head read inside
+/// stays the head until commit.
+pub(crate) trait LedgerPool {
+    type Db: sqlx::Database;
+    async fn begin_ledger(&self) -> std::result::Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl LedgerPool for sqlx::SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_ledger(&self) -> std::result::Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl LedgerPool for sqlx::PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_ledger(&self) -> std::result::Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(7310)").execute(&mut *tx).await?;
+        Ok(tx)
+    }
+}
+
+/// Whether an error is a lost race for the next sequence number (worth retrying).
+pub(crate) fn lost_chain_race(error: &StoreError) -> bool {
+    match error {
+        StoreError::Database(sqlx::Error::Database(e)) => {
+            (e.is_unique_violation()
+                && (e.message().contains("credit_ledger") || e.constraint() == Some("credit_ledger_pkey")))
+                || e.message().contains("locked")
+                || e.message().contains("busy")
+        }
+        _ => false,
+    }
+}
+
+/// Appends `$entry` inside the open ledger transaction `$tx`; evaluates to `Result<Entry>`.
+macro_rules! append_in {
+    ($tx:ident, $entry:expr) => {
+        async {
+            let head: Option<(i64, Vec<u8>)> =
+                sqlx::query_as("SELECT seq, hash FROM credit_ledger ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+            let row = $crate::credit::ledger::chain_row(head, $entry)?;
+            sqlx::query($crate::credit::ledger::INSERT_ENTRY)
+                .bind(row.seq)
+                .bind(&row.subject_kind)
+                .bind(row.subject_id)
+                .bind(&row.kind)
+                .bind(&row.payload)
+                .bind(&row.source)
+                .bind(row.recorded_by)
+                .bind(&row.recorded_at)
+                .bind(row.corrects)
+                .bind(&row.prev_hash)
+                .bind(&row.hash)
+                .execute(&mut *$tx)
+                .await?;
+            ::std::result::Result::<_, $crate::StoreError>::Ok(row)
+        }
+        .await
+    };
+}
+pub(crate) use append_in;
+
+/// Runs `$body` (an expression that may `append_in!` and returns `Result<T>`) in one ledger
+/// transaction: the record and its ledger entries are written together or not at all.
+macro_rules! ledger_tx {
+    ($store:expr, $tx:ident => $body:expr) => {{
+        use $crate::credit::ledger::LedgerPool as _;
+        let mut attempts = 0;
+        let outcome = loop {
+            attempts += 1;
+            let result: $crate::Result<_> = $crate::on_pool!($store, p => async {
+                let mut $tx = p.begin_ledger().await?;
+                let value = { let body: $crate::Result<_> = $body; body }?;
+                $tx.commit().await?;
+                ::std::result::Result::<_, $crate::StoreError>::Ok(value)
+            }.await);
+            match result {
+                Err(e) if attempts < 50 && $crate::credit::ledger::lost_chain_race(&e) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                }
+                other => break other,
+            }
+        };
+        if outcome.is_ok() {
+            $store.checkpoint_if_due().await?;
+        }
+        outcome
+    }};
+}
+pub(crate) use ledger_tx;
+
 impl Store {
-    /// Appends an entry at the end of the chain. Concurrent appends race for the next sequence
-    /// number; the loser re-reads the head and tries again.
+    /// Appends an entry at the end of the chain, on its own.
     pub async fn append_entry(&self, entry: &NewEntry) -> Result<Entry> {
         if let Some(target) = entry.corrects
             && self.ledger_entry(target).await.is_err()
@@ -97,51 +218,18 @@ impl Store {
             let invalid = Invalid::new("no_such_entry", "被更正的记录不存在", "the entry to correct does not exist");
             return Err(StoreError::Invalid(jiazheng_core::FieldErrors(vec![invalid.at("corrects")])));
         }
-        let payload = canonical(&entry.payload);
-        for _ in 0..50 {
-            let head: Option<(i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
-                "SELECT seq, hash FROM credit_ledger ORDER BY seq DESC LIMIT 1",
-            ).fetch_optional(p).await?);
-            let (last_seq, prev) = head.map_or((0, GENESIS.to_vec()), |(s, h)| (s, h));
-            let prev: [u8; 32] = prev.try_into().map_err(|_| StoreError::Crypto("bad stored hash"))?;
-            let row = Entry {
-                seq: last_seq + 1,
-                subject_kind: entry.subject_kind.as_str().to_string(),
-                subject_id: entry.subject_id,
-                kind: entry.kind.as_str().to_string(),
-                payload: payload.clone(),
-                source: entry.source.clone(),
-                recorded_by: entry.recorded_by,
-                recorded_at: timestamp(now()),
-                corrects: entry.corrects,
-                prev_hash: prev.to_vec(),
-                hash: Vec::new(),
-            };
-            let hash = entry_hash(&prev, &row.fields()).to_vec();
-            let inserted = on_pool!(self, p => sqlx::query(
-                "INSERT INTO credit_ledger (seq, subject_kind, subject_id, kind, payload, source, recorded_by, recorded_at,
-                     corrects, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            ).bind(row.seq).bind(&row.subject_kind).bind(row.subject_id).bind(&row.kind).bind(&row.payload)
-            .bind(&row.source).bind(row.recorded_by).bind(&row.recorded_at).bind(row.corrects).bind(&row.prev_hash)
-            .bind(&hash).execute(p).await.map(|_| ()));
-            match inserted {
-                Ok(_) => {
-                    let row = Entry { hash, ..row };
-                    if row.seq % CHECKPOINT_EVERY == 0 {
-                        self.checkpoint().await?;
-                    }
-                    return Ok(row);
-                }
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => continue,
-                // SQLite: another writer got in between our read and our write.
-                Err(sqlx::Error::Database(e)) if e.message().contains("locked") || e.message().contains("busy") => {
-                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-                    continue;
-                }
-                Err(other) => return Err(other.into()),
-            }
+        ledger_tx!(self, tx => append_in!(tx, entry))
+    }
+
+    /// Signs the head when the last checkpoint is `CHECKPOINT_EVERY` entries or more behind it.
+    pub(crate) async fn checkpoint_if_due(&self) -> Result<()> {
+        let (head, signed): (Option<i64>, Option<i64>) = on_pool!(self, p => sqlx::query_as(
+            "SELECT (SELECT MAX(seq) FROM credit_ledger), (SELECT MAX(upto_seq) FROM credit_checkpoints)",
+        ).fetch_one(p).await?);
+        if head.unwrap_or(0) - signed.unwrap_or(0) >= CHECKPOINT_EVERY {
+            self.checkpoint().await?;
         }
-        Err(StoreError::Conflict { what: "ledger_busy", existing_id: None })
+        Ok(())
     }
 
     /// Appends many entries in order in one transaction (imports, demo data): the chain is
@@ -182,7 +270,7 @@ impl Store {
                 })
                 .collect();
             let written: std::result::Result<(), sqlx::Error> = on_pool!(self, p => async {
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin_ledger().await?;
                 for chunk in rows.chunks(500) {
                     let mut qb = sqlx::QueryBuilder::new(
                         "INSERT INTO credit_ledger (seq, subject_kind, subject_id, kind, payload, source, recorded_by,
@@ -327,7 +415,7 @@ impl Store {
                 };
                 let value = match kind {
                     EntryKind::Training => payload["exam_passed"].as_bool().map(|p| if p { 1.0 } else { 0.0 }),
-                    EntryKind::Rating => payload["quality"].as_f64(),
+                    EntryKind::Rating => payload["stars"].as_f64(),
                     _ => None,
                 };
                 let detail = payload["list"].as_str().map(String::from);

@@ -1,5 +1,6 @@
 //! Credit persistence: signing keys, the append-only ledger and its checkpoints, certificates.
 
+pub mod casework;
 pub mod certificates;
 pub mod consent;
 pub mod keys;
