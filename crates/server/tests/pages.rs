@@ -409,3 +409,99 @@ async fn the_agency_prints_a_card_whose_qr_link_checks_out() {
     assert_eq!(door.status(), 200, "{link}");
     assert!(door.text().await.unwrap().contains("data-colour=\"green\""));
 }
+
+#[tokio::test]
+async fn a_resident_rates_and_complains_and_the_regulator_decides_on_pages() {
+    let app = TestApp::spawn().await;
+    let worker = app.employ(82, "钱玉梅", "cleaning").await;
+    let agency = sign_in(&app, "agency_a").await;
+    let desk = agency.get(app.url("/agency/credit")).send().await.unwrap().text().await.unwrap();
+    assert!(desk.contains("id=\"grade-letter\""), "the agency sees its own grade");
+    let today = jiazheng_server::api::workers::today().to_string();
+    let worker_id = worker.to_string();
+    let desk_csrf = csrf_in(&desk);
+    let service = [
+        ("csrf", desk_csrf.as_str()),
+        ("worker_id", worker_id.as_str()),
+        ("resident", "resident"),
+        ("service", "cleaning"),
+        ("performed_on", today.as_str()),
+    ];
+    assert_eq!(agency.post(app.url("/agency/services")).form(&service).send().await.unwrap().status(), 303);
+
+    let resident = sign_in(&app, "resident").await;
+    let mine = resident.get(app.url("/my/services")).send().await.unwrap().text().await.unwrap();
+    assert!(mine.contains("钱玉梅"), "{mine}");
+    let csrf = csrf_in(&mine);
+    let id = app.db.store.services_of_agency(app.agency_a).await.unwrap()[0].id;
+    let confirm = resident.post(app.url(&format!("/my/services/{id}/confirm"))).form(&[("csrf", &csrf)]).send();
+    assert_eq!(confirm.await.unwrap().status(), 303);
+    let rate = |stars: &'static str| {
+        let form = [
+            ("csrf", csrf.clone()),
+            ("quality", stars.into()),
+            ("punctuality", "4".into()),
+            ("attitude", "5".into()),
+            ("communication", "4".into()),
+            ("comment", "准时细致".into()),
+        ];
+        resident.post(app.url(&format!("/my/services/{id}/rating"))).form(&form).send()
+    };
+    let refused = rate("9").await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("请给出1到5星"));
+    assert_eq!(rate("5").await.unwrap().status(), 303);
+    let mine = resident.get(app.url("/my/services")).send().await.unwrap().text().await.unwrap();
+    assert!(mine.contains("已评价"));
+    let agency_id = app.agency_a.to_string();
+    let complaint = [
+        ("csrf", csrf.as_str()),
+        ("subject_kind", "agency"),
+        ("subject_id", agency_id.as_str()),
+        ("service_id", ""),
+        ("body", "收费高于公示价格"),
+    ];
+    assert_eq!(resident.post(app.url("/my/complaints")).form(&complaint).send().await.unwrap().status(), 303);
+
+    let city = sign_in(&app, "city").await;
+    assert_eq!(resident.get(app.url("/regulator/credit")).send().await.unwrap().status(), 403);
+    let page = city.get(app.url("/regulator/credit")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("收费高于公示价格") && page.contains("value=\"acknowledge\""), "{page}");
+    let csrf = csrf_in(&page);
+    let complaint_id =
+        app.db.store.complaints(None, None, jiazheng_store::PageRequest::new(None, None)).await.unwrap().items[0].id;
+    let decide = |decision: &'static str, reason: &'static str| {
+        city.post(app.url(&format!("/regulator/complaints/{complaint_id}")))
+            .form(&[("csrf", csrf.as_str()), ("decision", decision), ("reason", reason)])
+            .send()
+    };
+    assert_eq!(decide("acknowledge", "").await.unwrap().status(), 303);
+    assert_eq!(decide("uphold", "").await.unwrap().status(), 422, "a decision needs a reason");
+    assert_eq!(decide("uphold", "核实多收费用").await.unwrap().status(), 303);
+
+    let public = reqwest::get(app.url(&format!("/agencies/{}", app.agency_a))).await.unwrap().text().await.unwrap();
+    assert!(public.contains("id=\"grade-letter\"") && public.contains("(1 / 1)"), "complaint rate shown");
+
+    let listing = [
+        ("csrf", csrf.as_str()),
+        ("subject_kind", "agency"),
+        ("subject_id", agency_id.as_str()),
+        ("list", "black"),
+        ("reason", "多次投诉成立"),
+        ("document", "长商务信〔2026〕40号"),
+    ];
+    assert_eq!(city.post(app.url("/regulator/listings")).form(&listing).send().await.unwrap().status(), 303);
+    let lists = reqwest::get(app.url("/credit/lists")).await.unwrap().text().await.unwrap();
+    assert!(!lists.contains("长商务信〔2026〕40号"), "not listed before a second regulator reviews it");
+    let nanguan = sign_in(&app, "nanguan").await;
+    let page = nanguan.get(app.url("/regulator/credit")).send().await.unwrap().text().await.unwrap();
+    let proposal = app.db.store.open_listings().await.unwrap()[0].id;
+    let approve = nanguan
+        .post(app.url(&format!("/regulator/listings/{proposal}")))
+        .form(&[("csrf", csrf_in(&page).as_str()), ("decision", "approve"), ("reason", "")])
+        .send();
+    assert_eq!(approve.await.unwrap().status(), 303);
+    let lists = reqwest::get(app.url("/credit/lists")).await.unwrap().text().await.unwrap();
+    let black = &lists[lists.find("id=\"black-list\"").unwrap()..];
+    assert!(black.contains("长春市安心家政服务有限公司") && black.contains("长商务信〔2026〕40号"), "{lists}");
+}

@@ -528,9 +528,14 @@ pub async fn agency_grade(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Json<jiazheng_core::credit::grade::Grade>, AppError> {
+    Ok(Json(agency_grade_of(&state, id).await?))
+}
+
+/// An agency's grade, recomputed from its ledger.
+pub async fn agency_grade_of(state: &AppState, id: i64) -> Result<jiazheng_core::credit::grade::Grade, AppError> {
     state.store.agency(id).await?;
     let facts = state.store.grade_facts(SubjectKind::Agency, id).await?;
-    Ok(Json(jiazheng_core::credit::grade::grade(&facts, None, &jiazheng_core::credit::grade::Weights::shipped())))
+    Ok(jiazheng_core::credit::grade::grade(&facts, None, &jiazheng_core::credit::grade::Weights::shipped()))
 }
 
 /// A worker's grade, recomputed from the ledger and today's standing.

@@ -4,6 +4,7 @@
 pub mod agency;
 pub mod assets;
 pub mod certificate;
+pub mod credit_work;
 pub mod import;
 pub mod me;
 pub mod points;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(workforce::router())
         .merge(school::router())
         .merge(certificate::router())
+        .merge(credit_work::router())
         .route("/lang/{code}", get(switch_language))
 }
 
@@ -89,6 +91,10 @@ impl Chrome {
 
     pub fn is_worker(&self) -> bool {
         self.role == Some(Role::Worker)
+    }
+
+    pub fn is_resident(&self) -> bool {
+        self.role == Some(Role::Resident)
     }
 
     pub fn is_school(&self) -> bool {

@@ -167,6 +167,31 @@ struct AgencyPage {
     points: Vec<ServicePoint>,
     workers: Vec<WorkerRow>,
     workers_total: i64,
+    grade: super::credit_work::GradeView,
+    credit: jiazheng_store::credit::casework::AgencyCredit,
+}
+
+impl AgencyPage {
+    fn list_name(&self, code: &str) -> String {
+        jiazheng_core::credit::casework::CreditList::parse(code)
+            .map(|l| l.label(self.chrome.is_en()).to_string())
+            .unwrap_or_default()
+    }
+
+    fn action_line(&self, entry: &jiazheng_store::credit::ledger::Entry) -> String {
+        let payload: serde_json::Value = serde_json::from_str(&entry.payload).unwrap_or_default();
+        let kind = jiazheng_core::credit::EntryKind::parse(&entry.kind)
+            .map(|k| k.label(self.chrome.is_en()).to_string())
+            .unwrap_or_default();
+        let field = |k: &str| payload[k].as_str().unwrap_or_default().to_string();
+        format!(
+            "{} · {kind} · {} · {} · {}",
+            field("decided_on"),
+            field("authority"),
+            field("document"),
+            field("reason")
+        )
+    }
 }
 
 async fn agency(
@@ -182,7 +207,10 @@ async fn agency(
     let bound = WorkerQuery { agency: Some(id), page: PageRequest::new(Some(1), Some(20)), ..Default::default() };
     let workers = store.search_workers(&bound).await?;
     let districts = state.districts().await?.to_vec();
+    let grade = crate::api::credit::agency_grade_of(&state, id).await?;
     render(&AgencyPage {
+        grade: super::credit_work::GradeView::new(grade, lang),
+        credit: store.agency_credit(id).await?,
         chrome: Chrome::new(lang, &viewer, &format!("/agencies/{id}"), agency.name.clone()),
         model: model_label(lang, &agency.business_model),
         status: AgencyStatus::parse(&agency.status).map(|s| s.label(lang.is_en()).to_string()).unwrap_or_default(),

@@ -179,6 +179,12 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id).fetch_all(p).await?))
     }
 
+    /// The services an agency recorded, newest first.
+    pub async fn services_of_agency(&self, agency_id: i64) -> Result<Vec<ServiceRow>> {
+        let sql = format!("{SELECT_SERVICE} WHERE s.agency_id = $1 ORDER BY s.id DESC LIMIT 100");
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(agency_id).fetch_all(p).await?))
+    }
+
     async fn own_service(&self, service_id: i64, resident: i64) -> Result<ServiceRow> {
         let service = self.service_record(service_id).await?;
         if service.resident_account_id != resident {

@@ -1,0 +1,453 @@
+//! Credit pages: the public red and black lists, a resident's services (confirm, rate, complain),
+//! an agency's own credit (record services, export the loan report), and the regulator's desk
+//! (complaints, review queue, listings, appeals, rewards and penalties).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::Form;
+use jiazheng_core::credit::casework::{
+    ActionForm, AppealOutcome, ComplaintAction, ComplaintForm, ComplaintStatus, CreditList, DecisionForm,
+    ListProposalForm, ListingReview, RatingForm, ReviewDecision, ServiceRecordForm,
+};
+use jiazheng_core::credit::grade::Grade;
+use jiazheng_core::registry::ServiceKind;
+use jiazheng_store::PageRequest;
+use jiazheng_store::credit::casework::{AppealRow, ComplaintRow, ListingRow, QueuedEntry, ServiceRow};
+use serde::Deserialize;
+
+use super::{Chrome, render};
+use crate::api::casework::{regulator, resident};
+use crate::api::workers::today;
+use crate::auth::Viewer;
+use crate::i18n::Lang;
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/credit/lists", get(lists))
+        .route("/my/services", get(my_services))
+        .route("/my/services/{id}/confirm", post(confirm))
+        .route("/my/services/{id}/rating", post(rate))
+        .route("/my/complaints", post(complain))
+        .route("/agency/credit", get(agency_desk))
+        .route("/agency/services", post(record_service))
+        .route("/regulator/credit", get(regulator_desk))
+        .route("/regulator/complaints/{id}", post(act_on_complaint))
+        .route("/regulator/entries/{seq}", post(review_entry))
+        .route("/regulator/listings", post(propose_listing))
+        .route("/regulator/listings/{id}", post(review_listing))
+        .route("/regulator/appeals/{id}", post(decide_appeal))
+        .route("/regulator/actions", post(record_action))
+}
+
+fn label<T: Copy>(
+    raw: &str,
+    parse: impl Fn(&str) -> Result<T, jiazheng_core::field::Invalid>,
+    name: impl Fn(T) -> &'static str,
+) -> String {
+    parse(raw).map(name).unwrap_or_default().to_string()
+}
+
+#[derive(Template)]
+#[template(path = "credit_lists.html")]
+struct ListsPage {
+    chrome: Chrome,
+    /// Anchor, heading, rows: the red list, then the black list.
+    sections: Vec<(&'static str, String, Vec<ListingRow>)>,
+}
+
+impl ListsPage {
+    fn subject_href(&self, row: &ListingRow) -> String {
+        match row.subject_kind.as_str() {
+            "agency" => format!("/agencies/{}", row.subject_id),
+            _ => format!("/workers/{}", row.subject_id),
+        }
+    }
+}
+
+async fn lists(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
+    render(&ListsPage {
+        chrome: Chrome::new(lang, &viewer, "/credit/lists", lang.t("lists.title")),
+        sections: vec![
+            ("red-list", lang.t("lists.red"), state.store.credit_list(CreditList::Red).await?),
+            ("black-list", lang.t("lists.black"), state.store.credit_list(CreditList::Black).await?),
+        ],
+    })
+}
+
+#[derive(Template)]
+#[template(path = "my_services.html")]
+struct MyServicesPage {
+    chrome: Chrome,
+    services: Vec<ServiceRow>,
+    complaints: Vec<ComplaintRow>,
+}
+
+impl MyServicesPage {
+    fn service(&self, code: &str) -> String {
+        label(code, ServiceKind::parse, |s| s.label(self.chrome.is_en()))
+    }
+
+    fn status(&self, code: &str) -> String {
+        label(code, ComplaintStatus::parse, |s| s.label(self.chrome.is_en()))
+    }
+}
+
+async fn my_services(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
+    let me = resident(&viewer)?;
+    render(&MyServicesPage {
+        chrome: Chrome::new(lang, &viewer, "/my/services", lang.t("services.title")),
+        services: state.store.services_of_resident(me.account_id).await?,
+        complaints: state.store.complaints(None, Some(me.account_id), PageRequest::new(None, Some(50))).await?.items,
+    })
+}
+
+#[derive(Deserialize)]
+struct Csrf {
+    csrf: String,
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<Csrf>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let row = state.store.confirm_service(id, &resident(&viewer)?).await?;
+    state.worker_changed(row.worker_id);
+    Ok(Redirect::to("/my/services").into_response())
+}
+
+#[derive(Deserialize)]
+struct RatingPost {
+    csrf: String,
+    #[serde(flatten)]
+    rating: RatingForm,
+}
+
+async fn rate(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<RatingPost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let me = resident(&viewer)?;
+    let rating = form.rating.parse().map_err(AppError::Invalid)?;
+    state.store.rate_service(id, &me, &rating).await?;
+    Ok(Redirect::to("/my/services").into_response())
+}
+
+/// Ids come as text from a form; a bad one is a field error, not a 400 from the extractor.
+fn id_field(raw: &str, field: &str) -> Result<i64, AppError> {
+    raw.trim().parse().map_err(|_| {
+        crate::api::field_error(field)(jiazheng_core::field::Invalid::new("number", "请填写编号", "enter a number"))
+    })
+}
+
+#[derive(Deserialize)]
+struct ComplaintPost {
+    csrf: String,
+    subject_kind: String,
+    subject_id: String,
+    #[serde(default)]
+    service_id: String,
+    body: String,
+}
+
+async fn complain(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<ComplaintPost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let me = resident(&viewer)?;
+    let service_id = match form.service_id.trim() {
+        "" => None,
+        raw => Some(id_field(raw, "service_id")?),
+    };
+    let complaint = ComplaintForm {
+        subject_kind: form.subject_kind,
+        subject_id: id_field(&form.subject_id, "subject_id")?,
+        service_id,
+        body: form.body,
+    }
+    .parse()
+    .map_err(AppError::Invalid)?;
+    state.store.file_complaint(me.account_id, &complaint).await?;
+    Ok(Redirect::to("/my/services#complaints").into_response())
+}
+
+/// The grade with its reasons, as pages show it.
+pub struct GradeView {
+    pub grade: Grade,
+    pub lines: Vec<(String, String, String)>,
+}
+
+impl GradeView {
+    pub fn new(grade: Grade, lang: Lang) -> Self {
+        let lines = grade
+            .contributions
+            .iter()
+            .map(|c| {
+                let reason = if lang.is_en() { c.reason_en.clone() } else { c.reason_zh.clone() };
+                let entries = c.entries.iter().map(|e| format!("#{e}")).collect::<Vec<_>>().join(" ");
+                (reason, format!("{:+.1}", c.points), entries)
+            })
+            .collect();
+        Self { grade, lines }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "agency_credit.html")]
+struct AgencyDesk {
+    chrome: Chrome,
+    agency_id: i64,
+    grade: GradeView,
+    services: Vec<ServiceRow>,
+    kinds: Vec<(&'static str, &'static str)>,
+    today: String,
+}
+
+async fn agency_desk(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
+    let (_, agency) = viewer.require_agency()?;
+    let grade = crate::api::credit::agency_grade_of(&state, agency).await?;
+    render(&AgencyDesk {
+        chrome: Chrome::new(lang, &viewer, "/agency/credit", lang.t("agency_credit.title")),
+        agency_id: agency,
+        grade: GradeView::new(grade, lang),
+        services: state.store.services_of_agency(agency).await?,
+        kinds: ServiceKind::ALL.iter().map(|k| (k.as_str(), k.label(lang.is_en()))).collect(),
+        today: today().to_string(),
+    })
+}
+
+#[derive(Deserialize)]
+struct ServicePost {
+    csrf: String,
+    worker_id: String,
+    resident: String,
+    service: String,
+    performed_on: String,
+}
+
+async fn record_service(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<ServicePost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let (session, agency) = viewer.require_agency()?;
+    let draft = ServiceRecordForm {
+        worker_id: id_field(&form.worker_id, "worker_id")?,
+        resident: form.resident,
+        service: form.service,
+        performed_on: form.performed_on,
+    }
+    .parse(today())
+    .map_err(AppError::Invalid)?;
+    state.store.record_service(agency, &draft, session.principal.account_id).await?;
+    Ok(Redirect::to("/agency/credit#services").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "regulator_credit.html")]
+struct RegulatorDesk {
+    chrome: Chrome,
+    complaints: Vec<ComplaintRow>,
+    queue: Vec<QueuedEntry>,
+    queue_total: i64,
+    listings: Vec<ListingRow>,
+    appeals: Vec<AppealRow>,
+    today: String,
+}
+
+impl RegulatorDesk {
+    fn status(&self, code: &str) -> String {
+        label(code, ComplaintStatus::parse, |s| s.label(self.chrome.is_en()))
+    }
+
+    fn entry_kind(&self, code: &str) -> String {
+        label(code, jiazheng_core::credit::EntryKind::parse, |s| s.label(self.chrome.is_en()))
+    }
+
+    fn list(&self, code: &str) -> String {
+        label(code, CreditList::parse, |s| s.label(self.chrome.is_en()))
+    }
+
+    /// The actions a complaint in this status can take next.
+    fn next_actions(&self, status: &str) -> Vec<(&'static str, &'static str)> {
+        let Ok(from) = ComplaintStatus::parse(status) else { return Vec::new() };
+        ComplaintAction::ALL
+            .iter()
+            .filter(|a| a.apply(from).is_ok())
+            .map(|a| (a.as_str(), a.label(self.chrome.is_en())))
+            .collect()
+    }
+}
+
+async fn regulator_desk(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
+    regulator(&viewer)?;
+    let open = |s| state.store.complaints(Some(s), None, PageRequest::new(None, Some(50)));
+    let mut complaints = open(ComplaintStatus::Filed).await?.items;
+    complaints.extend(open(ComplaintStatus::Acknowledged).await?.items);
+    complaints.extend(open(ComplaintStatus::Investigating).await?.items);
+    let queue = state.store.review_queue(PageRequest::new(None, Some(20))).await?;
+    render(&RegulatorDesk {
+        chrome: Chrome::new(lang, &viewer, "/regulator/credit", lang.t("regulator_credit.title")),
+        complaints,
+        queue_total: queue.total,
+        queue: queue.items,
+        listings: state.store.open_listings().await?,
+        appeals: state.store.open_appeals().await?,
+        today: today().to_string(),
+    })
+}
+
+#[derive(Deserialize)]
+struct DecisionPost {
+    csrf: String,
+    decision: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    false_entry: Option<String>,
+}
+
+impl DecisionPost {
+    fn form(&self) -> DecisionForm {
+        DecisionForm {
+            decision: self.decision.clone(),
+            reason: self.reason.clone(),
+            false_entry: self.false_entry.is_some(),
+        }
+    }
+}
+
+fn back() -> Response {
+    Redirect::to("/regulator/credit").into_response()
+}
+
+async fn act_on_complaint(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionPost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let me = regulator(&viewer)?;
+    let (action, reason) =
+        form.form().parse(ComplaintAction::parse, |a| a.needs_reason()).map_err(AppError::Invalid)?;
+    state.store.act_on_complaint(id, action, &reason, &me).await?;
+    Ok(back())
+}
+
+async fn review_entry(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(seq): Path<i64>,
+    Form(form): Form<DecisionPost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let me = regulator(&viewer)?;
+    let decision = form.form();
+    let (verdict, reason) =
+        decision.parse(ReviewDecision::parse, |d| *d == ReviewDecision::Returned).map_err(AppError::Invalid)?;
+    state.store.review_entry(seq, verdict, &reason, decision.false_entry, &me).await?;
+    Ok(back())
+}
+
+#[derive(Deserialize)]
+struct ListingPost {
+    csrf: String,
+    subject_kind: String,
+    subject_id: String,
+    list: String,
+    reason: String,
+    document: String,
+}
+
+async fn propose_listing(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<ListingPost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let me = regulator(&viewer)?;
+    let proposal = ListProposalForm {
+        subject_kind: form.subject_kind,
+        subject_id: id_field(&form.subject_id, "subject_id")?,
+        list: form.list,
+        reason: form.reason,
+        document: form.document,
+    }
+    .parse()
+    .map_err(AppError::Invalid)?;
+    state.store.propose_listing(&proposal, me.account_id).await?;
+    Ok(back())
+}
+
+async fn review_listing(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionPost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let me = regulator(&viewer)?;
+    let (decision, note) = form.form().parse(ListingReview::parse, |_| false).map_err(AppError::Invalid)?;
+    state.store.review_listing(id, decision == ListingReview::Approve, &note, &me).await?;
+    Ok(back())
+}
+
+async fn decide_appeal(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionPost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let me = regulator(&viewer)?;
+    let (outcome, reason) = form.form().parse(AppealOutcome::parse, |_| true).map_err(AppError::Invalid)?;
+    state.store.decide_appeal(id, outcome, &reason, &me).await?;
+    Ok(back())
+}
+
+#[derive(Deserialize)]
+struct ActionPost {
+    csrf: String,
+    subject_kind: String,
+    subject_id: String,
+    kind: String,
+    decided_on: String,
+    authority: String,
+    document: String,
+    reason: String,
+}
+
+async fn record_action(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<ActionPost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let me = regulator(&viewer)?;
+    let action = ActionForm {
+        subject_kind: form.subject_kind,
+        subject_id: id_field(&form.subject_id, "subject_id")?,
+        kind: form.kind,
+        decided_on: form.decided_on,
+        authority: form.authority,
+        document: form.document,
+        reason: form.reason,
+    }
+    .parse(today())
+    .map_err(AppError::Invalid)?;
+    state.store.record_action(&action, &me).await?;
+    Ok(back())
+}
