@@ -34,6 +34,11 @@ pub struct AppState {
     pub districts: Arc<cache::Ttl<Vec<jiazheng_store::registry::divisions::Division>>>,
     /// Today's status per certificate number, for the door check.
     pub door: Arc<cache::Keyed<jiazheng_store::credit::certificates::LiveStatus>>,
+    /// The door page as an anonymous visitor sees it, per token, language and day, with the
+    /// worker it shows (so a write about the worker drops it with the status).
+    pub door_pages: Arc<cache::Keyed<(i64, String)>>,
+    /// Tokens whose signature checked out: a signature over the same bytes stays valid.
+    pub verified: Arc<cache::Keyed<jiazheng_core::credit::token::Claims>>,
     /// The public keys, re-read every minute (a new key is rare).
     pub keys: Arc<cache::Ttl<Vec<jiazheng_store::credit::keys::PublicKey>>>,
 }
@@ -62,6 +67,7 @@ impl AppState {
     /// Forget what was computed from a worker's facts, after a write that may change them.
     pub fn worker_changed(&self, worker_id: i64) {
         self.door.forget(|live| live.worker_id == worker_id);
+        self.door_pages.forget(|(worker, _)| *worker == worker_id);
     }
 
     /// The city's districts, re-read every five minutes.
@@ -123,6 +129,8 @@ impl Application {
             // (imports, jobs) show within the time-to-live.
             door: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(30), 200_000)),
             keys: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(60))),
+            door_pages: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(30), 50_000)),
+            verified: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(60), 200_000)),
         };
         Ok(Self { listener, router: router(state) })
     }

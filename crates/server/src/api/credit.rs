@@ -235,8 +235,18 @@ pub async fn check_token(
     state: &AppState,
     raw: &str,
 ) -> Result<(CheckResult, Option<Claims>, Option<std::sync::Arc<LiveStatus>>), AppError> {
-    let keys = state.store.public_keys().await?;
-    let verified = token::verify(raw, |id| keys.iter().find(|k| k.key_id == id).and_then(PublicKey::verifying_key));
+    let verified = match state.verified.get(raw) {
+        Some(claims) => Ok(Claims::clone(&claims)),
+        None => {
+            let keys = state.public_keys().await?;
+            let verified =
+                token::verify(raw, |id| keys.iter().find(|k| k.key_id == id).and_then(PublicKey::verifying_key));
+            if let Ok(claims) = &verified {
+                state.verified.put(raw.to_string(), std::sync::Arc::new(claims.clone()));
+            }
+            verified
+        }
+    };
     let claims = match verified {
         Ok(claims) => claims,
         Err(e) => {

@@ -135,6 +135,11 @@ async fn by_token(
     viewer: Viewer,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
+    let anonymous = viewer.session.is_none();
+    let cache_key = format!("{token}|{}|{}", lang.code(), crate::api::workers::today());
+    if anonymous && let Some(page) = state.door_pages.get(&cache_key) {
+        return Ok(axum::response::Html(page.1.clone()).into_response());
+    }
     let (result, claims, live) = check_token(&state, &token).await?;
     let error = match result.verdict.as_str() {
         "tampered" => Some(TokenError::Tampered),
@@ -172,7 +177,11 @@ async fn by_token(
         card,
         differs,
     };
-    Ok((status, render(&page)?).into_response())
+    let html = page.render().map_err(|e| AppError::Internal(e.to_string()))?;
+    if let (true, StatusCode::OK, Some(live)) = (anonymous, status, &live) {
+        state.door_pages.put(cache_key, std::sync::Arc::new((live.worker_id, html.clone())));
+    }
+    Ok((status, axum::response::Html(html)).into_response())
 }
 
 #[derive(serde::Deserialize)]
