@@ -442,11 +442,12 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
         ("school", "春城家政职业培训学校", Role::School, None, None, None, provider),
         ("worker", "服务员演示账号", Role::Worker, None, None, first_worker, None),
     ];
+    let mut ids = std::collections::HashMap::new();
     for (username, display_name, role, agency_id, district, worker_id, provider_id) in accounts {
         if (role == Role::School && provider_id.is_none()) || (role == Role::Worker && worker_id.is_none()) {
             continue;
         }
-        store
+        let id = store
             .create_account(&NewAccount {
                 username: username.into(),
                 display_name: display_name.into(),
@@ -458,7 +459,9 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
                 provider_id,
             })
             .await?;
+        ids.insert(username, id);
     }
+    credit_examples(store, agency_id, &staff, &ids).await?;
     // The school has enrolled some of the agency's workers in its pre-job course.
     if let Some(provider) = provider {
         let provider_name = store.provider(provider).await?.name;
@@ -473,6 +476,92 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     let report = store.run_daily_job(jiazheng_server::api::workers::today(), &InboxDelivery, &|_, _| {}).await?;
     println!("daily job: {} reminders for {} workers", report.reminders_new, report.workers);
     println!("{summary}");
+    Ok(())
+}
+
+/// A little credit history to look at: certificates, rated services (and one waiting for the
+/// resident's confirmation), an upheld complaint, a reward and a black-list entry reviewed by a
+/// second regulator.
+async fn credit_examples(
+    store: &Store,
+    agency_id: i64,
+    staff: &[jiazheng_store::registry::workers::Worker],
+    ids: &std::collections::HashMap<&str, i64>,
+) -> anyhow::Result<()> {
+    use jiazheng_core::credit::casework::{
+        ActionForm, ComplaintAction, ComplaintForm, ListProposalForm, RatingForm, ServiceRecordForm,
+    };
+    use jiazheng_store::credit::casework::Actor;
+    let today = jiazheng_server::api::workers::today();
+    let tokens = certificates(store, 20, today).await?;
+    println!("{} home-service certificates issued; a door link: /v/{}", tokens.len(), tokens.first().map_or("", |t| t));
+    let actor = |name: &str, source: String| Actor { account_id: ids[name], source };
+    let resident = actor("resident", format!("resident:{}", ids["resident"]));
+    let city = actor("regulator", "regulator:city".into());
+    let nanguan = actor("nanguan", "regulator:220102000000".into());
+    for (i, worker) in staff.iter().enumerate().take(4) {
+        let performed_on = (today - Duration::days(3 + i as i64)).to_string();
+        let form = ServiceRecordForm {
+            worker_id: worker.id,
+            resident: "resident".into(),
+            service: "cleaning".into(),
+            performed_on,
+        };
+        let draft = form.parse(today).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let service = store.record_service(agency_id, &draft, ids["agency"]).await?;
+        if i == 3 {
+            break; // left for the resident to confirm and rate
+        }
+        store.confirm_service(service.id, &resident).await?;
+        let stars = ["5", "4", "5"][i].to_string();
+        let rating = RatingForm {
+            quality: stars.clone(),
+            punctuality: stars,
+            attitude: "5".into(),
+            communication: "4".into(),
+            comment: "准时、细致".into(),
+        }
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        store.rate_service(service.id, &resident, &rating).await?;
+    }
+    let others = store.search_agencies(&Default::default()).await?.items;
+    if let Some(other) = others.iter().find(|a| a.id != agency_id) {
+        let complaint = ComplaintForm {
+            subject_kind: "agency".into(),
+            subject_id: other.id,
+            service_id: None,
+            body: "实际收费高于公示价格".into(),
+        }
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let filed = store.file_complaint(ids["resident"], &complaint).await?;
+        store.act_on_complaint(filed.id, ComplaintAction::Acknowledge, "", &city).await?;
+        store.act_on_complaint(filed.id, ComplaintAction::Uphold, "经核实多收服务费120元，已责令退还", &city).await?;
+        let proposal = ListProposalForm {
+            subject_kind: "agency".into(),
+            subject_id: other.id,
+            list: "black".into(),
+            reason: "多次违规收费，经责令整改仍未改正".into(),
+            document: "长商务信〔2026〕12号".into(),
+        }
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let listing = store.propose_listing(&proposal, ids["nanguan"]).await?;
+        store.review_listing(listing.id, true, "同意列入", &city).await?;
+    }
+    let reward = ActionForm {
+        subject_kind: "agency".into(),
+        subject_id: agency_id,
+        kind: "reward".into(),
+        decided_on: (today - Duration::days(30)).to_string(),
+        authority: "长春市商务局".into(),
+        document: "长商务〔2026〕8号".into(),
+        reason: "家政服务诚信示范企业".into(),
+    }
+    .parse(today)
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    store.record_action(&reward, &nanguan).await?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ pub mod cache;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod report;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

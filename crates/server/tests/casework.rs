@@ -228,3 +228,41 @@ async fn a_listing_takes_effect_only_after_a_second_regulator_approves_it() {
     assert_eq!(credit["actions"][0]["kind"], "reward");
     assert!(credit["actions"][0]["payload"].as_str().unwrap().contains("长商务〔2026〕8号"));
 }
+
+#[tokio::test]
+async fn an_agency_releases_a_signed_credit_report_to_a_bank_with_its_consent() {
+    let app = TestApp::spawn().await;
+    let agency = app.token("agency_a").await;
+    let url = format!("/api/v1/agencies/{}/credit-report", app.agency_a);
+    let (status, body) = app.post_json(&url, &agency, &json!({"bank": "", "purpose": "流动资金贷款"})).await;
+    assert_eq!((status, fields(&body)), (422, vec!["bank".into(), "consent".into()]), "no consent, no report");
+    let request = json!({"bank": "吉林银行长春分行", "purpose": "流动资金贷款", "consent": true});
+    assert_eq!(app.post_json(&url, &app.token("agency_b").await, &request).await.0, 403, "only its own report");
+
+    let response = app.client.post(app.url(&url)).bearer_auth(&agency).json(&request).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let id: i64 = response.headers()["x-report-id"].to_str().unwrap().parse().unwrap();
+    let pdf = response.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-") && pdf.windows(8).any(|w| w == b"FontFile"), "a PDF with its font embedded");
+
+    // The bank checks what it holds against the platform's signature.
+    let report_url = format!("/api/v1/credit/reports/{id}");
+    assert_eq!(app.get_json(&report_url, Some(&app.token("resident").await)).await.0, 403);
+    let (status, report) = app.get_json(&report_url, Some(&app.token("city").await)).await;
+    assert_eq!(status, 200);
+    assert_eq!(report["bank"], "吉林银行长春分行", "the consent names the bank");
+    let content: Value = serde_json::from_str(report["content"].as_str().unwrap()).unwrap();
+    assert_eq!(content["agency"]["name"], "长春市安心家政服务有限公司");
+    let digest = jiazheng_core::credit::report::digest(&content);
+    assert_eq!(report["digest"], hex::encode(digest));
+    let (_, keys) = app.get_json("/api/v1/credit/keys", None).await;
+    let keys: Vec<jiazheng_store::credit::keys::PublicKey> = serde_json::from_value(keys).unwrap();
+    let key = keys.iter().find(|k| i64::from(k.key_id) == report["key_id"].as_i64().unwrap()).unwrap();
+    let signature = hex::decode(report["signature"].as_str().unwrap()).unwrap();
+    assert!(jiazheng_core::credit::report::is_valid(&key.verifying_key().unwrap(), &digest, &signature));
+    let mut edited = content.clone();
+    edited["grade"]["letter"] = json!("A+");
+    let edited = jiazheng_core::credit::report::digest(&edited);
+    assert!(!jiazheng_core::credit::report::is_valid(&key.verifying_key().unwrap(), &edited, &signature));
+}

@@ -7,6 +7,7 @@ pub mod casework;
 pub mod certificate;
 pub mod grade;
 pub mod ledger;
+pub mod report;
 pub mod token;
 
 use crate::choice;

@@ -45,6 +45,8 @@ pub fn router() -> Router<AppState> {
         .route("/appeals", get(open_appeals))
         .route("/appeals/{id}/decision", post(decide_appeal))
         .route("/agencies/{id}/credit", get(agency_credit))
+        .route("/agencies/{id}/credit-report", post(credit_report))
+        .route("/credit/reports/{id}", get(released_report))
 }
 
 /// The signed-in regulator, as the ledger names them.
@@ -363,4 +365,62 @@ pub async fn decide_appeal(
     responses((status = 200, body = AgencyCredit), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn agency_credit(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<AgencyCredit>, AppError> {
     Ok(Json(state.store.agency_credit(id).await?))
+}
+
+/// A PDF response with the report's number in a header.
+pub fn pdf_response(report_id: i64, pdf: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"credit-report-{report_id}.pdf\"")),
+            (header::HeaderName::from_static("x-report-id"), report_id.to_string()),
+        ],
+        pdf,
+    )
+        .into_response()
+}
+
+/// The agency releases its credit report to a bank: the consent is recorded, the content
+/// signed, and the PDF returned (agency admins, for their own agency).
+#[utoipa::path(post, path = "/api/v1/agencies/{id}/credit-report", tag = "credit", request_body = crate::report::ReportRequest,
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "application/pdf", description = "the signed report"),
+        (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn credit_report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<crate::report::ReportRequest>,
+) -> Result<axum::response::Response, AppError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    let (session, agency) = viewer.require_agency()?;
+    if agency != id {
+        return Err(AppError::Forbidden);
+    }
+    let (released, pdf) =
+        crate::report::release(&state, agency, session.principal.account_id, &session.display_name, &request).await?;
+    Ok(pdf_response(released.id, pdf))
+}
+
+/// A released report as the platform signed it: for the bank to compare with the PDF, the
+/// agency itself and regulators.
+#[utoipa::path(get, path = "/api/v1/credit/reports/{id}", tag = "credit", security(("bearer" = [])),
+    responses((status = 200, body = jiazheng_store::credit::casework::ReleasedReport), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn released_report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Json<jiazheng_store::credit::casework::ReleasedReport>, AppError> {
+    let session = viewer.require()?;
+    let report = state.store.released_report(id).await?;
+    let principal = &session.principal;
+    let allowed =
+        matches!(principal.role, Role::Bank | Role::Regulator) || principal.agency_id() == Some(report.agency_id);
+    if !allowed {
+        return Err(AppError::Forbidden);
+    }
+    Ok(Json(report))
 }

@@ -66,7 +66,7 @@ pub fn docs() -> Router<AppState> {
         casework::file_complaint, casework::complaints, casework::act_on_complaint, casework::review_queue,
         casework::review_entry, casework::record_action, casework::propose_listing, casework::open_listings,
         casework::review_listing, casework::credit_list, casework::file_appeal, casework::open_appeals,
-        casework::decide_appeal, casework::agency_credit,
+        casework::decide_appeal, casework::agency_credit, casework::credit_report, casework::released_report,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/my/complaints", post(complain))
         .route("/agency/credit", get(agency_desk))
         .route("/agency/services", post(record_service))
+        .route("/agency/credit-report", post(credit_report))
         .route("/regulator/credit", get(regulator_desk))
         .route("/regulator/complaints/{id}", post(act_on_complaint))
         .route("/regulator/entries/{seq}", post(review_entry))
@@ -450,4 +451,29 @@ async fn record_action(
     .map_err(AppError::Invalid)?;
     state.store.record_action(&action, &me).await?;
     Ok(back())
+}
+
+#[derive(Deserialize)]
+struct ReportPost {
+    csrf: String,
+    #[serde(default)]
+    bank: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    consent: Option<String>,
+}
+
+async fn credit_report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<ReportPost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let (session, agency) = viewer.require_agency()?;
+    let request =
+        crate::report::ReportRequest { bank: form.bank, purpose: form.purpose, consent: form.consent.is_some() };
+    let (released, pdf) =
+        crate::report::release(&state, agency, session.principal.account_id, &session.display_name, &request).await?;
+    Ok(crate::api::casework::pdf_response(released.id, pdf))
 }

@@ -101,6 +101,8 @@ CREATE TABLE credit_reports (
     agency_id INTEGER NOT NULL REFERENCES agencies (id),
     bank TEXT NOT NULL,
     purpose TEXT NOT NULL,
+    -- The signed content (canonical JSON), so the bank can compare it with the PDF.
+    content TEXT NOT NULL,
     consented_by INTEGER NOT NULL REFERENCES accounts (id),
     consented_at TEXT NOT NULL,
     digest BLOB NOT NULL,

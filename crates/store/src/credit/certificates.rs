@@ -12,7 +12,7 @@ use jiazheng_core::workforce::compliance::Condition;
 use serde::Serialize;
 use serde_json::json;
 
-use super::ledger::NewEntry;
+use super::ledger::{NewEntry, append_in, ledger_tx};
 use crate::{Result, Store, StoreError, now, on_pool};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -93,23 +93,25 @@ impl Store {
         let number = certificate::number(&worker.district_code, worker_id);
         let health_expires = compliance.check(Condition::HealthCheck).date.map(|d| d.pred_opt().unwrap_or(d));
         let valid_until = certificate::valid_until(today, health_expires);
-        let entry = self
-            .append_entry(&NewEntry {
-                subject_kind: SubjectKind::Worker,
-                subject_id: worker_id,
-                kind: EntryKind::CertificateIssued,
-                payload: json!({ "number": number, "valid_until": valid_until.to_string() }),
-                source,
-                recorded_by: by,
-                corrects: None,
-            })
-            .await?;
+        let entry = NewEntry {
+            subject_kind: SubjectKind::Worker,
+            subject_id: worker_id,
+            kind: EntryKind::CertificateIssued,
+            payload: json!({ "number": number, "valid_until": valid_until.to_string() }),
+            source,
+            recorded_by: by,
+            corrects: None,
+        };
         let issued_at = now();
-        on_pool!(self, p => sqlx::query(
-            "INSERT INTO certificates (number, worker_id, issued_at, valid_until, issued_seq) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (worker_id) DO UPDATE SET issued_at = excluded.issued_at, valid_until = excluded.valid_until,
-                 issued_seq = excluded.issued_seq, revoked_seq = NULL",
-        ).bind(&number).bind(worker_id).bind(issued_at).bind(valid_until).bind(entry.seq).execute(p).await.map(|_| ())?);
+        ledger_tx!(self, tx => async {
+            let entry = append_in!(tx, &entry)?;
+            sqlx::query(
+                "INSERT INTO certificates (number, worker_id, issued_at, valid_until, issued_seq) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (worker_id) DO UPDATE SET issued_at = excluded.issued_at, valid_until = excluded.valid_until,
+                     issued_seq = excluded.issued_seq, revoked_seq = NULL",
+            ).bind(&number).bind(worker_id).bind(issued_at).bind(valid_until).bind(entry.seq).execute(&mut *tx).await?;
+            Ok(())
+        }.await)?;
         let status = certificate::colour(verified, false, &compliance);
         let (key_id, key) = self.signing_key().await?;
         let claims = Claims {
@@ -167,20 +169,24 @@ impl Store {
         if cert.revoked_seq.is_some() {
             return Err(StoreError::Conflict { what: "already_revoked", existing_id: cert.revoked_seq });
         }
-        let entry = self
-            .append_entry(&NewEntry {
-                subject_kind: SubjectKind::Worker,
-                subject_id: cert.worker_id,
-                kind: EntryKind::CertificateRevoked,
-                payload: json!({ "number": number, "reason": reason }),
-                source,
-                recorded_by: by,
-                corrects: None,
-            })
-            .await?;
-        on_pool!(self, p => sqlx::query("UPDATE certificates SET revoked_seq = $1 WHERE number = $2 AND revoked_seq IS NULL")
-            .bind(entry.seq).bind(number).execute(p).await.map(|_| ())?);
-        Ok(entry.seq)
+        let entry = NewEntry {
+            subject_kind: SubjectKind::Worker,
+            subject_id: cert.worker_id,
+            kind: EntryKind::CertificateRevoked,
+            payload: json!({ "number": number, "reason": reason }),
+            source,
+            recorded_by: by,
+            corrects: None,
+        };
+        ledger_tx!(self, tx => async {
+            let entry = append_in!(tx, &entry)?;
+            let done = sqlx::query("UPDATE certificates SET revoked_seq = $1 WHERE number = $2 AND revoked_seq IS NULL")
+                .bind(entry.seq).bind(number).execute(&mut *tx).await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict { what: "already_revoked", existing_id: None });
+            }
+            Ok(entry.seq)
+        }.await)
     }
 
     /// Revoked certificate numbers with when they were revoked, for offline checkers.

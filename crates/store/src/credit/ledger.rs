@@ -180,6 +180,49 @@ macro_rules! append_in {
 }
 pub(crate) use append_in;
 
+/// Appends `$entries` in order inside the open ledger transaction `$tx`, in batches; evaluates to
+/// `Result<Vec<i64>>` (their sequence numbers).
+macro_rules! append_many_in {
+    ($tx:ident, $entries:expr) => {
+        async {
+            let entries: &[$crate::credit::ledger::NewEntry] = $entries;
+            let mut head: Option<(i64, Vec<u8>)> =
+                sqlx::query_as("SELECT seq, hash FROM credit_ledger ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+            let mut rows = Vec::with_capacity(entries.len());
+            for entry in entries {
+                let row = $crate::credit::ledger::chain_row(head.take(), entry)?;
+                head = Some((row.seq, row.hash.clone()));
+                rows.push(row);
+            }
+            for chunk in rows.chunks(500) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO credit_ledger (seq, subject_kind, subject_id, kind, payload, source, recorded_by,
+                        recorded_at, corrects, prev_hash, hash) ",
+                );
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.seq)
+                        .push_bind(r.subject_kind.clone())
+                        .push_bind(r.subject_id)
+                        .push_bind(r.kind.clone())
+                        .push_bind(r.payload.clone())
+                        .push_bind(r.source.clone())
+                        .push_bind(r.recorded_by)
+                        .push_bind(r.recorded_at.clone())
+                        .push_bind(r.corrects)
+                        .push_bind(r.prev_hash.clone())
+                        .push_bind(r.hash.clone());
+                });
+                qb.build().execute(&mut *$tx).await?;
+            }
+            ::std::result::Result::<_, $crate::StoreError>::Ok(rows.iter().map(|r| r.seq).collect::<Vec<i64>>())
+        }
+        .await
+    };
+}
+pub(crate) use append_many_in;
+
 /// Runs `$body` (an expression that may `append_in!` and returns `Result<T>`) in one ledger
 /// transaction: the record and its ledger entries are written together or not at all.
 macro_rules! ledger_tx {
@@ -232,78 +275,12 @@ impl Store {
         Ok(())
     }
 
-    /// Appends many entries in order in one transaction (imports, demo data): the chain is
-    /// computed here and written in batches. A concurrent append makes the whole batch retry.
+    /// Appends many entries in order in one transaction (demo data, benchmarks).
     pub async fn append_entries(&self, entries: &[NewEntry]) -> Result<Vec<i64>> {
         if entries.is_empty() {
             return Ok(Vec::new());
         }
-        let payloads: Vec<String> = entries.iter().map(|e| canonical(&e.payload)).collect();
-        for _ in 0..50 {
-            let head: Option<(i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
-                "SELECT seq, hash FROM credit_ledger ORDER BY seq DESC LIMIT 1",
-            ).fetch_optional(p).await?);
-            let (mut seq, prev) = head.map_or((0, GENESIS.to_vec()), |(s, h)| (s, h));
-            let mut prev: [u8; 32] = prev.try_into().map_err(|_| StoreError::Crypto("bad stored hash"))?;
-            let recorded_at = timestamp(now());
-            let rows: Vec<Entry> = entries
-                .iter()
-                .zip(&payloads)
-                .map(|(e, payload)| {
-                    seq += 1;
-                    let mut row = Entry {
-                        seq,
-                        subject_kind: e.subject_kind.as_str().to_string(),
-                        subject_id: e.subject_id,
-                        kind: e.kind.as_str().to_string(),
-                        payload: payload.clone(),
-                        source: e.source.clone(),
-                        recorded_by: e.recorded_by,
-                        recorded_at: recorded_at.clone(),
-                        corrects: e.corrects,
-                        prev_hash: prev.to_vec(),
-                        hash: Vec::new(),
-                    };
-                    prev = entry_hash(&prev, &row.fields());
-                    row.hash = prev.to_vec();
-                    row
-                })
-                .collect();
-            let written: std::result::Result<(), sqlx::Error> = on_pool!(self, p => async {
-                let mut tx = p.begin_ledger().await?;
-                for chunk in rows.chunks(500) {
-                    let mut qb = sqlx::QueryBuilder::new(
-                        "INSERT INTO credit_ledger (seq, subject_kind, subject_id, kind, payload, source, recorded_by,
-                            recorded_at, corrects, prev_hash, hash) ",
-                    );
-                    qb.push_values(chunk, |mut b, r| {
-                        b.push_bind(r.seq).push_bind(r.subject_kind.clone()).push_bind(r.subject_id)
-                            .push_bind(r.kind.clone()).push_bind(r.payload.clone()).push_bind(r.source.clone())
-                            .push_bind(r.recorded_by).push_bind(r.recorded_at.clone()).push_bind(r.corrects)
-                            .push_bind(r.prev_hash.clone()).push_bind(r.hash.clone());
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
-                tx.commit().await
-            }.await);
-            match written {
-                Ok(()) => {
-                    let first = rows[0].seq;
-                    let last = seq;
-                    if (first..=last).any(|s| s % CHECKPOINT_EVERY == 0) {
-                        self.checkpoint().await?;
-                    }
-                    return Ok(rows.iter().map(|r| r.seq).collect());
-                }
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => continue,
-                Err(sqlx::Error::Database(e)) if e.message().contains("locked") || e.message().contains("busy") => {
-                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                    continue;
-                }
-                Err(other) => return Err(other.into()),
-            }
-        }
-        Err(StoreError::Conflict { what: "ledger_busy", existing_id: None })
+        ledger_tx!(self, tx => append_many_in!(tx, entries))
     }
 
     pub async fn ledger_entry(&self, seq: i64) -> Result<Entry> {

@@ -19,6 +19,7 @@ use serde_json::json;
 use sha2::Digest;
 use sqlx::QueryBuilder;
 
+use crate::credit::ledger::{append_many_in, ledger_tx};
 use crate::{Result, Store, now, on_pool};
 
 /// Who wrote a record: the kind of source, which agency or provider, and the account.
@@ -218,8 +219,7 @@ impl Store {
     /// Writes training records, each with who recorded it, in one transaction: all or none.
     pub async fn add_trainings(&self, rows: &[(i64, &TrainingDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
-        let ids = on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+        ledger_tx!(self, tx => async {
             let mut ids = Vec::with_capacity(rows.len());
             for chunk in rows.chunks(BATCH) {
                 let mut qb = QueryBuilder::new(
@@ -237,9 +237,6 @@ impl Store {
                 let batch: Vec<(i64,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
                 ids.extend(batch.into_iter().map(|(id,)| id));
             }
-            tx.commit().await?;
-            Ok::<_, crate::StoreError>(ids)
-        })?;
         let entries: Vec<_> = rows
             .iter()
             .zip(&ids)
@@ -252,14 +249,14 @@ impl Store {
                 ledger_entry((SubjectKind::Worker, *worker), EntryKind::Training, by, payload)
             })
             .collect();
-        self.append_entries(&entries).await?;
+        append_many_in!(tx, &entries)?;
         Ok(ids)
+        }.await)
     }
 
     pub async fn add_certificates(&self, rows: &[(i64, &CertificateDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
-        let ids = on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+        ledger_tx!(self, tx => async {
             let mut ids = Vec::with_capacity(rows.len());
             for chunk in rows.chunks(BATCH) {
                 let mut qb = QueryBuilder::new(
@@ -276,9 +273,6 @@ impl Store {
                 let batch: Vec<(i64,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
                 ids.extend(batch.into_iter().map(|(id,)| id));
             }
-            tx.commit().await?;
-            Ok::<_, crate::StoreError>(ids)
-        })?;
         let entries: Vec<_> = rows
             .iter()
             .zip(&ids)
@@ -291,8 +285,9 @@ impl Store {
                 ledger_entry((SubjectKind::Worker, *worker), EntryKind::Certificate, by, payload)
             })
             .collect();
-        self.append_entries(&entries).await?;
+        append_many_in!(tx, &entries)?;
         Ok(ids)
+        }.await)
     }
 
     /// Writes health checks; each result is sealed before it leaves this process.
@@ -302,8 +297,7 @@ impl Store {
             .iter()
             .map(|(_, h, _)| self.crypto().seal(&HealthResult { passed: h.passed, notes: h.notes.clone() }.to_plain()))
             .collect();
-        let ids = on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+        ledger_tx!(self, tx => async {
             let mut ids = Vec::with_capacity(rows.len());
             for (chunk, ciphers) in rows.chunks(BATCH).zip(sealed.chunks(BATCH)) {
                 let mut qb = QueryBuilder::new(
@@ -319,9 +313,6 @@ impl Store {
                 let batch: Vec<(i64,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
                 ids.extend(batch.into_iter().map(|(id,)| id));
             }
-            tx.commit().await?;
-            Ok::<_, crate::StoreError>(ids)
-        })?;
         // The result stays sealed: the ledger holds a digest of the sealed result, so a changed
         // result is still caught, without the result itself.
         let entries: Vec<_> = rows
@@ -336,16 +327,16 @@ impl Store {
                 ledger_entry((SubjectKind::Worker, *worker), EntryKind::HealthCheck, by, payload)
             })
             .collect();
-        self.append_entries(&entries).await?;
+        append_many_in!(tx, &entries)?;
         Ok(ids)
+        }.await)
     }
 
     /// Writes policies: `(Some(worker), _)` covers one worker, `(None, agency)` all of an
     /// agency's workers.
     pub async fn add_policies(&self, rows: &[(Option<i64>, i64, &InsuranceDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
-        let ids = on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+        ledger_tx!(self, tx => async {
             let mut ids = Vec::with_capacity(rows.len());
             for chunk in rows.chunks(BATCH) {
                 let mut qb = QueryBuilder::new(
@@ -362,9 +353,6 @@ impl Store {
                 let batch: Vec<(i64,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
                 ids.extend(batch.into_iter().map(|(id,)| id));
             }
-            tx.commit().await?;
-            Ok::<_, crate::StoreError>(ids)
-        })?;
         let entries: Vec<_> = rows
             .iter()
             .zip(&ids)
@@ -378,8 +366,9 @@ impl Store {
                 ledger_entry(subject, EntryKind::Insurance, by, payload)
             })
             .collect();
-        self.append_entries(&entries).await?;
+        append_many_in!(tx, &entries)?;
         Ok(ids)
+        }.await)
     }
 
     /// Records whether an employee-based worker is enrolled in social insurance by this agency.

@@ -147,32 +147,35 @@ impl Store {
 
     /// Enters the exam result of an enrolment; only the provider that holds the record may.
     pub async fn record_result(&self, record_id: i64, provider_id: i64, result: &ResultDraft) -> Result<()> {
-        let done = on_pool!(self, p => sqlx::query(
-            "UPDATE training_records SET completed_on = $1, exam_passed = $2, exam_score = $3
-             WHERE id = $4 AND source = 'provider' AND source_id = $5",
-        ).bind(result.completed_on).bind(result.exam_passed).bind(result.exam_score.map(i64::from))
-        .bind(record_id).bind(provider_id).execute(p).await?.rows_affected());
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        // The result is a credit fact: the provider's exam result goes into the worker's ledger.
+        // The result is a credit fact: the provider's exam result goes into the worker's ledger,
+        // in the same transaction as the result itself.
         let record = self.training_record(record_id).await?;
-        let payload = serde_json::json!({
-            "record": record_id, "course": record.course_id, "course_kind": record.course_kind,
-            "course_name": record.course_name, "provider": record.provider_name, "hours": record.hours,
-            "completed_on": result.completed_on.to_string(), "exam_passed": result.exam_passed,
-            "exam_score": result.exam_score,
-        });
-        self.append_entry(&crate::credit::ledger::NewEntry {
+        let entry = crate::credit::ledger::NewEntry {
             subject_kind: jiazheng_core::credit::SubjectKind::Worker,
             subject_id: record.worker_id,
             kind: jiazheng_core::credit::EntryKind::Training,
-            payload,
+            payload: serde_json::json!({
+                "record": record_id, "course": record.course_id, "course_kind": record.course_kind,
+                "course_name": record.course_name, "provider": record.provider_name, "hours": record.hours,
+                "completed_on": result.completed_on.to_string(), "exam_passed": result.exam_passed,
+                "exam_score": result.exam_score,
+            }),
             source: format!("provider:{provider_id}"),
             recorded_by: None,
             corrects: None,
-        })
-        .await?;
+        };
+        crate::credit::ledger::ledger_tx!(self, tx => async {
+            let done = sqlx::query(
+                "UPDATE training_records SET completed_on = $1, exam_passed = $2, exam_score = $3
+                 WHERE id = $4 AND source = 'provider' AND source_id = $5",
+            ).bind(result.completed_on).bind(result.exam_passed).bind(result.exam_score.map(i64::from))
+            .bind(record_id).bind(provider_id).execute(&mut *tx).await?.rows_affected();
+            if done == 0 {
+                return Err(StoreError::NotFound);
+            }
+            crate::credit::ledger::append_in!(tx, &entry)?;
+            Ok(())
+        }.await)?;
         Ok(())
     }
 }
