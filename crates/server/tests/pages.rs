@@ -505,3 +505,41 @@ async fn a_resident_rates_and_complains_and_the_regulator_decides_on_pages() {
     let black = &lists[lists.find("id=\"black-list\"").unwrap()..];
     assert!(black.contains("长春市安心家政服务有限公司") && black.contains("长商务信〔2026〕40号"), "{lists}");
 }
+
+#[tokio::test]
+async fn the_timeline_keeps_a_withdrawn_entry_visible_and_its_subject_can_appeal() {
+    let app = TestApp::spawn().await;
+    let worker = app.employ(83, "周桂芳", "cleaning").await;
+    let today = jiazheng_server::api::workers::today();
+    let store = &app.db.store;
+    jiazheng_store::testing::give_cleaning_records(store, app.agency_a, worker, today, today).await.unwrap();
+    let entries = store.ledger_of(jiazheng_core::credit::SubjectKind::Worker, worker).await.unwrap();
+    let health = entries.iter().find(|e| e.kind == "health_check").unwrap().seq;
+    let regulator = jiazheng_store::credit::casework::Actor { account_id: 3, source: "regulator:city".into() };
+    let returned = jiazheng_core::credit::casework::ReviewDecision::Returned;
+    let correction = store.review_entry(health, returned, "查无此体检记录", false, &regulator).await.unwrap().unwrap();
+    app.worker_account("zhou", "周桂芳", worker).await;
+
+    let url = app.url(&format!("/workers/{worker}/timeline"));
+    for outsider in ["agency_b", "resident"] {
+        assert_eq!(sign_in(&app, outsider).await.get(&url).send().await.unwrap().status(), 403, "{outsider}");
+    }
+    let own = sign_in(&app, "zhou").await;
+    let page = own.get(&url).send().await.unwrap().text().await.unwrap();
+    let original = &page[page.find(&format!("id=\"entry-{health}\"")).expect("the original stays")..];
+    assert!(original.starts_with(&format!("id=\"entry-{health}\" class=\"withdrawn\"")), "{original}");
+    assert!(original.contains(&format!("href=\"#entry-{correction}\"")));
+    assert!(page.contains("查无此体检记录"), "the correction says why");
+
+    let appeal = own
+        .post(app.url(&format!("/appeals/{correction}")))
+        .form(&[("csrf", csrf_in(&page).as_str()), ("reason", "已补交体检报告原件")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(appeal.status(), 303);
+    let open = store.open_appeals().await.unwrap();
+    assert_eq!((open.len(), open[0].entry_seq), (1, correction));
+    let agency = sign_in(&app, "agency_a").await;
+    assert_eq!(agency.get(&url).send().await.unwrap().status(), 200, "the employing agency reads it");
+}
