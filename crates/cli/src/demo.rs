@@ -495,10 +495,13 @@ async fn credit_examples(
     let today = jiazheng_server::api::workers::today();
     let tokens = certificates(store, 20, today).await?;
     println!("{} home-service certificates issued; a door link: /v/{}", tokens.len(), tokens.first().map_or("", |t| t));
-    let actor = |name: &str, source: String| Actor { account_id: ids[name], source };
-    let resident = actor("resident", format!("resident:{}", ids["resident"]));
-    let city = actor("regulator", "regulator:city".into());
-    let nanguan = actor("nanguan", "regulator:220102000000".into());
+    let actor = |name: &str, source: String, area: Option<&str>| Actor {
+        account_id: ids[name],
+        source,
+        area: area.map(String::from),
+    };
+    let resident = actor("resident", format!("resident:{}", ids["resident"]), None);
+    let city = actor("regulator", "regulator:city".into(), None);
     for (i, worker) in staff.iter().enumerate().take(4) {
         let performed_on = (today - Duration::days(3 + i as i64)).to_string();
         let form = ServiceRecordForm {
@@ -525,8 +528,10 @@ async fn credit_examples(
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         store.rate_service(service.id, &resident, &rating).await?;
     }
+    // An agency of 南关区, so that the district's regulator can be the second pair of eyes.
     let others = store.search_agencies(&Default::default()).await?.items;
-    if let Some(other) = others.iter().find(|a| a.id != agency_id) {
+    let nanguan = actor("nanguan", "regulator:220102000000".into(), Some("220102000000"));
+    if let Some(other) = others.iter().find(|a| a.id != agency_id && a.district_code == "220102000000") {
         let complaint = ComplaintForm {
             subject_kind: "agency".into(),
             subject_id: other.id,
@@ -536,8 +541,10 @@ async fn credit_examples(
         .parse()
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let filed = store.file_complaint(ids["resident"], &complaint).await?;
-        store.act_on_complaint(filed.id, ComplaintAction::Acknowledge, "", &city).await?;
-        store.act_on_complaint(filed.id, ComplaintAction::Uphold, "经核实多收服务费120元，已责令退还", &city).await?;
+        store.act_on_complaint(filed.id, ComplaintAction::Acknowledge, "", &nanguan).await?;
+        store
+            .act_on_complaint(filed.id, ComplaintAction::Uphold, "经核实多收服务费120元，已责令退还", &nanguan)
+            .await?;
         let proposal = ListProposalForm {
             subject_kind: "agency".into(),
             subject_id: other.id,
@@ -547,8 +554,8 @@ async fn credit_examples(
         }
         .parse()
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let listing = store.propose_listing(&proposal, ids["nanguan"]).await?;
-        store.review_listing(listing.id, true, "同意列入", &city).await?;
+        let listing = store.propose_listing(&proposal, &city).await?;
+        store.review_listing(listing.id, true, "同意列入", &nanguan).await?;
     }
     let reward = ActionForm {
         subject_kind: "agency".into(),
@@ -561,7 +568,7 @@ async fn credit_examples(
     }
     .parse(today)
     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    store.record_action(&reward, &nanguan).await?;
+    store.record_action(&reward, &city).await?;
     Ok(())
 }
 

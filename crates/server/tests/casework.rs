@@ -89,6 +89,14 @@ async fn complaints_count_only_when_upheld_and_two_regulators_cannot_both_act() 
     let (status, body) = app.post_json(&decide, &regulator, &json!({"decision": "uphold", "reason": "查实"})).await;
     assert_eq!((status, fields(&body)), (422, vec!["decision".to_string()]), "acknowledged before upheld");
 
+    // A district's regulator sees and decides only cases about its own district (agency B is in 朝阳区).
+    let nanguan = app.token("nanguan").await;
+    let (_, queue) = app.get_json("/api/v1/complaints", Some(&nanguan)).await;
+    assert_eq!(queue["total"], 0);
+    assert_eq!(app.post_json(&decide, &nanguan, &json!({"decision": "acknowledge"})).await.0, 403);
+    let (_, queue) = app.get_json("/api/v1/complaints?status=filed", Some(&app.token("chaoyang").await)).await;
+    assert_eq!(queue["total"], 1);
+
     // Two regulators acknowledge at once: exactly one wins, the other is told, nothing breaks.
     let other = app.token("chaoyang").await;
     let ack = json!({"decision": "acknowledge"});
@@ -180,24 +188,27 @@ async fn a_returned_false_entry_counts_against_the_agency_until_its_appeal_is_gr
 #[tokio::test]
 async fn a_listing_takes_effect_only_after_a_second_regulator_approves_it() {
     let app = TestApp::spawn().await;
+    let chaoyang = app.token("chaoyang").await;
     let nanguan = app.token("nanguan").await;
     let city = app.token("city").await;
     let proposal = json!({"subject_kind": "agency", "subject_id": app.agency_b, "list": "black",
         "reason": "多次提供虚假培训记录", "document": "长商务信〔2026〕12号"});
-    let (status, body) = app.post_json("/api/v1/credit/list-proposals", &nanguan, &json!({"list": "grey"})).await;
+    let (status, body) = app.post_json("/api/v1/credit/list-proposals", &chaoyang, &json!({"list": "grey"})).await;
     assert_eq!(
         (status, fields(&body)),
         (422, vec!["subject_kind".into(), "list".into(), "reason".into(), "document".into()])
     );
-    let (status, proposed) = app.post_json("/api/v1/credit/list-proposals", &nanguan, &proposal).await;
+    assert_eq!(app.post_json("/api/v1/credit/list-proposals", &nanguan, &proposal).await.0, 403, "outside 南关区");
+    let (status, proposed) = app.post_json("/api/v1/credit/list-proposals", &chaoyang, &proposal).await;
     assert_eq!(status, 201, "{proposed}");
     assert_eq!(app.post_json("/api/v1/credit/list-proposals", &city, &proposal).await.0, 409, "one open proposal");
     let (_, black) = app.get_json("/api/v1/credit/lists/black", None).await;
     assert_eq!(black, json!([]), "not listed before review");
 
     let review = format!("/api/v1/credit/list-proposals/{}/review", proposed["id"]);
-    let (status, body) = app.post_json(&review, &nanguan, &json!({"decision": "approve"})).await;
+    let (status, body) = app.post_json(&review, &chaoyang, &json!({"decision": "approve"})).await;
     assert_eq!((status, fields(&body)), (422, vec!["decision".to_string()]), "not by the proposer");
+    assert_eq!(app.post_json(&review, &nanguan, &json!({"decision": "approve"})).await.0, 403, "not outside its area");
     assert_eq!(app.post_json(&review, &city, &json!({"decision": "approve", "note": "同意"})).await.0, 200);
     let (_, black) = app.get_json("/api/v1/credit/lists/black", None).await;
     assert_eq!(
@@ -212,7 +223,7 @@ async fn a_listing_takes_effect_only_after_a_second_regulator_approves_it() {
         "reason": "整改完成", "document": "长商务信〔2026〕30号"});
     let (_, proposed) = app.post_json("/api/v1/credit/list-proposals", &city, &removal).await;
     let review = format!("/api/v1/credit/list-proposals/{}/review", proposed["id"]);
-    assert_eq!(app.post_json(&review, &nanguan, &json!({"decision": "approve"})).await.0, 200);
+    assert_eq!(app.post_json(&review, &chaoyang, &json!({"decision": "approve"})).await.0, 200);
     assert_eq!(app.get_json("/api/v1/credit/lists/black", None).await.1, json!([]));
 
     // Rewards and penalties carry their date, authority and document.

@@ -469,7 +469,8 @@ async fn a_resident_rates_and_complains_and_the_regulator_decides_on_pages() {
     assert!(page.contains("收费高于公示价格") && page.contains("value=\"acknowledge\""), "{page}");
     let csrf = csrf_in(&page);
     let complaint_id =
-        app.db.store.complaints(None, None, jiazheng_store::PageRequest::new(None, None)).await.unwrap().items[0].id;
+        app.db.store.complaints(None, None, None, jiazheng_store::PageRequest::new(None, None)).await.unwrap().items[0]
+            .id;
     let decide = |decision: &'static str, reason: &'static str| {
         city.post(app.url(&format!("/regulator/complaints/{complaint_id}")))
             .form(&[("csrf", csrf.as_str()), ("decision", decision), ("reason", reason)])
@@ -495,7 +496,7 @@ async fn a_resident_rates_and_complains_and_the_regulator_decides_on_pages() {
     assert!(!lists.contains("长商务信〔2026〕40号"), "not listed before a second regulator reviews it");
     let nanguan = sign_in(&app, "nanguan").await;
     let page = nanguan.get(app.url("/regulator/credit")).send().await.unwrap().text().await.unwrap();
-    let proposal = app.db.store.open_listings().await.unwrap()[0].id;
+    let proposal = app.db.store.open_listings(None).await.unwrap()[0].id;
     let approve = nanguan
         .post(app.url(&format!("/regulator/listings/{proposal}")))
         .form(&[("csrf", csrf_in(&page).as_str()), ("decision", "approve"), ("reason", "")])
@@ -515,7 +516,8 @@ async fn the_timeline_keeps_a_withdrawn_entry_visible_and_its_subject_can_appeal
     jiazheng_store::testing::give_cleaning_records(store, app.agency_a, worker, today, today).await.unwrap();
     let entries = store.ledger_of(jiazheng_core::credit::SubjectKind::Worker, worker).await.unwrap();
     let health = entries.iter().find(|e| e.kind == "health_check").unwrap().seq;
-    let regulator = jiazheng_store::credit::casework::Actor { account_id: 3, source: "regulator:city".into() };
+    let regulator =
+        jiazheng_store::credit::casework::Actor { account_id: 3, source: "regulator:city".into(), area: None };
     let returned = jiazheng_core::credit::casework::ReviewDecision::Returned;
     let correction = store.review_entry(health, returned, "查无此体检记录", false, &regulator).await.unwrap().unwrap();
     app.worker_account("zhou", "周桂芳", worker).await;
@@ -538,7 +540,7 @@ async fn the_timeline_keeps_a_withdrawn_entry_visible_and_its_subject_can_appeal
         .await
         .unwrap();
     assert_eq!(appeal.status(), 303);
-    let open = store.open_appeals().await.unwrap();
+    let open = store.open_appeals(None).await.unwrap();
     assert_eq!((open.len(), open[0].entry_seq), (1, correction));
     let agency = sign_in(&app, "agency_a").await;
     assert_eq!(agency.get(&url).send().await.unwrap().status(), 200, "the employing agency reads it");

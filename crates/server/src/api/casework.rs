@@ -52,15 +52,16 @@ pub fn router() -> Router<AppState> {
 /// The signed-in regulator, as the ledger names them.
 pub fn regulator(viewer: &Viewer) -> Result<Actor, AppError> {
     let session = viewer.require_role(&[Role::Regulator])?;
-    let area = session.principal.regulated_area().flatten().map_or("city".to_string(), |d| d.to_string());
-    Ok(Actor { account_id: session.principal.account_id, source: format!("regulator:{area}") })
+    let area = session.principal.regulated_area().flatten().map(|d| d.to_string());
+    let source = format!("regulator:{}", area.as_deref().unwrap_or("city"));
+    Ok(Actor { account_id: session.principal.account_id, source, area })
 }
 
 /// The signed-in resident.
 pub fn resident(viewer: &Viewer) -> Result<Actor, AppError> {
     let session = viewer.require_role(&[Role::Resident])?;
     let id = session.principal.account_id;
-    Ok(Actor { account_id: id, source: format!("resident:{id}") })
+    Ok(Actor { account_id: id, source: format!("resident:{id}"), area: None })
 }
 
 /// Records a service the agency's worker performed; the resident confirms it before it counts.
@@ -154,12 +155,15 @@ pub async fn complaints(
     ApiQuery(q): ApiQuery<ComplaintQuery>,
 ) -> Result<Json<PageOf<ComplaintRow>>, AppError> {
     let session = viewer.require_role(&[Role::Regulator, Role::Resident])?;
+    let area = session.principal.regulated_area().flatten().map(|d| d.to_string());
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(ComplaintStatus::parse(s).map_err(field_error("status"))?),
         None => None,
     };
     let resident = (session.principal.role == Role::Resident).then_some(session.principal.account_id);
-    Ok(Json(state.store.complaints(status, resident, PageRequest::new(q.page, q.per_page)).await?.into()))
+    Ok(Json(
+        state.store.complaints(status, resident, area.as_deref(), PageRequest::new(q.page, q.per_page)).await?.into(),
+    ))
 }
 
 /// The regulator acknowledges, investigates, upholds or dismisses a complaint (the last two with
@@ -198,8 +202,8 @@ pub async fn review_queue(
     viewer: Viewer,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<PageOf<QueuedEntry>>, AppError> {
-    regulator(&viewer)?;
-    Ok(Json(state.store.review_queue(PageRequest::new(q.page, q.per_page)).await?.into()))
+    let me = regulator(&viewer)?;
+    Ok(Json(state.store.review_queue(me.area.as_deref(), PageRequest::new(q.page, q.per_page)).await?.into()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -259,15 +263,15 @@ pub async fn propose_listing(
     viewer.check_csrf(csrf_header(&headers))?;
     let me = regulator(&viewer)?;
     let proposal = form.parse().map_err(AppError::Invalid)?;
-    Ok((StatusCode::CREATED, Json(state.store.propose_listing(&proposal, me.account_id).await?)))
+    Ok((StatusCode::CREATED, Json(state.store.propose_listing(&proposal, &me).await?)))
 }
 
 /// Listing proposals waiting for review (regulators).
 #[utoipa::path(get, path = "/api/v1/credit/list-proposals", tag = "credit", security(("bearer" = [])),
     responses((status = 200, body = Vec<ListingRow>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn open_listings(State(state): State<AppState>, viewer: Viewer) -> Result<Json<Vec<ListingRow>>, AppError> {
-    regulator(&viewer)?;
-    Ok(Json(state.store.open_listings().await?))
+    let me = regulator(&viewer)?;
+    Ok(Json(state.store.open_listings(me.area.as_deref()).await?))
 }
 
 /// Another regulator approves (`approve`) or rejects (`reject`) a listing proposal.
@@ -336,8 +340,8 @@ pub async fn file_appeal(
 #[utoipa::path(get, path = "/api/v1/appeals", tag = "credit", security(("bearer" = [])),
     responses((status = 200, body = Vec<AppealRow>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn open_appeals(State(state): State<AppState>, viewer: Viewer) -> Result<Json<Vec<AppealRow>>, AppError> {
-    regulator(&viewer)?;
-    Ok(Json(state.store.open_appeals().await?))
+    let me = regulator(&viewer)?;
+    Ok(Json(state.store.open_appeals(me.area.as_deref()).await?))
 }
 
 /// The regulator grants (the entry is withdrawn) or denies an appeal, with a reason.

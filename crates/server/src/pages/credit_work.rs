@@ -105,7 +105,11 @@ async fn my_services(State(state): State<AppState>, lang: Lang, viewer: Viewer) 
     render(&MyServicesPage {
         chrome: Chrome::new(lang, &viewer, "/my/services", lang.t("services.title")),
         services: state.store.services_of_resident(me.account_id).await?,
-        complaints: state.store.complaints(None, Some(me.account_id), PageRequest::new(None, Some(50))).await?.items,
+        complaints: state
+            .store
+            .complaints(None, Some(me.account_id), None, PageRequest::new(None, Some(50)))
+            .await?
+            .items,
     })
 }
 
@@ -296,19 +300,20 @@ impl RegulatorDesk {
 }
 
 async fn regulator_desk(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
-    regulator(&viewer)?;
-    let open = |s| state.store.complaints(Some(s), None, PageRequest::new(None, Some(50)));
+    let me = regulator(&viewer)?;
+    let area = me.area.as_deref();
+    let open = |s| state.store.complaints(Some(s), None, area, PageRequest::new(None, Some(50)));
     let mut complaints = open(ComplaintStatus::Filed).await?.items;
     complaints.extend(open(ComplaintStatus::Acknowledged).await?.items);
     complaints.extend(open(ComplaintStatus::Investigating).await?.items);
-    let queue = state.store.review_queue(PageRequest::new(None, Some(20))).await?;
+    let queue = state.store.review_queue(area, PageRequest::new(None, Some(20))).await?;
     render(&RegulatorDesk {
         chrome: Chrome::new(lang, &viewer, "/regulator/credit", lang.t("regulator_credit.title")),
         complaints,
         queue_total: queue.total,
         queue: queue.items,
-        listings: state.store.open_listings().await?,
-        appeals: state.store.open_appeals().await?,
+        listings: state.store.open_listings(area).await?,
+        appeals: state.store.open_appeals(area).await?,
         today: today().to_string(),
     })
 }
@@ -392,7 +397,7 @@ async fn propose_listing(
     }
     .parse()
     .map_err(AppError::Invalid)?;
-    state.store.propose_listing(&proposal, me.account_id).await?;
+    state.store.propose_listing(&proposal, &me).await?;
     Ok(back())
 }
 

@@ -25,6 +25,8 @@ fn invalid(field: &str, code: &'static str, zh: &str, en: &str) -> StoreError {
 pub struct Actor {
     pub account_id: i64,
     pub source: String,
+    /// The district a regulator is limited to (its division code); `None` for the whole city.
+    pub area: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -129,9 +131,26 @@ pub struct AppealRow {
 
 const SELECT_APPEAL: &str = "SELECT p.id, p.entry_seq, e.kind AS entry_kind, e.subject_kind, e.subject_id,
     p.appellant_account_id, p.reason, p.status, p.filed_at, p.decision_reason, p.ledger_seq
-    FROM appeals p JOIN credit_ledger e ON e.seq = p.entry_seq";
+    FROM appeals p JOIN credit_ledger e ON e.seq = p.entry_seq
+    LEFT JOIN workers w ON e.subject_kind = 'worker' AND w.id = e.subject_id
+    LEFT JOIN agencies a ON e.subject_kind = 'agency' AND a.id = e.subject_id";
 
 impl Store {
+    /// Refuses a regulator limited to a district acting on a subject outside it.
+    async fn require_in_area(&self, actor: &Actor, kind: SubjectKind, id: i64) -> Result<()> {
+        let Some(area) = &actor.area else { return Ok(()) };
+        let sql = match kind {
+            SubjectKind::Worker => "SELECT district_code FROM workers WHERE id = $1",
+            SubjectKind::Agency => "SELECT district_code FROM agencies WHERE id = $1",
+        };
+        let district: Option<(String,)> = on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await?);
+        match district {
+            Some((d,)) if &d == area => Ok(()),
+            Some(_) => Err(StoreError::Refused(format!("{kind:?} {id} is outside {area}"))),
+            None => Err(StoreError::NotFound),
+        }
+    }
+
     async fn subject_exists(&self, kind: SubjectKind, id: i64) -> Result<()> {
         let found = match kind {
             SubjectKind::Worker => self.worker(id).await.map(|_| ()),
@@ -285,19 +304,25 @@ impl Store {
         &self,
         status: Option<ComplaintStatus>,
         resident: Option<i64>,
+        area: Option<&str>,
         page: PageRequest,
     ) -> Result<Page<ComplaintRow>> {
-        let filter = "WHERE ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR c.resident_account_id = $2)";
-        let sql = format!("{SELECT_COMPLAINT} {filter} ORDER BY c.id LIMIT $3 OFFSET $4");
+        let filter = "WHERE ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR c.resident_account_id = $2)
+            AND ($3 IS NULL OR COALESCE(w.district_code, a.district_code) = $3)";
+        let sql = format!("{SELECT_COMPLAINT} {filter} ORDER BY c.id LIMIT $4 OFFSET $5");
         let status = status.map(|s| s.as_str());
         let items: Vec<ComplaintRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(status).bind(resident).bind(page.limit()).bind(page.offset()).fetch_all(p).await?);
+            .bind(status).bind(resident).bind(area).bind(page.limit()).bind(page.offset()).fetch_all(p).await?);
         let total = match page.total_if_known(items.len()) {
             Some(n) => n,
             None => {
-                let sql = format!("SELECT COUNT(*) FROM complaints c {filter}");
+                let sql = format!(
+                    "SELECT COUNT(*) FROM complaints c
+                    LEFT JOIN workers w ON c.subject_kind = 'worker' AND w.id = c.subject_id
+                    LEFT JOIN agencies a ON c.subject_kind = 'agency' AND a.id = c.subject_id {filter}"
+                );
                 let (n,): (i64,) = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(status).bind(resident).fetch_one(p).await?);
+                    .bind(status).bind(resident).bind(area).fetch_one(p).await?);
                 n
             }
         };
@@ -313,6 +338,8 @@ impl Store {
         regulator: &Actor,
     ) -> Result<ComplaintRow> {
         let current = self.complaint(id).await?;
+        let subject = SubjectKind::parse(&current.subject_kind).unwrap_or(SubjectKind::Worker);
+        self.require_in_area(regulator, subject, current.subject_id).await?;
         let from = ComplaintStatus::parse(&current.status).map_err(|_| StoreError::Crypto("bad stored status"))?;
         let to = action.apply(from).map_err(|e| StoreError::Invalid(FieldErrors(vec![e.at("decision")])))?;
         let upheld = (to == ComplaintStatus::Upheld).then(|| NewEntry {
@@ -345,24 +372,26 @@ impl Store {
     }
 
     /// Agency-entered worker records no regulator has reviewed yet, oldest first.
-    pub async fn review_queue(&self, page: PageRequest) -> Result<Page<QueuedEntry>> {
+    pub async fn review_queue(&self, area: Option<&str>, page: PageRequest) -> Result<Page<QueuedEntry>> {
         let filter = format!(
             "FROM credit_ledger e JOIN workers w ON w.id = e.subject_id
              WHERE e.subject_kind = 'worker' AND e.source LIKE 'agency:%' AND e.kind IN {REVIEWED_KINDS}
+               AND ($1 IS NULL OR w.district_code = $1)
                AND NOT EXISTS (SELECT 1 FROM entry_reviews r WHERE r.entry_seq = e.seq)
                AND NOT EXISTS (SELECT 1 FROM credit_ledger c WHERE c.corrects = e.seq)"
         );
         let sql = format!(
             "SELECT e.seq, e.subject_id AS worker_id, w.name AS worker_name, e.kind, e.payload, e.source, e.recorded_at
-             {filter} ORDER BY e.seq LIMIT $1 OFFSET $2"
+             {filter} ORDER BY e.seq LIMIT $2 OFFSET $3"
         );
         let items: Vec<QueuedEntry> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(page.limit()).bind(page.offset()).fetch_all(p).await?);
+            .bind(area).bind(page.limit()).bind(page.offset()).fetch_all(p).await?);
         let total = match page.total_if_known(items.len()) {
             Some(n) => n,
             None => {
                 let sql = format!("SELECT COUNT(*) {filter}");
-                let (n,): (i64,) = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(p).await?);
+                let (n,): (i64,) =
+                    on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(area).fetch_one(p).await?);
                 n
             }
         };
@@ -380,6 +409,9 @@ impl Store {
         regulator: &Actor,
     ) -> Result<Option<i64>> {
         let entry = self.ledger_entry(seq).await?;
+        if entry.subject_kind == "worker" {
+            self.require_in_area(regulator, SubjectKind::Worker, entry.subject_id).await?;
+        }
         let agency: Option<i64> = entry.source.strip_prefix("agency:").and_then(|a| a.parse().ok());
         let Some(agency) = agency.filter(|_| entry.subject_kind == "worker") else {
             return Err(invalid(
@@ -437,6 +469,7 @@ impl Store {
     /// A reward or a penalty, straight onto the subject's ledger.
     pub async fn record_action(&self, action: &Action, regulator: &Actor) -> Result<i64> {
         self.subject_exists(action.subject_kind, action.subject_id).await?;
+        self.require_in_area(regulator, action.subject_kind, action.subject_id).await?;
         let kind = match action.kind {
             jiazheng_core::credit::casework::ActionKind::Reward => EntryKind::Reward,
             jiazheng_core::credit::casework::ActionKind::Penalty => EntryKind::Penalty,
@@ -454,8 +487,10 @@ impl Store {
     }
 
     /// Proposes listing (or removal); nothing is public until another regulator approves.
-    pub async fn propose_listing(&self, proposal: &ListProposal, by: i64) -> Result<ListingRow> {
+    pub async fn propose_listing(&self, proposal: &ListProposal, regulator: &Actor) -> Result<ListingRow> {
         self.subject_exists(proposal.subject_kind, proposal.subject_id).await?;
+        self.require_in_area(regulator, proposal.subject_kind, proposal.subject_id).await?;
+        let by = regulator.account_id;
         let (id,): (i64,) = on_pool!(self, p => sqlx::query_as(
             "INSERT INTO list_decisions (subject_kind, subject_id, list, reason, document, proposed_by, proposed_at, status)
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'proposed') RETURNING id",
@@ -472,14 +507,19 @@ impl Store {
     }
 
     /// Listing proposals waiting for review.
-    pub async fn open_listings(&self) -> Result<Vec<ListingRow>> {
-        let sql = format!("{SELECT_LISTING} WHERE l.status = 'proposed' ORDER BY l.id LIMIT 200");
-        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?))
+    pub async fn open_listings(&self, area: Option<&str>) -> Result<Vec<ListingRow>> {
+        let sql = format!(
+            "{SELECT_LISTING} WHERE l.status = 'proposed' AND ($1 IS NULL OR COALESCE(w.district_code, a.district_code) = $1)
+             ORDER BY l.id LIMIT 200"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(area).fetch_all(p).await?))
     }
 
     /// Another regulator approves (a `list_decision` entry) or rejects a proposal.
     pub async fn review_listing(&self, id: i64, approve: bool, note: &str, reviewer: &Actor) -> Result<ListingRow> {
         let proposal = self.listing(id).await?;
+        let subject = SubjectKind::parse(&proposal.subject_kind).unwrap_or(SubjectKind::Agency);
+        self.require_in_area(reviewer, subject, proposal.subject_id).await?;
         may_review_listing(proposal.proposed_by, reviewer.account_id)
             .map_err(|e| StoreError::Invalid(FieldErrors(vec![e.at("decision")])))?;
         let entry = approve.then(|| NewEntry {
@@ -557,9 +597,12 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    pub async fn open_appeals(&self) -> Result<Vec<AppealRow>> {
-        let sql = format!("{SELECT_APPEAL} WHERE p.status = 'filed' ORDER BY p.id LIMIT 200");
-        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?))
+    pub async fn open_appeals(&self, area: Option<&str>) -> Result<Vec<AppealRow>> {
+        let sql = format!(
+            "{SELECT_APPEAL} WHERE p.status = 'filed' AND ($1 IS NULL OR COALESCE(w.district_code, a.district_code) = $1)
+             ORDER BY p.id LIMIT 200"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(area).fetch_all(p).await?))
     }
 
     /// The regulator decides an appeal; the outcome is an `appeal` entry, and a granted appeal
@@ -572,6 +615,8 @@ impl Store {
         regulator: &Actor,
     ) -> Result<AppealRow> {
         let appeal = self.appeal(id).await?;
+        let subject = SubjectKind::parse(&appeal.subject_kind).unwrap_or(SubjectKind::Worker);
+        self.require_in_area(regulator, subject, appeal.subject_id).await?;
         let entry = NewEntry {
             subject_kind: SubjectKind::parse(&appeal.subject_kind).unwrap_or(SubjectKind::Worker),
             subject_id: appeal.subject_id,
