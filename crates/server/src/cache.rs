@@ -65,6 +65,23 @@ impl<V> Keyed<V> {
         entries.get(key).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone())
     }
 
+    /// The value, fresh or not yet twice its age, and whether this caller should refresh it.
+    /// The first caller to find it past its time is told to; its clock restarts, so the others
+    /// keep being served while that one refresh runs.
+    pub fn get_or_refresh(&self, key: &str) -> Option<(Arc<V>, bool)> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (at, value) = entries.get_mut(key)?;
+        let age = at.elapsed();
+        if age < self.ttl {
+            return Some((value.clone(), false));
+        }
+        if age >= self.ttl * 2 {
+            return None;
+        }
+        *at = Instant::now();
+        Some((value.clone(), true))
+    }
+
     pub fn put(&self, key: String, value: Arc<V>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= self.capacity {
@@ -86,6 +103,19 @@ impl<V> Keyed<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_past_its_time_is_refreshed_by_one_caller_while_the_others_are_served() {
+        let cache: Keyed<i64> = Keyed::new(Duration::from_millis(40), 10);
+        cache.put("a".into(), Arc::new(1));
+        assert_eq!(cache.get_or_refresh("a").map(|(v, r)| (*v, r)), Some((1, false)));
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(cache.get_or_refresh("a").map(|(v, r)| (*v, r)), Some((1, true)), "the first refreshes");
+        assert_eq!(cache.get_or_refresh("a").map(|(v, r)| (*v, r)), Some((1, false)), "the rest are served");
+        std::thread::sleep(Duration::from_millis(90));
+        assert!(cache.get_or_refresh("a").is_none(), "too old to serve: computed inline");
+        assert!(cache.get_or_refresh("b").is_none());
+    }
 
     #[test]
     fn keyed_values_expire_are_bounded_and_are_forgotten_on_writes() {

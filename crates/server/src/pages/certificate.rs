@@ -135,12 +135,40 @@ async fn by_token(
     viewer: Viewer,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    let anonymous = viewer.session.is_none();
-    let cache_key = format!("{token}|{}|{}", lang.code(), crate::api::workers::today());
-    if anonymous && let Some(page) = state.door_pages.get(&cache_key) {
-        return Ok(axum::response::Html(page.1.clone()).into_response());
+    if viewer.session.is_none() {
+        let key = door_key(&token, lang);
+        if let Some((page, refresh)) = state.door_pages.get_or_refresh(&key) {
+            // Past its time: this caller still gets the page it has, and a fresh one replaces it
+            // in the background, so that expiring entries never stall the door.
+            if refresh {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let anonymous = Viewer { session: None, via_cookie: false };
+                    if let Err(e) = door_page(&state, lang, &anonymous, &token).await {
+                        tracing::warn!(error = ?e, "refreshing a door page");
+                    }
+                });
+            }
+            return Ok(axum::response::Html(page.1.clone()).into_response());
+        }
     }
-    let (result, claims, live) = check_token(&state, &token).await?;
+    let (status, html) = door_page(&state, lang, &viewer, &token).await?;
+    Ok((status, axum::response::Html(html)).into_response())
+}
+
+fn door_key(token: &str, lang: Lang) -> String {
+    format!("{token}|{}|{}", lang.code(), crate::api::workers::today())
+}
+
+/// The door page for a token; an anonymous visitor's page is kept for the next scan.
+async fn door_page(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    token: &str,
+) -> Result<(StatusCode, String), AppError> {
+    let anonymous = viewer.session.is_none();
+    let (result, claims, live) = check_token(state, token).await?;
     let error = match result.verdict.as_str() {
         "tampered" => Some(TokenError::Tampered),
         "unknown_key" => Some(TokenError::UnknownKey),
@@ -164,12 +192,12 @@ async fn by_token(
     };
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let consent = match &live {
-        Some(l) => Some(consent_block(&state, &viewer, &l.number, l.worker_id, &format!("/v/{token}")).await?),
+        Some(l) => Some(consent_block(state, viewer, &l.number, l.worker_id, &format!("/v/{token}")).await?),
         None => None,
     };
     let page = CheckPage {
         consent,
-        chrome: Chrome::new(lang, &viewer, "/certificates/check", lang.t("cert.title")),
+        chrome: Chrome::new(lang, viewer, "/certificates/check", lang.t("cert.title")),
         verdict: crate::api::credit::verdict_words(error, en).into(),
         genuine: error.is_none() && live.is_some(),
         live: live.as_ref().map(|l| live_view(l, lang)),
@@ -179,9 +207,9 @@ async fn by_token(
     };
     let html = page.render().map_err(|e| AppError::Internal(e.to_string()))?;
     if let (true, StatusCode::OK, Some(live)) = (anonymous, status, &live) {
-        state.door_pages.put(cache_key, std::sync::Arc::new((live.worker_id, html.clone())));
+        state.door_pages.put(door_key(token, lang), std::sync::Arc::new((live.worker_id, html.clone())));
     }
-    Ok((status, axum::response::Html(html)).into_response())
+    Ok((status, html))
 }
 
 #[derive(serde::Deserialize)]
