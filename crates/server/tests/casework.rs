@@ -20,6 +20,12 @@ fn has_contribution(grade: &Value, reason_en: &str) -> Option<Value> {
         .cloned()
 }
 
+async fn health_standing(app: &TestApp, token: &str, worker: i64) -> Value {
+    let (_, body) = app.get_json(&format!("/api/v1/workers/{worker}/compliance"), Some(token)).await;
+    let checks = body["checks"].as_array().unwrap().clone();
+    checks.into_iter().find(|c| c["condition"] == "health_check").unwrap()["standing"].clone()
+}
+
 fn today() -> String {
     jiazheng_server::api::workers::today().to_string()
 }
@@ -151,6 +157,7 @@ async fn a_returned_false_entry_counts_against_the_agency_until_its_appeal_is_gr
     let (status, reviewed) = app.post_json(&review(health), &regulator, &returned).await;
     assert_eq!(status, 200, "{reviewed}");
     let correction = reviewed["correction_seq"].as_i64().unwrap();
+    assert_eq!(health_standing(&app, &agency, worker).await, "missing", "a returned record stops counting");
 
     let (_, queue) = app.get_json("/api/v1/credit/review-queue", Some(&regulator)).await;
     assert!(queue["items"].as_array().unwrap().iter().all(|e| e["seq"] != health && e["seq"] != training));
@@ -183,6 +190,22 @@ async fn a_returned_false_entry_counts_against_the_agency_until_its_appeal_is_gr
     );
     let entry = app.db.store.ledger_entry(decided["ledger_seq"].as_i64().unwrap()).await.unwrap();
     assert_eq!((entry.kind.as_str(), entry.corrects), ("appeal", Some(false_seq)));
+
+    // The worker appeals the withdrawal itself; granted, the health check counts again.
+    app.worker_account("sun", "孙丽华", worker).await;
+    let (status, filed) =
+        app.post_json(&format!("/api/v1/credit/entries/{correction}/appeals"), &app.token("sun").await, &reason).await;
+    assert_eq!(status, 201, "{filed}");
+    let decide = format!("/api/v1/appeals/{}/decision", filed["id"]);
+    assert_eq!(
+        app.post_json(&decide, &regulator, &json!({"decision": "granted", "reason": "原件核验无误"})).await.0,
+        200
+    );
+    assert_eq!(health_standing(&app, &agency, worker).await, "met", "restored by the granted appeal");
+    let (_, grade) = app.get_json(&format!("/api/v1/workers/{worker}/grade"), Some(&agency)).await;
+    assert!(
+        has_contribution(&grade, "health check valid").unwrap()["entries"].as_array().unwrap().contains(&json!(health))
+    );
 }
 
 #[tokio::test]

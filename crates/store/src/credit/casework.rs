@@ -86,6 +86,25 @@ pub struct QueuedEntry {
     pub recorded_at: String,
 }
 
+/// The table holding the record behind an entry of this kind, for withdrawing and restoring it.
+fn record_table(kind: &str) -> Option<&'static str> {
+    match kind {
+        "training" => Some("training_records"),
+        "health_check" => Some("health_checks"),
+        "insurance" => Some("insurance_policies"),
+        "certificate" => Some("skill_certificates"),
+        _ => None,
+    }
+}
+
+/// `UPDATE` text that withdraws (or, with NULL, restores) the record behind `entry`, if it has one.
+fn withdraw_sql(entry: &super::ledger::Entry) -> Option<(String, i64)> {
+    let table = record_table(&entry.kind)?;
+    let payload: serde_json::Value = serde_json::from_str(&entry.payload).ok()?;
+    let record = payload["record"].as_i64()?;
+    Some((format!("UPDATE {table} SET withdrawn_seq = $1 WHERE id = $2"), record))
+}
+
 /// Kinds of worker entries an agency may enter that the regulator reviews.
 const REVIEWED_KINDS: &str = "('identity_verified', 'training', 'certificate', 'health_check', 'insurance')";
 
@@ -458,6 +477,10 @@ impl Store {
                 withdrawn = Some(append_in!(tx, w)?.seq);
                 sqlx::query("UPDATE entry_reviews SET ledger_seq = $1 WHERE entry_seq = $2")
                     .bind(withdrawn).bind(seq).execute(&mut *tx).await?;
+                // The returned record stops counting for the workforce rules as well.
+                if let Some((sql, record)) = withdraw_sql(&entry) {
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(withdrawn).bind(record).execute(&mut *tx).await?;
+                }
             }
             if let Some(a) = &against {
                 append_in!(tx, a)?;
@@ -617,6 +640,16 @@ impl Store {
         let appeal = self.appeal(id).await?;
         let subject = SubjectKind::parse(&appeal.subject_kind).unwrap_or(SubjectKind::Worker);
         self.require_in_area(regulator, subject, appeal.subject_id).await?;
+        // A granted appeal withdraws the record behind the entry, or restores the record that a
+        // withdrawn correction had taken away.
+        let appealed = self.ledger_entry(appeal.entry_seq).await?;
+        let record_change = match (outcome, appealed.corrects) {
+            (AppealOutcome::Denied, _) => None,
+            (AppealOutcome::Granted, Some(target)) => {
+                withdraw_sql(&self.ledger_entry(target).await?).map(|(sql, record)| (sql, record, false))
+            }
+            (AppealOutcome::Granted, None) => withdraw_sql(&appealed).map(|(sql, record)| (sql, record, true)),
+        };
         let entry = NewEntry {
             subject_kind: SubjectKind::parse(&appeal.subject_kind).unwrap_or(SubjectKind::Worker),
             subject_id: appeal.subject_id,
@@ -628,6 +661,10 @@ impl Store {
         };
         ledger_tx!(self, tx => async {
             let row = append_in!(tx, &entry)?;
+            if let Some((sql, record, withdraw)) = &record_change {
+                sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(withdraw.then_some(row.seq)).bind(record)
+                    .execute(&mut *tx).await?;
+            }
             let done = sqlx::query(
                 "UPDATE appeals SET status = $1, decided_by = $2, decided_at = $3, decision_reason = $4, ledger_seq = $5
                  WHERE id = $6 AND status = 'filed'",

@@ -379,7 +379,16 @@ impl Store {
         subject_id: i64,
     ) -> Result<Vec<jiazheng_core::credit::grade::Fact>> {
         let entries = self.ledger_of(subject_kind, subject_id).await?;
-        let corrected: std::collections::HashSet<i64> = entries.iter().filter_map(|e| e.corrects).collect();
+        // Newest first: a correction counts only if it was not itself corrected (an appeal granted
+        // against a withdrawal restores what it withdrew).
+        let mut corrected = std::collections::HashSet::new();
+        for e in entries.iter().rev() {
+            if let Some(target) = e.corrects
+                && !corrected.contains(&e.seq)
+            {
+                corrected.insert(target);
+            }
+        }
         Ok(entries
             .iter()
             .filter(|e| !corrected.contains(&e.seq))

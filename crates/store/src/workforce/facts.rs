@@ -51,20 +51,24 @@ fn facts_sql(engine: Engine, scope: FactsScope) -> String {
     let agencies = nested("a.agency_id", "FROM bindings a WHERE a.worker_id = w.id AND a.status = 'active'");
     let trainings = nested(
         &format!("{arr}(t.course_id, t.course_kind, t.completed_on, t.exam_passed, t.source)"),
-        "FROM training_records t WHERE t.worker_id = w.id",
+        "FROM training_records t WHERE t.worker_id = w.id AND t.withdrawn_seq IS NULL",
     );
-    let health =
-        nested(&format!("{arr}(h.checked_on, h.category, {hex})"), "FROM health_checks h WHERE h.worker_id = w.id");
-    let policies =
-        nested(&format!("{arr}(p.starts_on, p.ends_on)"), "FROM insurance_policies p WHERE p.worker_id = w.id");
+    let health = nested(
+        &format!("{arr}(h.checked_on, h.category, {hex})"),
+        "FROM health_checks h WHERE h.worker_id = w.id AND h.withdrawn_seq IS NULL",
+    );
+    let policies = nested(
+        &format!("{arr}(p.starts_on, p.ends_on)"),
+        "FROM insurance_policies p WHERE p.worker_id = w.id AND p.withdrawn_seq IS NULL",
+    );
     let agency_policies = nested(
         &format!("{arr}(p.starts_on, p.ends_on)"),
         "FROM bindings a JOIN insurance_policies p ON p.agency_id = a.agency_id AND p.worker_id IS NULL
-         WHERE a.worker_id = w.id AND a.status = 'active'",
+         WHERE a.worker_id = w.id AND a.status = 'active' AND p.withdrawn_seq IS NULL",
     );
     let certificates = nested(
         &format!("{arr}(c.kind, c.trade, c.level, c.valid_until)"),
-        "FROM skill_certificates c WHERE c.worker_id = w.id",
+        "FROM skill_certificates c WHERE c.worker_id = w.id AND c.withdrawn_seq IS NULL",
     );
     let from = match scope {
         FactsScope::Agency(_) => {
