@@ -288,6 +288,10 @@ impl RegulatorDesk {
         label(code, CreditList::parse, |s| s.label(self.chrome.is_en()))
     }
 
+    fn summary(&self, payload: &str) -> String {
+        summary(payload)
+    }
+
     /// The actions a complaint in this status can take next.
     fn next_actions(&self, status: &str) -> Vec<(&'static str, &'static str)> {
         let Ok(from) = ComplaintStatus::parse(status) else { return Vec::new() };
