@@ -12,6 +12,7 @@ pub mod public;
 pub mod regulator;
 pub mod school;
 pub mod session;
+pub mod timeline;
 pub mod workforce;
 
 use askama::Template;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(school::router())
         .merge(certificate::router())
         .merge(credit_work::router())
+        .merge(timeline::router())
         .route("/lang/{code}", get(switch_language))
 }
 
