@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use jiazheng_store::credit::casework::ReleasedReport;
+use jiazheng_store::credit::reports::ReleasedReport;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use typst::foundations::{Dict, IntoValue};

@@ -412,12 +412,12 @@ pub async fn credit_report(
 /// A released report as the platform signed it: for the bank to compare with the PDF, the
 /// agency itself and regulators.
 #[utoipa::path(get, path = "/api/v1/credit/reports/{id}", tag = "credit", security(("bearer" = [])),
-    responses((status = 200, body = jiazheng_store::credit::casework::ReleasedReport), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = jiazheng_store::credit::reports::ReleasedReport), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn released_report(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
-) -> Result<Json<jiazheng_store::credit::casework::ReleasedReport>, AppError> {
+) -> Result<Json<jiazheng_store::credit::reports::ReleasedReport>, AppError> {
     let session = viewer.require()?;
     let report = state.store.released_report(id).await?;
     let principal = &session.principal;

@@ -5,3 +5,4 @@ pub mod certificates;
 pub mod consent;
 pub mod keys;
 pub mod ledger;
+pub mod reports;

@@ -1,0 +1,60 @@
+//! Credit reports an agency releases to a bank (信易贷): its consent, the signed content, and the
+//! record a bank checks the PDF against.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::{Result, Store, StoreError, now, on_pool};
+
+/// A released credit report as the bank can check it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReleasedReport {
+    pub id: i64,
+    pub agency_id: i64,
+    pub bank: String,
+    pub purpose: String,
+    /// The signed content as canonical JSON.
+    pub content: String,
+    pub consented_at: DateTime<Utc>,
+    #[serde(serialize_with = "hex_bytes")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub digest: Vec<u8>,
+    pub key_id: i64,
+    #[serde(serialize_with = "hex_bytes")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub signature: Vec<u8>,
+}
+
+fn hex_bytes<S: serde::Serializer>(bytes: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(bytes))
+}
+
+impl Store {
+    /// Records the agency's consent to release `content` to a bank and signs its digest.
+    pub async fn release_credit_report(
+        &self,
+        agency_id: i64,
+        bank: &str,
+        purpose: &str,
+        by: i64,
+        content: &serde_json::Value,
+    ) -> Result<ReleasedReport> {
+        let digest = jiazheng_core::credit::report::digest(content);
+        let (key_id, key) = self.signing_key().await?;
+        let signature = jiazheng_core::credit::report::sign(&key, &digest);
+        let (id,): (i64,) = on_pool!(self, p => sqlx::query_as(
+            "INSERT INTO credit_reports (agency_id, bank, purpose, content, consented_by, consented_at, digest, key_id, signature)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        ).bind(agency_id).bind(bank).bind(purpose).bind(jiazheng_core::credit::ledger::canonical(content)).bind(by).bind(now()).bind(digest.to_vec()).bind(i64::from(key_id))
+        .bind(signature.to_vec()).fetch_one(p).await?);
+        self.released_report(id).await
+    }
+
+    pub async fn released_report(&self, id: i64) -> Result<ReleasedReport> {
+        on_pool!(self, p => sqlx::query_as(
+            "SELECT id, agency_id, bank, purpose, content, consented_at, digest, key_id, signature FROM credit_reports WHERE id = $1",
+        ).bind(id).fetch_optional(p).await?)
+        .ok_or(StoreError::NotFound)
+    }
+}
