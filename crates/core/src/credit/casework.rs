@@ -128,11 +128,6 @@ choice!(
 );
 
 impl ComplaintAction {
-    /// Whether the action needs a written reason (decisions do).
-    pub fn needs_reason(self) -> bool {
-        matches!(self, Self::Uphold | Self::Dismiss)
-    }
-
     /// The status after this action, or why it cannot be taken from `from`.
     pub fn apply(self, from: ComplaintStatus) -> Result<ComplaintStatus, Invalid> {
         use ComplaintStatus as S;
@@ -330,17 +325,62 @@ pub struct DecisionForm {
     pub false_entry: bool,
 }
 
+/// A decision a regulator takes on a case, and whether it must say why.
+pub trait Decision: Sized {
+    fn decode(raw: &str) -> Result<Self, Invalid>;
+    fn needs_reason(&self) -> bool;
+}
+
+impl Decision for ComplaintAction {
+    fn decode(raw: &str) -> Result<Self, Invalid> {
+        Self::parse(raw)
+    }
+
+    /// Upholding or dismissing ends the case, and says why; the steps before do not need to.
+    fn needs_reason(&self) -> bool {
+        matches!(self, Self::Uphold | Self::Dismiss)
+    }
+}
+
+impl Decision for ReviewDecision {
+    fn decode(raw: &str) -> Result<Self, Invalid> {
+        Self::parse(raw)
+    }
+
+    /// A returned entry tells the agency what was wrong with it.
+    fn needs_reason(&self) -> bool {
+        *self == Self::Returned
+    }
+}
+
+impl Decision for AppealOutcome {
+    fn decode(raw: &str) -> Result<Self, Invalid> {
+        Self::parse(raw)
+    }
+
+    fn needs_reason(&self) -> bool {
+        true
+    }
+}
+
+impl Decision for ListingReview {
+    fn decode(raw: &str) -> Result<Self, Invalid> {
+        Self::parse(raw)
+    }
+
+    /// The proposal already carries the reason and the document.
+    fn needs_reason(&self) -> bool {
+        false
+    }
+}
+
 impl DecisionForm {
-    /// The decision in the vocabulary `parse` gives, and a reason when `reason_needed` says so.
-    pub fn parse<T>(
-        &self,
-        parse: impl Fn(&str) -> Result<T, Invalid>,
-        reason_needed: impl Fn(&T) -> bool,
-    ) -> Result<(T, String), FieldErrors> {
+    /// The decision and its reason (empty when the decision needs none and none was given).
+    pub fn parse<T: Decision>(&self) -> Result<(T, String), FieldErrors> {
         let mut e = FieldErrors::default();
-        let decision = e.take("decision", parse(&self.decision));
+        let decision = e.take("decision", T::decode(&self.decision));
         let reason = match &decision {
-            Some(d) if reason_needed(d) => e.take("reason", required_text(&self.reason, 1000)),
+            Some(d) if d.needs_reason() => e.take("reason", required_text(&self.reason, 1000)),
             _ => e.take("reason", crate::field::optional_text(&self.reason, 1000)).map(Option::unwrap_or_default),
         };
         match (decision, reason) {
@@ -403,10 +443,10 @@ mod tests {
     #[test]
     fn decisions_that_end_a_case_need_a_reason() {
         let form = DecisionForm { decision: "uphold".into(), ..Default::default() };
-        let errors = form.parse(ComplaintAction::parse, |a| a.needs_reason()).unwrap_err();
+        let errors = form.parse::<ComplaintAction>().unwrap_err();
         assert_eq!(errors.0[0].field, "reason");
         let ack = DecisionForm { decision: "acknowledge".into(), ..Default::default() };
-        assert_eq!(ack.parse(ComplaintAction::parse, |a| a.needs_reason()).unwrap().0, ComplaintAction::Acknowledge);
+        assert_eq!(ack.parse::<ComplaintAction>().unwrap().0, ComplaintAction::Acknowledge);
     }
 
     #[test]

@@ -179,7 +179,7 @@ pub async fn act_on_complaint(
 ) -> Result<Json<ComplaintRow>, AppError> {
     viewer.check_csrf(csrf_header(&headers))?;
     let me = regulator(&viewer)?;
-    let (action, reason) = form.parse(ComplaintAction::parse, |a| a.needs_reason()).map_err(AppError::Invalid)?;
+    let (action, reason) = form.parse::<ComplaintAction>().map_err(AppError::Invalid)?;
     let row = state.store.act_on_complaint(id, action, &reason, &me).await?;
     if row.subject_kind == SubjectKind::Worker.as_str() {
         state.worker_changed(row.subject_id);
@@ -225,8 +225,7 @@ pub async fn review_entry(
 ) -> Result<Json<Reviewed>, AppError> {
     viewer.check_csrf(csrf_header(&headers))?;
     let me = regulator(&viewer)?;
-    let (decision, reason) =
-        form.parse(ReviewDecision::parse, |d| *d == ReviewDecision::Returned).map_err(AppError::Invalid)?;
+    let (decision, reason) = form.parse::<ReviewDecision>().map_err(AppError::Invalid)?;
     let correction_seq = state.store.review_entry(seq, decision, &reason, form.false_entry, &me).await?;
     if let Ok(entry) = state.store.ledger_entry(seq).await {
         state.worker_changed(entry.subject_id);
@@ -286,7 +285,7 @@ pub async fn review_listing(
 ) -> Result<Json<ListingRow>, AppError> {
     viewer.check_csrf(csrf_header(&headers))?;
     let me = regulator(&viewer)?;
-    let (decision, note) = form.parse(ListingReview::parse, |_| false).map_err(AppError::Invalid)?;
+    let (decision, note) = form.parse::<ListingReview>().map_err(AppError::Invalid)?;
     let row = state.store.review_listing(id, decision == ListingReview::Approve, &note, &me).await?;
     if row.subject_kind == SubjectKind::Worker.as_str() {
         state.worker_changed(row.subject_id);
@@ -356,7 +355,7 @@ pub async fn decide_appeal(
 ) -> Result<Json<AppealRow>, AppError> {
     viewer.check_csrf(csrf_header(&headers))?;
     let me = regulator(&viewer)?;
-    let (outcome, reason) = form.parse(AppealOutcome::parse, |_| true).map_err(AppError::Invalid)?;
+    let (outcome, reason) = form.parse::<AppealOutcome>().map_err(AppError::Invalid)?;
     let row = state.store.decide_appeal(id, outcome, &reason, &me).await?;
     if row.subject_kind == SubjectKind::Worker.as_str() {
         state.worker_changed(row.subject_id);

@@ -352,8 +352,7 @@ async fn act_on_complaint(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     let me = regulator(&viewer)?;
-    let (action, reason) =
-        form.form().parse(ComplaintAction::parse, |a| a.needs_reason()).map_err(AppError::Invalid)?;
+    let (action, reason) = form.form().parse::<ComplaintAction>().map_err(AppError::Invalid)?;
     state.store.act_on_complaint(id, action, &reason, &me).await?;
     Ok(back())
 }
@@ -367,8 +366,7 @@ async fn review_entry(
     viewer.check_csrf(Some(&form.csrf))?;
     let me = regulator(&viewer)?;
     let decision = form.form();
-    let (verdict, reason) =
-        decision.parse(ReviewDecision::parse, |d| *d == ReviewDecision::Returned).map_err(AppError::Invalid)?;
+    let (verdict, reason) = decision.parse::<ReviewDecision>().map_err(AppError::Invalid)?;
     state.store.review_entry(seq, verdict, &reason, decision.false_entry, &me).await?;
     Ok(back())
 }
@@ -411,7 +409,7 @@ async fn review_listing(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     let me = regulator(&viewer)?;
-    let (decision, note) = form.form().parse(ListingReview::parse, |_| false).map_err(AppError::Invalid)?;
+    let (decision, note) = form.form().parse::<ListingReview>().map_err(AppError::Invalid)?;
     state.store.review_listing(id, decision == ListingReview::Approve, &note, &me).await?;
     Ok(back())
 }
@@ -424,7 +422,7 @@ async fn decide_appeal(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     let me = regulator(&viewer)?;
-    let (outcome, reason) = form.form().parse(AppealOutcome::parse, |_| true).map_err(AppError::Invalid)?;
+    let (outcome, reason) = form.form().parse::<AppealOutcome>().map_err(AppError::Invalid)?;
     state.store.decide_appeal(id, outcome, &reason, &me).await?;
     Ok(back())
 }
