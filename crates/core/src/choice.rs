@@ -29,6 +29,11 @@ macro_rules! choice {
                 if english { self.label_en() } else { self.label_zh() }
             }
 
+            /// The label of a stored code; empty for a code this version does not know.
+            pub fn label_of(code: &str, english: bool) -> &'static str {
+                Self::ALL.iter().find(|v| v.as_str() == code).map_or("", |v| v.label(english))
+            }
+
             /// Accepts the code or either label, so spreadsheets may use the words people know.
             pub fn parse(raw: &str) -> Result<Self, $crate::field::Invalid> {
                 let text = raw.trim();
@@ -52,4 +57,22 @@ macro_rules! choice {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    crate::choice!(
+        Colour {
+            Red = ("red", "红", "Red"),
+        }
+    );
+
+    #[test]
+    fn a_stored_code_reads_as_its_label_and_an_unknown_one_as_nothing() {
+        assert_eq!(Colour::label_of("red", false), "红");
+        assert_eq!(Colour::label_of("red", true), "Red");
+        assert_eq!(Colour::label_of("红", true), "", "labels are not codes");
+        assert_eq!(Colour::label_of("purple", true), "");
+        assert_eq!(Colour::parse("红").map(Colour::as_str), Ok("red"), "parsing does accept labels");
+    }
 }

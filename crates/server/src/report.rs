@@ -65,7 +65,7 @@ async fn content(state: &AppState, agency_id: i64, bank: &str, purpose: &str) ->
     let credit = store.agency_credit(agency_id).await?;
     let workforce = store.agency_workforce(agency_id).await?;
     let list_status = credit.listings.first().map_or("未列入 Not listed".to_string(), |l| {
-        let list = jiazheng_core::credit::casework::CreditList::parse(&l.list).map(|x| x.label_zh()).unwrap_or("");
+        let list = jiazheng_core::credit::casework::CreditList::label_of(&l.list, false);
         format!("{list} · {} · {}", l.reason, l.document)
     });
     let actions: Vec<Value> = credit
@@ -73,7 +73,7 @@ async fn content(state: &AppState, agency_id: i64, bank: &str, purpose: &str) ->
         .iter()
         .map(|e| {
             let p: Value = serde_json::from_str(&e.payload).unwrap_or_default();
-            let kind = jiazheng_core::credit::EntryKind::parse(&e.kind).map(|k| k.label_zh()).unwrap_or("");
+            let kind = jiazheng_core::credit::EntryKind::label_of(&e.kind, false);
             json!({ "decided_on": p["decided_on"], "kind": kind, "authority": p["authority"],
                 "document": p["document"], "reason": p["reason"] })
         })

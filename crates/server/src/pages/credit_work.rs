@@ -45,14 +45,6 @@ pub fn router() -> Router<AppState> {
         .route("/regulator/actions", post(record_action))
 }
 
-pub(super) fn label<T: Copy>(
-    raw: &str,
-    parse: impl Fn(&str) -> Result<T, jiazheng_core::field::Invalid>,
-    name: impl Fn(T) -> &'static str,
-) -> String {
-    parse(raw).map(name).unwrap_or_default().to_string()
-}
-
 #[derive(Template)]
 #[template(path = "credit_lists.html")]
 struct ListsPage {
@@ -90,11 +82,11 @@ struct MyServicesPage {
 
 impl MyServicesPage {
     fn service(&self, code: &str) -> String {
-        label(code, ServiceKind::parse, |s| s.label(self.chrome.is_en()))
+        ServiceKind::label_of(code, self.chrome.is_en()).to_string()
     }
 
     fn status(&self, code: &str) -> String {
-        label(code, ComplaintStatus::parse, |s| s.label(self.chrome.is_en()))
+        ComplaintStatus::label_of(code, self.chrome.is_en()).to_string()
     }
 }
 
@@ -275,15 +267,15 @@ struct RegulatorDesk {
 
 impl RegulatorDesk {
     fn status(&self, code: &str) -> String {
-        label(code, ComplaintStatus::parse, |s| s.label(self.chrome.is_en()))
+        ComplaintStatus::label_of(code, self.chrome.is_en()).to_string()
     }
 
     fn entry_kind(&self, code: &str) -> String {
-        label(code, jiazheng_core::credit::EntryKind::parse, |s| s.label(self.chrome.is_en()))
+        jiazheng_core::credit::EntryKind::label_of(code, self.chrome.is_en()).to_string()
     }
 
     fn list(&self, code: &str) -> String {
-        label(code, CreditList::parse, |s| s.label(self.chrome.is_en()))
+        CreditList::label_of(code, self.chrome.is_en()).to_string()
     }
 
     fn summary(&self, payload: &str) -> String {

@@ -38,7 +38,7 @@ impl PointsPage {
     }
 
     fn status(&self, code: &str) -> String {
-        PointStatus::parse(code).map(|s| s.label(self.chrome.is_en()).to_string()).unwrap_or_default()
+        PointStatus::label_of(code, self.chrome.is_en()).to_string()
     }
 }
 

@@ -69,7 +69,7 @@ impl WorkerRow {
 }
 
 pub fn model_label(lang: Lang, code: &str) -> String {
-    BusinessModel::parse(code).map(|m| m.label(lang.is_en()).to_string()).unwrap_or_default()
+    BusinessModel::label_of(code, lang.is_en()).to_string()
 }
 
 #[derive(Template)]
@@ -173,16 +173,12 @@ struct AgencyPage {
 
 impl AgencyPage {
     fn list_name(&self, code: &str) -> String {
-        jiazheng_core::credit::casework::CreditList::parse(code)
-            .map(|l| l.label(self.chrome.is_en()).to_string())
-            .unwrap_or_default()
+        jiazheng_core::credit::casework::CreditList::label_of(code, self.chrome.is_en()).to_string()
     }
 
     fn action_line(&self, entry: &jiazheng_store::credit::ledger::Entry) -> String {
         let payload: serde_json::Value = serde_json::from_str(&entry.payload).unwrap_or_default();
-        let kind = jiazheng_core::credit::EntryKind::parse(&entry.kind)
-            .map(|k| k.label(self.chrome.is_en()).to_string())
-            .unwrap_or_default();
+        let kind = jiazheng_core::credit::EntryKind::label_of(&entry.kind, self.chrome.is_en());
         let field = |k: &str| payload[k].as_str().unwrap_or_default().to_string();
         format!(
             "{} · {kind} · {} · {} · {}",
@@ -213,7 +209,7 @@ async fn agency(
         credit: store.agency_credit(id).await?,
         chrome: Chrome::new(lang, &viewer, &format!("/agencies/{id}"), agency.name.clone()),
         model: model_label(lang, &agency.business_model),
-        status: AgencyStatus::parse(&agency.status).map(|s| s.label(lang.is_en()).to_string()).unwrap_or_default(),
+        status: AgencyStatus::label_of(&agency.status, lang.is_en()).to_string(),
         agency,
         workforce,
         points,
@@ -234,7 +230,7 @@ struct PointsPage {
 
 impl PointsPage {
     fn status(&self, code: &str) -> String {
-        PointStatus::parse(code).map(|s| s.label(self.chrome.is_en()).to_string()).unwrap_or_default()
+        PointStatus::label_of(code, self.chrome.is_en()).to_string()
     }
 }
 

@@ -70,7 +70,7 @@ impl SchoolPage {
     }
 
     fn kind_label(&self, code: &str) -> String {
-        CourseKind::parse(code).map(|k| k.label(self.chrome.is_en()).to_string()).unwrap_or_default()
+        CourseKind::label_of(code, self.chrome.is_en()).to_string()
     }
 }
 

@@ -9,7 +9,6 @@ use axum::routing::{get, post};
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use super::credit_work::label;
 use super::{Chrome, render};
 use crate::auth::Viewer;
 use crate::i18n::Lang;
@@ -86,7 +85,7 @@ fn timeline_lines(entries: &[jiazheng_store::credit::ledger::Entry], lang: Lang)
         .map(|e| TimelineLine {
             seq: e.seq,
             at: e.recorded_at.get(..16).unwrap_or(&e.recorded_at).replace('T', " ") + " UTC",
-            kind: label(&e.kind, jiazheng_core::credit::EntryKind::parse, |k| k.label(lang.is_en())),
+            kind: jiazheng_core::credit::EntryKind::label_of(&e.kind, lang.is_en()).to_string(),
             summary: summary(&e.payload),
             source: source_words(&e.source, lang),
             corrects: e.corrects,
