@@ -33,9 +33,12 @@ pub enum Command {
         /// Fill an empty database with demo data and print the demo logins.
         #[arg(long)]
         demo: bool,
-        /// Mark cookies Secure (set when served over TLS).
+        /// Mark cookies Secure and send HSTS (set when served over TLS).
         #[arg(long)]
         secure_cookies: bool,
+        /// A reverse proxy whose X-Forwarded-For header names the client (repeat for several).
+        #[arg(long = "trusted-proxy")]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Demo and synthetic data.
     Demo {
@@ -71,6 +74,22 @@ pub enum Command {
     Ledger {
         #[command(subcommand)]
         command: LedgerCommand,
+    },
+    /// Copy the whole database, consistently, while the platform runs (SQLite: `VACUUM INTO`;
+    /// PostgreSQL: `pg_dump`). The secret key is not in the copy: keep it apart.
+    Backup {
+        #[command(flatten)]
+        data: DataOptions,
+        /// The backup file to write (must not exist).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Restore a backup into a new data directory or an empty PostgreSQL database; the same
+    /// secret key (`JIAZHENG_SECRET_KEY` or DATA_DIR/secret.key) must be in place.
+    Restore {
+        #[command(flatten)]
+        data: DataOptions,
+        file: PathBuf,
     },
     /// Home-service certificates.
     Certificate {
@@ -133,6 +152,12 @@ pub enum LedgerCommand {
     },
     /// Sign the chain's current head.
     Checkpoint {
+        #[command(flatten)]
+        data: DataOptions,
+    },
+    /// Retire the current signing key (after a suspected leak): what it signed stays valid,
+    /// anything it would sign later is refused; a new key signs from now on.
+    RetireKey {
         #[command(flatten)]
         data: DataOptions,
     },
@@ -209,6 +234,9 @@ pub enum UserCommand {
         /// The school or training base (its code) a school account acts for.
         #[arg(long)]
         provider: Option<String>,
+        /// The bank a bank account reads released credit reports for (created if new).
+        #[arg(long)]
+        bank: Option<String>,
         #[arg(long)]
         password_stdin: bool,
     },

@@ -23,8 +23,9 @@ use jiazheng_store::workforce::jobs::InboxDelivery;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { data, bind, demo: with_demo, secure_cookies } => {
-            serve(&data, &bind, with_demo, secure_cookies).await
+        Command::Serve { data, bind, demo: with_demo, secure_cookies, trusted_proxies } => {
+            let config = jiazheng_server::Config { secure_cookies, trusted_proxies };
+            serve(&data, &bind, with_demo, config).await
         }
         Command::Demo { command: DemoCommand::Generate { data, agencies, workers, seed } } => {
             let store = open_bulk(&data).await?;
@@ -69,7 +70,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::User {
             command:
-                UserCommand::Add { data, role, name, display_name, agency, district, worker_id, provider, password_stdin },
+                UserCommand::Add {
+                    data,
+                    role,
+                    name,
+                    display_name,
+                    agency,
+                    district,
+                    worker_id,
+                    provider,
+                    bank,
+                    password_stdin,
+                },
         } => {
             let store = open(&data).await?;
             let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("--role: {}", e.message_en))?;
@@ -99,7 +111,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Some(code) => Some(provider_by_code(&store, &code).await?),
                     None => None,
                 },
+                bank_id: match bank {
+                    Some(name) => Some(store.create_bank(name.trim()).await?),
+                    None => None,
+                },
             };
+            if role == Role::Bank && account.bank_id.is_none() {
+                bail!("a bank account needs --bank NAME (the bank it reads reports for)");
+            }
             let id = store.create_account(&account).await?;
             println!("created account {} ({}) with id {id}", account.username, role.as_str());
             Ok(ExitCode::SUCCESS)
@@ -197,9 +216,51 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         "ok: {} entries chained, {} signed checkpoints verified, in {took:.1} s",
                         report.entries, report.checkpoints
                     );
+                    if report.unsigned_tail > 0 {
+                        println!(
+                            "note: the last {} entries come after the last signed checkpoint; only the chain vouches \
+                             for them (`jiazheng ledger checkpoint` signs the head)",
+                            report.unsigned_tail
+                        );
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
             }
+        }
+        Command::Backup { data, output } => {
+            let store = open(&data).await?;
+            store.backup_to(&database_url(&data), &output).await?;
+            let size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
+            println!("backup written: {} ({size} bytes); the secret key is not in it", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { data, file } => {
+            std::fs::create_dir_all(&data.data_dir)?;
+            let key_path = data.data_dir.join("secret.key");
+            if std::env::var_os("JIAZHENG_SECRET_KEY").is_none() && !key_path.exists() {
+                bail!(
+                    "put the secret key of the backed-up platform in {} (or JIAZHENG_SECRET_KEY) first",
+                    key_path.display()
+                );
+            }
+            let crypto = Crypto::load_or_create(&data.data_dir)?;
+            let store = Store::restore_from(&file, &database_url(&data), crypto).await?;
+            let report = store.verify_ledger(&|_, _| {}).await?;
+            println!(
+                "restored {} workers; ledger: {} entries, {}",
+                store.count_workers().await?,
+                report.entries,
+                if report.first_bad_seq.is_none() { "chain intact" } else { "CHAIN BROKEN" }
+            );
+            Ok(if report.first_bad_seq.is_none() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Ledger { command: LedgerCommand::RetireKey { data } } => {
+            let store = open(&data).await?;
+            if let Some(id) = store.retire_signing_key().await? {
+                println!("retired signing key {id}; a new key signs from now on");
+            }
+            store.checkpoint().await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Ledger { command: LedgerCommand::Checkpoint { data } } => {
             let store = open(&data).await?;
@@ -240,6 +301,11 @@ pub async fn open_bulk(data: &DataOptions) -> anyhow::Result<Store> {
     open_for(data, Workload::BulkLoad).await
 }
 
+/// The database a command works on: `--database`, else SQLite in the data directory.
+fn database_url(data: &DataOptions) -> String {
+    data.database.clone().unwrap_or_else(|| Store::sqlite_url(&data.data_dir))
+}
+
 async fn open_for(data: &DataOptions, workload: Workload) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&data.data_dir).with_context(|| format!("create {}", data.data_dir.display()))?;
     let crypto = Crypto::load_or_create(&data.data_dir)?;
@@ -261,8 +327,7 @@ pub fn verify_certificate(
     revoked: &[String],
     today: chrono::NaiveDate,
 ) -> ExitCode {
-    use jiazheng_core::credit::token;
-    let verified = token::verify(token, |id| keys.iter().find(|k| k.key_id == id).and_then(|k| k.verifying_key()));
+    let verified = jiazheng_store::credit::keys::PublicKey::verify_token(keys, token);
     match verified {
         Err(error) => {
             println!("NOT VALID ({}): the code was altered, forged, or is not a certificate", error.code());
@@ -311,8 +376,11 @@ fn finish_import(
     report: Option<std::path::PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     println!("{} rows, {} imported, {} rows with errors", result.rows, result.imported, result.bad_rows());
-    if result.errors.is_empty() {
+    if !result.has_errors() {
         return Ok(ExitCode::SUCCESS);
+    }
+    if result.error_count > result.errors.len() {
+        println!("{} refused cells; the report lists the first {}", result.error_count, result.errors.len());
     }
     let path = report.unwrap_or_else(|| file.with_extension("errors.xlsx"));
     std::fs::write(&path, error_report(&result.errors)?)?;
@@ -385,17 +453,23 @@ fn validate(kind: IdentifierKind, value: &str) -> ExitCode {
     }
 }
 
-async fn serve(data: &DataOptions, bind: &str, with_demo: bool, secure_cookies: bool) -> anyhow::Result<ExitCode> {
+async fn serve(
+    data: &DataOptions,
+    bind: &str,
+    with_demo: bool,
+    config: jiazheng_server::Config,
+) -> anyhow::Result<ExitCode> {
     let store = open(data).await?;
     if with_demo {
         demo::ensure_demo(&store).await?;
     }
-    let app = jiazheng_server::Application::build(store.clone(), bind, jiazheng_server::Config { secure_cookies })
+    let app = jiazheng_server::Application::build(store.clone(), bind, config)
         .await
         .with_context(|| format!("bind {bind}"))?;
     let addr = app.local_addr()?;
     println!("jiazheng is listening on http://{addr}/");
     tokio::spawn(daily_jobs(store.clone()));
+    tokio::spawn(checkpoint_timer(store.clone()));
     if with_demo {
         demo::print_logins(&format!("http://{addr}"));
     }
@@ -405,6 +479,18 @@ async fn serve(data: &DataOptions, bind: &str, with_demo: bool, secure_cookies: 
     .await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Signs the ledger's head every minute it moved, so at most a minute of entries waits for a
+/// signature however slowly they come (a checkpoint is also signed every 1,000 entries).
+async fn checkpoint_timer(store: Store) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        if let Err(error) = store.checkpoint_if_moved().await {
+            tracing::error!(%error, "signing the ledger head failed");
+        }
+    }
 }
 
 /// Runs the daily job now if it has not run today, then every day at 02:00 Beijing time.

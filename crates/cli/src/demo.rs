@@ -441,7 +441,9 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
         ("resident", "居民演示账号", Role::Resident, None, None, None, None),
         ("school", "春城家政职业培训学校", Role::School, None, None, None, provider),
         ("worker", "服务员演示账号", Role::Worker, None, None, first_worker, None),
+        ("bank", "吉林银行长春分行", Role::Bank, None, None, None, None),
     ];
+    let bank = store.create_bank("吉林银行长春分行").await?;
     let mut ids = std::collections::HashMap::new();
     for (username, display_name, role, agency_id, district, worker_id, provider_id) in accounts {
         if (role == Role::School && provider_id.is_none()) || (role == Role::Worker && worker_id.is_none()) {
@@ -457,6 +459,7 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
                 district_code: district.map(String::from),
                 worker_id,
                 provider_id,
+                bank_id: (role == Role::Bank).then_some(bank),
             })
             .await?;
         ids.insert(username, id);

@@ -28,6 +28,8 @@ pub enum Scope {
     City,
     /// A school or training base.
     Provider(i64),
+    /// A bank (信易贷): reads the credit reports released to it.
+    Bank(i64),
 }
 
 /// Facts about a worker that decide who may read the sensitive fields.
@@ -35,7 +37,7 @@ pub enum Scope {
 pub struct WorkerAccess<'a> {
     pub worker_id: i64,
     pub district: &'a DivisionCode,
-    /// Agencies with an active binding, or the agency that registered the record.
+    /// Agencies with an active binding (both sides confirmed).
     pub owning_agencies: &'a [i64],
 }
 
@@ -66,11 +68,23 @@ impl Principal {
         }
     }
 
+    pub fn bank_id(&self) -> Option<i64> {
+        match (self.role, &self.scope) {
+            (Role::Bank, Scope::Bank(id)) => Some(*id),
+            _ => None,
+        }
+    }
+
     pub fn provider_id(&self) -> Option<i64> {
         match (self.role, &self.scope) {
             (Role::School, Scope::Provider(id)) => Some(*id),
             _ => None,
         }
+    }
+
+    /// Whether this is a regulator whose area holds `place`.
+    pub fn regulates(&self, place: &DivisionCode) -> bool {
+        self.regulated_area().is_some_and(|area| area.is_none_or(|d| place.is_within(d)))
     }
 
     /// The district a regulator watches, or `None` for the whole city; not a regulator: no area.

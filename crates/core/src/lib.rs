@@ -2,6 +2,7 @@
 //! the registry's vocabulary, and the field errors every layer reports. No IO lives here.
 
 pub mod account;
+pub mod calendar;
 mod choice;
 pub mod credit;
 pub mod division;

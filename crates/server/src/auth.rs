@@ -1,9 +1,5 @@
-//! Who is asking: the session behind a cookie or a bearer token, the CSRF token that forms
-//! must carry, and a limit on failed sign-ins.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! Who is asking: the session behind a cookie or a bearer token, and the CSRF token that forms
+//! must carry.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -109,68 +105,9 @@ fn time_hours(hours: i64) -> time::Duration {
     time::Duration::hours(hours)
 }
 
-/// Failed sign-ins per name and address: after `MAX_FAILURES` within `WINDOW`, refuse until
-/// the oldest failure leaves the window.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-impl LoginLimiter {
-    pub const MAX_FAILURES: usize = 5;
-    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-
-    fn key(username: &str, address: &str) -> String {
-        format!("{}\u{0}{address}", username.trim().to_lowercase())
-    }
-
-    /// `Err(seconds to wait)` when this name and address are locked out.
-    pub fn check(&self, username: &str, address: &str) -> Result<(), u64> {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(list) = map.get_mut(&Self::key(username, address)) else { return Ok(()) };
-        list.retain(|t| now.duration_since(*t) < Self::WINDOW);
-        if list.len() >= Self::MAX_FAILURES {
-            let oldest = list[0];
-            Err((Self::WINDOW - now.duration_since(oldest)).as_secs().max(1))
-        } else {
-            Ok(())
-        }
-    }
-
-    pub fn record_failure(&self, username: &str, address: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            // Bound memory under a spray of names: forget the old entries.
-            let now = Instant::now();
-            map.retain(|_, list| list.last().is_some_and(|t| now.duration_since(*t) < Self::WINDOW));
-        }
-        map.entry(Self::key(username, address)).or_default().push(Instant::now());
-    }
-
-    pub fn clear(&self, username: &str, address: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&Self::key(username, address));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn locks_out_after_repeated_failures_for_that_name_and_address_only() {
-        let limiter = LoginLimiter::default();
-        for _ in 0..LoginLimiter::MAX_FAILURES {
-            assert!(limiter.check("Admin", "1.2.3.4").is_ok());
-            limiter.record_failure("Admin", "1.2.3.4");
-        }
-        let wait = limiter.check("admin", "1.2.3.4").unwrap_err();
-        assert!(wait > 800 && wait <= 900, "{wait}");
-        assert!(limiter.check("admin", "5.6.7.8").is_ok());
-        assert!(limiter.check("other", "1.2.3.4").is_ok());
-        limiter.clear("admin", "1.2.3.4");
-        assert!(limiter.check("admin", "1.2.3.4").is_ok());
-    }
 
     #[test]
     fn csrf_is_required_for_cookie_sessions_only() {

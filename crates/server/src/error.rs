@@ -31,6 +31,11 @@ pub enum AppError {
     TooManyAttempts { retry_after_secs: u64 },
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("body too large")]
+    TooLarge,
+    /// The database is busy (a long write holds it): try again shortly.
+    #[error("busy")]
+    Busy,
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -89,6 +94,8 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,6 +117,13 @@ impl AppError {
                 "too_many_attempts",
                 format!("尝试次数过多，请{}分钟后再试", retry_after_secs.div_ceil(60)),
                 format!("Too many attempts; try again in {} minutes", retry_after_secs.div_ceil(60)),
+                None,
+            ),
+            AppError::TooLarge => ("too_large", "提交的内容过大".into(), "The request body is too large".into(), None),
+            AppError::Busy => (
+                "busy",
+                "系统繁忙，请稍后重试".into(),
+                "The platform is busy; please try again in a moment".into(),
                 None,
             ),
             AppError::BadRequest(reason) => {
@@ -150,6 +164,9 @@ impl From<StoreError> for AppError {
                         ("已提交申请，请等待服务员同意", "A request is already waiting for the worker")
                     }
                     "already_revoked" => ("该证书已被吊销", "This certificate is already revoked"),
+                    "certificate_current" => {
+                        ("该服务员已有有效的上门服务证", "This worker already holds a certificate in force")
+                    }
                     "already_confirmed" => ("该服务已确认", "This service is already confirmed"),
                     "already_rated" => ("每次服务只能评价一次", "This service has already been rated"),
                     "already_reviewed" => ("该记录已审核", "This entry has already been reviewed"),
@@ -166,6 +183,14 @@ impl From<StoreError> for AppError {
                 AppError::Forbidden
             }
             StoreError::File(reason) => AppError::BadRequest(reason),
+            StoreError::BadSheet { zh, en } => AppError::invalid("file", "bad_sheet", &zh, &en),
+            StoreError::Limited(_) => AppError::TooManyAttempts {
+                retry_after_secs: jiazheng_core::calendar::seconds_to_beijing_midnight(chrono::Utc::now()),
+            },
+            busy if busy.is_busy() => {
+                tracing::warn!(error = %busy, "database busy");
+                AppError::Busy
+            }
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -183,9 +208,12 @@ impl IntoResponse for AppError {
         let status = self.status();
         let body = self.body();
         let mut response = (status, Json(body.clone())).into_response();
-        if let AppError::TooManyAttempts { retry_after_secs } = self
-            && let Ok(value) = retry_after_secs.to_string().parse()
-        {
+        let retry_after = match self {
+            AppError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),
+            AppError::Busy => Some(1),
+            _ => None,
+        };
+        if let Some(value) = retry_after.and_then(|secs| secs.to_string().parse().ok()) {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
         }
         response.extensions_mut().insert(RenderedError(body, status));
@@ -209,8 +237,23 @@ pub async fn render_html_errors(request: Request, next: Next) -> Response {
     let lang = Lang::from_parts(&parts);
     let path = parts.uri.path().to_string();
     let response = next.run(Request::from_parts(parts, body)).await;
-    let Some(RenderedError(body, status)) = response.extensions().get::<RenderedError>().cloned() else {
-        return response;
+    let (body, status, response) = match response.extensions().get::<RenderedError>().cloned() {
+        Some(RenderedError(body, status)) => (body, status, response),
+        None if (response.status().is_client_error() || response.status().is_server_error())
+            && is_plain_text(&response) =>
+        {
+            // A rejection made by the framework itself (a path that does not parse, a method the
+            // route lacks, a body over the limit) comes as plain text: answer it in our shape,
+            // keeping its status.
+            let status = response.status();
+            let body = framework_error(status).body();
+            let mut ours = (status, Json(body.clone())).into_response();
+            if let Some(allow) = response.headers().get(axum::http::header::ALLOW) {
+                ours.headers_mut().insert(axum::http::header::ALLOW, allow.clone());
+            }
+            (body, status, ours)
+        }
+        None => return response,
     };
     if is_api {
         return response;
@@ -231,4 +274,27 @@ pub async fn render_html_errors(request: Request, next: Next) -> Response {
         }
         Err(_) => response,
     }
+}
+
+/// The error of ours that says what a framework rejection with this status says.
+fn framework_error(status: StatusCode) -> AppError {
+    match status {
+        StatusCode::NOT_FOUND => AppError::NotFound,
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+        StatusCode::METHOD_NOT_ALLOWED => AppError::BadRequest("method not allowed on this address".into()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::BadRequest("unsupported content type".into()),
+        StatusCode::UNAUTHORIZED => AppError::Unauthorized,
+        StatusCode::FORBIDDEN => AppError::Forbidden,
+        s if s.is_server_error() => AppError::Internal(format!("framework answered {s}")),
+        _ => AppError::BadRequest("the request does not match this address (a number was expected?)".into()),
+    }
+}
+
+/// The framework's own rejections are plain text (or bodiless); our pages and JSON are not.
+fn is_plain_text(response: &Response) -> bool {
+    response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"))
 }

@@ -5,11 +5,13 @@
 extern crate rust_i18n;
 i18n!("locales", fallback = "zh-CN");
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod i18n;
+pub mod limits;
 pub mod pages;
 pub mod report;
 
@@ -28,9 +30,9 @@ pub use error::AppError;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub limiter: Arc<auth::LoginLimiter>,
+    pub limits: Arc<limits::Limits>,
     pub config: Arc<Config>,
-    pub reports: Arc<pages::import::ReportCache>,
+    pub reports: Arc<pages::import::ReportFiles>,
     pub home_stats: Arc<cache::Ttl<pages::public::HomeStats>>,
     pub districts: Arc<cache::Ttl<Vec<jiazheng_store::registry::divisions::Division>>>,
     /// Today's status per certificate number, for the door check.
@@ -81,7 +83,14 @@ impl AppState {
 pub struct Config {
     /// Mark cookies Secure: set when the platform is served over TLS (directly or by a proxy).
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; nobody else's is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
+
+/// The largest body any route takes unless it says otherwise: forms and JSON are small.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// The largest upload (a spreadsheet): a register of 200,000 workers is about 12 MB.
+pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
 
 /// All routes: pages, API, docs, health and static files.
 pub fn router(state: AppState) -> Router {
@@ -92,8 +101,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(healthz))
         .route("/static/{file}", axum::routing::get(pages::assets::serve))
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), access::gate))
         .layer(axum::middleware::from_fn(error::render_html_errors))
-        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
+        // Small by default; the upload routes raise it for themselves (`UPLOAD_LIMIT`).
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"),
@@ -103,7 +114,22 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(axum::middleware::map_response_with_state(state.clone(), strict_transport))
         .with_state(state)
+}
+
+/// Behind TLS (the same setting that marks cookies Secure), browsers are told to use HTTPS only.
+async fn strict_transport(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    if state.config.secure_cookies {
+        response
+            .headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    response
 }
 
 async fn healthz() -> &'static str {
@@ -121,9 +147,11 @@ impl Application {
         let listener = TcpListener::bind(bind).await?;
         let state = AppState {
             store,
-            limiter: Arc::new(auth::LoginLimiter::default()),
+            limits: Arc::new(limits::Limits::default()),
             config: Arc::new(config),
-            reports: Arc::new(pages::import::ReportCache::default()),
+            reports: Arc::new(pages::import::ReportFiles::new(
+                std::env::temp_dir().join(format!("jiazheng-import-reports-{}", std::process::id())),
+            )),
             home_stats: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(30))),
             districts: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(300))),
             // Writes through this server drop the entry at once; writes by other processes

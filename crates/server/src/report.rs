@@ -50,8 +50,9 @@ fn grouped(hex: &str) -> String {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ReportRequest {
-    /// The bank the report is released to.
-    pub bank: String,
+    /// The bank the report is released to, picked from `GET /api/v1/banks`; only its accounts
+    /// (besides the agency and regulators over it) read the released report.
+    pub bank_id: Option<i64>,
     pub purpose: String,
     /// The agency consents to the release (must be true).
     pub consent: bool,
@@ -114,7 +115,16 @@ pub async fn release(
     request: &ReportRequest,
 ) -> Result<(ReleasedReport, Vec<u8>), AppError> {
     let mut errors = jiazheng_core::FieldErrors::default();
-    let bank = errors.take("bank", jiazheng_core::field::required_text(&request.bank, 100));
+    let bank = match request.bank_id {
+        Some(id) => state.store.bank(id).await.ok(),
+        None => None,
+    };
+    if bank.is_none() {
+        errors.0.push(
+            jiazheng_core::field::Invalid::new("required", "请选择接收报告的银行", "choose the bank to release to")
+                .at("bank_id"),
+        );
+    }
     let purpose = errors.take("purpose", jiazheng_core::field::required_text(&request.purpose, 200));
     if !request.consent {
         errors.0.push(
@@ -130,7 +140,7 @@ pub async fn release(
         return Err(AppError::Invalid(errors));
     };
     let engine = engine()?;
-    let content = content(state, agency_id, &bank, &purpose).await?;
+    let content = content(state, agency_id, &bank.name, &purpose).await?;
     let released = state.store.release_credit_report(agency_id, &bank, &purpose, account_id, &content).await?;
     let mut shown = content;
     shown["report_id"] = json!(released.id.to_string());

@@ -90,10 +90,14 @@ async fn identifiers_are_masked_for_the_public_and_unmasked_only_for_owners_and_
 
     let (status, public) = app.get_json(&format!("/api/v1/workers/{worker}"), None).await;
     assert_eq!(status, 200);
-    assert_eq!(public["id_number_masked"], format!("{}**********{}", &id[..4], &id[14..]));
-    assert!(!public.to_string().contains(&id));
+    assert!(public.get("id_number_masked").is_none() && !public.to_string().contains(&id[14..]));
     let listed = app.client.get(app.url(&format!("/workers/{worker}"))).send().await.unwrap().text().await.unwrap();
-    assert!(!listed.contains(&id) && listed.contains("**********"));
+    assert!(!listed.contains(&id) && !listed.contains(&id[14..]));
+    // The worker confirms the agency's request; only then does the agency read the identifiers.
+    app.worker_account("sunmei", "孙梅", worker).await;
+    let binding = app.db.store.open_binding(worker, app.agency_a).await.unwrap().unwrap();
+    let confirm = format!("/api/v1/bindings/{}/confirm", binding.id);
+    assert_eq!(app.post_json(&confirm, &app.token("sunmei").await, &serde_json::json!({})).await.0, 200);
 
     let path = format!("/api/v1/workers/{worker}/identifiers?purpose=contract");
     assert_eq!(app.get_json(&path, None).await.0, 401);
@@ -155,13 +159,29 @@ async fn agencies_are_edited_only_by_their_own_admin_or_regulators_in_scope_with
     };
     assert_eq!(put(app.token("agency_b").await, body.clone()).await, 403);
     assert_eq!(put(app.token("chaoyang").await, body.clone()).await, 403);
-    assert_eq!(put(app.token("agency_a").await, body.clone()).await, 204);
+    // The agency keeps its contact details but cannot rename itself or move out of its district.
+    let token_a = app.token("agency_a").await;
+    assert_eq!(put(token_a.clone(), body.clone()).await, 422);
+    let mut moved = body.clone();
+    moved["name"] = agency["name"].clone();
+    moved["street_code"] = json!("220104001");
+    let answer = app.client.put(app.url(&path)).bearer_auth(&token_a).json(&moved).send().await.unwrap();
+    assert_eq!(answer.status(), 422);
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(answer["error"]["fields"][0]["field"], "street_code", "{answer}");
+    let mut contact = body.clone();
+    contact["name"] = agency["name"].clone();
+    assert_eq!(put(token_a, contact).await, 204);
     // The same version again: someone saved in between.
     assert_eq!(put(app.token("nanguan").await, body.clone()).await, 409);
     body["version"] = json!(agency["version"].as_i64().unwrap() + 1);
     assert_eq!(put(app.token("nanguan").await, body).await, 204);
     let (_, after) = app.get_json(&path, None).await;
     assert_eq!((after["name"].as_str(), after["version"].as_i64()), (Some("安心家政（新名）"), Some(3)));
+    let ledger = app.db.store.ledger_of(jiazheng_core::credit::SubjectKind::Agency, app.agency_a).await.unwrap();
+    let changes: Vec<&str> =
+        ledger.iter().filter(|e| e.kind == "registration_changed").map(|e| e.source.as_str()).collect();
+    assert_eq!(changes, ["regulator:220102000000"], "the rename is on the ledger, by the regulator");
 }
 
 #[tokio::test]

@@ -268,9 +268,11 @@ async fn an_agency_releases_a_signed_credit_report_to_a_bank_with_its_consent() 
     let app = TestApp::spawn().await;
     let agency = app.token("agency_a").await;
     let url = format!("/api/v1/agencies/{}/credit-report", app.agency_a);
-    let (status, body) = app.post_json(&url, &agency, &json!({"bank": "", "purpose": "流动资金贷款"})).await;
-    assert_eq!((status, fields(&body)), (422, vec!["bank".into(), "consent".into()]), "no consent, no report");
-    let request = json!({"bank": "吉林银行长春分行", "purpose": "流动资金贷款", "consent": true});
+    let jilin = app.bank_account("jilin_bank", "吉林银行长春分行").await;
+    app.bank_account("other_bank", "长春农商银行").await;
+    let (status, body) = app.post_json(&url, &agency, &json!({"purpose": "流动资金贷款"})).await;
+    assert_eq!((status, fields(&body)), (422, vec!["bank_id".into(), "consent".into()]), "no consent, no report");
+    let request = json!({"bank_id": jilin, "purpose": "流动资金贷款", "consent": true});
     assert_eq!(app.post_json(&url, &app.token("agency_b").await, &request).await.0, 403, "only its own report");
 
     let response = app.client.post(app.url(&url)).bearer_auth(&agency).json(&request).send().await.unwrap();
@@ -282,7 +284,18 @@ async fn an_agency_releases_a_signed_credit_report_to_a_bank_with_its_consent() 
 
     // The bank checks what it holds against the platform's signature.
     let report_url = format!("/api/v1/credit/reports/{id}");
-    assert_eq!(app.get_json(&report_url, Some(&app.token("resident").await)).await.0, 403);
+    // Read by the bank named in the consent, the agency, and regulators over its district only.
+    for (reader, expected) in [
+        ("resident", 403),
+        ("other_bank", 403),
+        ("chaoyang", 403),
+        ("agency_b", 403),
+        ("jilin_bank", 200),
+        ("agency_a", 200),
+        ("nanguan", 200),
+    ] {
+        assert_eq!(app.get_json(&report_url, Some(&app.token(reader).await)).await.0, expected, "{reader}");
+    }
     let (status, report) = app.get_json(&report_url, Some(&app.token("city").await)).await;
     assert_eq!(status, 200);
     assert_eq!(report["bank"], "吉林银行长春分行", "the consent names the bank");

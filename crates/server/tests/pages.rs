@@ -97,6 +97,10 @@ async fn the_worker_form_refuses_a_forged_post_and_shows_field_errors() {
     assert_eq!(again.status(), 409);
     assert!(again.text().await.unwrap().contains(&format!("/workers/{worker}")));
 
+    // Until the worker confirms, the registering agency cannot open the edit page either.
+    let edit_url = app.url(&format!("/agency/workers/{worker}/edit"));
+    assert_eq!(client.get(&edit_url).send().await.unwrap().status(), 403);
+    app.confirm_binding(worker, app.agency_a).await;
     // Another agency cannot open the edit page, which shows the identifiers unmasked.
     let other = sign_in(&app, "agency_b").await;
     assert_eq!(other.get(app.url(&format!("/agency/workers/{worker}/edit"))).send().await.unwrap().status(), 403);
@@ -182,6 +186,8 @@ async fn upload_import_reports_bad_rows_and_export_downloads() {
 
     assert_eq!(upload(true).await.unwrap().status(), 422);
     assert_eq!(app.worker_count().await, 1);
+    let imported = app.db.store.worker_id_by_id_number(&id_number("220102", 51)).await.unwrap().unwrap();
+    app.confirm_binding(imported, app.agency_a).await;
     let export = client.get(app.url("/agency/workers.xlsx")).send().await.unwrap();
     assert_eq!(export.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
     let rows = jiazheng_store::excel::read_worker_rows(export.bytes().await.unwrap().to_vec()).unwrap();
@@ -317,6 +323,7 @@ async fn the_record_form_shows_field_errors_keeps_what_was_typed_and_saves_a_goo
         .post_json("/api/v1/workers", &token, &common::worker_json(&id_number("220102", 61), "郑云", "220102001"))
         .await;
     let worker = created["id"].as_i64().unwrap();
+    app.confirm_binding(worker, app.agency_a).await;
     let form_url = app.url(&format!("/agency/workers/{worker}/records/health"));
     let page = client.get(&form_url).send().await.unwrap().text().await.unwrap();
     let csrf = csrf_in(&page);

@@ -152,6 +152,7 @@ async fn schools_enrol_registered_workers_and_enter_results() {
             district_code: None,
             worker_id: None,
             provider_id: Some(provider_id),
+            bank_id: None,
         })
         .await
         .unwrap();
@@ -197,9 +198,22 @@ async fn schools_enrol_registered_workers_and_enter_results() {
         }
     };
     assert_eq!(result(json!({"completed_on": days_ago(25), "exam_result": "pass"})).await, 422, "before it started");
+    // A failed first sitting and a retake: both results are kept, the record shows the latest.
+    assert_eq!(result(json!({"completed_on": days_ago(12), "exam_result": "fail", "exam_score": "41"})).await, 204);
     assert_eq!(result(json!({"completed_on": days_ago(10), "exam_result": "pass", "exam_score": "91"})).await, 204);
     let (_, list) = app.get_json(&enrolments, Some(&school)).await;
     assert_eq!((list["total"].clone(), list["items"][0]["exam_score"].clone()), (json!(1), json!(91)));
+    let record_id = list["items"][0]["record_id"].as_i64().unwrap();
+    let sittings: Vec<(bool, Option<i64>)> = app
+        .db
+        .store
+        .exam_results(record_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.exam_passed, r.exam_score))
+        .collect();
+    assert_eq!(sittings, [(false, Some(41)), (true, Some(91))]);
     let facts = app.db.store.worker_facts(worker).await.unwrap();
     assert_eq!(facts.trainings[0].source, jiazheng_core::workforce::Source::Provider);
     assert_eq!(facts.trainings[0].passed, Some(true));

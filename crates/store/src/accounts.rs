@@ -25,6 +25,8 @@ pub struct NewAccount {
     pub district_code: Option<String>,
     pub worker_id: Option<i64>,
     pub provider_id: Option<i64>,
+    /// The bank a bank account reads released credit reports for.
+    pub bank_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -38,6 +40,7 @@ struct AccountRow {
     district_code: Option<String>,
     worker_id: Option<i64>,
     provider_id: Option<i64>,
+    bank_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -69,6 +72,7 @@ fn principal_of(row: &AccountRow) -> Result<Principal> {
     let role = Role::parse(&row.role).map_err(|_| StoreError::Crypto("bad stored role"))?;
     let scope = match (role, row.agency_id, row.worker_id, &row.district_code) {
         (Role::School, ..) if let Some(provider) = row.provider_id => Scope::Provider(provider),
+        (Role::Bank, ..) if let Some(bank) = row.bank_id => Scope::Bank(bank),
         (Role::AgencyAdmin, Some(agency), _, _) => Scope::Agency(agency),
         (Role::Worker, _, Some(worker), _) => Scope::Worker(worker),
         (_, _, _, Some(district)) => {
@@ -109,12 +113,12 @@ impl Store {
         let hash = hash_password(account.password.clone()).await?;
         let (id,): (i64,) = on_pool!(self, p => sqlx::query_as(
             "INSERT INTO accounts (username, display_name, password_hash, role, agency_id, district_code, worker_id,
-                 provider_id, disabled, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9) RETURNING id",
+                 provider_id, bank_id, disabled, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, FALSE, $10) RETURNING id",
         )
         .bind(account.username.trim()).bind(&account.display_name).bind(hash).bind(account.role.as_str())
         .bind(account.agency_id).bind(&account.district_code).bind(account.worker_id).bind(account.provider_id)
-        .bind(now())
+        .bind(account.bank_id).bind(now())
         .fetch_one(p)
         .await
         .map_err(StoreError::conflict_on("account_username"))?);
@@ -124,7 +128,7 @@ impl Store {
     /// Checks a password; unknown names cost as much as wrong passwords, so timing tells nothing.
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<Option<Principal>> {
         let row: Option<AccountRow> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, username, display_name, password_hash, role, agency_id, district_code, worker_id, provider_id
+            "SELECT id, username, display_name, password_hash, role, agency_id, district_code, worker_id, provider_id, bank_id
              FROM accounts WHERE username = $1 AND disabled = FALSE",
         ).bind(username.trim()).fetch_optional(p).await?);
         let stand_in =
@@ -153,7 +157,7 @@ impl Store {
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
         let row: Option<SessionRow> = on_pool!(self, p => sqlx::query_as(
             "SELECT s.csrf_token, a.id, a.username, a.display_name, a.password_hash, a.role, a.agency_id,
-                    a.district_code, a.worker_id, a.provider_id
+                    a.district_code, a.worker_id, a.provider_id, a.bank_id
              FROM sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled = FALSE",
         ).bind(token_hash(token)).bind(now()).fetch_optional(p).await?);

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use hmac::{Hmac, Mac};
 use rand::Rng;
@@ -12,6 +12,9 @@ use sha2::Sha256;
 use crate::{Result, StoreError};
 
 type HmacSha256 = Hmac<Sha256>;
+
+/// First byte of a value sealed with `seal_at`.
+const BOUND: u8 = 2;
 
 #[derive(Clone)]
 pub struct Crypto {
@@ -68,7 +71,37 @@ impl Crypto {
         Ok(Self::from_master_key(&master))
     }
 
-    /// Nonce followed by ciphertext and tag.
+    /// Seals a value bound to where it is kept (`place`: table, column and the row's own key), so
+    /// a ciphertext copied to another row or column does not open. Version byte, nonce, then
+    /// ciphertext and tag.
+    pub fn seal_at(&self, plain: &str, place: &str) -> Vec<u8> {
+        let nonce = random_bytes::<12>();
+        let mut out = vec![BOUND];
+        out.extend(nonce);
+        let payload = Payload { msg: plain.as_bytes(), aad: place.as_bytes() };
+        out.extend(self.cipher.encrypt(Nonce::from_slice(&nonce), payload).expect("in-memory encryption"));
+        out
+    }
+
+    /// Opens a value sealed with `seal_at` for the same place; anything else is refused.
+    pub fn open_at(&self, sealed: &[u8], place: &str) -> Result<String> {
+        let Some((&BOUND, rest)) = sealed.split_first() else {
+            return Err(StoreError::Crypto("not a bound sealed value"));
+        };
+        if rest.len() < 12 {
+            return Err(StoreError::Crypto("sealed value too short"));
+        }
+        let (nonce, body) = rest.split_at(12);
+        let payload = Payload { msg: body, aad: place.as_bytes() };
+        let plain = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), payload)
+            .map_err(|_| StoreError::Crypto("cannot open (moved or altered)"))?;
+        String::from_utf8(plain).map_err(|_| StoreError::Crypto("not text"))
+    }
+
+    /// Nonce followed by ciphertext and tag, bound to nothing: the format before `seal_at`, kept
+    /// for values that cannot be re-sealed (inside ledger entries) and for the one-time re-seal.
     pub fn seal(&self, plain: &str) -> Vec<u8> {
         let nonce = random_bytes::<12>();
         let mut out = nonce.to_vec();
@@ -128,6 +161,16 @@ mod tests {
         *tampered.last_mut().unwrap() ^= 1;
         assert!(crypto.open(&tampered).is_err());
         assert!(Crypto::ephemeral().open(&sealed).is_err());
+    }
+
+    #[test]
+    fn a_bound_value_opens_only_where_it_was_sealed() {
+        let crypto = Crypto::ephemeral();
+        let sealed = crypto.seal_at("13900000001", "workers.phone:abc");
+        assert_eq!(crypto.open_at(&sealed, "workers.phone:abc").unwrap(), "13900000001");
+        assert!(crypto.open_at(&sealed, "workers.phone:def").is_err(), "another row");
+        assert!(crypto.open_at(&sealed, "workers.id:abc").is_err(), "another column");
+        assert!(crypto.open_at(&crypto.seal("13900000001"), "workers.phone:abc").is_err(), "an unbound value");
     }
 
     #[test]

@@ -22,9 +22,30 @@ pub enum StoreError {
     Crypto(&'static str),
     #[error("file: {0}")]
     File(String),
+    /// A daily limit was reached; try again after Beijing midnight.
+    #[error("daily limit reached: {0}")]
+    Limited(&'static str),
+    /// An uploaded sheet that cannot be read as one, said in both languages.
+    #[error("sheet: {en}")]
+    BadSheet { zh: String, en: String },
 }
 
 impl StoreError {
+    /// A database that is busy rather than broken: SQLite's lock held by a long write past the
+    /// busy timeout, or no pooled connection free in time. The client may simply retry.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::PoolTimedOut) => true,
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                // SQLITE_BUSY (5) and SQLITE_LOCKED (6) with their extended codes; PostgreSQL's
+                // lock_not_available (55P03).
+                let code = db.code().unwrap_or_default();
+                matches!(code.parse::<i64>().map(|c| c & 0xff), Ok(5 | 6)) || code == "55P03"
+            }
+            _ => false,
+        }
+    }
+
     /// Maps a unique or foreign-key violation to a conflict; other errors pass through.
     pub(crate) fn conflict_on(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |error| match &error {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use calamine::{Data, Reader, open_workbook_auto_from_rs};
+use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
 use jiazheng_core::field::FieldError;
 use jiazheng_core::registry::ServiceSet;
@@ -40,19 +40,49 @@ pub struct RowError {
     pub message_en: String,
 }
 
+/// Refused cells kept for the report; past this only the count grows. A sheet of bad rows can
+/// hold millions of refused cells, and the report is meant to be read.
+pub const MAX_REPORTED_ERRORS: usize = 10_000;
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
     pub rows: usize,
     pub imported: usize,
+    /// The first `MAX_REPORTED_ERRORS` refused cells, by row.
     pub errors: Vec<RowError>,
+    /// Every refused cell, kept or not.
+    pub error_count: usize,
+    /// Rows with at least one refused cell (at most one entry per sheet row).
+    #[serde(skip)]
+    bad: std::collections::HashSet<usize>,
 }
 
 impl ImportReport {
+    pub fn new(rows: usize) -> Self {
+        Self { rows, ..Default::default() }
+    }
+
     /// Rows that had at least one error.
     pub fn bad_rows(&self) -> usize {
-        let mut rows: Vec<usize> = self.errors.iter().map(|e| e.row).collect();
-        rows.dedup();
-        rows.len()
+        self.bad.len()
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.error_count > 0
+    }
+
+    /// Counts a refused cell and keeps it while the report has room.
+    pub fn refuse(&mut self, error: RowError) {
+        self.bad.insert(error.row);
+        self.error_count += 1;
+        if self.errors.len() < MAX_REPORTED_ERRORS {
+            self.errors.push(error);
+        }
+    }
+
+    /// Puts the kept errors in row order once every pass is done.
+    pub fn finish(&mut self) {
+        self.errors.sort_by_key(|e| e.row);
     }
 }
 
@@ -115,45 +145,107 @@ pub struct WorkerRow {
     pub kind: String,
 }
 
-/// Reads the first sheet; columns are found by their header (Chinese, English, both, or the
-/// field name). Rows come back with their spreadsheet number (the header is row 1); blank rows
-/// are skipped. A missing column in `required` refuses the whole file.
+/// Data rows a sheet may hold (a whole agency's register fits many times over).
+pub const MAX_SHEET_ROWS: u32 = 200_000;
+/// Columns a sheet may use; templates have at most a dozen.
+pub const MAX_SHEET_COLUMNS: u32 = 64;
+/// What the parts of an .xlsx may unpack to, in all: a zip of a few MB can declare gigabytes.
+const MAX_UNPACKED_BYTES: u64 = 512 * 1024 * 1024;
+const MAX_PARTS: usize = 1_000;
+
+fn bad_sheet(zh: impl Into<String>, en: impl Into<String>) -> StoreError {
+    StoreError::BadSheet { zh: zh.into(), en: en.into() }
+}
+
+/// Refuses a workbook whose parts would unpack to more than the platform reads, before any
+/// part is unpacked.
+fn check_unpacked_size(bytes: &[u8]) -> Result<()> {
+    let not_xlsx = || bad_sheet("不是有效的 Excel (.xlsx) 文件", "not a valid Excel (.xlsx) file");
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| not_xlsx())?;
+    if zip.len() > MAX_PARTS {
+        return Err(not_xlsx());
+    }
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        total = total.saturating_add(zip.by_index_raw(i).map_err(|_| not_xlsx())?.size());
+    }
+    if total > MAX_UNPACKED_BYTES {
+        return Err(bad_sheet("文件解压后过大，请拆分后再导入", "the file unpacks to too much data; split it"));
+    }
+    Ok(())
+}
+
+/// Reads the first sheet: the header row names the columns (Chinese, English or field name), and
+/// each later non-empty row comes back with its sheet row number. Unknown columns and empty rows
+/// are skipped. A missing column in `required` refuses the whole file. The sheet is bounded
+/// before it is read (declared dimension, then each cell as it streams in), so a small file that
+/// claims a huge sheet costs nothing.
 pub fn read_sheet(
     bytes: Vec<u8>,
     columns: &[(&'static str, &'static str, &'static str)],
     required: impl Fn(&str) -> bool,
 ) -> Result<Vec<(usize, HashMap<&'static str, String>)>> {
-    let mut book = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| StoreError::File(e.to_string()))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| StoreError::File("the workbook has no sheet".into()))?
-        .map_err(|e| StoreError::File(e.to_string()))?;
-    let mut rows = range.rows();
-    let header = rows.next().ok_or_else(|| StoreError::File("the sheet is empty".into()))?;
-    let mut position: HashMap<&'static str, usize> = HashMap::new();
-    for (index, cell) in header.iter().enumerate() {
-        let text = cell_text(cell);
+    check_unpacked_size(&bytes)?;
+    let mut book = Xlsx::new(Cursor::new(bytes))
+        .map_err(|_| bad_sheet("不是有效的 Excel (.xlsx) 文件", "not a valid Excel (.xlsx) file"))?;
+    let first = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| bad_sheet("工作簿中没有工作表", "the workbook has no sheet"))?;
+    let mut cells =
+        book.worksheet_cells_reader(&first).map_err(|_| bad_sheet("无法读取工作表", "the sheet cannot be read"))?;
+    let too_big = || {
+        bad_sheet(
+            format!("工作表超出上限：最多 {MAX_SHEET_ROWS} 行数据、{MAX_SHEET_COLUMNS} 列"),
+            format!("the sheet is too large: at most {MAX_SHEET_ROWS} data rows and {MAX_SHEET_COLUMNS} columns"),
+        )
+    };
+    let declared = cells.dimensions();
+    if declared.end.0 > MAX_SHEET_ROWS || declared.end.1 >= MAX_SHEET_COLUMNS {
+        return Err(too_big());
+    }
+    // Row index → (column, text), in the order the sheet holds them.
+    let mut grid: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
+    while let Some(cell) = cells.next_cell().map_err(|_| bad_sheet("工作表内容损坏", "the sheet is damaged"))? {
+        let (row, column) = cell.get_position();
+        if row > MAX_SHEET_ROWS || column >= MAX_SHEET_COLUMNS {
+            return Err(too_big());
+        }
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if !text.trim().is_empty() {
+            grid.entry(row).or_default().push((column, text));
+        }
+    }
+    let mut rows = grid.into_iter();
+    let header = match rows.next() {
+        Some((_, header)) => header,
+        _ => return Err(bad_sheet("工作表为空或缺少表头行", "the sheet is empty or has no header row")),
+    };
+    let mut position: HashMap<&'static str, u32> = HashMap::new();
+    for (index, text) in &header {
         let text = text.trim();
-        if let Some((field, zh, en)) = columns.iter().find(|(field, zh, en)| {
+        if let Some((field, _, _)) = columns.iter().find(|(field, zh, en)| {
             text == *field || text == *zh || text.eq_ignore_ascii_case(en) || text == format!("{zh} / {en}")
         }) {
-            let _ = (zh, en);
-            position.insert(field, index);
+            position.insert(field, *index);
         }
     }
     if let Some((_, zh, en)) = columns.iter().find(|(f, _, _)| required(f) && !position.contains_key(f)) {
-        return Err(StoreError::File(format!("缺少列“{zh}” / missing column '{en}'")));
+        return Err(bad_sheet(format!("缺少列“{zh}”"), format!("missing column '{en}'")));
     }
-    let mut out = Vec::new();
-    for (offset, cells) in rows.enumerate() {
-        if cells.iter().all(|c| cell_text(c).trim().is_empty()) {
-            continue;
-        }
-        let values =
-            position.iter().map(|(field, i)| (*field, cells.get(*i).map(cell_text).unwrap_or_default())).collect();
-        out.push((offset + 2, values));
-    }
-    Ok(out)
+    Ok(rows
+        .map(|(row, cells)| {
+            let values = position
+                .iter()
+                .map(|(field, i)| {
+                    let value = cells.iter().find(|(c, _)| c == i).map(|(_, t)| t.clone()).unwrap_or_default();
+                    (*field, value)
+                })
+                .collect();
+            (row as usize + 1, values)
+        })
+        .collect())
 }
 
 /// Reads a worker sheet.
@@ -216,6 +308,9 @@ pub fn error_report(errors: &[RowError]) -> Result<Vec<u8>> {
     book.save_to_buffer().map_err(xlsx_error)
 }
 
+/// Rows written per transaction by an import.
+const IMPORT_CHUNK: usize = 2_000;
+
 /// How the import treats bad rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportMode {
@@ -238,7 +333,7 @@ impl Store {
         let rows = tokio::task::spawn_blocking(move || read_worker_rows(bytes))
             .await
             .map_err(|_| StoreError::File("reading task failed".into()))??;
-        let mut report = ImportReport { rows: rows.len(), ..Default::default() };
+        let mut report = ImportReport::new(rows.len());
         let mut good: Vec<(usize, WorkerDraft, BindingKind)> = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
         for row in &rows {
@@ -262,13 +357,19 @@ impl Store {
                     continue;
                 }
             }
-            report.errors.extend(errors.iter().map(|e| row_error(row.row, e)));
+            for e in &errors {
+                report.refuse(row_error(row.row, e));
+            }
         }
+        self.require_registration_budget(agency_id).await?;
         let existing = self.existing_workers(good.iter().map(|(_, d, _)| d)).await?;
+        // Each row answered "already registered" tells who is on the register: counted, and
+        // past the daily limit the whole report is withheld.
+        self.count_registered_answers(agency_id, &existing.values().copied().collect::<Vec<_>>()).await?;
         let streets: Vec<&str> = good.iter().map(|(_, draft, _)| draft.home_street.as_str()).collect();
         let known_streets = self.known_divisions(&streets).await?;
         let mut refuse = |row: usize, field: &str, zh: String, en: String| {
-            report.errors.push(RowError {
+            report.refuse(RowError {
                 row,
                 column: header_label(field),
                 field: field.into(),
@@ -293,8 +394,8 @@ impl Store {
                 true
             }
         });
-        report.errors.sort_by_key(|e| e.row);
-        if mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
+        report.finish();
+        if mode == ImportMode::AllOrNothing && report.has_errors() {
             return Ok(report);
         }
         let rows: Vec<NewWorker> = good
@@ -304,10 +405,22 @@ impl Store {
                 binding: Some(NewBinding { agency_id, kind: *kind, active: false }),
             })
             .collect();
-        // All or nothing: one transaction for the whole file. Otherwise commit as we go.
-        let batch = if mode == ImportMode::AllOrNothing { rows.len().max(1) } else { 5000 };
-        for chunk in rows.chunks(batch) {
-            self.insert_workers(chunk).await?;
+        // Every row was checked above, outside any transaction. The writes go in short
+        // transactions so other writers get the database between them (one transaction for a
+        // whole file held SQLite's write lock for half a minute). All or nothing still holds for
+        // the outcome: if a chunk fails (someone registered one of these people meanwhile),
+        // what this import wrote is taken out again.
+        let mut written: Vec<(i64, &WorkerDraft)> = Vec::new();
+        for chunk in rows.chunks(IMPORT_CHUNK) {
+            match self.insert_workers(chunk).await {
+                Ok(ids) => written.extend(ids.into_iter().zip(chunk.iter().map(|r| r.draft))),
+                Err(error) => {
+                    if mode == ImportMode::AllOrNothing {
+                        self.remove_new_workers(&written).await?;
+                    }
+                    return Err(error);
+                }
+            }
             report.imported += chunk.len();
             progress(report.imported, report.rows);
         }
@@ -350,13 +463,14 @@ impl Store {
         Ok(found)
     }
 
-    /// The agency's workers with unmasked identifiers (the agency owns them); the read is logged.
+    /// The agency's employed workers (active bindings: both sides confirmed) with unmasked
+    /// identifiers; a pending request exports nothing. The read is logged.
     pub async fn export_workers(&self, agency_id: i64, account_id: Option<i64>) -> Result<Vec<u8>> {
         let rows: Vec<WorkerExportRow> = on_pool!(self, p => sqlx::query_as(
-            "SELECT w.id_cipher, w.name, w.phone_cipher, w.ethnicity, w.education_level, w.education_major,
+            "SELECT w.id_hash, w.id_cipher, w.name, w.phone_cipher, w.ethnicity, w.education_level, w.education_major,
                     w.education_related, w.home_street, w.services, b.kind
              FROM bindings b JOIN workers w ON w.id = b.worker_id
-             WHERE b.agency_id = $1 AND b.status IN ('pending', 'active') ORDER BY w.id",
+             WHERE b.agency_id = $1 AND b.status = 'active' ORDER BY w.id",
         ).bind(agency_id).fetch_all(p).await?);
         if let Some(account) = account_id {
             let fields = format!("id_number,phone of {} workers (export)", rows.len());
@@ -366,10 +480,11 @@ impl Store {
         for w in &rows {
             let services = ServiceSet::from_bits(w.services);
             let kind = BindingKind::parse(&w.kind).unwrap_or(BindingKind::Employee);
+            let revealed = self.open_worker_identifiers(&w.id_hash, &w.id_cipher, &w.phone_cipher)?;
             lines.push(WorkerLine {
-                id_number: self.crypto().open(&w.id_cipher)?,
+                id_number: revealed.id_number,
                 name: w.name.clone(),
-                phone: self.crypto().open(&w.phone_cipher)?,
+                phone: revealed.phone,
                 ethnicity: w.ethnicity.clone(),
                 education_level: EducationLevel::parse(&w.education_level).unwrap_or(EducationLevel::None),
                 education_major: w.education_major.clone(),
@@ -448,6 +563,7 @@ pub fn workers_sheet(lines: &[WorkerLine]) -> Result<Vec<u8>> {
 
 #[derive(sqlx::FromRow)]
 struct WorkerExportRow {
+    id_hash: Vec<u8>,
     id_cipher: Vec<u8>,
     name: String,
     phone_cipher: Vec<u8>,

@@ -3,11 +3,13 @@
 //! on whichever pool the store holds.
 
 pub mod accounts;
+mod backup;
 pub mod credit;
 pub mod crypto;
 mod error;
 pub mod excel;
 pub mod registry;
+mod reseal;
 pub mod testing;
 pub mod workforce;
 
@@ -149,7 +151,12 @@ impl Store {
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
             Pool::Sqlite(pool)
         };
-        Ok(Self { pool, crypto })
+        let store = Self { pool, crypto };
+        let resealed = store.reseal_queued().await?;
+        if resealed > 0 {
+            tracing::info!(resealed, "re-sealed values bound to their rows");
+        }
+        Ok(store)
     }
 
     /// The SQLite URL for a file in `data_dir`.

@@ -74,6 +74,48 @@ async fn an_edited_row_is_caught_and_the_database_refuses_edits_itself() {
     assert!(caught.problem.unwrap().contains("altered"));
 }
 
+#[tokio::test]
+async fn replace_inserts_and_truncation_are_refused_and_the_unsigned_tail_is_reported() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    for n in 1..=3 {
+        store.append_entry(&fact(9, n)).await.unwrap();
+    }
+    store.checkpoint().await.unwrap();
+    for n in 4..=5 {
+        store.append_entry(&fact(9, n)).await.unwrap();
+    }
+    let report = store.verify_ledger(&|_, _| {}).await.unwrap();
+    assert_eq!((report.entries, report.checkpoints, report.unsigned_tail, report.first_bad_seq), (5, 1, 2, None));
+
+    // SQLite's REPLACE deletes the old row without firing delete triggers: refused all the same.
+    let copy =
+        "SELECT seq, subject_kind, subject_id, kind, '{}', source, recorded_by, recorded_at, corrects, prev_hash, hash
+                FROM credit_ledger WHERE seq = 4";
+    let replace = match store.pool() {
+        Pool::Sqlite(_) => format!("INSERT OR REPLACE INTO credit_ledger {copy}"),
+        Pool::Postgres(_) => {
+            format!("INSERT INTO credit_ledger {copy} ON CONFLICT (seq) DO UPDATE SET payload = '{{}}'")
+        }
+    };
+    assert!(raw(store, &replace).await.is_err(), "a ledger row was replaced");
+    let replace_checkpoint = match store.pool() {
+        Pool::Sqlite(_) => "INSERT OR REPLACE INTO credit_checkpoints SELECT * FROM credit_checkpoints",
+        Pool::Postgres(_) => "TRUNCATE credit_checkpoints",
+    };
+    assert!(raw(store, replace_checkpoint).await.is_err(), "a checkpoint was replaced");
+    if let Pool::Postgres(_) = store.pool() {
+        assert!(raw(store, "TRUNCATE credit_ledger CASCADE").await.is_err(), "the ledger was truncated");
+    }
+    let after = store.verify_ledger(&|_, _| {}).await.unwrap();
+    assert_eq!((after.entries, after.first_bad_seq), (5, None));
+
+    // The timer signs only when the head moved.
+    assert_eq!(store.checkpoint_if_moved().await.unwrap(), Some(5));
+    assert_eq!(store.checkpoint_if_moved().await.unwrap(), None);
+    assert_eq!(store.verify_ledger(&|_, _| {}).await.unwrap().unsigned_tail, 0);
+}
+
 /// Rewrites one entry's payload and recomputes its hash and every later one, as a careful forger
 /// with write access would.
 async fn rewrite(store: &Store, seq: i64, payload: &str) {
@@ -242,20 +284,78 @@ async fn a_certificate_is_issued_only_when_allowed_and_its_colour_follows_the_fa
     let live = store.live_status(&issued.number, later).await.unwrap();
     assert_eq!((live.status, live.expired), (Colour::Yellow, true));
 
-    store.revoke_certificate(&issued.number, "虚假材料", "regulator:220102".into(), None).await.unwrap();
+    store.revoke_certificate(&issued.number, "虚假材料", false, "regulator:220102".into(), None).await.unwrap();
     assert_eq!(store.live_status(&issued.number, today()).await.unwrap().status, Colour::Red);
     assert_eq!(store.revocations().await.unwrap()[0].0, issued.number);
-    let again = store.revoke_certificate(&issued.number, "again", "regulator:220102".into(), None).await;
+    let again = store.revoke_certificate(&issued.number, "again", false, "regulator:220102".into(), None).await;
     assert!(matches!(again, Err(StoreError::Conflict { .. })));
     let report = store.verify_ledger(&|_, _| {}).await.unwrap();
     assert_eq!((report.entries, report.first_bad_seq), (6, None));
+
+    // Issuing again gives a new card with a new number; the revoked number stays revoked.
+    let second = store.issue_certificate(worker, "agency:1".into(), None, today()).await.unwrap();
+    assert_ne!(second.number, issued.number);
+    assert_eq!(store.live_status(&issued.number, today()).await.unwrap().status, Colour::Red);
+    assert_eq!(store.live_status(&second.number, today()).await.unwrap().status, Colour::Green);
+    let revoked: Vec<String> = store.revocations().await.unwrap().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(revoked, std::slice::from_ref(&issued.number));
+    // Renewing the current card keeps its number.
+    assert_eq!(store.issue_certificate(worker, "agency:1".into(), None, today()).await.unwrap().number, second.number);
+    // A revocation that bars re-issue leaves the worker without a card.
+    store.revoke_certificate(&second.number, "冒用", true, "regulator:220102".into(), None).await.unwrap();
+    let barred = store.issue_certificate(worker, "agency:1".into(), None, today()).await;
+    assert!(matches!(&barred, Err(StoreError::Invalid(e)) if e.0[0].field == "certificate"), "{barred:?}");
+    assert_eq!(store.revocations().await.unwrap().len(), 2);
+    // Nor can the database be talked into un-revoking a card.
+    let unrevoke = format!("UPDATE certificates SET revoked_seq = NULL WHERE number = '{}'", issued.number);
+    assert!(raw(store, &unrevoke).await.is_err(), "a revoked card was revived");
     // Every fact behind the certificate is in the worker's timeline, with its source.
     let kinds: Vec<String> =
         store.ledger_of(SubjectKind::Worker, worker).await.unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,
-        ["training", "health_check", "insurance", "identity_verified", "certificate_issued", "certificate_revoked"]
+        [
+            "training",
+            "health_check",
+            "insurance",
+            "identity_verified",
+            "certificate_issued",
+            "certificate_revoked",
+            "certificate_issued",
+            "certificate_issued",
+            "certificate_revoked"
+        ]
     );
     let health = &store.ledger_of(SubjectKind::Worker, worker).await.unwrap()[1];
     assert!(!health.payload.contains("pass") && health.payload.contains("sealed_result_sha256"), "{}", health.payload);
+}
+
+/// A key verifies what it signed before it was retired, never what it signs after.
+#[tokio::test]
+async fn a_retired_key_does_not_verify_tokens_signed_after_its_retirement() {
+    use jiazheng_core::credit::token::{Claims, TokenError};
+    use jiazheng_store::credit::keys::PublicKey;
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let (old_id, old_key) = store.signing_key().await.unwrap();
+    let claims = |key_id, issued_at| Claims {
+        number: "JZ-220102-000001".into(),
+        name_masked: "王*英".into(),
+        status: Colour::Green,
+        valid_until: today(),
+        key_id,
+        issued_at,
+    };
+    let before = token::issue(&claims(old_id, chrono::Utc::now() - chrono::Duration::minutes(5)), &old_key);
+    store.retire_signing_key().await.unwrap();
+    let keys = store.public_keys().await.unwrap();
+    assert!(PublicKey::verify_token(&keys, &before).is_ok(), "signed before retirement");
+    // Whoever kept the old secret signs a new card with it: refused.
+    let after = token::issue(&claims(old_id, chrono::Utc::now() + chrono::Duration::seconds(5)), &old_key);
+    assert_eq!(PublicKey::verify_token(&keys, &after).unwrap_err(), TokenError::RetiredKey);
+    let (new_id, new_key) = store.signing_key().await.unwrap();
+    assert_ne!(new_id, old_id);
+    let keys = store.public_keys().await.unwrap();
+    let fresh = token::issue(&claims(new_id, chrono::Utc::now()), &new_key);
+    assert!(PublicKey::verify_token(&keys, &fresh).is_ok());
 }

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use jiazheng_core::ids::{ResidentId, Uscc};
 use jiazheng_core::registry::agency::AgencyForm;
+use jiazheng_core::registry::binding::{BindingAction, Side};
 use jiazheng_store::excel::{ImportMode, WORKER_COLUMNS, error_report, read_worker_rows, worker_template};
 use jiazheng_store::testing::TestDb;
 use rust_xlsxwriter::Workbook;
@@ -113,6 +114,12 @@ async fn skip_invalid_imports_the_good_rows_and_export_round_trips() {
     assert_eq!((report.imported, report.bad_rows()), (2, 1));
     assert!(calls.load(std::sync::atomic::Ordering::Relaxed) >= 1);
     assert_eq!(db.store.agency_workforce(a).await.unwrap().pending, 2);
+    // Until the workers confirm, the agency exports nothing of theirs.
+    assert!(read_worker_rows(db.store.export_workers(a, None).await.unwrap()).unwrap().is_empty());
+    for worker in db.store.search_workers(&Default::default()).await.unwrap().items {
+        let binding = db.store.open_binding(worker.id, a).await.unwrap().unwrap();
+        db.store.act_on_binding(binding.id, BindingAction::Confirm, Side::Worker).await.unwrap();
+    }
 
     let exported = db.store.export_workers(a, None).await.unwrap();
     let rows = read_worker_rows(exported.clone()).unwrap();
@@ -135,6 +142,72 @@ async fn the_template_has_every_column_and_reads_back_empty() {
         book.add_worksheet().write_string(0, 0, "姓名").unwrap();
         book.save_to_buffer().unwrap()
     };
-    let error = read_worker_rows(missing).unwrap_err().to_string();
-    assert!(error.contains("身份证号"), "{error}");
+    let error = read_worker_rows(missing).unwrap_err();
+    assert!(matches!(&error, jiazheng_store::StoreError::BadSheet { zh, .. } if zh.contains("身份证号")), "{error}");
+}
+
+/// Defect 5: a 5 KB file that claims a corner cell at XFD1048576 (or CV1048576) is refused
+/// before anything the size of the claimed sheet is allocated.
+#[test]
+fn a_sheet_claiming_a_huge_range_is_refused_before_it_is_read() {
+    for (row, col) in [(1_048_575u32, 16_383u16), (1_048_575, 99), (5, 200), (300_000, 2)] {
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        ws.write_string(0, 0, "身份证号").unwrap();
+        ws.write_string(row, col, "x").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        assert!(bytes.len() < 10_000, "a small file: {}", bytes.len());
+        let started = std::time::Instant::now();
+        let refused = read_worker_rows(bytes).unwrap_err();
+        assert!(
+            matches!(&refused, jiazheng_store::StoreError::BadSheet { en, .. } if en.contains("too large")),
+            "({row}, {col}): {refused:?}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "refused at once");
+    }
+    // Not a workbook at all: said in both languages.
+    let refused = read_worker_rows(b"PK\x03\x04 not really".to_vec()).unwrap_err();
+    assert!(matches!(&refused, jiazheng_store::StoreError::BadSheet { zh, .. } if zh.contains("不是有效的 Excel")));
+}
+
+/// Defect 10: a sheet of many bad rows gives a bounded report with the true count.
+#[tokio::test]
+async fn the_error_report_is_bounded_and_counts_every_refused_cell() {
+    let db = TestDb::new().await;
+    let a = agency(&db).await;
+    let rows: Vec<[&str; 10]> = (0..12_000).map(|_| ["x", "", "", "", "", "", "", "", "", ""]).collect();
+    let report = db.store.import_workers(sheet(&rows), a, ImportMode::AllOrNothing, today(), &|_, _| {}).await.unwrap();
+    assert_eq!(report.bad_rows(), 12_000);
+    assert!(report.error_count >= 12_000 * 4, "{}", report.error_count);
+    assert_eq!(report.errors.len(), jiazheng_store::excel::MAX_REPORTED_ERRORS);
+    assert!(report.errors.windows(2).all(|w| w[0].row <= w[1].row), "kept in row order");
+    assert_eq!(report.imported, 0);
+}
+
+mod properties {
+    use jiazheng_store::excel::{WORKER_COLUMNS, read_sheet, worker_template};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Any bytes: an error or rows, never a panic.
+        #[test]
+        fn the_sheet_reader_never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let _ = read_sheet(bytes, &WORKER_COLUMNS, |_| true);
+        }
+
+        /// A real workbook with bytes changed here and there.
+        #[test]
+        fn the_sheet_reader_never_panics_on_a_damaged_workbook(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..16)
+        ) {
+            let mut bytes = worker_template().unwrap();
+            for (at, value) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            let _ = read_sheet(bytes, &WORKER_COLUMNS, |_| true);
+        }
+    }
 }

@@ -99,9 +99,12 @@ async fn agencies_are_unique_by_uscc_searchable_and_protected_from_lost_updates(
     let current = s.agency(id).await.unwrap();
     let mut edit = agency_form("MA0Y1234", "安心家政（改名）", "220102001");
     edit.brand_name = "安心".into();
-    s.update_agency(id, current.version, &edit.parse().unwrap()).await.unwrap();
+    s.update_agency(id, current.version, &edit.parse().unwrap(), "regulator:city".into(), None).await.unwrap();
     let late_edit = agency_form("MA0Y1234", "迟到的修改", "220102001").parse().unwrap();
-    assert!(matches!(s.update_agency(id, current.version, &late_edit).await, Err(StoreError::Stale)));
+    assert!(matches!(
+        s.update_agency(id, current.version, &late_edit, "regulator:city".into(), None).await,
+        Err(StoreError::Stale)
+    ));
     assert_eq!(s.agency(id).await.unwrap().name, "安心家政（改名）");
 }
 
@@ -183,12 +186,17 @@ async fn sensitive_reads_are_checked_on_the_object_and_logged() {
         district_code: district_code.map(String::from),
         worker_id: None,
         provider_id: None,
+        bank_id: None,
     };
     let owner_account = s.create_account(&account(Role::AgencyAdmin, Some(owner), None, "owner")).await.unwrap();
     s.create_account(&account(Role::AgencyAdmin, Some(other), None, "other")).await.unwrap();
     let w = s.worker(id).await.unwrap();
-
     let principal = Principal { account_id: owner_account, role: Role::AgencyAdmin, scope: Scope::Agency(owner) };
+    // Registering the record grants nothing until the worker confirms the binding.
+    assert!(matches!(s.reveal_worker(&principal, &w, "edit").await, Err(StoreError::Refused(_))));
+    let binding = s.open_binding(id, owner).await.unwrap().unwrap();
+    s.act_on_binding(binding.id, BindingAction::Confirm, Side::Worker).await.unwrap();
+
     let revealed = s.reveal_worker(&principal, &w, "edit").await.unwrap();
     assert_eq!(revealed.id_number, draft.id_number.as_str());
     assert_eq!(revealed.phone, "13900000007");
@@ -280,6 +288,7 @@ async fn accounts_authenticate_and_sessions_expire_on_logout() {
         district_code: Some("220102000000".into()),
         worker_id: None,
         provider_id: None,
+        bank_id: None,
     };
     let id = s.create_account(&account).await.unwrap();
     assert!(matches!(s.create_account(&account).await, Err(StoreError::Conflict { what: "account_username", .. })));
@@ -295,4 +304,75 @@ async fn accounts_authenticate_and_sessions_expire_on_logout() {
     assert!(s.session("not-a-token").await.unwrap().is_none());
     s.end_session(&token).await.unwrap();
     assert!(s.session(&token).await.unwrap().is_none());
+}
+
+/// Sealed values are bound to their row: two rows' ciphertexts swapped open for neither; values
+/// sealed the old way are re-sealed by the next start.
+#[tokio::test]
+async fn swapped_ciphertexts_do_not_open_and_old_seals_are_re_sealed() {
+    let db = TestDb::new().await;
+    let s = &db.store;
+    let a = agency(s, "MA0Y1234").await;
+    let first =
+        s.create_worker(&worker(21, "赵一", "220102001", "cleaning"), Some((a, BindingKind::Employee))).await.unwrap();
+    let second =
+        s.create_worker(&worker(22, "钱二", "220102001", "cleaning"), Some((a, BindingKind::Employee))).await.unwrap();
+    let account = NewAccount {
+        username: "city".into(),
+        display_name: "city".into(),
+        password: "correct horse battery".into(),
+        role: Role::Regulator,
+        agency_id: None,
+        district_code: None,
+        worker_id: None,
+        provider_id: None,
+        bank_id: None,
+    };
+    let regulator =
+        Principal { account_id: s.create_account(&account).await.unwrap(), role: Role::Regulator, scope: Scope::City };
+    let w1 = s.worker(first).await.unwrap();
+    assert_eq!(s.reveal_worker(&regulator, &w1, "check").await.unwrap().phone, "13900000021");
+
+    // Someone with write access moves the second row's ID ciphertext onto the first.
+    let swap = format!(
+        "UPDATE workers SET id_cipher = (SELECT id_cipher FROM workers WHERE id = {second}) WHERE id = {first}"
+    );
+    raw(s, &swap).await;
+    assert!(s.reveal_worker(&regulator, &w1, "check").await.is_err(), "a moved ciphertext opened");
+
+    // A row sealed the old way (no associated data) and queued, as migration 0008 queues them.
+    let legacy_id = s.crypto().seal(worker(22, "钱二", "220102001", "cleaning").id_number.as_str());
+    let legacy_phone = s.crypto().seal("13900000022");
+    set_legacy(s, second, legacy_id, legacy_phone).await;
+    let w2 = s.worker(second).await.unwrap();
+    assert!(s.reveal_worker(&regulator, &w2, "check").await.is_err(), "old seals are not read as they are");
+    assert_eq!(s.reseal_queued().await.unwrap(), 1);
+    assert_eq!(s.reveal_worker(&regulator, &w2, "check").await.unwrap().phone, "13900000022");
+    assert_eq!(s.reseal_queued().await.unwrap(), 0, "the queue is empty");
+}
+
+async fn raw(store: &jiazheng_store::Store, sql: &str) {
+    match store.pool() {
+        jiazheng_store::Pool::Sqlite(p) => {
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(p).await.unwrap();
+        }
+        jiazheng_store::Pool::Postgres(p) => {
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(p).await.unwrap();
+        }
+    }
+}
+
+async fn set_legacy(store: &jiazheng_store::Store, worker: i64, id: Vec<u8>, phone: Vec<u8>) {
+    let update = "UPDATE workers SET id_cipher = $1, phone_cipher = $2 WHERE id = $3";
+    let queue = "INSERT INTO reseal_queue (table_name, row_id) VALUES ('workers', $1)";
+    match store.pool() {
+        jiazheng_store::Pool::Sqlite(p) => {
+            sqlx::query(update).bind(id).bind(phone).bind(worker).execute(p).await.unwrap();
+            sqlx::query(queue).bind(worker).execute(p).await.unwrap();
+        }
+        jiazheng_store::Pool::Postgres(p) => {
+            sqlx::query(update).bind(id).bind(phone).bind(worker).execute(p).await.unwrap();
+            sqlx::query(queue).bind(worker).execute(p).await.unwrap();
+        }
+    }
 }

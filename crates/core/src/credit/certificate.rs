@@ -73,9 +73,11 @@ pub fn refusals(identity_verified: bool, compliance: &Compliance) -> Vec<(&'stat
     out
 }
 
-/// The certificate number: city, district, and the certificate's serial.
-pub fn number(district: &str, serial: i64) -> String {
-    format!("JZ-{}-{serial:06}", &district[..district.len().min(6)])
+/// The certificate number: district, the worker's serial and, from the second card on, which
+/// card of the worker's it is. A revoked number is never given again.
+pub fn number(district: &str, worker: i64, card: i64) -> String {
+    let district = &district[..district.len().min(6)];
+    if card <= 1 { format!("JZ-{district}-{worker:06}") } else { format!("JZ-{district}-{worker:06}-{card}") }
 }
 
 /// How long a card is printed valid for: a year, and never past the health check's expiry.
@@ -146,7 +148,8 @@ mod tests {
         assert_eq!(mask_name("王秀英"), "王*英");
         assert_eq!(mask_name("欧阳秀兰"), "欧**兰");
         assert_eq!(mask_name("李静"), "李*");
-        assert_eq!(number("220102001", 42), "JZ-220102-000042");
+        assert_eq!(number("220102001", 42, 1), "JZ-220102-000042");
+        assert_eq!(number("220102001", 42, 2), "JZ-220102-000042-2");
         assert_eq!(valid_until(d("2026-11-29"), Some(d("2027-03-01"))), d("2027-03-01"));
         assert_eq!(valid_until(d("2026-11-29"), None), d("2027-11-29"));
         assert_eq!(Colour::from_code(Colour::Yellow.code()), Some(Colour::Yellow));

@@ -40,6 +40,7 @@ choice!(
         Correction = ("correction", "更正", "Correction"),
         Appeal = ("appeal", "申诉", "Appeal"),
         FalseEntry = ("false_entry", "虚假填报", "False entry by the agency"),
+        RegistrationChanged = ("registration_changed", "登记信息变更", "Registration changed"),
     }
 );
 

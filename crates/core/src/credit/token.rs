@@ -35,6 +35,8 @@ pub enum TokenError {
     UnknownKey,
     /// The signature does not match the contents.
     Tampered,
+    /// Signed by a key after it was retired: whoever still holds a retired key cannot mint cards.
+    RetiredKey,
 }
 
 impl TokenError {
@@ -43,7 +45,25 @@ impl TokenError {
             TokenError::Malformed => "malformed",
             TokenError::UnknownKey => "unknown_key",
             TokenError::Tampered => "tampered",
+            TokenError::RetiredKey => "retired_key",
         }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Malformed, Self::UnknownKey, Self::Tampered, Self::RetiredKey].into_iter().find(|e| e.code() == code)
+    }
+}
+
+/// Verifies a token against keys that may have been retired: a key verifies only what it signed
+/// before its retirement.
+pub fn verify_with_retirement(
+    token: &str,
+    key_for: impl Fn(u16) -> Option<(VerifyingKey, Option<DateTime<Utc>>)>,
+) -> Result<Claims, TokenError> {
+    let claims = verify(token, |id| key_for(id).map(|(key, _)| key))?;
+    match key_for(claims.key_id) {
+        Some((_, Some(retired_at))) if claims.issued_at > retired_at => Err(TokenError::RetiredKey),
+        _ => Ok(claims),
     }
 }
 

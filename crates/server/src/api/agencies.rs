@@ -113,20 +113,40 @@ pub async fn update(
     viewer.check_csrf(csrf_header(&headers))?;
     let current = state.store.agency(id).await?;
     let p = &session.principal;
-    let allowed = p.agency_id() == Some(id)
-        || p.role == Role::SystemAdmin
-        || p.regulated_area().is_some_and(|area| {
-            area.is_none_or(|d| DivisionCode::parse(&current.district_code).is_ok_and(|c| c.is_within(d)))
-        });
+    let own = p.agency_id() == Some(id);
+    let allowed = own || p.role == Role::SystemAdmin || regulates(p, &current);
     if !allowed {
         return Err(AppError::Forbidden);
     }
     let draft = body.form.parse().map_err(AppError::Invalid)?;
-    state.store.update_agency(id, body.version, &draft).await?;
+    // The agency keeps its contact details; its USCC, name and district are the regulator's to
+    // change, or it could move itself out of its district regulator's reach.
+    let locked = jiazheng_store::registry::agencies::registration_fields_changed(&current, &draft);
+    if own && !locked.is_empty() {
+        let errors = locked.into_iter().map(|field| {
+            jiazheng_core::field::Invalid::new(
+                "regulator_only",
+                "企业登记信息（信用代码、名称、所在街道）须由监管部门变更",
+                "the registration (USCC, name, street) is changed by the regulator",
+            )
+            .at(field)
+        });
+        return Err(AppError::Invalid(jiazheng_core::FieldErrors(errors.collect())));
+    }
+    let source = match p.regulated_area() {
+        Some(area) => format!("regulator:{}", area.map_or("city".to_string(), |d| d.to_string())),
+        None => format!("{}:{}", p.role.as_str(), p.account_id),
+    };
+    state.store.update_agency(id, body.version, &draft, source, Some(p.account_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The CSRF token a cookie-authenticated API write carries in `X-CSRF-Token`.
 pub fn csrf_header(headers: &axum::http::HeaderMap) -> Option<&str> {
     headers.get("x-csrf-token").and_then(|v| v.to_str().ok())
+}
+
+/// Whether `principal` is a regulator whose area holds the agency.
+pub fn regulates(principal: &jiazheng_core::account::Principal, agency: &Agency) -> bool {
+    DivisionCode::parse(&agency.district_code).is_ok_and(|place| principal.regulates(&place))
 }

@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/agencies/{id}/credit", get(agency_credit))
         .route("/agencies/{id}/credit-report", post(credit_report))
         .route("/credit/reports/{id}", get(released_report))
+        .route("/banks", get(banks))
 }
 
 /// The signed-in regulator, as the ledger names them.
@@ -408,8 +409,8 @@ pub async fn credit_report(
     Ok(pdf_response(released.id, pdf))
 }
 
-/// A released report as the platform signed it: for the bank to compare with the PDF, the
-/// agency itself and regulators.
+/// A released report as the platform signed it: for the bank named in the consent to compare
+/// with the PDF, the agency itself and regulators over the agency's district.
 #[utoipa::path(get, path = "/api/v1/credit/reports/{id}", tag = "credit", security(("bearer" = [])),
     responses((status = 200, body = jiazheng_store::credit::reports::ReleasedReport), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn released_report(
@@ -420,10 +421,25 @@ pub async fn released_report(
     let session = viewer.require()?;
     let report = state.store.released_report(id).await?;
     let principal = &session.principal;
-    let allowed =
-        matches!(principal.role, Role::Bank | Role::Regulator) || principal.agency_id() == Some(report.agency_id);
+    let allowed = match principal.role {
+        Role::Bank => report.bank_id.is_some() && principal.bank_id() == report.bank_id,
+        Role::AgencyAdmin => principal.agency_id() == Some(report.agency_id),
+        Role::Regulator => {
+            let agency = state.store.agency(report.agency_id).await?;
+            super::agencies::regulates(principal, &agency)
+        }
+        _ => false,
+    };
     if !allowed {
         return Err(AppError::Forbidden);
     }
     Ok(Json(report))
+}
+
+/// The registered banks an agency may release its credit report to.
+#[utoipa::path(get, path = "/api/v1/banks", tag = "credit", responses((status = 200, body = Vec<jiazheng_store::credit::reports::Bank>)))]
+pub async fn banks(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<jiazheng_store::credit::reports::Bank>>, AppError> {
+    Ok(Json(state.store.banks().await?))
 }

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use jiazheng_core::account::Role;
 use jiazheng_core::credit::certificate::Colour;
-use jiazheng_core::credit::token::{self, Claims, TokenError};
+use jiazheng_core::credit::token::{Claims, TokenError};
 use jiazheng_core::credit::{EntryKind, SubjectKind};
 use jiazheng_store::credit::certificates::LiveStatus;
 use jiazheng_store::credit::keys::PublicKey;
@@ -78,7 +78,7 @@ async fn credit_actor(state: &AppState, viewer: &Viewer, worker_id: i64) -> Resu
     let principal = &session.principal;
     let worker = state.store.worker(worker_id).await?;
     if let Some(agency) = principal.agency_id() {
-        if state.store.bound_agencies(worker_id).await?.contains(&agency) {
+        if state.store.employing_agencies(worker_id).await?.contains(&agency) {
             return Ok((format!("agency:{agency}"), principal.account_id));
         }
         return Err(AppError::Forbidden);
@@ -163,6 +163,8 @@ pub async fn issue(
 #[serde(default)]
 pub struct RevokeForm {
     pub reason: String,
+    /// No further card for this worker (a new card otherwise needs the rules met again).
+    pub bar_reissue: bool,
 }
 
 /// Revokes a certificate (regulator): a ledger entry, and the number joins the revocation list.
@@ -182,7 +184,7 @@ pub async fn revoke(
         return Err(AppError::Forbidden);
     }
     let reason = jiazheng_core::field::required_text(&form.reason, 200).map_err(super::field_error("reason"))?;
-    let seq = state.store.revoke_certificate(&number, &reason, source, Some(account)).await?;
+    let seq = state.store.revoke_certificate(&number, &reason, form.bar_reissue, source, Some(account)).await?;
     state.worker_changed(cert.worker_id);
     Ok((StatusCode::CREATED, Json(Recorded { seq })))
 }
@@ -239,8 +241,7 @@ pub async fn check_token(
         Some(claims) => Ok(Claims::clone(&claims)),
         None => {
             let keys = state.public_keys().await?;
-            let verified =
-                token::verify(raw, |id| keys.iter().find(|k| k.key_id == id).and_then(PublicKey::verifying_key));
+            let verified = PublicKey::verify_token(&keys, raw);
             if let Ok(claims) = &verified {
                 state.verified.put(raw.to_string(), std::sync::Arc::new(claims.clone()));
             }
@@ -323,6 +324,8 @@ pub fn verdict_words(error: Option<TokenError>, english: bool) -> &'static str {
         (Some(TokenError::UnknownKey), true) => "Not valid: signed by an unknown key",
         (Some(TokenError::Malformed), false) => "证书无效：无法识别的二维码",
         (Some(TokenError::Malformed), true) => "Not valid: this is not a certificate code",
+        (Some(TokenError::RetiredKey), false) => "证书无效：签发密钥已停用",
+        (Some(TokenError::RetiredKey), true) => "Not valid: signed with a key that was retired",
     }
 }
 
@@ -441,13 +444,15 @@ pub async fn claim_code(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(number): Path<String>,
+    address: crate::limits::ClientAddr,
     headers: HeaderMap,
     ApiJson(form): ApiJson<CodeForm>,
 ) -> Result<StatusCode, AppError> {
     viewer.check_csrf(csrf_header(&headers))?;
     let session = viewer.require()?;
     let cert = state.store.certificate(&number).await?;
-    state.store.claim_consent_code(cert.worker_id, session.principal.account_id, &form.code).await?;
+    let account = session.principal.account_id;
+    crate::limits::claim_consent_code(&state, account, address.0, cert.worker_id, &form.code).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

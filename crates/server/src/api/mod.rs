@@ -66,7 +66,7 @@ pub fn docs() -> Router<AppState> {
         casework::file_complaint, casework::complaints, casework::act_on_complaint, casework::review_queue,
         casework::review_entry, casework::record_action, casework::propose_listing, casework::open_listings,
         casework::review_listing, casework::credit_list, casework::file_appeal, casework::open_appeals,
-        casework::decide_appeal, casework::agency_credit, casework::credit_report, casework::released_report,
+        casework::decide_appeal, casework::agency_credit, casework::credit_report, casework::released_report, casework::banks,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
@@ -134,7 +134,18 @@ impl From<JsonRejection> for AppError {
             JsonRejection::JsonDataError(e) => {
                 AppError::invalid("body", "json_data", "请求内容的字段类型不正确", &e.body_text())
             }
+            other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
             other => AppError::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<axum::extract::multipart::MultipartError> for AppError {
+    fn from(error: axum::extract::multipart::MultipartError) -> Self {
+        if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            AppError::BadRequest(error.body_text())
         }
     }
 }

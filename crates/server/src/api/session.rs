@@ -1,6 +1,4 @@
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -10,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::ApiJson;
 use crate::auth::Viewer;
+use crate::limits::ClientAddr;
 use crate::{AppError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -30,24 +29,25 @@ pub struct SessionToken {
     pub expires_in_secs: i64,
 }
 
-/// Checks a password and starts a session; failures are rate-limited per name and address.
+/// Checks a password and starts a session; failures slow down the name (from any address) and
+/// the address (across names).
 pub async fn sign_in(
     state: &AppState,
     address: &str,
     username: &str,
     password: &str,
 ) -> Result<(String, String), AppError> {
-    if let Err(retry_after_secs) = state.limiter.check(username, address) {
+    if let Err(retry_after_secs) = state.limits.check_login(username, address) {
         return Err(AppError::TooManyAttempts { retry_after_secs });
     }
     match state.store.authenticate(username, password).await? {
         Some(principal) => {
-            state.limiter.clear(username, address);
+            state.limits.login_succeeded(username);
             let token = state.store.create_session(principal.account_id).await?;
             Ok((token, principal.role.as_str().to_string()))
         }
         None => {
-            state.limiter.record_failure(username, address);
+            state.limits.login_failed(username, address);
             Err(AppError::invalid("password", "bad_credentials", "用户名或密码错误", "wrong username or password"))
         }
     }
@@ -58,10 +58,10 @@ pub async fn sign_in(
     responses((status = 200, body = SessionToken), (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(peer): ClientAddr,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Json<SessionToken>, AppError> {
-    let (token, role) = sign_in(&state, &peer.ip().to_string(), &body.username, &body.password).await?;
+    let (token, role) = sign_in(&state, &peer.to_string(), &body.username, &body.password).await?;
     Ok(Json(SessionToken { token, role, expires_in_secs: SESSION_HOURS * 3600 }))
 }
 

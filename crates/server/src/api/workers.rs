@@ -24,12 +24,12 @@ pub fn router() -> Router<AppState> {
         .route("/workers/{id}/identifiers", get(identifiers))
 }
 
-/// A worker as the public sees them: identifiers masked, age instead of birth date.
+/// A worker as the public sees them: no digit of the ID number and no home street (with the
+/// age and sex shown, at least 180,000 ID numbers fit what is public), age instead of birth date.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkerView {
     pub id: i64,
     pub name: String,
-    pub id_number_masked: String,
     pub phone_masked: String,
     pub sex: String,
     pub age: i32,
@@ -37,7 +37,6 @@ pub struct WorkerView {
     pub education_level: String,
     pub education_major: Option<String>,
     pub education_related: bool,
-    pub home_street: String,
     pub district_code: String,
     pub services: Vec<String>,
     pub version: i64,
@@ -58,14 +57,12 @@ impl From<Worker> for WorkerView {
             id: w.id,
             age: age_on(w.birth_date, today()),
             name: w.name,
-            id_number_masked: w.id_masked,
             phone_masked: w.phone_masked,
             sex: w.sex,
             ethnicity: w.ethnicity,
             education_level: w.education_level,
             education_major: w.education_major,
             education_related: w.education_related,
-            home_street: w.home_street,
             district_code: w.district_code,
             services: ServiceSet::from_bits(w.services).kinds().iter().map(|k| k.as_str().to_string()).collect(),
             version: w.version,
@@ -107,6 +104,14 @@ impl WorkerListQuery {
             page: PageRequest::new(self.page, self.per_page),
         })
     }
+
+    /// The query as the public may ask it: by district, never by street (a name and a street
+    /// would say where a person lives).
+    pub fn parse_public(&self) -> Result<WorkerQuery, AppError> {
+        let mut query = self.parse()?;
+        query.district = query.district.map(|d| d.district());
+        Ok(query)
+    }
 }
 
 /// Search workers by district, service and a fragment of the name. Identifiers are masked.
@@ -116,7 +121,7 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<WorkerListQuery>,
 ) -> Result<Json<PageOf<WorkerView>>, AppError> {
-    let page = state.store.search_workers(&q.parse()?).await?;
+    let page = state.store.search_workers(&q.parse_public()?).await?;
     Ok(Json(PageOf::from_page(page, WorkerView::from)))
 }
 
@@ -219,7 +224,7 @@ pub async fn update(
     let (_, agency) = viewer.require_agency()?;
     viewer.check_csrf(csrf_header(&headers))?;
     let worker = state.store.worker(id).await?;
-    if !state.store.owning_agencies(&worker).await?.contains(&agency) {
+    if !state.store.employing_agencies(worker.id).await?.contains(&agency) {
         return Err(AppError::Forbidden);
     }
     let draft = body.form.parse(today()).map_err(AppError::Invalid)?;

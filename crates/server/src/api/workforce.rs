@@ -55,12 +55,12 @@ pub async fn readable_worker(state: &AppState, viewer: &Viewer, id: i64, purpose
     Ok(worker)
 }
 
-/// The agency that may write records about this worker: an agency admin whose agency has a
-/// pending or active binding with them.
+/// The agency that may write records about this worker: an agency admin whose agency employs
+/// them (an active binding; a pending request grants nothing).
 pub async fn writing_agency(state: &AppState, viewer: &Viewer, worker_id: i64) -> Result<Recorder, AppError> {
     let (session, agency) = viewer.require_agency()?;
     state.store.worker(worker_id).await?;
-    if !state.store.bound_agencies(worker_id).await?.contains(&agency) {
+    if !state.store.employing_agencies(worker_id).await?.contains(&agency) {
         return Err(AppError::Forbidden);
     }
     Ok(Recorder::agency(agency, Some(session.principal.account_id)))
@@ -302,6 +302,25 @@ pub async fn board_reader(state: &AppState, viewer: &Viewer, agency_id: i64) -> 
     }
 }
 
+/// A board shows each worker's health-check standing: one access-log entry per view names the
+/// workers shown.
+pub async fn log_board_view(
+    state: &AppState,
+    viewer: &Viewer,
+    agency_id: i64,
+    workers: impl Iterator<Item = i64>,
+    purpose: &str,
+) -> Result<(), AppError> {
+    let session = viewer.require()?;
+    let ids: Vec<String> = workers.map(|w| w.to_string()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let fields = format!("health_results of {} workers: {}", ids.len(), ids.join(","));
+    state.store.log_access(session.principal.account_id, "agency_board", agency_id, &fields, purpose).await?;
+    Ok(())
+}
+
 /// The agency's compliance board: each actively bound worker against the services they offer.
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/compliance", tag = "workforce", params(BoardListQuery), security(("bearer" = [])),
     responses((status = 200, body = PageOf<BoardRow>), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
@@ -313,7 +332,9 @@ pub async fn board(
 ) -> Result<Json<PageOf<BoardRow>>, AppError> {
     let query = q.parse()?;
     board_reader(&state, &viewer, id).await?;
-    Ok(Json(state.store.compliance_board(id, &query, today()).await?.into()))
+    let page = state.store.compliance_board(id, &query, today()).await?;
+    log_board_view(&state, &viewer, id, page.items.iter().map(|r| r.worker_id), "compliance board (api)").await?;
+    Ok(Json(page.into()))
 }
 
 /// Whose inbox the signed-in account reads: a worker's own, or the agency's.
@@ -404,13 +425,15 @@ impl AreaRates {
 pub async fn area_rates(state: &AppState) -> Result<Vec<AreaRates>, AppError> {
     let rates = state.store.latest_rates().await?;
     let districts = state.districts().await?;
+    let city = state.store.city().await?;
     Ok(rates
         .iter()
         .map(|r| {
             let name = districts
                 .iter()
+                .chain(std::iter::once(&city))
                 .find(|d| d.code == r.area_code)
-                .map_or_else(|| "长春市 / Changchun".to_string(), |d| d.name.clone());
+                .map_or_else(|| r.area_code.clone(), |d| d.name.clone());
             AreaRates::new(r, name)
         })
         .collect())

@@ -279,7 +279,7 @@ async fn update(
     let (_, agency) = viewer.require_agency()?;
     viewer.check_csrf(Some(&body.csrf))?;
     let worker = state.store.worker(id).await?;
-    if !state.store.owning_agencies(&worker).await?.contains(&agency) {
+    if !state.store.employing_agencies(worker.id).await?.contains(&agency) {
         return Err(AppError::Forbidden);
     }
     let action = format!("/agency/workers/{id}/edit");

@@ -169,12 +169,7 @@ async fn door_page(
 ) -> Result<(StatusCode, String), AppError> {
     let anonymous = viewer.session.is_none();
     let (result, claims, live) = check_token(state, token).await?;
-    let error = match result.verdict.as_str() {
-        "tampered" => Some(TokenError::Tampered),
-        "unknown_key" => Some(TokenError::UnknownKey),
-        "malformed" => Some(TokenError::Malformed),
-        _ => None,
-    };
+    let error = TokenError::from_code(&result.verdict);
     let en = lang.is_en();
     let card = claims.as_ref().map(|c| Card {
         number: c.number.clone(),
@@ -285,14 +280,16 @@ async fn use_code(
     lang: Lang,
     viewer: Viewer,
     Path(number): Path<String>,
+    address: crate::limits::ClientAddr,
     Form(form): Form<ConsentForm>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     let session = viewer.require()?;
     let cert = state.store.certificate(&number).await?;
-    match state.store.claim_consent_code(cert.worker_id, session.principal.account_id, &form.code).await {
+    let account = session.principal.account_id;
+    match crate::limits::claim_consent_code(&state, account, address.0, cert.worker_id, &form.code).await {
         Ok(()) => Ok(Redirect::to(&format!("/certificates/{number}/record")).into_response()),
-        Err(jiazheng_store::StoreError::Invalid(errors)) => {
+        Err(AppError::Invalid(errors)) => {
             let message = super::field_message(&errors, lang, "code");
             let live = state.live_status(&number).await?;
             let mut consent = consent_block(&state, &viewer, &number, cert.worker_id, safe_back(&form.back)).await?;
@@ -300,7 +297,7 @@ async fn use_code(
             let page = CheckPage::by_number(lang, &viewer, lang.t("cert.found"), Some(&live), number, Some(consent));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
-        Err(other) => Err(other.into()),
+        Err(other) => Err(other),
     }
 }
 

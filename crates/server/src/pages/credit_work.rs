@@ -210,6 +210,7 @@ struct AgencyDesk {
     services: Vec<ServiceRow>,
     kinds: Vec<(&'static str, &'static str)>,
     today: String,
+    banks: Vec<jiazheng_store::credit::reports::Bank>,
 }
 
 async fn agency_desk(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
@@ -222,6 +223,7 @@ async fn agency_desk(State(state): State<AppState>, lang: Lang, viewer: Viewer) 
         services: state.store.services_of_agency(agency).await?,
         kinds: ServiceKind::ALL.iter().map(|k| (k.as_str(), k.label(lang.is_en()))).collect(),
         today: today().to_string(),
+        banks: state.store.banks().await?,
     })
 }
 
@@ -457,7 +459,7 @@ async fn record_action(
 struct ReportPost {
     csrf: String,
     #[serde(default)]
-    bank: String,
+    bank_id: String,
     #[serde(default)]
     purpose: String,
     #[serde(default)]
@@ -471,8 +473,11 @@ async fn credit_report(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     let (session, agency) = viewer.require_agency()?;
-    let request =
-        crate::report::ReportRequest { bank: form.bank, purpose: form.purpose, consent: form.consent.is_some() };
+    let request = crate::report::ReportRequest {
+        bank_id: form.bank_id.parse().ok(),
+        purpose: form.purpose,
+        consent: form.consent.is_some(),
+    };
     let (released, pdf) =
         crate::report::release(&state, agency, session.principal.account_id, &session.display_name, &request).await?;
     Ok(crate::api::casework::pdf_response(released.id, pdf))

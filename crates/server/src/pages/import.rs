@@ -1,7 +1,6 @@
 //! Spreadsheet pages: the template, the upload with its error report, and the export.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::path::PathBuf;
 
 use askama::Template;
 use axum::Router;
@@ -21,14 +20,47 @@ use crate::{AppError, AppState};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/templates/{name}", get(template))
-        .route("/agency/import", get(form).post(upload))
+        .route(
+            "/agency/import",
+            get(form).post(upload).layer(axum::extract::DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
         .route("/agency/import/errors.xlsx", get(last_report))
         .route("/agency/workers.xlsx", get(export))
 }
 
-/// The last import's refused rows per account, so the report can be downloaded after the page.
-#[derive(Default)]
-pub struct ReportCache(Mutex<HashMap<i64, Vec<RowError>>>);
+/// The last import's error report per account, written to disk (never held in memory) so it
+/// can be downloaded after the page. One file per account, replaced by its next import.
+pub struct ReportFiles {
+    dir: PathBuf,
+}
+
+impl ReportFiles {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    fn path(&self, account: i64) -> PathBuf {
+        self.dir.join(format!("import-errors-{account}.xlsx"))
+    }
+
+    /// Writes the report (at most `MAX_REPORTED_ERRORS` rows), or removes an old one.
+    fn save(&self, account: i64, errors: &[RowError]) -> Result<(), AppError> {
+        let path = self.path(account);
+        if errors.is_empty() {
+            let _ = std::fs::remove_file(&path);
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|e| AppError::Internal(e.to_string()))?;
+        std::fs::write(&path, error_report(errors)?).map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    fn load(&self, account: i64) -> Option<Vec<u8>> {
+        std::fs::read(self.path(account)).ok()
+    }
+}
+
+/// Refused cells shown on the page; the rest are in the downloadable report.
+pub const ERRORS_SHOWN: usize = 100;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -86,12 +118,12 @@ async fn upload(
     let mut csrf = None;
     let mut skip = false;
     let mut kind = String::from("workers");
-    while let Some(field) = multipart.next_field().await.map_err(|e| AppError::BadRequest(e.body_text()))? {
+    while let Some(field) = multipart.next_field().await.map_err(AppError::from)? {
         match field.name() {
-            Some("file") => file = Some(field.bytes().await.map_err(|e| AppError::BadRequest(e.body_text()))?.to_vec()),
-            Some("csrf") => csrf = Some(field.text().await.map_err(|e| AppError::BadRequest(e.body_text()))?),
+            Some("file") => file = Some(field.bytes().await.map_err(AppError::from)?.to_vec()),
+            Some("csrf") => csrf = Some(field.text().await.map_err(AppError::from)?),
             Some("skip_invalid") => skip = true,
-            Some("kind") => kind = field.text().await.map_err(|e| AppError::BadRequest(e.body_text()))?,
+            Some("kind") => kind = field.text().await.map_err(AppError::from)?,
             _ => {}
         }
     }
@@ -112,13 +144,15 @@ async fn upload(
             report
         }
     };
-    state
-        .reports
-        .0
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(session.principal.account_id, report.errors.clone());
-    let status = if report.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let errors = report.errors.clone();
+    let files = state.reports.clone();
+    let account = session.principal.account_id;
+    tokio::task::spawn_blocking(move || files.save(account, &errors))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let status = if report.has_errors() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let mut report = report;
+    report.errors.truncate(ERRORS_SHOWN);
     let page = ImportPage {
         chrome: Chrome::new(lang, &viewer, "/agency/import", lang.t("import.title")),
         report: Some(report),
@@ -130,9 +164,8 @@ async fn upload(
 
 async fn last_report(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     let (session, _) = viewer.require_agency()?;
-    let errors = state.reports.0.lock().unwrap_or_else(|e| e.into_inner()).get(&session.principal.account_id).cloned();
-    let errors = errors.ok_or(AppError::NotFound)?;
-    Ok(xlsx(error_report(&errors)?, "import-errors.xlsx"))
+    let bytes = state.reports.load(session.principal.account_id).ok_or(AppError::NotFound)?;
+    Ok(xlsx(bytes, "import-errors.xlsx"))
 }
 
 async fn export(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {

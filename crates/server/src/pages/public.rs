@@ -37,7 +37,6 @@ pub fn router() -> Router<AppState> {
 pub struct WorkerRow {
     pub id: i64,
     pub name: String,
-    pub id_masked: String,
     pub phone_masked: String,
     pub sex: String,
     pub age: i32,
@@ -62,7 +61,6 @@ impl WorkerRow {
                 .map(|d| d.name.clone())
                 .unwrap_or(w.district_code),
             name: w.name,
-            id_masked: w.id_masked,
             phone_masked: w.phone_masked,
         }
     }
@@ -276,7 +274,8 @@ pub async fn worker_search_page(
     title: String,
     force_district: Option<&str>,
 ) -> Result<Response, AppError> {
-    let mut query = q.parse()?;
+    // The public page searches by district; a regulator's (forced to an area) also by street.
+    let mut query = if force_district.is_some() { q.parse()? } else { q.parse_public()? };
     if let Some(area) = force_district {
         let area = jiazheng_core::division::DivisionCode::parse(area).map_err(|_| AppError::Forbidden)?;
         if !query.district.as_ref().is_some_and(|d| d.is_within(&area)) {

@@ -37,6 +37,8 @@ struct RegulatorPage {
     rows: Vec<Agency>,
     pager: Pager,
     workers: i64,
+    /// Agencies in the area that used up today's "already registered" answers.
+    probes: Vec<jiazheng_store::registry::workers::RegistrationProbe>,
 }
 
 impl RegulatorPage {
@@ -81,7 +83,20 @@ async fn overview(
         })
         .await?
         .total;
+    let probes = state
+        .store
+        .registration_probes(jiazheng_core::calendar::beijing_today())
+        .await?
+        .into_iter()
+        .filter(|p| {
+            let area = district.as_deref().and_then(|d| jiazheng_core::division::DivisionCode::parse(d).ok());
+            area.is_none_or(|area| {
+                jiazheng_core::division::DivisionCode::parse(&p.district_code).is_ok_and(|c| c.is_within(&area))
+            })
+        })
+        .collect();
     render(&RegulatorPage {
+        probes,
         chrome: Chrome::new(lang, &viewer, "/regulator", lang.t("regulator.title")),
         area,
         pager: Pager::new(&page, "/regulator", &format!("q={}", encode(&text))),

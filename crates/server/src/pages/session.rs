@@ -1,10 +1,8 @@
 //! Sign in and out. The sign-in form carries a token matched against a cookie (there is no
 //! session yet to hold one), so another site cannot post it.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -16,6 +14,7 @@ use serde::Deserialize;
 use super::{Chrome, render};
 use crate::auth::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, Viewer, constant_time_eq, expired_cookie, session_cookie};
 use crate::i18n::Lang;
+use crate::limits::ClientAddr;
 use crate::{AppError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -65,7 +64,7 @@ fn landing(role: Role) -> &'static str {
 
 async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(peer): ClientAddr,
     lang: Lang,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
@@ -74,8 +73,12 @@ async fn submit(
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
         return Err(AppError::BadRequest("missing or stale form token (CSRF); reload the page".into()));
     }
-    match crate::api::session::sign_in(&state, &peer.ip().to_string(), &form.username, &form.password).await {
+    match crate::api::session::sign_in(&state, &peer.to_string(), &form.username, &form.password).await {
         Ok((token, role)) => {
+            // A new session id at every sign-in; whatever session this browser held ends.
+            if let Some(old) = jar.get(SESSION_COOKIE) {
+                state.store.end_session(old.value()).await?;
+            }
             let role = Role::parse(&role).unwrap_or(Role::Resident);
             let jar =
                 jar.remove(expired_cookie(LOGIN_CSRF_COOKIE)).add(session_cookie(token, state.config.secure_cookies));

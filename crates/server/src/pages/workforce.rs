@@ -131,6 +131,8 @@ async fn board(
     let mut query = q.parse()?;
     query.page = PageRequest::new(q.page, Some(50));
     let page = state.store.compliance_board(agency, &query, today()).await?;
+    let shown = page.items.iter().map(|r| r.worker_id);
+    crate::api::workforce::log_board_view(&state, &viewer, agency, shown, "compliance board").await?;
     let base = board_query_string(&q);
     let lines = page
         .items
@@ -164,6 +166,8 @@ async fn board_export(
 ) -> Result<Response, AppError> {
     let (_, agency) = viewer.require_agency()?;
     let board = state.store.compliance_board_rows(agency, &q.parse()?, today()).await?;
+    let shown = board.rows.iter().map(|r| r.worker_id);
+    crate::api::workforce::log_board_view(&state, &viewer, agency, shown, "compliance board export").await?;
     Ok(xlsx(board.to_xlsx(lang.is_en())?, "compliance.xlsx"))
 }
 

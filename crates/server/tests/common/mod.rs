@@ -91,6 +91,7 @@ impl TestApp {
                     district_code: district.map(String::from),
                     worker_id: None,
                     provider_id: None,
+                    bank_id: None,
                 })
                 .await
                 .unwrap();
@@ -157,6 +158,60 @@ impl TestApp {
         self.db.store.insert_workers(&rows).await.unwrap()[0]
     }
 
+    /// The worker confirms the agency's open binding request, as they would from `/me`.
+    pub async fn confirm_binding(&self, worker: i64, agency: i64) {
+        let store = &self.db.store;
+        let binding = store.open_binding(worker, agency).await.unwrap().expect("an open binding");
+        store
+            .act_on_binding(
+                binding.id,
+                jiazheng_core::registry::binding::BindingAction::Confirm,
+                jiazheng_core::registry::binding::Side::Worker,
+            )
+            .await
+            .unwrap();
+    }
+
+    /// An account of `role` with no agency, district or record of its own.
+    pub async fn plain_account(&self, username: &str, role: Role) -> i64 {
+        self.db
+            .store
+            .create_account(&NewAccount {
+                username: username.into(),
+                display_name: username.into(),
+                password: PASSWORD.into(),
+                role,
+                agency_id: None,
+                district_code: None,
+                worker_id: None,
+                provider_id: None,
+                bank_id: None,
+            })
+            .await
+            .unwrap()
+    }
+
+    /// A bank and an account of it; returns the bank's id.
+    pub async fn bank_account(&self, username: &str, bank: &str) -> i64 {
+        let bank_id = self.db.store.create_bank(bank).await.unwrap();
+        self.db
+            .store
+            .create_account(&NewAccount {
+                username: username.into(),
+                display_name: bank.into(),
+                password: PASSWORD.into(),
+                role: Role::Bank,
+                agency_id: None,
+                district_code: None,
+                worker_id: None,
+                provider_id: None,
+                bank_id: Some(bank_id),
+            })
+            .await
+            .unwrap();
+        bank_id
+    }
+
     /// A worker account for the worker record `worker_id`.
     pub async fn worker_account(&self, username: &str, display_name: &str, worker_id: i64) {
         self.db
@@ -170,6 +225,7 @@ impl TestApp {
                 district_code: None,
                 worker_id: Some(worker_id),
                 provider_id: None,
+                bank_id: None,
             })
             .await
             .unwrap();

@@ -106,7 +106,12 @@ fn withdraw_sql(entry: &super::ledger::Entry) -> Option<(String, i64)> {
 }
 
 /// Kinds of worker entries an agency may enter that the regulator reviews.
+/// The kinds of agency-entered records a regulator reviews. The partial index
+/// `credit_ledger_reviewable` (migration 0008) repeats this list: change both together.
 const REVIEWED_KINDS: &str = "('identity_verified', 'training', 'certificate', 'health_check', 'insurance')";
+
+/// The review queue counts at most this many (and one more, to say "more than").
+pub const QUEUE_COUNT_CAP: i64 = 10_000;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -405,10 +410,12 @@ impl Store {
         );
         let items: Vec<QueuedEntry> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(area).bind(page.limit()).bind(page.offset()).fetch_all(p).await?);
+        // A city's backlog can run to millions of records: the count stops at QUEUE_COUNT_CAP
+        // (shown as "more than") instead of walking them all on every page.
         let total = match page.total_if_known(items.len()) {
             Some(n) => n,
             None => {
-                let sql = format!("SELECT COUNT(*) {filter}");
+                let sql = format!("SELECT COUNT(*) FROM (SELECT 1 {filter} LIMIT {})", QUEUE_COUNT_CAP + 1);
                 let (n,): (i64,) =
                     on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(area).fetch_one(p).await?);
                 n

@@ -23,7 +23,14 @@ pub struct CertificateRow {
     pub valid_until: NaiveDate,
     pub issued_seq: i64,
     pub revoked_seq: Option<i64>,
+    /// Which of the worker's cards this is (1, 2, ...).
+    pub card: i64,
+    /// The revocation barred any further card.
+    pub reissue_barred: bool,
 }
+
+const CERTIFICATE_COLUMNS: &str =
+    "number, worker_id, issued_at, valid_until, issued_seq, revoked_seq, card, reissue_barred";
 
 /// A freshly issued card: its number and the token its QR code carries.
 #[derive(Debug, Clone, Serialize)]
@@ -73,8 +80,10 @@ impl Store {
         Ok(self.append_entry(&entry).await?.seq)
     }
 
-    /// Issues (or re-issues) the worker's certificate when identity, health check and pre-job
-    /// training allow; otherwise the reasons come back as field errors and nothing is written.
+    /// Issues the worker's certificate when identity, health check and pre-job training allow;
+    /// otherwise the reasons come back as field errors and nothing is written. A card not revoked
+    /// is re-issued under its number; after a revocation a new card gets a new number, unless the
+    /// regulator barred re-issue. The revoked number stays revoked.
     pub async fn issue_certificate(
         &self,
         worker_id: i64,
@@ -90,7 +99,21 @@ impl Store {
             let errors = refusals.into_iter().map(|(field, zh, en)| Invalid::new("not_eligible", zh, en).at(field));
             return Err(StoreError::Invalid(FieldErrors(errors.collect())));
         }
-        let number = certificate::number(&worker.district_code, worker_id);
+        let cards = self.certificates_of_worker(worker_id).await?;
+        let current = cards.iter().find(|c| c.revoked_seq.is_none());
+        if current.is_none() && cards.iter().any(|c| c.reissue_barred) {
+            return Err(StoreError::Invalid(FieldErrors(vec![
+                Invalid::new(
+                    "reissue_barred",
+                    "监管部门吊销此证时已禁止重新签发",
+                    "the regulator barred re-issue when revoking this certificate",
+                )
+                .at("certificate"),
+            ])));
+        }
+        let card = current.map_or(cards.len() as i64 + 1, |c| c.card);
+        let number =
+            current.map_or_else(|| certificate::number(&worker.district_code, worker_id, card), |c| c.number.clone());
         let health_expires = compliance.check(Condition::HealthCheck).date.map(|d| d.pred_opt().unwrap_or(d));
         let valid_until = certificate::valid_until(today, health_expires);
         let entry = NewEntry {
@@ -105,11 +128,18 @@ impl Store {
         let issued_at = now();
         ledger_tx!(self, tx => async {
             let entry = append_in!(tx, &entry)?;
-            sqlx::query(
-                "INSERT INTO certificates (number, worker_id, issued_at, valid_until, issued_seq) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (worker_id) DO UPDATE SET issued_at = excluded.issued_at, valid_until = excluded.valid_until,
-                     issued_seq = excluded.issued_seq, revoked_seq = NULL",
-            ).bind(&number).bind(worker_id).bind(issued_at).bind(valid_until).bind(entry.seq).execute(&mut *tx).await?;
+            // Only a card nobody revoked meanwhile is renewed; a second new card for the same
+            // worker fails on the unique index of current cards.
+            let done = sqlx::query(
+                "INSERT INTO certificates (number, worker_id, card, issued_at, valid_until, issued_seq) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (number) DO UPDATE SET issued_at = excluded.issued_at, valid_until = excluded.valid_until,
+                     issued_seq = excluded.issued_seq WHERE certificates.revoked_seq IS NULL",
+            )
+            .bind(&number).bind(worker_id).bind(card).bind(issued_at).bind(valid_until).bind(entry.seq)
+            .execute(&mut *tx).await.map_err(StoreError::conflict_on("certificate_current"))?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Stale);
+            }
             Ok(())
         }.await)?;
         let status = certificate::colour(verified, false, &compliance);
@@ -126,15 +156,20 @@ impl Store {
     }
 
     pub async fn certificate(&self, number: &str) -> Result<CertificateRow> {
-        on_pool!(self, p => sqlx::query_as(
-            "SELECT number, worker_id, issued_at, valid_until, issued_seq, revoked_seq FROM certificates WHERE number = $1",
-        ).bind(number).fetch_optional(p).await?).ok_or(StoreError::NotFound)
+        let sql = format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE number = $1");
+        on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(number).fetch_optional(p).await?)
+            .ok_or(StoreError::NotFound)
     }
 
+    /// The worker's latest card, revoked or not.
     pub async fn certificate_of_worker(&self, worker_id: i64) -> Result<Option<CertificateRow>> {
-        Ok(on_pool!(self, p => sqlx::query_as(
-            "SELECT number, worker_id, issued_at, valid_until, issued_seq, revoked_seq FROM certificates WHERE worker_id = $1",
-        ).bind(worker_id).fetch_optional(p).await?))
+        Ok(self.certificates_of_worker(worker_id).await?.pop())
+    }
+
+    /// Every card the worker was given, oldest first.
+    pub async fn certificates_of_worker(&self, worker_id: i64) -> Result<Vec<CertificateRow>> {
+        let sql = format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE worker_id = $1 ORDER BY card");
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(worker_id).fetch_all(p).await?))
     }
 
     /// The certificate as of today: the colour from current facts, whatever the card says.
@@ -163,8 +198,16 @@ impl Store {
         })
     }
 
-    /// Revokes a certificate: a ledger entry with the reason, and the number joins the list.
-    pub async fn revoke_certificate(&self, number: &str, reason: &str, source: String, by: Option<i64>) -> Result<i64> {
+    /// Revokes a certificate for good: a ledger entry with the reason, and the number joins the
+    /// list. With `bar_reissue` no further card is issued to the worker.
+    pub async fn revoke_certificate(
+        &self,
+        number: &str,
+        reason: &str,
+        bar_reissue: bool,
+        source: String,
+        by: Option<i64>,
+    ) -> Result<i64> {
         let cert = self.certificate(number).await?;
         if cert.revoked_seq.is_some() {
             return Err(StoreError::Conflict { what: "already_revoked", existing_id: cert.revoked_seq });
@@ -173,15 +216,17 @@ impl Store {
             subject_kind: SubjectKind::Worker,
             subject_id: cert.worker_id,
             kind: EntryKind::CertificateRevoked,
-            payload: json!({ "number": number, "reason": reason }),
+            payload: json!({ "number": number, "reason": reason, "bars_reissue": bar_reissue }),
             source,
             recorded_by: by,
             corrects: None,
         };
         ledger_tx!(self, tx => async {
             let entry = append_in!(tx, &entry)?;
-            let done = sqlx::query("UPDATE certificates SET revoked_seq = $1 WHERE number = $2 AND revoked_seq IS NULL")
-                .bind(entry.seq).bind(number).execute(&mut *tx).await?;
+            let done = sqlx::query(
+                "UPDATE certificates SET revoked_seq = $1, reissue_barred = $2 WHERE number = $3 AND revoked_seq IS NULL",
+            )
+            .bind(entry.seq).bind(bar_reissue).bind(number).execute(&mut *tx).await?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::Conflict { what: "already_revoked", existing_id: None });
             }
@@ -208,7 +253,8 @@ impl Store {
         by: Option<i64>,
     ) -> Result<i64> {
         self.worker(worker_id).await?;
-        let sealed = self.crypto().seal(&serde_json::to_string(check).unwrap_or_default());
+        let sealed =
+            self.crypto().seal_at(&serde_json::to_string(check).unwrap_or_default(), &background_place(worker_id));
         let entry = NewEntry {
             subject_kind: SubjectKind::Worker,
             subject_id: worker_id,
@@ -238,7 +284,14 @@ impl Store {
             serde_json::from_str(&entry.payload).map_err(|_| StoreError::Crypto("bad payload"))?;
         let sealed = hex::decode(payload["sealed_result"].as_str().unwrap_or(""))
             .map_err(|_| StoreError::Crypto("bad payload"))?;
-        let plain = self.crypto().open(&sealed)?;
+        // Entries written before results were bound hold an unbound value; the ledger's hash
+        // chain guards those against being moved.
+        let plain =
+            self.crypto().open_at(&sealed, &background_place(worker_id)).or_else(|_| self.crypto().open(&sealed))?;
         Ok(Some(serde_json::from_str(&plain).map_err(|_| StoreError::Crypto("bad sealed result"))?))
     }
+}
+
+fn background_place(worker_id: i64) -> String {
+    format!("background_check:worker:{worker_id}")
 }

@@ -13,6 +13,17 @@ use crate::{Result, Store, StoreError, now, on_pool};
 pub const GRANT_HOURS: i64 = 24;
 /// How long a one-time code can be claimed.
 pub const CODE_MINUTES: i64 = 10;
+/// Digits of a one-time code.
+pub const CODE_DIGITS: u32 = 8;
+/// Wrong tries against a worker's codes before every open code of theirs is dead.
+///
+/// Why this is enough: a guess hits one of the worker's open codes with probability
+/// 1 / 10^8 (a worker rarely has more than one open), and the fifth wrong try kills it, so each
+/// code the worker issues gives a guesser at most 5 tries: 5 × 10^-8. Expected guesses before a
+/// hit are 5 × 10^7 spread over 10^7 codes the worker would have to issue — at a few a day, tens
+/// of thousands of years — and the server slows each account and address after 5 and 20 wrong
+/// tries on top of this.
+pub const CODE_MAX_FAILURES: i64 = 5;
 /// The purpose written in the access log for a consented view.
 pub const VIEW_PURPOSE: &str = "consented view";
 
@@ -65,10 +76,10 @@ impl Store {
         if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
-    /// A fresh six-digit code the worker can hand over; valid for ten minutes, once.
+    /// A fresh eight-digit code the worker can hand over; valid for ten minutes, once.
     pub async fn create_consent_code(&self, worker_id: i64) -> Result<String> {
         for _ in 0..5 {
-            let code = format!("{:06}", rand::rng().random_range(0..1_000_000));
+            let code = format!("{:08}", rand::rng().random_range(0..10u32.pow(CODE_DIGITS)));
             let at = now();
             let inserted = on_pool!(self, p => sqlx::query(
                 "INSERT INTO consents (worker_id, via, code_hash, status, created_at, expires_at)
@@ -84,16 +95,28 @@ impl Store {
         Err(StoreError::Conflict { what: "consent_code", existing_id: None })
     }
 
-    /// A viewer claims a code: it opens 24 hours of access, and cannot be used again.
+    /// A viewer claims a code: it opens 24 hours of access, and cannot be used again. A wrong
+    /// code counts against every open code of the worker's; after `CODE_MAX_FAILURES` they are dead.
     pub async fn claim_consent_code(&self, worker_id: i64, viewer: i64, code: &str) -> Result<()> {
-        let hash = self.code_hash(worker_id, code);
+        let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        let hash = self.code_hash(worker_id, &code);
         let at = now();
-        let row: Option<(i64, String, DateTime<Utc>)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, status, expires_at FROM consents WHERE code_hash = $1 AND worker_id = $2",
+        let row: Option<(i64, String, DateTime<Utc>, i64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, status, expires_at, failed_attempts FROM consents WHERE code_hash = $1 AND worker_id = $2",
         ).bind(&hash).bind(worker_id).fetch_optional(p).await?);
-        let Some((id, status, expires_at)) = row else {
+        let Some((id, status, expires_at, failed)) = row else {
+            on_pool!(self, p => sqlx::query(
+                "UPDATE consents SET failed_attempts = failed_attempts + 1
+                 WHERE worker_id = $1 AND via = 'code' AND status = 'pending' AND expires_at > $2",
+            ).bind(worker_id).bind(at).execute(p).await.map(|_| ())?);
             return Err(code_error("验证码不正确", "the code is not right"));
         };
+        if failed >= CODE_MAX_FAILURES {
+            return Err(code_error(
+                "错误次数过多，此验证码已失效，请服务员重新生成",
+                "too many wrong tries: this code no longer works; ask the worker for a new one",
+            ));
+        }
         if status != "pending" {
             return Err(code_error("验证码已被使用", "the code has already been used"));
         }

@@ -23,6 +23,17 @@ impl PublicKey {
         let bytes: [u8; 32] = hex::decode(&self.public_key).ok()?.try_into().ok()?;
         VerifyingKey::from_bytes(&bytes).ok()
     }
+
+    /// Checks a certificate token against these keys, each valid only until it was retired.
+    pub fn verify_token(
+        keys: &[PublicKey],
+        token: &str,
+    ) -> std::result::Result<jiazheng_core::credit::token::Claims, jiazheng_core::credit::token::TokenError> {
+        jiazheng_core::credit::token::verify_with_retirement(token, |id| {
+            let key = keys.iter().find(|k| k.key_id == id)?;
+            Some((key.verifying_key()?, key.retired_at))
+        })
+    }
 }
 
 /// Key id, public key, created, retired.
@@ -55,6 +66,15 @@ impl Store {
             Err(other) => return Err(other.into()),
         }
         Box::pin(self.signing_key()).await
+    }
+
+    /// Retires the current signing key: tokens and checkpoints it signed before now stay valid,
+    /// anything it signs later is refused. The next signature makes a new key.
+    pub async fn retire_signing_key(&self) -> Result<Option<u16>> {
+        let (id, _) = self.signing_key().await?;
+        on_pool!(self, p => sqlx::query("UPDATE credit_keys SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL")
+            .bind(now()).bind(i64::from(id)).execute(p).await.map(|_| ())?);
+        Ok(Some(id))
     }
 
     /// Every public key, current and retired, for offline checkers.

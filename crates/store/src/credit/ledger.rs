@@ -78,6 +78,10 @@ const ENTRY_COLUMNS: &str =
 pub struct LedgerReport {
     pub entries: i64,
     pub checkpoints: i64,
+    /// Entries after the last signed checkpoint: the chain alone vouches for them, so someone
+    /// with write access could rewrite them with fresh hashes. The server signs the head every
+    /// minute it moved; `jiazheng ledger checkpoint` signs it now.
+    pub unsigned_tail: i64,
     pub first_bad_seq: Option<i64>,
     pub problem: Option<String>,
 }
@@ -298,6 +302,14 @@ impl Store {
             .bind(subject_kind.as_str()).bind(subject_id).fetch_all(p).await?))
     }
 
+    /// Signs the head if entries were added since the last checkpoint (the server's timer).
+    pub async fn checkpoint_if_moved(&self) -> Result<Option<i64>> {
+        let (head, signed): (Option<i64>, Option<i64>) = on_pool!(self, p => sqlx::query_as(
+            "SELECT (SELECT MAX(seq) FROM credit_ledger), (SELECT MAX(upto_seq) FROM credit_checkpoints)",
+        ).fetch_one(p).await?);
+        if head.unwrap_or(0) > signed.unwrap_or(0) { self.checkpoint().await } else { Ok(None) }
+    }
+
     /// Signs the chain's current head with the current key.
     pub async fn checkpoint(&self) -> Result<Option<i64>> {
         let head: Option<(i64, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
@@ -334,6 +346,7 @@ impl Store {
             report
         };
         let mut after = 0;
+        let mut signed_through = 0;
         loop {
             let sql = format!("SELECT {ENTRY_COLUMNS} FROM credit_ledger WHERE seq > $1 ORDER BY seq LIMIT 20000");
             let batch: Vec<Entry> =
@@ -358,6 +371,7 @@ impl Store {
                         return Ok(fail(report, Break::Checkpoint { upto_seq: *upto }));
                     }
                     report.checkpoints += 1;
+                    signed_through = *upto;
                 }
             }
             progress(report.entries, total);
@@ -366,6 +380,7 @@ impl Store {
         if let Some((upto, ..)) = next_checkpoint.next() {
             return Ok(fail(report, Break::Missing { after: walker.head().0, found: *upto + 1 }));
         }
+        report.unsigned_tail = walker.head().0 - signed_through;
         Ok(report)
     }
 }

@@ -12,6 +12,8 @@ use crate::{Result, Store, StoreError, now, on_pool};
 pub struct ReleasedReport {
     pub id: i64,
     pub agency_id: i64,
+    /// The bank the agency consented to; reports from before banks were registered have none.
+    pub bank_id: Option<i64>,
     pub bank: String,
     pub purpose: String,
     /// The signed content as canonical JSON.
@@ -35,7 +37,7 @@ impl Store {
     pub async fn release_credit_report(
         &self,
         agency_id: i64,
-        bank: &str,
+        bank: &Bank,
         purpose: &str,
         by: i64,
         content: &serde_json::Value,
@@ -44,17 +46,46 @@ impl Store {
         let (key_id, key) = self.signing_key().await?;
         let signature = jiazheng_core::credit::report::sign(&key, &digest);
         let (id,): (i64,) = on_pool!(self, p => sqlx::query_as(
-            "INSERT INTO credit_reports (agency_id, bank, purpose, content, consented_by, consented_at, digest, key_id, signature)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        ).bind(agency_id).bind(bank).bind(purpose).bind(jiazheng_core::credit::ledger::canonical(content)).bind(by).bind(now()).bind(digest.to_vec()).bind(i64::from(key_id))
+            "INSERT INTO credit_reports (agency_id, bank_id, bank, purpose, content, consented_by, consented_at, digest, key_id, signature)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        ).bind(agency_id).bind(bank.id).bind(&bank.name).bind(purpose).bind(jiazheng_core::credit::ledger::canonical(content)).bind(by).bind(now()).bind(digest.to_vec()).bind(i64::from(key_id))
         .bind(signature.to_vec()).fetch_one(p).await?);
         self.released_report(id).await
     }
 
     pub async fn released_report(&self, id: i64) -> Result<ReleasedReport> {
         on_pool!(self, p => sqlx::query_as(
-            "SELECT id, agency_id, bank, purpose, content, consented_at, digest, key_id, signature FROM credit_reports WHERE id = $1",
+            "SELECT id, agency_id, bank_id, bank, purpose, content, consented_at, digest, key_id, signature FROM credit_reports WHERE id = $1",
         ).bind(id).fetch_optional(p).await?)
         .ok_or(StoreError::NotFound)
+    }
+}
+
+/// A bank that reads the credit reports agencies release to it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Bank {
+    pub id: i64,
+    pub name: String,
+}
+
+impl Store {
+    /// The bank of this name, registered now if new.
+    pub async fn create_bank(&self, name: &str) -> Result<i64> {
+        on_pool!(self, p => sqlx::query("INSERT INTO banks (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name).bind(now()).execute(p).await.map(|_| ())?);
+        let (id,): (i64,) =
+            on_pool!(self, p => sqlx::query_as("SELECT id FROM banks WHERE name = $1").bind(name).fetch_one(p).await?);
+        Ok(id)
+    }
+
+    /// Registered banks by name: what an agency picks from when it releases a report.
+    pub async fn banks(&self) -> Result<Vec<Bank>> {
+        Ok(on_pool!(self, p => sqlx::query_as("SELECT id, name FROM banks ORDER BY name").fetch_all(p).await?))
+    }
+
+    pub async fn bank(&self, id: i64) -> Result<Bank> {
+        on_pool!(self, p => sqlx::query_as("SELECT id, name FROM banks WHERE id = $1").bind(id).fetch_optional(p).await?)
+            .ok_or(StoreError::NotFound)
     }
 }

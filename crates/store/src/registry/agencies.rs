@@ -1,11 +1,13 @@
 //! Agencies: registration, edits guarded against lost updates, and the public search.
 
 use chrono::{DateTime, Utc};
+use jiazheng_core::credit::{EntryKind, SubjectKind};
 use jiazheng_core::registry::agency::AgencyDraft;
 use serde::Serialize;
 
 use sqlx::AssertSqlSafe;
 
+use crate::credit::ledger::{NewEntry, append_in, ledger_tx};
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -91,36 +93,60 @@ impl Store {
     }
 
     /// Saves an edit only if nobody saved another since `version` was read.
-    pub async fn update_agency(&self, id: i64, version: i64, draft: &AgencyDraft) -> Result<()> {
+    /// Saves an edit unless someone saved another since `version`. A change of USCC, name or
+    /// street (and so district) is also a ledger entry about the agency, in the same transaction:
+    /// who may make it is the caller's rule (a regulator, not the agency itself).
+    pub async fn update_agency(
+        &self,
+        id: i64,
+        version: i64,
+        draft: &AgencyDraft,
+        source: String,
+        by: Option<i64>,
+    ) -> Result<()> {
         self.require_divisions(&[(draft.street_code.as_str(), "street_code")]).await?;
-        let done = on_pool!(self, p => sqlx::query(
-            "UPDATE agencies SET uscc = $1, name = $2, brand_name = $3, legal_representative = $4, address = $5,
-                 street_code = $6, district_code = $7, phone = $8, business_model = $9, version = version + 1,
-                 updated_at = $10
-             WHERE id = $11 AND version = $12",
-        )
-        .bind(draft.uscc.as_str())
-        .bind(&draft.name)
-        .bind(&draft.brand_name)
-        .bind(&draft.legal_representative)
-        .bind(&draft.address)
-        .bind(draft.street_code.as_str())
-        .bind(draft.street_code.district().as_str())
-        .bind(&draft.phone)
-        .bind(draft.business_model.as_str())
-        .bind(now())
-        .bind(id)
-        .bind(version)
-        .execute(p)
-        .await
-        .map_err(StoreError::conflict_on("agency_uscc"))?
-        .rows_affected());
-        if done == 1 {
-            Ok(())
-        } else {
-            self.agency(id).await?;
-            Err(StoreError::Stale)
-        }
+        let before = self.agency(id).await?;
+        let registration = registration_change(&before, draft);
+        let entry = registration.map(|payload| NewEntry {
+            subject_kind: SubjectKind::Agency,
+            subject_id: id,
+            kind: EntryKind::RegistrationChanged,
+            payload,
+            source,
+            recorded_by: by,
+            corrects: None,
+        });
+        let done: u64 = ledger_tx!(self, tx => async {
+            if let Some(entry) = &entry {
+                append_in!(tx, entry)?;
+            }
+            let done = sqlx::query(
+                "UPDATE agencies SET uscc = $1, name = $2, brand_name = $3, legal_representative = $4, address = $5,
+                     street_code = $6, district_code = $7, phone = $8, business_model = $9, version = version + 1,
+                     updated_at = $10
+                 WHERE id = $11 AND version = $12",
+            )
+            .bind(draft.uscc.as_str())
+            .bind(&draft.name)
+            .bind(&draft.brand_name)
+            .bind(&draft.legal_representative)
+            .bind(&draft.address)
+            .bind(draft.street_code.as_str())
+            .bind(draft.street_code.district().as_str())
+            .bind(&draft.phone)
+            .bind(draft.business_model.as_str())
+            .bind(now())
+            .bind(id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::conflict_on("agency_uscc"))?
+            .rows_affected();
+            // A lost race must not leave a ledger entry behind.
+            if done == 1 { Ok(done) } else { Err(StoreError::Stale) }
+        }.await)?;
+        debug_assert_eq!(done, 1);
+        Ok(())
     }
 
     pub async fn agency(&self, id: i64) -> Result<Agency> {
@@ -179,4 +205,30 @@ impl Store {
 /// Escapes LIKE wildcards so a user's `%` or `_` matches itself.
 pub(crate) fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// What a registration change records: the old and new USCC, name and street, when any differs.
+fn registration_change(before: &Agency, draft: &AgencyDraft) -> Option<serde_json::Value> {
+    (!registration_fields_changed(before, draft).is_empty()).then(|| {
+        serde_json::json!({
+            "uscc": [before.uscc, draft.uscc.as_str()],
+            "name": [before.name, draft.name],
+            "street_code": [before.street_code, draft.street_code.as_str()],
+        })
+    })
+}
+
+/// Whether a draft changes what only a regulator may change: USCC, name, street and district.
+pub fn registration_fields_changed(before: &Agency, draft: &AgencyDraft) -> Vec<&'static str> {
+    let mut fields = Vec::new();
+    if before.uscc != draft.uscc.as_str() {
+        fields.push("uscc");
+    }
+    if before.name != draft.name {
+        fields.push("name");
+    }
+    if before.street_code != draft.street_code.as_str() {
+        fields.push("street_code");
+    }
+    fields
 }

@@ -172,6 +172,13 @@ impl Store {
         }))
     }
 
+    /// The city the platform serves: the one whose divisions are loaded.
+    pub async fn city(&self) -> Result<Division> {
+        on_pool!(self, p => sqlx::query_as("SELECT * FROM divisions WHERE level = 'city' ORDER BY code LIMIT 1")
+            .fetch_optional(p).await?)
+        .ok_or(StoreError::NotFound)
+    }
+
     pub async fn districts(&self) -> Result<Vec<Division>> {
         Ok(
             on_pool!(self, p => sqlx::query_as("SELECT * FROM divisions WHERE level = 'district' ORDER BY code").fetch_all(p).await?),

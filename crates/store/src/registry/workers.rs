@@ -40,6 +40,20 @@ const WORKER_COLUMNS: &str = "w.id, w.name, w.id_masked, w.phone_masked, w.birth
     w.education_level, w.education_major, w.education_related, w.home_street, w.district_code, w.services,
     w.registered_by, w.version, w.created_at";
 
+/// "Already registered" answers an agency may get a day about people it does not employ: far
+/// more than honest registration meets, far fewer than a search of candidate ID numbers needs.
+pub const REGISTERED_ANSWERS_PER_DAY: i64 = 50;
+
+/// An agency that reached the daily limit, for the regulator.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegistrationProbe {
+    pub agency_id: i64,
+    pub agency_name: String,
+    pub district_code: String,
+    pub answers: i64,
+}
+
 #[derive(sqlx::FromRow)]
 struct CountedWorker {
     #[sqlx(flatten)]
@@ -78,6 +92,12 @@ pub struct NewBinding {
     pub active: bool,
 }
 
+/// Where a worker's sealed field lives: its column and the row's ID hash (known before the row
+/// has an id, and unique).
+fn place(id_hash: &[u8], column: &str) -> String {
+    format!("workers.{column}:{}", hex::encode(id_hash))
+}
+
 /// The columns of one worker row as written, sealed and hashed.
 pub struct SealedWorker<'a> {
     draft: &'a WorkerDraft,
@@ -90,13 +110,31 @@ pub struct SealedWorker<'a> {
 impl Store {
     pub fn seal_worker<'a>(&self, draft: &'a WorkerDraft) -> SealedWorker<'a> {
         let c = self.crypto();
+        let id_hash = c.lookup_hash("id", draft.id_number.as_str());
+        let (id_cipher, phone_cipher) =
+            self.seal_worker_identifiers(&id_hash, draft.id_number.as_str(), draft.phone.as_str());
         SealedWorker {
             draft,
-            id_hash: c.lookup_hash("id", draft.id_number.as_str()),
-            id_cipher: c.seal(draft.id_number.as_str()),
             phone_hash: c.lookup_hash("phone", draft.phone.as_str()),
-            phone_cipher: c.seal(draft.phone.as_str()),
+            id_cipher,
+            phone_cipher,
+            id_hash,
         }
+    }
+
+    /// Seals an ID number and phone for the row with this ID hash.
+    pub(crate) fn seal_worker_identifiers(&self, id_hash: &[u8], id_number: &str, phone: &str) -> (Vec<u8>, Vec<u8>) {
+        let c = self.crypto();
+        (c.seal_at(id_number, &place(id_hash, "id_cipher")), c.seal_at(phone, &place(id_hash, "phone_cipher")))
+    }
+
+    /// Opens a worker's sealed ID number and phone, which are bound to the row's ID hash.
+    pub(crate) fn open_worker_identifiers(&self, id_hash: &[u8], id: &[u8], phone: &[u8]) -> Result<Revealed> {
+        let c = self.crypto();
+        Ok(Revealed {
+            id_number: c.open_at(id, &place(id_hash, "id_cipher"))?,
+            phone: c.open_at(phone, &place(id_hash, "phone_cipher"))?,
+        })
     }
 
     /// The worker who holds this ID number, if any.
@@ -116,6 +154,9 @@ impl Store {
 
     /// Registers many workers in one transaction for one agency: all are written or none.
     pub async fn create_workers(&self, drafts: &[WorkerDraft], agency: Option<(i64, BindingKind)>) -> Result<Vec<i64>> {
+        if let Some((agency_id, _)) = agency {
+            self.require_registration_budget(agency_id).await?;
+        }
         let binding = agency.map(|(agency_id, kind)| NewBinding { agency_id, kind, active: false });
         let rows: Vec<NewWorker> = drafts.iter().map(|draft| NewWorker { draft, binding }).collect();
         self.insert_workers(&rows).await
@@ -165,7 +206,8 @@ impl Store {
                     Ok(inserted) => inserted,
                     Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                         drop(tx);
-                        return self.duplicate_worker_error(rows.iter().map(|r| r.draft)).await;
+                        let agency = rows.iter().find_map(|r| r.binding.map(|b| b.agency_id));
+                        return self.duplicate_worker_error(rows.iter().map(|r| r.draft), agency).await;
                     }
                     Err(e) => return Err(e.into()),
                 };
@@ -215,10 +257,81 @@ impl Store {
         })
     }
 
-    /// Names the record that already holds one of these ID numbers.
-    async fn duplicate_worker_error<T>(&self, drafts: impl Iterator<Item = &WorkerDraft>) -> Result<T> {
+    /// Takes out workers an unfinished import just wrote, with their name index and bindings.
+    pub(crate) async fn remove_new_workers(&self, workers: &[(i64, &WorkerDraft)]) -> Result<()> {
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for (id, draft) in workers {
+                let district = draft.home_street.district().to_string();
+                for gram in name_grams(&draft.name) {
+                    sqlx::query("DELETE FROM worker_name_grams WHERE gram = $1 AND district_code = $2 AND worker_id = $3")
+                        .bind(gram).bind(&district).bind(*id).execute(&mut *tx).await?;
+                }
+                sqlx::query("DELETE FROM bindings WHERE worker_id = $1").bind(*id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM workers WHERE id = $1").bind(*id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Refuses to register anything for an agency that used up today's "already registered"
+    /// answers: every answer, yes or no, says whether a person is on the register.
+    pub async fn require_registration_budget(&self, agency_id: i64) -> Result<()> {
+        let day = jiazheng_core::calendar::beijing_today();
+        let used: Option<(i64,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT answers FROM registered_answers WHERE agency_id = $1 AND day = $2",
+        ).bind(agency_id).bind(day).fetch_optional(p).await?);
+        if used.map_or(0, |(n,)| n) >= REGISTERED_ANSWERS_PER_DAY {
+            return Err(StoreError::Limited("registered_answers"));
+        }
+        Ok(())
+    }
+
+    /// Counts "already registered" answers about people the agency does not employ; past the
+    /// daily limit the answer is withheld and the regulator sees the agency.
+    pub(crate) async fn count_registered_answers(&self, agency_id: i64, workers: &[i64]) -> Result<()> {
+        let mut strangers = 0i64;
+        for worker in workers {
+            if !self.employing_agencies(*worker).await?.contains(&agency_id) {
+                strangers += 1;
+            }
+        }
+        if strangers == 0 {
+            return Ok(());
+        }
+        let day = jiazheng_core::calendar::beijing_today();
+        let (total,): (i64,) = on_pool!(self, p => sqlx::query_as(
+            "INSERT INTO registered_answers (agency_id, day, answers) VALUES ($1, $2, $3)
+             ON CONFLICT (agency_id, day) DO UPDATE SET answers = registered_answers.answers + excluded.answers
+             RETURNING answers",
+        ).bind(agency_id).bind(day).bind(strangers).fetch_one(p).await?);
+        if total > REGISTERED_ANSWERS_PER_DAY {
+            tracing::warn!(agency_id, total, "agency over the daily limit of already-registered answers");
+            return Err(StoreError::Limited("registered_answers"));
+        }
+        Ok(())
+    }
+
+    /// Agencies that reached the daily limit of "already registered" answers on `day`, most first.
+    pub async fn registration_probes(&self, day: NaiveDate) -> Result<Vec<RegistrationProbe>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT r.agency_id, a.name AS agency_name, a.district_code, r.answers FROM registered_answers r
+             JOIN agencies a ON a.id = r.agency_id WHERE r.day = $1 AND r.answers >= $2 ORDER BY r.answers DESC",
+        ).bind(day).bind(REGISTERED_ANSWERS_PER_DAY).fetch_all(p).await?))
+    }
+
+    /// Names the record that already holds one of these ID numbers (an answer that counts).
+    async fn duplicate_worker_error<T>(
+        &self,
+        drafts: impl Iterator<Item = &WorkerDraft>,
+        agency: Option<i64>,
+    ) -> Result<T> {
         for d in drafts {
             if let Some(id) = self.worker_id_by_id_number(d.id_number.as_str()).await? {
+                if let Some(agency) = agency {
+                    self.count_registered_answers(agency, &[id]).await?;
+                }
                 return Err(StoreError::Conflict { what: "worker_id_number", existing_id: Some(id) });
             }
         }
@@ -284,21 +397,19 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Agencies that may read this worker's sensitive fields: the registering agency and
-    /// any with an active binding.
-    pub async fn owning_agencies(&self, worker: &Worker) -> Result<Vec<i64>> {
+    /// The agencies that employ this worker now: an active binding, confirmed by both sides.
+    /// They alone, among agencies, read the worker's identifiers and write records about them;
+    /// a pending request, a rejected or ended binding, or having registered the record grants nothing.
+    pub async fn employing_agencies(&self, worker_id: i64) -> Result<Vec<i64>> {
         let rows: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT agency_id FROM bindings WHERE worker_id = $1 AND status = 'active'",
-        ).bind(worker.id).fetch_all(p).await?);
-        let mut agencies: Vec<i64> = rows.into_iter().map(|(a,)| a).chain(worker.registered_by).collect();
-        agencies.sort_unstable();
-        agencies.dedup();
-        Ok(agencies)
+            "SELECT agency_id FROM bindings WHERE worker_id = $1 AND status = 'active' ORDER BY agency_id",
+        ).bind(worker_id).fetch_all(p).await?);
+        Ok(rows.into_iter().map(|(a,)| a).collect())
     }
 
     /// Whether `principal` may read this worker's ID number and phone.
     pub async fn may_reveal(&self, principal: &Principal, worker: &Worker) -> Result<bool> {
-        let owners = self.owning_agencies(worker).await?;
+        let owners = self.employing_agencies(worker.id).await?;
         let district = DivisionCode::parse(&worker.home_street).map_err(|_| StoreError::Crypto("bad stored code"))?;
         Ok(principal.may_read_sensitive(&WorkerAccess {
             worker_id: worker.id,
@@ -312,11 +423,10 @@ impl Store {
         if !self.may_reveal(principal, worker).await? {
             return Err(StoreError::Refused("not allowed to read this worker's identifiers".into()));
         }
-        let (id_cipher, phone_cipher): (Vec<u8>, Vec<u8>) = on_pool!(self, p => sqlx::query_as(
-            "SELECT id_cipher, phone_cipher FROM workers WHERE id = $1",
+        let (id_hash, id_cipher, phone_cipher): (Vec<u8>, Vec<u8>, Vec<u8>) = on_pool!(self, p => sqlx::query_as(
+            "SELECT id_hash, id_cipher, phone_cipher FROM workers WHERE id = $1",
         ).bind(worker.id).fetch_one(p).await?);
-        let revealed =
-            Revealed { id_number: self.crypto().open(&id_cipher)?, phone: self.crypto().open(&phone_cipher)? };
+        let revealed = self.open_worker_identifiers(&id_hash, &id_cipher, &phone_cipher)?;
         self.log_access(principal.account_id, "worker", worker.id, "id_number,phone", purpose).await?;
         Ok(revealed)
     }

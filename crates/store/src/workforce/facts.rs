@@ -163,13 +163,14 @@ impl Store {
                 source: choice(cell(t, 4), Source::parse)?,
             });
         }
+        let worker_id = cell(w, 0).as_i64().ok_or_else(|| bad("bad aggregated worker"))?;
         for h in rows(cell(w, 8)) {
             let cipher = hex::decode(text(cell(h, 2)).unwrap_or("")).map_err(|_| bad("bad stored cipher"))?;
-            facts.health_checks.push(HealthFact {
-                checked_on: required_date(cell(h, 0))?,
-                category: choice(cell(h, 1), HealthCategory::parse)?,
-                passed: HealthResult::from_plain(&self.crypto().open(&cipher)?).passed,
-            });
+            let checked_on = required_date(cell(h, 0))?;
+            let category = choice(cell(h, 1), HealthCategory::parse)?;
+            let place = super::health_place(worker_id, checked_on, category.as_str());
+            let passed = HealthResult::from_plain(&self.crypto().open_at(&cipher, &place)?).passed;
+            facts.health_checks.push(HealthFact { checked_on, category, passed });
         }
         for p in rows(cell(w, 9)).chain(rows(cell(w, 10))) {
             facts
@@ -186,7 +187,7 @@ impl Store {
         }
         let string = |i: usize| text(cell(w, i)).map(String::from).ok_or_else(|| bad("bad aggregated worker"));
         Ok(WorkerFacts {
-            id: cell(w, 0).as_i64().ok_or_else(|| bad("bad aggregated worker"))?,
+            id: worker_id,
             name: string(1)?,
             id_masked: string(2)?,
             district_code: string(3)?,

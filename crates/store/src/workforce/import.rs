@@ -239,7 +239,7 @@ impl RecordKind {
 }
 
 impl Store {
-    /// Imports one kind of record for an agency's own workers (pending or active bindings).
+    /// Imports one kind of record for the workers the agency employs (active bindings).
     #[allow(clippy::too_many_arguments)]
     pub async fn import_records(
         &self,
@@ -255,7 +255,7 @@ impl Store {
         let rows = tokio::task::spawn_blocking(move || read_sheet(bytes, columns, |f| !OPTIONAL.contains(&f)))
             .await
             .map_err(|_| StoreError::File("reading task failed".into()))??;
-        let mut report = ImportReport { rows: rows.len(), ..Default::default() };
+        let mut report = ImportReport::new(rows.len());
         let mut parsed: Vec<(usize, String, RecordDraft)> = Vec::new();
         for (row, mut values) in rows {
             let id_number = ResidentId::parse(values.get("id_number").map_or("", String::as_str), today);
@@ -269,7 +269,11 @@ impl Store {
             }
             match (id_number, draft) {
                 (Ok(id), Ok(draft)) if errors.is_empty() => parsed.push((row, id.as_str().to_string(), draft)),
-                _ => report.errors.extend(errors.iter().map(|e| row_error_in(columns, row, e))),
+                _ => {
+                    for e in &errors {
+                        report.refuse(row_error_in(columns, row, e));
+                    }
+                }
             }
         }
         let workers = self.workers_by_id_number(parsed.iter().map(|(_, n, _)| n.as_str())).await?;
@@ -293,11 +297,11 @@ impl Store {
                 }
             };
             if let Some(invalid) = refusal {
-                report.errors.push(row_error_in(columns, row, &invalid.at("id_number")));
+                report.refuse(row_error_in(columns, row, &invalid.at("id_number")));
             }
         }
-        report.errors.sort_by_key(|e| e.row);
-        if mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
+        report.finish();
+        if mode == ImportMode::AllOrNothing && report.has_errors() {
             return Ok(report);
         }
         report.imported = self.add_records(&good, Recorder::agency(agency_id, account_id)).await?;
@@ -341,14 +345,14 @@ impl Store {
         Ok(written)
     }
 
-    /// Which of these workers have a pending or active binding to the agency.
+    /// Which of these workers the agency employs (an active binding): the only ones it may write about.
     pub async fn agency_worker_ids(&self, agency_id: i64, workers: impl Iterator<Item = i64>) -> Result<HashSet<i64>> {
         let ids: Vec<i64> = workers.collect();
         let mut own = HashSet::new();
         for chunk in ids.chunks(500) {
             let rows: Vec<(i64,)> = on_pool!(self, p => {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "SELECT worker_id FROM bindings WHERE status IN ('pending', 'active') AND agency_id = ",
+                    "SELECT worker_id FROM bindings WHERE status = 'active' AND agency_id = ",
                 );
                 qb.push_bind(agency_id).push(" AND worker_id IN (");
                 let mut list = qb.separated(", ");

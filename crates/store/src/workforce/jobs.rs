@@ -16,9 +16,6 @@ use sqlx::QueryBuilder;
 use super::facts::FactsScope;
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
-/// The code the city's own totals are kept under.
-pub const CITY_AREA: &str = "220100000000";
-
 /// Workers per range: enough to keep statements few, small enough to keep memory flat.
 const RANGE: i64 = 20_000;
 
@@ -254,7 +251,8 @@ impl Store {
             city.merge(tally);
         }
         let mut rows: Vec<(String, Tally)> = by_district.into_iter().collect();
-        rows.push((CITY_AREA.to_string(), city));
+        // The city's own totals are kept under the loaded city's code.
+        rows.push((self.city().await?.code, city));
         let at = now();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -355,7 +353,8 @@ impl Store {
             "SELECT {RATE_COLUMNS} FROM workforce_rates
              WHERE as_of = (SELECT MAX(as_of) FROM workforce_rates) ORDER BY area_code = $1 DESC, area_code"
         );
-        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(CITY_AREA).fetch_all(p).await?))
+        let city = self.city().await?.code;
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(city).fetch_all(p).await?))
     }
 
     async fn start_job_run(&self, job: &str) -> Result<i64> {

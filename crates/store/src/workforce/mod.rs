@@ -290,12 +290,16 @@ impl Store {
         }.await)
     }
 
-    /// Writes health checks; each result is sealed before it leaves this process.
+    /// Writes health checks; each result is sealed before it leaves this process, bound to its
+    /// worker, date and category.
     pub async fn add_health_checks(&self, rows: &[(i64, &HealthCheckDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
         let sealed: Vec<Vec<u8>> = rows
             .iter()
-            .map(|(_, h, _)| self.crypto().seal(&HealthResult { passed: h.passed, notes: h.notes.clone() }.to_plain()))
+            .map(|(worker, h, _)| {
+                let plain = HealthResult { passed: h.passed, notes: h.notes.clone() }.to_plain();
+                self.crypto().seal_at(&plain, &health_place(*worker, h.checked_on, h.category.as_str()))
+            })
             .collect();
         ledger_tx!(self, tx => async {
             let mut ids = Vec::with_capacity(rows.len());
@@ -428,8 +432,12 @@ impl Store {
         let health_checks = health
             .into_iter()
             .map(|h| {
-                let result =
-                    if reveal { Some(HealthResult::from_plain(&self.crypto().open(&h.result_cipher)?)) } else { None };
+                let place = health_place(h.worker_id, h.checked_on, &h.category);
+                let result = if reveal {
+                    Some(HealthResult::from_plain(&self.crypto().open_at(&h.result_cipher, &place)?))
+                } else {
+                    None
+                };
                 Ok(HealthCheck {
                     id: h.id,
                     worker_id: h.worker_id,
@@ -455,13 +463,10 @@ impl Store {
         );
         Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(agency_id).fetch_all(p).await?))
     }
+}
 
-    /// Agencies with a pending or active binding to the worker: those who may write records
-    /// about them.
-    pub async fn bound_agencies(&self, worker_id: i64) -> Result<Vec<i64>> {
-        let rows: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT agency_id FROM bindings WHERE worker_id = $1 AND status IN ('pending', 'active')",
-        ).bind(worker_id).fetch_all(p).await?);
-        Ok(rows.into_iter().map(|(a,)| a).collect())
-    }
+/// Where a sealed health result belongs: its worker, date and category. A result copied onto
+/// another check does not open.
+pub(crate) fn health_place(worker_id: i64, checked_on: NaiveDate, category: &str) -> String {
+    format!("health_checks.result:{worker_id}:{checked_on}:{category}")
 }

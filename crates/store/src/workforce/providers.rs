@@ -51,6 +51,16 @@ pub struct Enrolment {
 const COURSE_COLUMNS: &str = "c.id, c.provider_id, c.name, c.kind, c.mode, c.hours, c.trade,
     (SELECT COUNT(*) FROM training_records t WHERE t.course_id = c.id AND t.source = 'provider') AS enrolled, c.created_at";
 
+/// One exam result as the school entered it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExamResult {
+    pub completed_on: NaiveDate,
+    pub exam_passed: bool,
+    pub exam_score: Option<i64>,
+    pub entry_seq: Option<i64>,
+}
+
 impl Store {
     pub async fn create_provider(&self, draft: &ProviderDraft) -> Result<i64> {
         self.require_divisions(&[(draft.district.as_str(), "district")]).await?;
@@ -145,7 +155,8 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Enters the exam result of an enrolment; only the provider that holds the record may.
+    /// Enters an exam result of an enrolment; only the provider that holds the record may. A
+    /// retake adds a result: the record shows the latest, `exam_results` keeps them all.
     pub async fn record_result(&self, record_id: i64, provider_id: i64, result: &ResultDraft) -> Result<()> {
         // The result is a credit fact: the provider's exam result goes into the worker's ledger,
         // in the same transaction as the result itself.
@@ -173,9 +184,21 @@ impl Store {
             if done == 0 {
                 return Err(StoreError::NotFound);
             }
-            crate::credit::ledger::append_in!(tx, &entry)?;
+            let entry = crate::credit::ledger::append_in!(tx, &entry)?;
+            sqlx::query(
+                "INSERT INTO exam_results (record_id, completed_on, exam_passed, exam_score, entry_seq, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            ).bind(record_id).bind(result.completed_on).bind(result.exam_passed).bind(result.exam_score.map(i64::from))
+            .bind(entry.seq).bind(now()).execute(&mut *tx).await?;
             Ok(())
         }.await)?;
         Ok(())
+    }
+
+    /// Every result entered for an enrolment, first to last.
+    pub async fn exam_results(&self, record_id: i64) -> Result<Vec<ExamResult>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT completed_on, exam_passed, exam_score, entry_seq FROM exam_results WHERE record_id = $1 ORDER BY id",
+        ).bind(record_id).fetch_all(p).await?))
     }
 }

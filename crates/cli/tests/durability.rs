@@ -1,0 +1,248 @@
+//! What survives: a backup restored elsewhere reads the same sealed fields and the same intact
+//! ledger; a server killed with SIGKILL while it acknowledges writes loses none it acknowledged.
+//! Both run on the engine under test (`JIAZHENG_TEST_DATABASE`: SQLite or a PostgreSQL URL).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use jiazheng_core::account::{Principal, Role, Scope};
+use jiazheng_core::ids::{ResidentId, Uscc};
+use jiazheng_core::registry::agency::AgencyForm;
+use jiazheng_core::registry::binding::BindingKind;
+use jiazheng_core::registry::worker::WorkerForm;
+use jiazheng_store::accounts::NewAccount;
+use jiazheng_store::registry::workers::{NewBinding, NewWorker};
+use jiazheng_store::{Crypto, Store};
+use serde_json::{Value, json};
+
+const KEY: &str = "5a1e8c0d3b7f4a2e9c6d1b0a8f7e6d5c4b3a29180f1e2d3c4b5a69788796a5b4";
+const PASSWORD: &str = "durable-password-1";
+
+fn master() -> Crypto {
+    let bytes: Vec<u8> = (0..64).step_by(2).map(|i| u8::from_str_radix(&KEY[i..i + 2], 16).unwrap()).collect();
+    Crypto::from_master_key(&bytes.try_into().unwrap())
+}
+
+fn today() -> NaiveDate {
+    jiazheng_core::calendar::beijing_today()
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("jz-durable-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn jiazheng(data_dir: &Path, url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_jiazheng"));
+    command.env("JIAZHENG_SECRET_KEY", KEY).env("JIAZHENG_DATA_DIR", data_dir).env("JIAZHENG_DATABASE", url);
+    command
+}
+
+fn worker_form(seq: u16) -> WorkerForm {
+    let birth = NaiveDate::from_ymd_opt(1984, 2, 1).unwrap() + chrono::Duration::days(i64::from(seq));
+    WorkerForm {
+        id_number: ResidentId::compose("220102", birth, seq),
+        name: "韩雪".into(),
+        phone: format!("139{:08}", 5_000_000 + u32::from(seq)),
+        education_level: "senior".into(),
+        home_street: "220102001".into(),
+        services: vec!["cleaning".into()],
+        ..Default::default()
+    }
+}
+
+/// An agency with an admin account and `workers` employed workers (both sides confirmed).
+async fn seeded(url: &str, workers: u16) -> (Store, i64, Vec<i64>) {
+    let store = Store::open(url, master()).await.unwrap();
+    store.ensure_default_divisions().await.unwrap();
+    let agency = AgencyForm {
+        uscc: Uscc::compose("220102", "MA0Y4321"),
+        name: "长春市恒久家政有限公司".into(),
+        legal_representative: "刘强".into(),
+        address: "人民大街9号".into(),
+        street_code: "220102001".into(),
+        phone: "043188880000".into(),
+        business_model: "employee".into(),
+        ..Default::default()
+    };
+    let agency = store.create_agency(&agency.parse().unwrap()).await.unwrap();
+    store
+        .create_account(&NewAccount {
+            username: "keeper".into(),
+            display_name: "keeper".into(),
+            password: PASSWORD.into(),
+            role: Role::AgencyAdmin,
+            agency_id: Some(agency),
+            district_code: None,
+            worker_id: None,
+            provider_id: None,
+            bank_id: None,
+        })
+        .await
+        .unwrap();
+    let drafts: Vec<_> = (1..=workers).map(|seq| worker_form(seq).parse(today()).unwrap()).collect();
+    let binding = Some(NewBinding { agency_id: agency, kind: BindingKind::Employee, active: true });
+    let rows: Vec<NewWorker> = drafts.iter().map(|draft| NewWorker { draft, binding }).collect();
+    let ids = store.insert_workers(&rows).await.unwrap();
+    for id in &ids {
+        store.verify_identity(*id, format!("agency:{agency}"), None, "id_card").await.unwrap();
+    }
+    (store, agency, ids)
+}
+
+#[tokio::test]
+async fn a_backup_restored_elsewhere_has_the_sealed_fields_and_an_intact_ledger() {
+    let (url, _dir) = jiazheng_store::testing::fresh_database_url().await.unwrap();
+    let (store, _, workers) = seeded(&url, 3).await;
+    let before = store.verify_ledger(&|_, _| {}).await.unwrap();
+    assert_eq!((before.entries, before.first_bad_seq), (3, None));
+    store.close().await;
+
+    let data = temp_dir("backup");
+    let file = data.join("backup.bin");
+    let out = jiazheng(&data, &url).args(["backup", "-o"]).arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::metadata(&file).unwrap().len() > 0);
+
+    let (target, _target_dir) = jiazheng_store::testing::fresh_database_url().await.unwrap();
+    let restored_dir = temp_dir("restored");
+    let out = jiazheng(&restored_dir, &target).arg("restore").arg(&file).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("3 workers") && said.contains("chain intact"), "{said}");
+
+    let restored = Store::open(&target, master()).await.unwrap();
+    let regulator = Principal { account_id: 1, role: Role::Regulator, scope: Scope::City };
+    let worker = restored.worker(workers[1]).await.unwrap();
+    let revealed = restored.reveal_worker(&regulator, &worker, "restore check").await.unwrap();
+    assert_eq!(revealed.id_number, worker_form(2).id_number);
+    let after = restored.verify_ledger(&|_, _| {}).await.unwrap();
+    assert_eq!((after.entries, after.first_bad_seq), (before.entries, None));
+    // Restoring over an existing database is refused.
+    let again = jiazheng(&restored_dir, &target).arg("restore").arg(&file).output().unwrap();
+    assert!(!again.status.success());
+}
+
+/// Starts the server on a free port and returns it with its address; the caller kills and
+/// waits for it.
+#[allow(clippy::zombie_processes)]
+fn start_server(data: &Path, url: &str) -> (Child, String) {
+    let mut child = jiazheng(data, url)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = Instant::now();
+    loop {
+        let line = lines.next().expect("the server prints its address").unwrap();
+        if let Some(rest) = line.strip_prefix("jiazheng is listening on ") {
+            std::thread::spawn(move || lines.for_each(drop));
+            return (child, rest.trim_end_matches('/').to_string());
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the server did not start");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_write_keeps_every_write_it_acknowledged() {
+    let (url, _dir) = jiazheng_store::testing::fresh_database_url().await.unwrap();
+    let (store, _, workers) = seeded(&url, 8).await;
+    store.close().await;
+    let data = temp_dir("kill");
+    let (mut server, base) = start_server(&data, &url);
+    let client = reqwest::Client::new();
+    let login: Value = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"username": "keeper", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_string();
+
+    // Writers register workers and record health checks (each a ledger entry) until the kill.
+    let registered = Arc::new(Mutex::new(Vec::<(u16, i64)>::new()));
+    let checks = Arc::new(Mutex::new(Vec::<(i64, i64)>::new()));
+    let mut writers = Vec::new();
+    for lane in 0..4u16 {
+        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        let (registered, checks, workers) = (registered.clone(), checks.clone(), workers.clone());
+        writers.push(tokio::spawn(async move {
+            for n in 0..400u16 {
+                let seq = 100 + lane * 400 + n;
+                let form = worker_form(seq);
+                let body = json!({"id_number": form.id_number, "name": form.name, "phone": form.phone,
+                    "education_level": "senior", "home_street": "220102001", "services": ["cleaning"]});
+                let Ok(response) =
+                    client.post(format!("{base}/api/v1/workers")).bearer_auth(&token).json(&body).send().await
+                else {
+                    return;
+                };
+                if response.status() == 201 {
+                    let id = response.json::<Value>().await.map(|v| v["id"].as_i64()).ok().flatten();
+                    registered.lock().unwrap().extend(id.map(|id| (seq, id)));
+                }
+                let worker = workers[usize::from(n) % workers.len()];
+                let check = json!({"checked_on": (today() - chrono::Duration::days(i64::from(n % 300))).to_string(),
+                    "institution": "南关区疾控", "category": "in_home", "result": "合格"});
+                let Ok(response) = client
+                    .post(format!("{base}/api/v1/workers/{worker}/health-checks"))
+                    .bearer_auth(&token)
+                    .json(&check)
+                    .send()
+                    .await
+                else {
+                    return;
+                };
+                if response.status() == 201 {
+                    let id = response.json::<Value>().await.map(|v| v["id"].as_i64()).ok().flatten();
+                    checks.lock().unwrap().extend(id.map(|id| (worker, id)));
+                }
+            }
+        }));
+    }
+    let started = Instant::now();
+    while registered.lock().unwrap().len() + checks.lock().unwrap().len() < 150
+        && started.elapsed() < Duration::from_secs(60)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill().unwrap(); // SIGKILL: no shutdown, no flush beyond what each commit did.
+    server.wait().unwrap();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let registered = registered.lock().unwrap().clone();
+    let checks = checks.lock().unwrap().clone();
+    assert!(registered.len() + checks.len() >= 150, "{} + {} writes acknowledged", registered.len(), checks.len());
+    eprintln!("killed after {} registrations and {} health checks acknowledged", registered.len(), checks.len());
+
+    // Restart: every acknowledged write is there, and the ledger verifies.
+    let (mut server, base) = start_server(&data, &url);
+    let store = Store::open(&url, master()).await.unwrap();
+    for (seq, id) in &registered {
+        let worker = store.worker(*id).await.unwrap_or_else(|e| panic!("acknowledged worker {id} lost: {e}"));
+        assert_eq!(worker.name, worker_form(*seq).name);
+    }
+    for (worker, id) in &checks {
+        let record = store.workforce_record(*worker, false).await.unwrap();
+        assert!(record.health_checks.iter().any(|h| h.id == *id), "acknowledged health check {id} lost");
+    }
+    let report = store.verify_ledger(&|_, _| {}).await.unwrap();
+    assert_eq!(report.first_bad_seq, None, "{report:?}");
+    assert!(report.entries >= 8 + checks.len() as i64);
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -1,0 +1,250 @@
+//! Who may call what: every route of the platform with the roles that may reach its handler and
+//! the rule the handler then checks on the object. The gate below enforces the first half before
+//! any handler runs (and before any body is read); a route missing here is refused, and a test
+//! walks the router's source so that a new route cannot ship without its line.
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use jiazheng_core::account::Role;
+
+use crate::auth::Viewer;
+use crate::{AppError, AppState};
+
+/// Who passes the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in account; the handler checks the object (a consent, an own session).
+    SignedIn,
+    /// Accounts of these roles only.
+    Roles(&'static [Role]),
+}
+
+impl Gate {
+    /// Whether an account of `role` (or nobody) passes.
+    pub fn admits(self, role: Option<Role>) -> Result<(), AppError> {
+        match (self, role) {
+            (Gate::Public, _) => Ok(()),
+            (_, None) => Err(AppError::Unauthorized),
+            (Gate::SignedIn, Some(_)) => Ok(()),
+            (Gate::Roles(roles), Some(role)) if roles.contains(&role) => Ok(()),
+            (Gate::Roles(_), Some(_)) => Err(AppError::Forbidden),
+        }
+    }
+}
+
+/// One route: method, path as the router spells it, the gate, and the object rule in words.
+pub struct Rule {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub gate: Gate,
+    pub object: &'static str,
+}
+
+use Gate::{Public, Roles, SignedIn};
+use Role::{AgencyAdmin as A, Bank as B, Regulator as G, Resident as R, School as S, SystemAdmin as X, Worker as W};
+
+const fn rule(method: &'static str, path: &'static str, gate: Gate, object: &'static str) -> Rule {
+    Rule { method, path, gate, object }
+}
+
+#[rustfmt::skip]
+pub const RULES: &[Rule] = &[
+    // Registry
+    rule("GET", "/api/v1/agencies", Public, ""),
+    rule("POST", "/api/v1/agencies", Roles(&[G, X]), "a district regulator registers in its district"),
+    rule("GET", "/api/v1/agencies/{id}", Public, ""),
+    rule("PUT", "/api/v1/agencies/{id}", Roles(&[A, G, X]), "own agency (contact details only) or regulator in scope"),
+    rule("POST", "/api/v1/bindings", Roles(&[A, W]), "own agency or own worker record"),
+    rule("POST", "/api/v1/bindings/{id}/{action}", Roles(&[A, W]), "a side of the binding"),
+    rule("GET", "/api/v1/divisions", Public, ""),
+    rule("GET", "/api/v1/service-points", Public, ""),
+    rule("POST", "/api/v1/service-points", Roles(&[A]), "own agency"),
+    rule("POST", "/api/v1/session", Public, "limited per name and address"),
+    rule("DELETE", "/api/v1/session", SignedIn, "own session"),
+    rule("GET", "/api/v1/workers", Public, "masked; by district only"),
+    rule("POST", "/api/v1/workers", Roles(&[A]), "daily limit of already-registered answers"),
+    rule("GET", "/api/v1/workers/{id}", Public, "masked"),
+    rule("PUT", "/api/v1/workers/{id}", Roles(&[A]), "an employing agency (active binding)"),
+    rule("GET", "/api/v1/workers/{id}/identifiers", Roles(&[W, A, G]), "self, employing agency, regulator in scope; logged"),
+    // Workforce
+    rule("GET", "/api/v1/workers/{id}/workforce", Roles(&[W, A, G]), "self, employing agency, regulator in scope; logged"),
+    rule("GET", "/api/v1/workers/{id}/compliance", Roles(&[W, A, G]), "self, employing agency, regulator in scope; logged"),
+    rule("POST", "/api/v1/workers/{id}/trainings", Roles(&[A]), "employing agency"),
+    rule("POST", "/api/v1/workers/{id}/certificates", Roles(&[A]), "employing agency"),
+    rule("POST", "/api/v1/workers/{id}/health-checks", Roles(&[A]), "employing agency"),
+    rule("POST", "/api/v1/workers/{id}/insurance", Roles(&[A]), "employing agency"),
+    rule("PUT", "/api/v1/workers/{id}/social-insurance", Roles(&[A]), "employing agency"),
+    rule("PUT", "/api/v1/workers/{id}/education", Roles(&[A]), "employing agency"),
+    rule("GET", "/api/v1/agencies/{id}/insurance", Roles(&[A]), "own agency"),
+    rule("POST", "/api/v1/agencies/{id}/insurance", Roles(&[A]), "own agency"),
+    rule("GET", "/api/v1/agencies/{id}/compliance", Roles(&[A, G]), "own agency or regulator in scope; logged"),
+    rule("GET", "/api/v1/notifications", Roles(&[W, A]), "own inbox"),
+    rule("POST", "/api/v1/notifications/{id}/read", Roles(&[W, A]), "own inbox"),
+    rule("GET", "/api/v1/workforce/rates", Public, ""),
+    rule("GET", "/api/v1/providers", Public, ""),
+    rule("POST", "/api/v1/providers", Roles(&[G, X]), ""),
+    rule("GET", "/api/v1/providers/{id}", Public, ""),
+    rule("GET", "/api/v1/providers/{id}/courses", Public, ""),
+    rule("POST", "/api/v1/providers/{id}/courses", Roles(&[S]), "own school"),
+    rule("GET", "/api/v1/courses/{id}/enrolments", Roles(&[S]), "own course"),
+    rule("POST", "/api/v1/courses/{id}/enrolments", Roles(&[S]), "own course"),
+    rule("PUT", "/api/v1/training-records/{id}/result", Roles(&[S]), "own course's enrolment"),
+    // Credit
+    rule("POST", "/api/v1/services", Roles(&[A]), "own active worker, a resident account"),
+    rule("GET", "/api/v1/me/services", Roles(&[R]), "own services"),
+    rule("POST", "/api/v1/services/{id}/confirmation", Roles(&[R]), "own service"),
+    rule("POST", "/api/v1/services/{id}/rating", Roles(&[R]), "own confirmed service, once"),
+    rule("POST", "/api/v1/complaints", Roles(&[R]), ""),
+    rule("GET", "/api/v1/complaints", Roles(&[G, R]), "own complaints, or regulator in scope"),
+    rule("POST", "/api/v1/complaints/{id}/decision", Roles(&[G]), "regulator in scope"),
+    rule("GET", "/api/v1/credit/review-queue", Roles(&[G]), "regulator in scope"),
+    rule("POST", "/api/v1/credit/entries/{seq}/review", Roles(&[G]), "regulator in scope"),
+    rule("POST", "/api/v1/credit/entries/{seq}/appeals", Roles(&[W, A]), "the entry's subject"),
+    rule("POST", "/api/v1/credit/actions", Roles(&[G]), "regulator in scope"),
+    rule("POST", "/api/v1/credit/list-proposals", Roles(&[G]), "regulator in scope"),
+    rule("GET", "/api/v1/credit/list-proposals", Roles(&[G]), "regulator in scope"),
+    rule("POST", "/api/v1/credit/list-proposals/{id}/review", Roles(&[G]), "a second regulator in scope"),
+    rule("GET", "/api/v1/credit/lists/{list}", Public, ""),
+    rule("GET", "/api/v1/appeals", Roles(&[G]), "regulator in scope"),
+    rule("POST", "/api/v1/appeals/{id}/decision", Roles(&[G]), "regulator in scope"),
+    rule("GET", "/api/v1/agencies/{id}/credit", Public, ""),
+    rule("POST", "/api/v1/agencies/{id}/credit-report", Roles(&[A]), "own agency, with consent"),
+    rule("GET", "/api/v1/credit/reports/{id}", Roles(&[B, A, G]), "the bank named in the consent, the agency, regulator in scope"),
+    rule("GET", "/api/v1/banks", SignedIn, ""),
+    rule("GET", "/api/v1/credit/keys", Public, ""),
+    rule("GET", "/api/v1/credit/revocations", Public, ""),
+    rule("POST", "/api/v1/workers/{id}/identity-verification", Roles(&[A, G]), "employing agency or regulator in scope"),
+    rule("POST", "/api/v1/workers/{id}/certificate", Roles(&[A, G]), "employing agency or regulator in scope"),
+    rule("GET", "/api/v1/workers/{id}/ledger", Roles(&[W, A, G]), "self, employing agency, regulator in scope"),
+    rule("POST", "/api/v1/certificates/{number}/revocation", Roles(&[G]), "regulator in scope"),
+    rule("GET", "/api/v1/certificates/check", Public, ""),
+    rule("POST", "/api/v1/workers/{id}/background-checks", Roles(&[G]), "regulator in scope"),
+    rule("GET", "/api/v1/credit/weights", Public, ""),
+    rule("GET", "/api/v1/agencies/{id}/grade", Public, ""),
+    rule("GET", "/api/v1/workers/{id}/grade", SignedIn, "self, employing agency, regulator in scope, or the worker's consent"),
+    rule("GET", "/api/v1/certificates/{number}/record", SignedIn, "the worker's consent (24 h), logged"),
+    rule("POST", "/api/v1/certificates/{number}/consent-requests", SignedIn, ""),
+    rule("POST", "/api/v1/certificates/{number}/consent-code", SignedIn, "limited per code, account and address"),
+    rule("POST", "/api/v1/me/consent-codes", Roles(&[W]), "own record"),
+    rule("POST", "/api/v1/consents/{id}/decision", Roles(&[W]), "a request about own record"),
+    // API documents and the server itself
+    rule("GET", "/api/v1/openapi.json", Public, ""),
+    rule("GET", "/healthz", Public, ""),
+    rule("GET", "/static/{file}", Public, ""),
+    // Pages: public
+    rule("GET", "/", Public, ""),
+    rule("GET", "/agencies", Public, ""),
+    rule("GET", "/agencies/{id}", Public, ""),
+    rule("GET", "/agencies/{id}/timeline", Public, ""),
+    rule("GET", "/service-points", Public, ""),
+    rule("GET", "/workers", Public, "masked; by district only"),
+    rule("GET", "/workers/{id}", Public, "masked"),
+    rule("GET", "/credit/lists", Public, ""),
+    rule("GET", "/v/{token}", Public, ""),
+    rule("GET", "/certificates/check", Public, ""),
+    rule("GET", "/templates/{name}", Public, ""),
+    rule("GET", "/lang/{code}", Public, ""),
+    rule("GET", "/login", Public, ""),
+    rule("POST", "/login", Public, "limited per name and address"),
+    rule("POST", "/logout", Public, "ends the session it carries"),
+    // Pages: signed in
+    rule("GET", "/certificates/{number}/record", SignedIn, "the worker's consent (24 h), logged"),
+    rule("POST", "/certificates/{number}/consent", SignedIn, ""),
+    rule("POST", "/certificates/{number}/consent-code", SignedIn, "limited per code, account and address"),
+    rule("GET", "/workers/{id}/timeline", Roles(&[W, A, G]), "self, employing agency, regulator in scope"),
+    rule("POST", "/appeals/{seq}", Roles(&[W, A]), "the entry's subject"),
+    rule("POST", "/inbox/{id}/read", Roles(&[W, A]), "own inbox"),
+    // Pages: agency
+    rule("GET", "/agency/workers", Roles(&[A]), "own agency"),
+    rule("GET", "/agency/workers/new", Roles(&[A]), ""),
+    rule("POST", "/agency/workers/new", Roles(&[A]), "daily limit of already-registered answers"),
+    rule("GET", "/agency/workers/{id}/edit", Roles(&[A]), "employing agency"),
+    rule("POST", "/agency/workers/{id}/edit", Roles(&[A]), "employing agency"),
+    rule("GET", "/agency/bindings", Roles(&[A]), "own agency"),
+    rule("POST", "/agency/bindings", Roles(&[A]), "own agency"),
+    rule("POST", "/agency/bindings/{id}/{action}", Roles(&[A]), "own agency's side"),
+    rule("POST", "/agency/workers/{id}/card", Roles(&[A]), "employing agency"),
+    rule("GET", "/agency/credit", Roles(&[A]), "own agency"),
+    rule("POST", "/agency/services", Roles(&[A]), "own active worker"),
+    rule("POST", "/agency/credit-report", Roles(&[A]), "own agency, with consent"),
+    rule("GET", "/agency/import", Roles(&[A]), ""),
+    rule("POST", "/agency/import", Roles(&[A]), "own agency; employed workers only"),
+    rule("GET", "/agency/import/errors.xlsx", Roles(&[A]), "own last import"),
+    rule("GET", "/agency/workers.xlsx", Roles(&[A]), "employed workers; logged"),
+    rule("GET", "/agency/points", Roles(&[A]), "own agency"),
+    rule("POST", "/agency/points", Roles(&[A]), "own agency"),
+    rule("POST", "/agency/points/{id}/close", Roles(&[A]), "own point"),
+    rule("GET", "/agency/compliance", Roles(&[A]), "own agency; logged"),
+    rule("GET", "/agency/compliance.xlsx", Roles(&[A]), "own agency; logged"),
+    rule("GET", "/agency/workers/{id}/workforce", Roles(&[A]), "employing agency; logged"),
+    rule("GET", "/agency/workers/{id}/records/{kind}", Roles(&[A]), "employing agency"),
+    rule("POST", "/agency/workers/{id}/records/{kind}", Roles(&[A]), "employing agency"),
+    rule("GET", "/agency/inbox", Roles(&[A]), "own inbox"),
+    // Pages: resident, worker, school, regulator
+    rule("GET", "/my/services", Roles(&[R]), "own services"),
+    rule("POST", "/my/services/{id}/confirm", Roles(&[R]), "own service"),
+    rule("POST", "/my/services/{id}/rating", Roles(&[R]), "own confirmed service, once"),
+    rule("POST", "/my/complaints", Roles(&[R]), ""),
+    rule("GET", "/me", Roles(&[W]), "own record"),
+    rule("POST", "/me/bindings", Roles(&[W]), "own record"),
+    rule("POST", "/me/bindings/{id}/{action}", Roles(&[W]), "own binding's side"),
+    rule("POST", "/me/consents/{id}/{decision}", Roles(&[W]), "a request about own record"),
+    rule("POST", "/me/consent-code", Roles(&[W]), "own record"),
+    rule("GET", "/school", Roles(&[S]), "own school"),
+    rule("POST", "/school/courses", Roles(&[S]), "own school"),
+    rule("GET", "/school/courses/{id}", Roles(&[S]), "own course"),
+    rule("POST", "/school/courses/{id}/enrol", Roles(&[S]), "own course"),
+    rule("POST", "/school/records/{id}/result", Roles(&[S]), "own course's enrolment"),
+    rule("GET", "/regulator", Roles(&[G]), "regulator's area"),
+    rule("GET", "/regulator/workers", Roles(&[G]), "regulator's area"),
+    rule("GET", "/regulator/workforce", Roles(&[G]), "regulator's area"),
+    rule("GET", "/regulator/credit", Roles(&[G]), "regulator's area"),
+    rule("POST", "/regulator/complaints/{id}", Roles(&[G]), "regulator in scope"),
+    rule("POST", "/regulator/entries/{seq}", Roles(&[G]), "regulator in scope"),
+    rule("POST", "/regulator/listings", Roles(&[G]), "regulator in scope"),
+    rule("POST", "/regulator/listings/{id}", Roles(&[G]), "a second regulator in scope"),
+    rule("POST", "/regulator/appeals/{id}", Roles(&[G]), "regulator in scope"),
+    rule("POST", "/regulator/actions", Roles(&[G]), "regulator in scope"),
+];
+
+/// The rule for a matched route, if the table has one.
+pub fn rule_for(method: &Method, path: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.path == path && r.method == method.as_str())
+}
+
+/// Applies the table before the handler. The API documentation pages (`/api/docs`) are served
+/// by their own router and are public.
+pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(matched) = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()) else {
+        return next.run(request).await;
+    };
+    if matched.starts_with("/api/docs") {
+        return next.run(request).await;
+    }
+    // HEAD is answered by the GET route.
+    let method = if request.method() == Method::HEAD { Method::GET } else { request.method().clone() };
+    let Some(rule) = rule_for(&method, &matched) else {
+        if RULES.iter().any(|r| r.path == matched) {
+            // A method the route does not have: the router answers 405.
+            return next.run(request).await;
+        }
+        tracing::error!(%matched, %method, "route without an access rule: refused");
+        return AppError::Forbidden.into_response();
+    };
+    if rule.gate == Gate::Public {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let viewer = match Viewer::from_request_parts(&mut parts, &state).await {
+        Ok(viewer) => viewer,
+        Err(error) => return error.into_response(),
+    };
+    if let Err(denied) = rule.gate.admits(viewer.session.as_ref().map(|s| s.principal.role)) {
+        return denied.into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}

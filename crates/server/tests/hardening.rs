@@ -1,0 +1,210 @@
+//! The holes found when the platform was attacked as a rogue agency and an outsider: each test
+//! here failed before its fix.
+
+mod common;
+
+use common::{TestApp, id_number, worker_json};
+use jiazheng_server::api::workers::today;
+use serde_json::{Value, json};
+
+fn days_ago(n: i64) -> String {
+    (today() - chrono::Duration::days(n)).to_string()
+}
+
+async fn binding_step(app: &TestApp, worker: i64, agency: i64, action: &str, token: &str) -> u16 {
+    let binding = app.db.store.open_binding(worker, agency).await.unwrap().expect("an open binding");
+    app.post_json(&format!("/api/v1/bindings/{}/{action}", binding.id), token, &json!({})).await.0
+}
+
+async fn export_names(app: &TestApp, token: &str) -> String {
+    let response = app.client.get(app.url("/agency/workers.xlsx")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap().to_vec();
+    let rows = jiazheng_store::excel::read_worker_rows(bytes).unwrap();
+    rows.iter().map(|r| format!("{}:{}", r.form.name, r.form.id_number)).collect::<Vec<_>>().join(",")
+}
+
+/// Defect 1: an agency that only asked to bind another agency's worker reads and writes nothing.
+#[tokio::test]
+async fn a_binding_request_the_worker_never_confirmed_grants_nothing() {
+    let app = TestApp::spawn().await;
+    let worker = app.employ(1, "王芳", "cleaning").await;
+    let token_b = app.token("agency_b").await;
+    let (status, _) = app.post_json("/api/v1/bindings", &token_b, &json!({"worker_id": worker})).await;
+    assert_eq!(status, 201);
+
+    assert_eq!(app.get_json(&format!("/api/v1/workers/{worker}/identifiers?purpose=x"), Some(&token_b)).await.0, 403);
+    assert!(!export_names(&app, &token_b).await.contains("王芳"), "a pending request exports nothing");
+    assert!(export_names(&app, &app.token("agency_a").await).await.contains(&id_number("220102", 1)));
+    let writes = [
+        (
+            "health-checks",
+            json!({"checked_on": days_ago(3), "institution": "疾控", "category": "in_home", "result": "不合格"}),
+        ),
+        ("identity-verification", json!({"method": "id_card"})),
+    ];
+    for (path, body) in writes {
+        let (status, answer) = app.post_json(&format!("/api/v1/workers/{worker}/{path}"), &token_b, &body).await;
+        assert_eq!(status, 403, "{path}: {answer}");
+    }
+    let education = app
+        .client
+        .put(app.url(&format!("/api/v1/workers/{worker}/education")))
+        .bearer_auth(&token_b)
+        .json(&json!({"level": "college", "school": "长春职业技术学院", "major": "家政服务", "related": "yes"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(education.status(), 403);
+    assert_eq!(app.get_json(&format!("/api/v1/workers/{worker}/workforce"), Some(&token_b)).await.0, 403);
+    let record = app.db.store.workforce_record(worker, true).await.unwrap();
+    assert!(record.health_checks.is_empty() && record.education.school.is_none());
+}
+
+/// Defect 2: registering a record grants nothing once the worker rejects the agency or leaves it.
+#[tokio::test]
+async fn access_follows_active_bindings_not_who_registered_the_record() {
+    let app = TestApp::spawn().await;
+    let token_a = app.token("agency_a").await;
+    let id = id_number("220102", 5);
+    let (status, created) = app.post_json("/api/v1/workers", &token_a, &worker_json(&id, "刘洋", "220102001")).await;
+    assert_eq!(status, 201, "{created}");
+    let worker = created["id"].as_i64().unwrap();
+    let identifiers = format!("/api/v1/workers/{worker}/identifiers?purpose=contract");
+
+    // Registered, but the worker has not confirmed: masked only.
+    assert_eq!(app.get_json(&identifiers, Some(&token_a)).await.0, 403);
+    app.worker_account("liuyang", "刘洋", worker).await;
+    let token_w = app.token("liuyang").await;
+    assert_eq!(binding_step(&app, worker, app.agency_a, "reject", &token_w).await, 200);
+    assert_eq!(app.get_json(&identifiers, Some(&token_a)).await.0, 403, "rejected");
+    let edit = app
+        .client
+        .put(app.url(&format!("/api/v1/workers/{worker}")))
+        .bearer_auth(&token_a)
+        .json(&json!({"version": 1, "id_number": id, "name": "改名", "phone": "13900000000",
+            "education_level": "senior", "home_street": "220102001", "services": ["cleaning"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edit.status(), 403, "the registering agency no longer edits the record");
+
+    // Asked again and confirmed: access; the binding ended: none, the history still there.
+    let (status, _) = app.post_json("/api/v1/bindings", &token_a, &json!({"worker_id": worker})).await;
+    assert_eq!(status, 201);
+    assert_eq!(binding_step(&app, worker, app.agency_a, "confirm", &token_w).await, 200);
+    let (status, revealed) = app.get_json(&identifiers, Some(&token_a)).await;
+    assert_eq!((status, revealed["id_number"].as_str()), (200, Some(id.as_str())));
+    assert_eq!(binding_step(&app, worker, app.agency_a, "request-end", &token_w).await, 200);
+    assert_eq!(binding_step(&app, worker, app.agency_a, "confirm-end", &token_a).await, 200);
+    assert_eq!(app.get_json(&identifiers, Some(&token_a)).await.0, 403, "ended");
+    let history = app.db.store.bindings_of_worker(worker).await.unwrap();
+    let states: Vec<&str> = history.iter().map(|b| b.status.as_str()).collect();
+    assert_eq!(states, ["ended", "rejected"]);
+    let _: Value = revealed;
+}
+
+/// Defect 4: consent codes are long, and guessing them is stopped per code, account and address.
+#[tokio::test]
+async fn consent_codes_lock_after_five_wrong_tries_and_slow_the_guesser() {
+    let app = TestApp::spawn().await;
+    let (worker, issued) = app.certified(2, "陈静").await;
+    app.worker_account("chenjing", "陈静", worker).await;
+    let me = app.token("chenjing").await;
+    let (status, code) = app.post_json("/api/v1/me/consent-codes", &me, &json!({})).await;
+    assert_eq!(status, 201);
+    let code = code["code"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 8, "eight digits: {code}");
+    let claim = format!("/api/v1/certificates/{}/consent-code", issued.number);
+    let resident = app.token("resident").await;
+    for n in 0..5u32 {
+        let wrong = format!("{:08}", (code.parse::<u32>().unwrap() + 1 + n) % 100_000_000);
+        let (status, body) = app.post_json(&claim, &resident, &json!({"code": wrong})).await;
+        assert_eq!(status, 422, "try {n}: {body}");
+    }
+    let (status, body) = app.post_json(&claim, &resident, &json!({"code": code})).await;
+    assert_eq!(status, 429, "the account waits after five wrong codes: {body}");
+    // Another account with the right code: the code is dead all the same.
+    app.plain_account("neighbour", jiazheng_core::account::Role::Resident).await;
+    let neighbour = app.token("neighbour").await;
+    let (status, body) = app.post_json(&claim, &neighbour, &json!({"code": code})).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("too many wrong tries"), "{body}");
+    // A fresh code works.
+    let (_, fresh) = app.post_json("/api/v1/me/consent-codes", &me, &json!({})).await;
+    let fresh = fresh["code"].as_str().unwrap();
+    assert_eq!(app.post_json(&claim, &neighbour, &json!({"code": fresh})).await.0, 204);
+}
+
+/// Defect 6: the public sees no digit of the ID number and no home street; what it sees leaves
+/// more than 100,000 candidate numbers; "already registered" answers are limited per agency.
+#[tokio::test]
+async fn public_views_leave_the_id_number_unguessable_and_register_lookups_are_limited() {
+    use jiazheng_core::ids::ResidentId;
+    let app = TestApp::spawn().await;
+    let worker = app.employ(7, "周敏", "cleaning").await;
+    let id = id_number("220102", 7);
+    let (status, public) = app.get_json(&format!("/api/v1/workers/{worker}"), None).await;
+    assert_eq!(status, 200);
+    let page = app.client.get(app.url(&format!("/workers/{worker}"))).send().await.unwrap().text().await.unwrap();
+    for shown in [public.to_string(), page] {
+        assert!(!shown.contains(&id[14..]) && !shown.contains("**********"), "{shown}");
+        assert!(!shown.contains("220102001"), "no home street");
+    }
+    assert!(public.get("id_number_masked").is_none() && public.get("home_street").is_none(), "{public}");
+
+    // Everything that fits what is public: age and sex, and (generously) the place of birth registration.
+    let (age, sex) = (public["age"].as_i64().unwrap(), public["sex"].as_str().unwrap().to_string());
+    let today = today();
+    let mut candidates = 0u32;
+    let mut day = today - chrono::Duration::days(366 * (age + 1) + 2);
+    while day <= today {
+        if jiazheng_server::api::workers::age_on(day, today) as i64 == age {
+            for seq in 0..1000u16 {
+                let number = ResidentId::compose("220102", day, seq);
+                let parsed = ResidentId::parse(&number, today).unwrap();
+                if parsed.sex().as_str() == sex {
+                    candidates += 1;
+                }
+            }
+        }
+        day += chrono::Duration::days(1);
+    }
+    assert!(candidates >= 100_000, "only {candidates} candidates fit the public record");
+    assert!(ResidentId::parse(&id, today).is_ok());
+
+    // An agency asking about people it does not employ gets 50 answers a day, then nothing.
+    let others: Vec<i64> = {
+        let mut v = Vec::new();
+        for seq in 100..151u16 {
+            v.push(app.employ(seq, "某人", "cleaning").await);
+        }
+        v
+    };
+    assert_eq!(others.len(), 51);
+    let token_b = app.token("agency_b").await;
+    for (n, seq) in (100..151u16).enumerate() {
+        let body = worker_json(&id_number("220102", seq), "某人", "220104001");
+        let (status, answer) = app.post_json("/api/v1/workers", &token_b, &body).await;
+        let expected = if n < 50 { 409 } else { 429 };
+        assert_eq!(status, expected, "answer {n}: {answer}");
+    }
+    let fresh = worker_json(&id_number("220104", 900), "新人", "220104001");
+    assert_eq!(app.post_json("/api/v1/workers", &token_b, &fresh).await.0, 429, "paused for the day");
+    // Agency A asking about its own people is not counted.
+    let token_a = app.token("agency_a").await;
+    for seq in 100..151u16 {
+        let body = worker_json(&id_number("220102", seq), "某人", "220102001");
+        assert_eq!(app.post_json("/api/v1/workers", &token_a, &body).await.0, 409);
+    }
+    // The district's regulator sees the agency; another district's does not.
+    let desk = |name: &'static str| {
+        let app = &app;
+        async move {
+            let token = app.token(name).await;
+            app.client.get(app.url("/regulator")).bearer_auth(token).send().await.unwrap().text().await.unwrap()
+        }
+    };
+    assert!(desk("chaoyang").await.contains("朝阳区好帮手家政"));
+    assert!(!desk("nanguan").await.contains("id=\"probes\""));
+}
