@@ -208,3 +208,112 @@ async fn public_views_leave_the_id_number_unguessable_and_register_lookups_are_l
     assert!(desk("chaoyang").await.contains("朝阳区好帮手家政"));
     assert!(!desk("nanguan").await.contains("id=\"probes\""));
 }
+
+/// Defects 11 and 15: bodies are bounded before they are parsed, and every error the API gives,
+/// the framework's own included, comes in the one JSON shape.
+#[tokio::test]
+async fn bodies_are_bounded_and_every_api_error_has_the_json_shape() {
+    let app = TestApp::spawn().await;
+    let big = format!(r#"{{"username":"{}","password":"x"}}"#, "a".repeat(100 * 1024));
+    let response = app
+        .client
+        .post(app.url("/api/v1/session"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_large", "{body}");
+
+    for (method, path, status) in [
+        ("GET", "/api/v1/workers/not-a-number", 400),
+        ("DELETE", "/api/v1/workers", 405),
+        ("GET", "/api/v1/no-such-thing", 404),
+    ] {
+        let request = app.client.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), app.url(path));
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{method} {path}");
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(body["error"]["code"].is_string() && body["error"]["message_zh"].is_string(), "{path}: {body}");
+    }
+    // A purpose longer than the log keeps is refused, not stored.
+    let worker = app.employ(3, "林静", "cleaning").await;
+    let long = "x".repeat(300);
+    let path = format!("/api/v1/workers/{worker}/identifiers?purpose={long}");
+    let (status, body) = app.get_json(&path, Some(&app.token("agency_a").await)).await;
+    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (422, Some("purpose")));
+}
+
+/// Defect 10: the import page lists the first errors and counts the rest; the full report is a
+/// file that can be downloaded afterwards.
+#[tokio::test]
+async fn the_import_page_shows_the_first_errors_and_offers_the_whole_report() {
+    let app = TestApp::spawn().await;
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let csrf_of = |html: &str| {
+        let start = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+        html[start..].split('"').next().unwrap().to_string()
+    };
+    let form = [("csrf", csrf_of(&login)), ("username", "agency_a".into()), ("password", common::PASSWORD.into())];
+    assert_eq!(client.post(app.url("/login")).form(&form).send().await.unwrap().status(), 303);
+    let page = client.get(app.url("/agency/import")).send().await.unwrap().text().await.unwrap();
+    let lines: Vec<jiazheng_store::excel::WorkerLine> = (0..300u16)
+        .map(|n| jiazheng_store::excel::WorkerLine {
+            id_number: format!("bad{n}"),
+            name: "某某".into(),
+            phone: "123".into(),
+            ethnicity: String::new(),
+            education_level: jiazheng_core::registry::worker::EducationLevel::Senior,
+            education_major: None,
+            education_related: false,
+            home_street: "220102001".into(),
+            services: [jiazheng_core::registry::ServiceKind::Cleaning].into_iter().collect(),
+            kind: jiazheng_core::registry::binding::BindingKind::Employee,
+        })
+        .collect();
+    let sheet = jiazheng_store::excel::workers_sheet(&lines).unwrap();
+    let upload = reqwest::multipart::Form::new()
+        .text("csrf", csrf_of(&page))
+        .part("file", reqwest::multipart::Part::bytes(sheet).file_name("w.xlsx"));
+    let response = client.post(app.url("/agency/import")).multipart(upload).send().await.unwrap();
+    assert_eq!(response.status(), 422);
+    let html = response.text().await.unwrap();
+    let result = &html[html.find("id=\"import-result\"").unwrap()..];
+    let shown = result.matches("<tr><td>").count();
+    assert_eq!(shown, jiazheng_server::pages::import::ERRORS_SHOWN, "the page lists the first errors only");
+    assert!(result.contains("100 / 600"), "and says how many there are");
+    let report = client.get(app.url("/agency/import/errors.xlsx")).send().await.unwrap();
+    assert_eq!(report.status(), 200);
+    let rows =
+        jiazheng_store::excel::read_sheet(report.bytes().await.unwrap().to_vec(), &[("row", "行", "Row")], |_| false)
+            .unwrap();
+    assert_eq!(rows.len(), 600, "every refused cell is in the file");
+}
+
+/// A compliance board shows health-check standing: each view is one access-log entry naming the
+/// workers shown.
+#[tokio::test]
+async fn a_board_view_is_logged_with_the_workers_it_showed() {
+    let app = TestApp::spawn().await;
+    let first = app.employ(11, "高燕", "cleaning").await;
+    let second = app.employ(12, "罗敏", "cleaning").await;
+    let token = app.token("agency_a").await;
+    let response = app.client.get(app.url("/agency/compliance")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, _) = app.get_json(&format!("/api/v1/agencies/{}/compliance", app.agency_a), Some(&token)).await;
+    assert_eq!(status, 200);
+    let log = app.db.store.access_log("agency_board", app.agency_a).await.unwrap();
+    assert_eq!(log.len(), 2, "one entry per view");
+    for entry in &log {
+        assert!(
+            entry.fields.contains(&first.to_string()) && entry.fields.contains(&second.to_string()),
+            "{}",
+            entry.fields
+        );
+        assert_eq!(entry.username, "agency_a");
+    }
+}

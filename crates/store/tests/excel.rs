@@ -211,3 +211,43 @@ mod properties {
         }
     }
 }
+
+/// Defect 9: an import writes in short transactions; if a later one fails, what the import wrote
+/// before is taken out again, so all or nothing still holds.
+#[tokio::test]
+async fn a_failure_late_in_an_import_leaves_nothing_behind() {
+    let db = TestDb::new().await;
+    let a = agency(&db).await;
+    let ids: Vec<String> = (1..=2_100u16).map(id).collect();
+    let rows: Vec<[&str; 10]> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            let name = if n == 2_050 { "爆炸" } else { "王秀英" };
+            [id.as_str(), name, "13900000001", "", "高中", "", "", "220102001", "cleaning", ""]
+        })
+        .collect();
+    // A writer elsewhere makes the third chunk fail, as a racing registration would.
+    let trap = match db.store.pool() {
+        jiazheng_store::Pool::Sqlite(_) => vec![
+            "CREATE TRIGGER import_trap BEFORE INSERT ON workers WHEN NEW.name = '爆炸'
+             BEGIN SELECT RAISE(ABORT, 'trap'); END",
+        ],
+        jiazheng_store::Pool::Postgres(_) => vec![
+            "CREATE FUNCTION import_trap() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.name = '爆炸' THEN RAISE EXCEPTION 'trap'; END IF; RETURN NEW; END; $$",
+            "CREATE TRIGGER import_trap BEFORE INSERT ON workers FOR EACH ROW EXECUTE FUNCTION import_trap()",
+        ],
+    };
+    for sql in trap {
+        match db.store.pool() {
+            jiazheng_store::Pool::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+            jiazheng_store::Pool::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        }
+        .unwrap();
+    }
+    let outcome = db.store.import_workers(sheet(&rows), a, ImportMode::AllOrNothing, today(), &|_, _| {}).await;
+    assert!(outcome.is_err(), "the trapped chunk fails the import");
+    assert_eq!(db.store.count_workers().await.unwrap(), 0, "the chunks written before were taken out");
+    assert_eq!(db.store.agency_workforce(a).await.unwrap().pending, 0);
+}

@@ -437,7 +437,7 @@ pub async fn released_report(
 }
 
 /// The registered banks an agency may release its credit report to.
-#[utoipa::path(get, path = "/api/v1/banks", tag = "credit", responses((status = 200, body = Vec<jiazheng_store::credit::reports::Bank>)))]
+#[utoipa::path(get, path = "/api/v1/banks", tag = "credit", security(("bearer" = [])), responses((status = 200, body = Vec<jiazheng_store::credit::reports::Bank>)))]
 pub async fn banks(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<jiazheng_store::credit::reports::Bank>>, AppError> {

@@ -74,9 +74,46 @@ pub fn docs() -> Router<AppState> {
         (name = "workforce", description = "Training, certificates, health checks, insurance, education, compliance"),
         (name = "credit", description = "Ledger, signed checkpoints, home-service certificates"),
     ),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ErrorAnswers)
 )]
 pub struct ApiDoc;
+
+/// Every error an operation can answer, in the one error shape: the access gate (401/403), path
+/// and body rejections (400/404/413/422), the limits (429) and a busy database (503). Handlers
+/// document their own; this adds the ones the layers around them may give.
+struct ErrorAnswers;
+
+impl utoipa::Modify for ErrorAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", Content::new(Some(Ref::from_schema_name("ErrorBody"))))
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                let secured = operation.security.is_some();
+                let answers = &mut operation.responses.responses;
+                let mut add = |status: &str, description: &str| {
+                    answers.entry(status.to_string()).or_insert_with(|| error(description).into());
+                };
+                add("400", "The request does not match this operation (a path or body that does not parse)");
+                add("404", "No such record");
+                add("413", "The body is over the limit (64 KB; uploads 20 MB)");
+                add("422", "Field errors, each in Chinese and English");
+                add("429", "Too many attempts; Retry-After says when to try again");
+                add("503", "The database is busy; Retry-After says when to try again");
+                if secured {
+                    add("401", "Sign in first");
+                    add("403", "Not allowed for this account or object");
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 

@@ -155,7 +155,10 @@ pub async fn identifiers(
 ) -> Result<Json<IdentifiersView>, AppError> {
     let session = viewer.require()?;
     let worker = state.store.worker(id).await?;
-    let purpose = q.purpose.unwrap_or_else(|| "api".into());
+    let purpose = match q.purpose.as_deref() {
+        Some(text) => jiazheng_core::field::required_text(text, 100).map_err(super::field_error("purpose"))?,
+        None => "api".to_string(),
+    };
     let Revealed { id_number, phone } = state.store.reveal_worker(&session.principal, &worker, &purpose).await?;
     Ok(Json(IdentifiersView { id_number, phone }))
 }
