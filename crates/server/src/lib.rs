@@ -31,6 +31,8 @@ pub use error::AppError;
 pub struct AppState {
     pub store: Store,
     pub limits: Arc<limits::Limits>,
+    /// Spreadsheet imports run one at a time: each may hold a large sheet in memory.
+    pub imports: Arc<tokio::sync::Semaphore>,
     pub config: Arc<Config>,
     pub reports: Arc<pages::import::ReportFiles>,
     pub home_stats: Arc<cache::Ttl<pages::public::HomeStats>>,
@@ -148,6 +150,7 @@ impl Application {
         let state = AppState {
             store,
             limits: Arc::new(limits::Limits::default()),
+            imports: Arc::new(tokio::sync::Semaphore::new(1)),
             config: Arc::new(config),
             reports: Arc::new(pages::import::ReportFiles::new(
                 std::env::temp_dir().join(format!("jiazheng-import-reports-{}", std::process::id())),

@@ -95,8 +95,8 @@ pub struct Limits {
     /// Wrong consent codes per account and per address (the code itself locks after five).
     pub code_account: Throttle,
     pub code_address: Throttle,
-    /// "Already registered" answers per agency per day (they reveal who is on the register).
-    pub registered_answers: Throttle,
+    /// Look-ups of workers by ID number per school (each says whether a person is registered).
+    pub school_lookups: Throttle,
 }
 
 impl Default for Limits {
@@ -107,20 +107,14 @@ impl Default for Limits {
             login_address: Throttle::new(20, Duration::from_secs(1), 15 * minute, 60 * minute),
             code_account: Throttle::new(5, Duration::from_secs(2), 60 * minute, 24 * 60 * minute),
             code_address: Throttle::new(20, Duration::from_secs(2), 60 * minute, 24 * 60 * minute),
-            registered_answers: Throttle::new(
-                crate::limits::REGISTERED_ANSWERS_PER_DAY,
-                24 * 60 * minute,
-                24 * 60 * minute,
-                24 * 60 * minute,
-            ),
+            school_lookups: Throttle::new(SCHOOL_LOOKUPS_PER_DAY, 24 * 60 * minute, 24 * 60 * minute, 24 * 60 * minute),
         }
     }
 }
 
-/// How many "already registered" answers an agency gets a day before it is blocked (and the
-/// regulator sees it): far more than honest registration produces, far fewer than a search of
-/// candidate ID numbers needs.
-pub const REGISTERED_ANSWERS_PER_DAY: u32 = 50;
+/// Enrolments by ID number a school may try in a day: several classes' worth, far fewer than a
+/// search of candidate ID numbers needs. (Agencies' answers are counted in the store, per day.)
+pub const SCHOOL_LOOKUPS_PER_DAY: u32 = 300;
 
 impl Limits {
     /// Both sign-in limits; the longer wait wins.

@@ -171,6 +171,7 @@ async fn agencies_are_edited_only_by_their_own_admin_or_regulators_in_scope_with
     assert_eq!(answer["error"]["fields"][0]["field"], "street_code", "{answer}");
     let mut contact = body.clone();
     contact["name"] = agency["name"].clone();
+    contact["business_model"] = agency["business_model"].clone();
     assert_eq!(put(token_a, contact).await, 204);
     // The same version again: someone saved in between.
     assert_eq!(put(app.token("nanguan").await, body.clone()).await, 409);

@@ -317,3 +317,94 @@ async fn a_board_view_is_logged_with_the_workers_it_showed() {
         assert_eq!(entry.username, "agency_a");
     }
 }
+
+/// A client holding a cookie session of `username`, signed in through the form.
+async fn cookie_session(app: &TestApp, username: &str) -> reqwest::Client {
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let form = [("csrf", csrf_in(&login)), ("username", username.into()), ("password", common::PASSWORD.into())];
+    assert_eq!(client.post(app.url("/login")).form(&form).send().await.unwrap().status(), 303);
+    client
+}
+
+fn csrf_in(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// Found by attacking the fixes: every other way to ask "is this ID number registered" is
+/// counted or answers the same either way.
+#[tokio::test]
+async fn other_register_oracles_are_closed() {
+    let app = TestApp::spawn().await;
+    let theirs = app.employ(20, "许静", "cleaning").await;
+    let token_b = app.token("agency_b").await;
+
+    // A record import names no difference between "not registered" and "not yours".
+    let client_b = cookie_session(&app, "agency_b").await;
+    let page = client_b.get(app.url("/agency/import")).send().await.unwrap().text().await.unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (col, head) in ["身份证号", "体检日期", "体检机构", "体检类别", "体检结论"].iter().enumerate()
+    {
+        sheet.write_string(0, col as u16, *head).unwrap();
+    }
+    for (row, number) in [id_number("220102", 20), id_number("220102", 999)].iter().enumerate() {
+        let cells = [number.as_str(), &days_ago(5), "疾控", "in_home", "合格"];
+        for (col, value) in cells.iter().enumerate() {
+            sheet.write_string(row as u32 + 1, col as u16, *value).unwrap();
+        }
+    }
+    let upload = reqwest::multipart::Form::new()
+        .text("csrf", csrf_in(&page))
+        .text("kind", "health")
+        .part("file", reqwest::multipart::Part::bytes(book.save_to_buffer().unwrap()).file_name("h.xlsx"));
+    let html = client_b.post(app.url("/agency/import")).multipart(upload).send().await.unwrap().text().await.unwrap();
+    let said = "本企业没有持此身份证号的在职服务员";
+    assert_eq!(html.matches(said).count(), 2, "both rows get the same answer");
+
+    // A pending request does not put the worker on the requesting agency's public list.
+    assert_eq!(app.post_json("/api/v1/bindings", &token_b, &json!({"worker_id": theirs})).await.0, 201);
+    let (_, listed) = app.get_json(&format!("/api/v1/workers?agency={}", app.agency_b), None).await;
+    assert_eq!(listed["total"], 0, "{listed}");
+
+    // Asking to bind by ID number, and editing a record to someone else's number, both count.
+    let mine = app.employ(21, "贺兰", "cleaning").await;
+    let token_a = app.token("agency_a").await;
+    let body = json!({"version": 1, "id_number": id_number("220102", 20), "name": "贺兰", "phone": "13900000021",
+        "education_level": "senior", "home_street": "220102001", "services": ["cleaning"]});
+    let edit = app.client.put(app.url(&format!("/api/v1/workers/{mine}"))).bearer_auth(&token_a).json(&body).send();
+    assert_eq!(edit.await.unwrap().status(), 409, "its own worker's number is refused but not counted");
+    for n in 0..50u16 {
+        app.employ_at(app.agency_b, 300 + n, "某人", "cleaning").await;
+        let body = json!({"version": 1, "id_number": id_number("220102", 300 + n), "name": "贺兰", "phone": "13900000021",
+            "education_level": "senior", "home_street": "220102001", "services": ["cleaning"]});
+        let edit = app.client.put(app.url(&format!("/api/v1/workers/{mine}"))).bearer_auth(&token_a).json(&body).send();
+        assert_eq!(edit.await.unwrap().status(), 409, "edit {n}");
+    }
+    app.employ_at(app.agency_b, 400, "外人", "cleaning").await;
+    let body = json!({"version": 1, "id_number": id_number("220102", 400), "name": "贺兰", "phone": "13900000021",
+        "education_level": "senior", "home_street": "220102001", "services": ["cleaning"]});
+    let edit = app.client.put(app.url(&format!("/api/v1/workers/{mine}"))).bearer_auth(&token_a).json(&body).send();
+    assert_eq!(edit.await.unwrap().status(), 429, "the 51st answer is withheld");
+    let client_a = cookie_session(&app, "agency_a").await;
+    let page = client_a.get(app.url("/agency/bindings")).send().await.unwrap().text().await.unwrap();
+    let ask = [("csrf", csrf_in(&page)), ("id_number", id_number("220102", 999)), ("kind", "employee".into())];
+    let asked = client_a.post(app.url("/agency/bindings")).form(&ask).send().await.unwrap();
+    assert_eq!(asked.status(), 429, "no more look-ups today, found or not");
+}
+
+/// Signing out through the API ends a cookie session too, and needs its form token.
+#[tokio::test]
+async fn api_sign_out_ends_the_cookie_session_with_its_token() {
+    let app = TestApp::spawn().await;
+    let client = cookie_session(&app, "resident").await;
+    let page = client.get(app.url("/my/services")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csrf = csrf_in(&page.text().await.unwrap());
+    assert_eq!(client.delete(app.url("/api/v1/session")).send().await.unwrap().status(), 400, "no form token");
+    let out = client.delete(app.url("/api/v1/session")).header("x-csrf-token", csrf).send().await.unwrap();
+    assert_eq!(out.status(), 204);
+    assert_eq!(client.get(app.url("/my/services")).send().await.unwrap().status(), 401);
+}

@@ -150,7 +150,10 @@ pub const MAX_SHEET_ROWS: u32 = 200_000;
 /// Columns a sheet may use; templates have at most a dozen.
 pub const MAX_SHEET_COLUMNS: u32 = 64;
 /// What the parts of an .xlsx may unpack to, in all: a zip of a few MB can declare gigabytes.
-const MAX_UNPACKED_BYTES: u64 = 512 * 1024 * 1024;
+/// A full sheet of 200,000 rows unpacks to about 60 MB.
+const MAX_UNPACKED_BYTES: u64 = 160 * 1024 * 1024;
+/// The shared strings are read into memory whole (the sheet itself is streamed).
+const MAX_SHARED_STRINGS_BYTES: u64 = 64 * 1024 * 1024;
 const MAX_PARTS: usize = 1_000;
 
 fn bad_sheet(zh: impl Into<String>, en: impl Into<String>) -> StoreError {
@@ -167,7 +170,12 @@ fn check_unpacked_size(bytes: &[u8]) -> Result<()> {
     }
     let mut total = 0u64;
     for i in 0..zip.len() {
-        total = total.saturating_add(zip.by_index_raw(i).map_err(|_| not_xlsx())?.size());
+        let part = zip.by_index_raw(i).map_err(|_| not_xlsx())?;
+        let shared_strings = part.name().map_err(|_| not_xlsx())?.ends_with("sharedStrings.xml");
+        if shared_strings && part.size() > MAX_SHARED_STRINGS_BYTES {
+            return Err(bad_sheet("文件中的文字内容过多，请拆分后再导入", "the file holds too much text; split it"));
+        }
+        total = total.saturating_add(part.size());
     }
     if total > MAX_UNPACKED_BYTES {
         return Err(bad_sheet("文件解压后过大，请拆分后再导入", "the file unpacks to too much data; split it"));

@@ -251,3 +251,33 @@ async fn a_failure_late_in_an_import_leaves_nothing_behind() {
     assert_eq!(db.store.count_workers().await.unwrap(), 0, "the chunks written before were taken out");
     assert_eq!(db.store.agency_workforce(a).await.unwrap().pending, 0);
 }
+
+/// A small file holding one huge string (its sizes declared honestly) is refused before the
+/// string is read.
+#[test]
+fn a_workbook_with_a_huge_string_is_refused_before_it_is_read() {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.write_string(0, 0, "身份证号").unwrap();
+    // Many copies of one long string would share one entry; distinct long strings fill the table.
+    for row in 1..=40u32 {
+        ws.write_string(row, 0, format!("{row}{}", "汉".repeat(32_000 / 3))).unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    // About 1.3 MB of text: under the limit, read as usual.
+    let one_column = [("id_number", "身份证号", "ID number")];
+    assert_eq!(jiazheng_store::excel::read_sheet(bytes, &one_column, |_| true).unwrap().len(), 40);
+    let mut big = Workbook::new();
+    let ws = big.add_worksheet();
+    ws.write_string(0, 0, "身份证号").unwrap();
+    for row in 1..=2_200u32 {
+        ws.write_string(row, 0, format!("{row}{}", "汉".repeat(32_000 / 3))).unwrap();
+    }
+    let bytes = big.save_to_buffer().unwrap();
+    assert!(bytes.len() < 20 * 1024 * 1024, "{} bytes uploaded", bytes.len());
+    let refused = jiazheng_store::excel::read_sheet(bytes, &one_column, |_| true).unwrap_err();
+    assert!(
+        matches!(&refused, jiazheng_store::StoreError::BadSheet { en, .. } if en.contains("too much")),
+        "{refused:?}"
+    );
+}

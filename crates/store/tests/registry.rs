@@ -140,18 +140,26 @@ async fn workers_are_sealed_unique_and_found_by_district_service_and_name_fragme
     assert_eq!(names(s.search_workers(&search("王", Some("220102"), None)).await.unwrap()), ["王秀英", "王芳"]);
     assert_eq!(names(s.search_workers(&search("欧阳秀", None, None)).await.unwrap()), ["欧阳秀英"]);
     assert_eq!(names(s.search_workers(&search("王秀", Some("220102002"), None)).await.unwrap()), Vec::<String>::new());
-    let agency_query = WorkerQuery { agency: Some(a), page: PageRequest::new(Some(1), Some(1)), ..Default::default() };
+    let agency_query = WorkerQuery {
+        agency: Some(a),
+        pending_too: true,
+        page: PageRequest::new(Some(1), Some(1)),
+        ..Default::default()
+    };
     let agency_list = s.search_workers(&agency_query).await.unwrap();
     assert_eq!((agency_list.total, agency_list.items.len(), agency_list.pages()), (2, 1, 2));
+    // The public sees an agency's workers only once they confirmed.
+    let public = s.search_workers(&WorkerQuery { pending_too: false, ..agency_query }).await.unwrap();
+    assert_eq!(public.total, 0);
 
     // Renaming a worker (and moving district) moves them in the search too.
     let mut renamed = worker(1, "王桂兰", "220104001", "cleaning");
     renamed.id_number = first.id_number.clone();
-    s.update_worker(id, 1, &renamed).await.unwrap();
+    s.update_worker(id, 1, &renamed, a).await.unwrap();
     assert_eq!(names(s.search_workers(&search("秀英", Some("220102"), None)).await.unwrap()), ["欧阳秀英"]);
     assert_eq!(names(s.search_workers(&search("桂兰", Some("220104"), None)).await.unwrap()), ["王桂兰"]);
-    assert!(matches!(s.update_worker(id, 1, &first).await, Err(StoreError::Stale)));
-    s.update_worker(id, 2, &first).await.unwrap();
+    assert!(matches!(s.update_worker(id, 1, &first, a).await, Err(StoreError::Stale)));
+    s.update_worker(id, 2, &first, a).await.unwrap();
 
     let stored = s.worker(id).await.unwrap();
     assert_eq!(stored.id_masked, first.id_number.masked());

@@ -259,8 +259,9 @@ async fn a_health_sheet_with_bad_rows_writes_nothing_and_names_each_problem() {
         .unwrap();
     let problems: Vec<(usize, &str)> = report.errors.iter().map(|e| (e.row, e.field.as_str())).collect();
     assert_eq!(problems, [(3, "checked_on"), (4, "id_number"), (5, "id_number")]);
-    assert!(report.errors[1].message_en.contains("no worker"));
-    assert!(report.errors[2].message_en.contains("not bound"));
+    // Unregistered and someone else's worker get the same answer: the import is no register look-up.
+    assert!(report.errors[1].message_en.contains("no worker employed by your agency"));
+    assert_eq!(report.errors[1].message_en, report.errors[2].message_en);
     assert_eq!(report.imported, 0);
     let worker_id = store.worker_id_by_id_number(&ours).await.unwrap().unwrap();
     assert!(store.workforce_record(worker_id, false).await.unwrap().health_checks.is_empty());

@@ -126,8 +126,8 @@ pub async fn update(
         let errors = locked.into_iter().map(|field| {
             jiazheng_core::field::Invalid::new(
                 "regulator_only",
-                "企业登记信息（信用代码、名称、所在街道）须由监管部门变更",
-                "the registration (USCC, name, street) is changed by the regulator",
+                "企业登记信息（信用代码、名称、所在街道、法定代表人、经营模式）须由监管部门变更",
+                "the registration (USCC, name, street, legal representative, business model) is changed by the regulator",
             )
             .at(field)
         });

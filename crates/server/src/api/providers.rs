@@ -151,6 +151,12 @@ pub async fn enrol_worker(
     let (Some(number), Some(started)) = (number, started) else {
         return Err(AppError::Invalid(errors));
     };
+    // Each look-up says whether a person is registered: counted per school, found or not.
+    let key = course.provider_id.to_string();
+    if let Err(retry_after_secs) = state.limits.school_lookups.check(&key) {
+        return Err(AppError::TooManyAttempts { retry_after_secs });
+    }
+    state.limits.school_lookups.record_failure(&key);
     let worker = state.store.worker_id_by_id_number(number.as_str()).await?.ok_or_else(|| {
         AppError::invalid(
             "id_number",

@@ -65,7 +65,8 @@ pub async fn login(
     Ok(Json(SessionToken { token, role, expires_in_secs: SESSION_HOURS * 3600 }))
 }
 
-/// Ends the bearer session.
+/// Ends the session the request carries: its bearer token, or its cookie (which, as every
+/// cookie write, must carry the CSRF token).
 #[utoipa::path(delete, path = "/api/v1/session", tag = "registry", security(("bearer" = [])), responses((status = 204)))]
 pub async fn logout(
     State(state): State<AppState>,
@@ -73,12 +74,17 @@ pub async fn logout(
     headers: axum::http::HeaderMap,
 ) -> Result<StatusCode, AppError> {
     viewer.require()?;
-    if let Some(token) = headers
+    viewer.check_csrf(super::agencies::csrf_header(&headers))?;
+    let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        state.store.end_session(token).await?;
+        .map(str::to_string);
+    let cookie = axum_extra::extract::CookieJar::from_headers(&headers)
+        .get(crate::auth::SESSION_COOKIE)
+        .map(|c| c.value().to_string());
+    if let Some(token) = if viewer.via_cookie { cookie } else { bearer } {
+        state.store.end_session(&token).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -78,7 +78,7 @@ pub struct WorkerListQuery {
     pub service: Option<String>,
     /// Part of the name (Chinese characters).
     pub name: Option<String>,
-    /// Only workers bound to this agency.
+    /// Only workers this agency employs (both sides confirmed).
     pub agency: Option<i64>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
@@ -101,6 +101,7 @@ impl WorkerListQuery {
             service,
             name: present(&self.name).map(String::from),
             agency: self.agency,
+            pending_too: false,
             page: PageRequest::new(self.page, self.per_page),
         })
     }
@@ -231,7 +232,7 @@ pub async fn update(
         return Err(AppError::Forbidden);
     }
     let draft = body.form.parse(today()).map_err(AppError::Invalid)?;
-    state.store.update_worker(id, body.version, &draft).await?;
+    state.store.update_worker(id, body.version, &draft, agency).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -62,6 +62,7 @@ async fn workers(
     let name = q.name.clone().unwrap_or_default();
     let query = WorkerQuery {
         agency: Some(agency),
+        pending_too: true,
         name: Some(name.trim().to_string()).filter(|n| !n.is_empty()),
         page: PageRequest::new(q.page, Some(20)),
         ..Default::default()
@@ -300,7 +301,7 @@ async fn update(
             return rejected(page, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    match state.store.update_worker(id, body.version.unwrap_or_default(), &draft).await {
+    match state.store.update_worker(id, body.version.unwrap_or_default(), &draft, agency).await {
         Ok(()) => Ok(Redirect::to("/agency/workers").into_response()),
         Err(StoreError::Stale) => {
             page.notice = Some(lang.t("form.stale"));
@@ -383,7 +384,13 @@ async fn request_binding(
     viewer.check_csrf(Some(&form.csrf))?;
     let id_number = jiazheng_core::ids::ResidentId::parse(&form.id_number, today())
         .map_err(|e| AppError::Invalid(FieldErrors(vec![e.at("id_number")])))?;
-    let Some(worker) = state.store.worker_id_by_id_number(id_number.as_str()).await? else {
+    // Found or not, the answer says whether the person is registered: it counts like one.
+    state.store.require_registration_budget(agency).await?;
+    let found = state.store.worker_id_by_id_number(id_number.as_str()).await?;
+    if let Some(worker) = found {
+        state.store.count_registered_answers(agency, &[worker]).await?;
+    }
+    let Some(worker) = found else {
         return bindings_page(&state, lang, &viewer, Some(lang.t("binding.no_worker")), StatusCode::NOT_FOUND).await;
     };
     let kind = parse_kind(Some(&form.kind))?;

@@ -132,6 +132,11 @@ async fn upload(
         AppError::invalid("file", "required", "请选择要导入的 .xlsx 文件", "choose an .xlsx file to import")
     })?;
     let mode = if skip { ImportMode::SkipInvalid } else { ImportMode::AllOrNothing };
+    // One import at a time; a second waits a while, then hears that the platform is busy.
+    let _turn = tokio::time::timeout(std::time::Duration::from_secs(60), state.imports.acquire())
+        .await
+        .map_err(|_| AppError::Busy)?
+        .map_err(|_| AppError::Busy)?;
     let account = Some(session.principal.account_id);
     let report = match kind.as_str() {
         "workers" => state.store.import_workers(bytes, agency, mode, today(), &|_, _| {}).await?,

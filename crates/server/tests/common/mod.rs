@@ -138,6 +138,11 @@ impl TestApp {
 
     /// A worker of agency A, both sides confirmed, offering `services` (codes, comma-separated).
     pub async fn employ(&self, seq: u16, name: &str, services: &str) -> i64 {
+        self.employ_at(self.agency_a, seq, name, services).await
+    }
+
+    /// A worker of `agency`, both sides confirmed.
+    pub async fn employ_at(&self, agency: i64, seq: u16, name: &str, services: &str) -> i64 {
         let draft = jiazheng_core::registry::worker::WorkerForm {
             id_number: id_number("220102", seq),
             name: name.into(),
@@ -150,7 +155,7 @@ impl TestApp {
         .parse(jiazheng_server::api::workers::today())
         .unwrap();
         let binding = Some(jiazheng_store::registry::workers::NewBinding {
-            agency_id: self.agency_a,
+            agency_id: agency,
             kind: jiazheng_core::registry::binding::BindingKind::Employee,
             active: true,
         });

@@ -207,18 +207,21 @@ pub(crate) fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-/// What a registration change records: the old and new USCC, name and street, when any differs.
+/// What a registration change records: the old and new registration fields, when any differs.
 fn registration_change(before: &Agency, draft: &AgencyDraft) -> Option<serde_json::Value> {
     (!registration_fields_changed(before, draft).is_empty()).then(|| {
         serde_json::json!({
             "uscc": [before.uscc, draft.uscc.as_str()],
             "name": [before.name, draft.name],
             "street_code": [before.street_code, draft.street_code.as_str()],
+            "legal_representative": [before.legal_representative, draft.legal_representative],
+            "business_model": [before.business_model, draft.business_model.as_str()],
         })
     })
 }
 
-/// Whether a draft changes what only a regulator may change: USCC, name, street and district.
+/// What a draft changes of what only a regulator may change: USCC, name, street (and so
+/// district), legal representative and business model.
 pub fn registration_fields_changed(before: &Agency, draft: &AgencyDraft) -> Vec<&'static str> {
     let mut fields = Vec::new();
     if before.uscc != draft.uscc.as_str() {
@@ -229,6 +232,13 @@ pub fn registration_fields_changed(before: &Agency, draft: &AgencyDraft) -> Vec<
     }
     if before.street_code != draft.street_code.as_str() {
         fields.push("street_code");
+    }
+    if before.legal_representative != draft.legal_representative {
+        fields.push("legal_representative");
+    }
+    // 员工制 or 中介制 decides the plan's employee-based counts: the regulator's to confirm.
+    if before.business_model != draft.business_model.as_str() {
+        fields.push("business_model");
     }
     fields
 }

@@ -73,8 +73,11 @@ pub struct WorkerQuery {
     pub district: Option<DivisionCode>,
     pub service: Option<ServiceKind>,
     pub name: Option<String>,
-    /// Workers bound (pending or active) to this agency.
+    /// Workers employed by this agency (active bindings)...
     pub agency: Option<i64>,
+    /// ...and, for the agency's own list, those it asked to bind who have not answered yet. A
+    /// request nobody confirmed is never shown to the public as the agency's worker.
+    pub pending_too: bool,
     pub page: PageRequest,
 }
 
@@ -290,7 +293,7 @@ impl Store {
 
     /// Counts "already registered" answers about people the agency does not employ; past the
     /// daily limit the answer is withheld and the regulator sees the agency.
-    pub(crate) async fn count_registered_answers(&self, agency_id: i64, workers: &[i64]) -> Result<()> {
+    pub async fn count_registered_answers(&self, agency_id: i64, workers: &[i64]) -> Result<()> {
         let mut strangers = 0i64;
         for worker in workers {
             if !self.employing_agencies(*worker).await?.contains(&agency_id) {
@@ -339,9 +342,18 @@ impl Store {
         Err(StoreError::Conflict { what: "worker_id_number", existing_id: None })
     }
 
-    /// Saves an edit of a worker's record unless someone saved another since `version`.
-    pub async fn update_worker(&self, id: i64, version: i64, draft: &WorkerDraft) -> Result<()> {
+    /// Saves an edit of a worker's record unless someone saved another since `version`. An edit
+    /// that gives the record someone else's ID number is refused, and the refusal counts as an
+    /// "already registered" answer to the editing agency.
+    pub async fn update_worker(&self, id: i64, version: i64, draft: &WorkerDraft, agency: i64) -> Result<()> {
         self.require_divisions(&[(draft.home_street.as_str(), "home_street")]).await?;
+        if let Some(holder) = self.worker_id_by_id_number(draft.id_number.as_str()).await?
+            && holder != id
+        {
+            self.require_registration_budget(agency).await?;
+            self.count_registered_answers(agency, &[holder]).await?;
+            return Err(StoreError::Conflict { what: "worker_id_number", existing_id: None });
+        }
         let before = self.worker(id).await?;
         let w = self.seal_worker(draft);
         let district = draft.home_street.district().to_string();
@@ -489,7 +501,12 @@ where
             let filtered = name.is_some() || district.is_some() || query.service.is_some();
             let join = if filtered { " JOIN workers w ON w.id = b.worker_id" } else { "" };
             qb.push(format!("SELECT b.worker_id AS wid FROM bindings b{join} WHERE b.agency_id = "));
-            qb.push_bind(agency).push(" AND b.status IN ('pending', 'active')");
+            qb.push_bind(agency);
+            qb.push(if query.pending_too {
+                " AND b.status IN ('pending', 'active')"
+            } else {
+                " AND b.status = 'active'"
+            });
             ("w", false)
         }
         (None, Some(gram)) => {

@@ -280,16 +280,13 @@ impl Store {
         let own = self.agency_worker_ids(agency_id, workers.values().copied()).await?;
         let mut good: Vec<(i64, RecordDraft)> = Vec::new();
         for (row, number, draft) in parsed {
-            let refusal = match workers.get(&number) {
+            // One answer whether or not someone else holds the number: telling "not registered"
+            // from "not yours" would let any agency test ID numbers against the register.
+            let refusal = match workers.get(&number).filter(|id| own.contains(id)) {
                 None => Some(Invalid::new(
-                    "unknown_worker",
-                    "没有登记此身份证号的服务员",
-                    "no worker is registered with this ID number",
-                )),
-                Some(id) if !own.contains(id) => Some(Invalid::new(
                     "not_your_worker",
-                    "该服务员不属于本企业",
-                    "this worker is not bound to your agency",
+                    "本企业没有持此身份证号的在职服务员",
+                    "no worker employed by your agency has this ID number",
                 )),
                 Some(id) => {
                     good.push((*id, draft));
