@@ -13,6 +13,7 @@ pub mod error;
 pub mod i18n;
 pub mod limits;
 pub mod pages;
+pub mod pdf;
 pub mod report;
 
 use std::net::SocketAddr;

@@ -1,46 +1,13 @@
 //! The agency credit report for a bank (信易贷): the agency's consent recorded, the content
-//! signed, and a PDF with Chinese text laid out by Typst from `report/credit_report.typ`.
-
-use std::sync::{Arc, OnceLock};
+//! signed, and a PDF of it laid out by `crate::pdf`.
 
 use jiazheng_store::credit::reports::ReleasedReport;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use typst::foundations::{Dict, IntoValue};
-use typst_as_lib::{TypstEngine, TypstTemplateMainFile};
 
 use crate::api::workers::today;
+use crate::pdf::{Block, Cell, Font, Table};
 use crate::{AppError, AppState};
-
-const TEMPLATE: &str = include_str!("../report/credit_report.typ");
-
-/// Where Debian's CJK fonts live; `JIAZHENG_FONT` names another file.
-const FONT_CANDIDATES: &[&str] = &[
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-];
-
-/// The engine is built once: reading and parsing a CJK font collection takes a while.
-fn engine() -> Result<&'static TypstEngine<TypstTemplateMainFile>, AppError> {
-    static ENGINE: OnceLock<Option<TypstEngine<TypstTemplateMainFile>>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let from_env = std::env::var("JIAZHENG_FONT").ok();
-            let font = from_env
-                .iter()
-                .map(String::as_str)
-                .chain(FONT_CANDIDATES.iter().copied())
-                .find_map(|path| std::fs::read(path).ok());
-            let Some(font) = font else {
-                tracing::error!("no CJK font found; install fonts-noto-cjk or set JIAZHENG_FONT");
-                return None;
-            };
-            Some(TypstEngine::builder().main_file(TEMPLATE).fonts([font]).build())
-        })
-        .as_ref()
-        .ok_or_else(|| AppError::Internal("no CJK font for PDF reports".into()))
-}
 
 /// Long hex strings broken into groups so that they wrap on the page.
 fn grouped(hex: &str) -> String {
@@ -139,26 +106,157 @@ pub async fn release(
     let (Some(bank), Some(purpose), true) = (bank, purpose, errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
-    let engine = engine()?;
+    let font = Font::cjk().map_err(|e| AppError::Internal(e.to_string()))?;
     let content = content(state, agency_id, &bank.name, &purpose).await?;
     let released = state.store.release_credit_report(agency_id, &bank, &purpose, account_id, &content).await?;
-    let mut shown = content;
-    shown["report_id"] = json!(released.id.to_string());
-    shown["consented_by"] = json!(consented_by);
-    shown["key_id"] = json!(released.key_id.to_string());
-    shown["digest"] = json!(grouped(&hex::encode(&released.digest)));
-    shown["signature"] = json!(grouped(&hex::encode(&released.signature)));
-    shown["verify_url"] = json!(format!("/api/v1/credit/reports/{}", released.id));
-    let data = Arc::new(shown.to_string());
+    let shown = Shown {
+        content,
+        report_id: released.id.to_string(),
+        consented_by: consented_by.to_string(),
+        key_id: released.key_id.to_string(),
+        digest: grouped(&hex::encode(&released.digest)),
+        signature: grouped(&hex::encode(&released.signature)),
+        verify_url: format!("/api/v1/credit/reports/{}", released.id),
+    };
     // Layout is CPU work: keep it off the async workers.
     let pdf = tokio::task::spawn_blocking(move || {
-        let mut inputs = Dict::new();
-        inputs.insert("data".into(), data.as_str().into_value());
-        let document = engine.compile_with_input(inputs).output.map_err(|e| format!("typst: {e:?}"))?;
-        typst_pdf::pdf(&document, &typst_pdf::PdfOptions::default()).map_err(|e| format!("pdf: {e:?}"))
+        let footer = |page: usize, pages: usize| {
+            format!(
+                "{} · 报告编号 Report No. {} · 第 {page}/{pages} 页",
+                text(&shown.content["platform"]),
+                shown.report_id
+            )
+        };
+        crate::pdf::render(font, "家政企业信用报告 Agency credit report", &shown.blocks(), footer)
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(AppError::Internal)?;
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok((released, pdf))
+}
+
+/// The signed content and how to check it, as the PDF shows them.
+struct Shown {
+    content: Value,
+    report_id: String,
+    consented_by: String,
+    key_id: String,
+    digest: String,
+    signature: String,
+    verify_url: String,
+}
+
+/// A JSON value as the page shows it: strings bare, absent values as a dash.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "—".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn pairs(rows: &[(&str, String)]) -> Table {
+    Table {
+        columns: vec![1.0, 2.0],
+        header: None,
+        rows: rows.iter().map(|(label, value)| vec![Cell::from(*label), Cell::from(value.as_str())]).collect(),
+        size: 10.0,
+    }
+}
+
+impl Shown {
+    fn blocks(&self) -> Vec<Block> {
+        let d = &self.content;
+        let mut blocks = vec![
+            Block::Title { text: "家政企业信用报告".into(), size: 16.0 },
+            Block::Title { text: "Agency credit report · 信易贷".into(), size: 11.0 },
+            Block::Gap(8.0),
+            Block::Table(pairs(&[
+                ("企业名称 Agency", text(&d["agency"]["name"])),
+                ("统一社会信用代码 USCC", text(&d["agency"]["uscc"])),
+                ("法定代表人 Legal representative", text(&d["agency"]["legal_representative"])),
+                ("地址 Address", text(&d["agency"]["address"])),
+                ("提供给 Released to", text(&d["bank"])),
+                ("用途 Purpose", text(&d["purpose"])),
+                ("生成时间 Generated", text(&d["generated_at"])),
+            ])),
+            Block::Heading("信用等级 Credit grade".into()),
+            Block::Paragraph {
+                text: format!("{} · {} 分 / points", text(&d["grade"]["letter"]), text(&d["grade"]["score"])),
+                size: 14.0,
+            },
+        ];
+        let lines = d["grade"]["lines"].as_array().cloned().unwrap_or_default();
+        blocks.push(Block::Table(Table {
+            columns: vec![3.0, 1.0, 2.0],
+            header: Some(vec!["依据 Reason".into(), "分值 Points".into(), "账本记录 Ledger entries".into()]),
+            rows: lines
+                .iter()
+                .map(|l| vec![text(&l["reason"]).into(), text(&l["points"]).into(), text(&l["entries"]).into()])
+                .collect(),
+            size: 10.0,
+        }));
+        blocks.push(Block::Heading("名单与投诉 Lists and complaints".into()));
+        blocks.push(Block::Table(pairs(&[
+            ("红黑名单 List status", text(&d["list_status"])),
+            ("已确认服务 Confirmed services", text(&d["confirmed_services"])),
+            ("成立的投诉 Upheld complaints", text(&d["upheld_complaints"])),
+            ("投诉成立率 Complaint rate", text(&d["complaint_rate"])),
+            ("虚假填报 False entries", text(&d["false_entries"])),
+            ("在职服务员 Employed workers", text(&d["employees"])),
+        ])));
+        blocks.push(Block::Heading("表彰与处罚 Rewards and penalties".into()));
+        let actions = d["actions"].as_array().cloned().unwrap_or_default();
+        if actions.is_empty() {
+            blocks.push(Block::Paragraph { text: "无 None".into(), size: 10.0 });
+        } else {
+            blocks.push(Block::Table(Table {
+                columns: vec![1.0, 1.0, 2.0, 2.0, 3.0],
+                header: Some(vec![
+                    "日期 Date".into(),
+                    "类别 Kind".into(),
+                    "机关 Authority".into(),
+                    "文书 Document".into(),
+                    "事由 Reason".into(),
+                ]),
+                rows: actions
+                    .iter()
+                    .map(|a| {
+                        ["decided_on", "kind", "authority", "document", "reason"]
+                            .iter()
+                            .map(|key| Cell::from(text(&a[*key])))
+                            .collect()
+                    })
+                    .collect(),
+                size: 9.0,
+            }));
+        }
+        blocks.push(Block::Heading("授权与核验 Consent and verification".into()));
+        blocks.push(Block::Paragraph {
+            text: format!(
+                "本报告经企业授权（授权记录 {}，{}）提供给上述银行。报告内容的 SHA-256 摘要由平台信用密钥（Ed25519，密钥编号 {}）签名。",
+                self.report_id, self.consented_by, self.key_id
+            ),
+            size: 10.0,
+        });
+        blocks.push(Block::Paragraph {
+            text: format!(
+                "The agency consented to this release (record {}). The SHA-256 digest of the report content is signed \
+                 with the platform's credit key (Ed25519, key {}).",
+                self.report_id, self.key_id
+            ),
+            size: 10.0,
+        });
+        blocks.push(Block::Table(Table {
+            columns: vec![1.0, 3.0],
+            header: None,
+            rows: vec![
+                vec!["摘要 Digest".into(), Cell::sized(self.digest.clone(), 8.0)],
+                vec!["签名 Signature".into(), Cell::sized(self.signature.clone(), 7.0)],
+                vec!["核验 Verify".into(), self.verify_url.clone().into()],
+            ],
+            size: 10.0,
+        }));
+        blocks
+    }
 }

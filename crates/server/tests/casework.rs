@@ -281,6 +281,11 @@ async fn an_agency_releases_a_signed_credit_report_to_a_bank_with_its_consent() 
     let id: i64 = response.headers()["x-report-id"].to_str().unwrap().parse().unwrap();
     let pdf = response.bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF-") && pdf.windows(8).any(|w| w == b"FontFile"), "a PDF with its font embedded");
+    let text = common::pdf_text(&pdf);
+    for shown in ["家政企业信用报告", "吉林银行长春分行", "流动资金贷款", &format!("Report No. {id}"), "第 1/"]
+    {
+        assert!(text.contains(shown), "the PDF reads {shown:?}: {text}");
+    }
 
     // The bank checks what it holds against the platform's signature.
     let report_url = format!("/api/v1/credit/reports/{id}");

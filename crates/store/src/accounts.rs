@@ -29,25 +29,28 @@ pub struct NewAccount {
     pub bank_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct AccountRow {
-    id: i64,
-    username: String,
-    display_name: String,
-    password_hash: String,
-    role: String,
-    agency_id: Option<i64>,
-    district_code: Option<String>,
-    worker_id: Option<i64>,
-    provider_id: Option<i64>,
-    bank_id: Option<i64>,
+row! {
+    #[derive(Debug, Clone)]
+    struct AccountRow {
+        id: i64,
+        username: String,
+        display_name: String,
+        password_hash: String,
+        role: String,
+        agency_id: Option<i64>,
+        district_code: Option<String>,
+        worker_id: Option<i64>,
+        provider_id: Option<i64>,
+        bank_id: Option<i64>,
+    }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct SessionRow {
-    csrf_token: String,
-    #[sqlx(flatten)]
-    account: AccountRow,
+row! {
+    #[derive(Debug, Clone)]
+    struct SessionRow {
+        #[flatten] account: AccountRow,
+        csrf_token: String,
+    }
 }
 
 /// Who is signed in, and the token their forms must carry.
@@ -59,13 +62,15 @@ pub struct Session {
     pub csrf_token: String,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct AccessLogEntry {
-    pub account_id: i64,
-    pub username: String,
-    pub fields: String,
-    pub purpose: String,
-    pub at: DateTime<Utc>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    pub struct AccessLogEntry {
+        pub account_id: i64,
+        pub username: String,
+        pub fields: String,
+        pub purpose: String,
+        pub at: DateTime<Utc>,
+    }
 }
 
 fn principal_of(row: &AccountRow) -> Result<Principal> {

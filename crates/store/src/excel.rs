@@ -569,17 +569,18 @@ pub fn workers_sheet(lines: &[WorkerLine]) -> Result<Vec<u8>> {
     book.save_to_buffer().map_err(xlsx_error)
 }
 
-#[derive(sqlx::FromRow)]
-struct WorkerExportRow {
-    id_hash: Vec<u8>,
-    id_cipher: Vec<u8>,
-    name: String,
-    phone_cipher: Vec<u8>,
-    ethnicity: String,
-    education_level: String,
-    education_major: Option<String>,
-    education_related: bool,
-    home_street: String,
-    services: i64,
-    kind: String,
+row! {
+    struct WorkerExportRow {
+        id_hash: Vec<u8>,
+        id_cipher: Vec<u8>,
+        name: String,
+        phone_cipher: Vec<u8>,
+        ethnicity: String,
+        education_level: String,
+        education_major: Option<String>,
+        education_related: bool,
+        home_street: String,
+        services: i64,
+        kind: String,
+    }
 }

@@ -2,6 +2,9 @@
 //! Every query is written once with `$n` parameters, which both engines accept, and run
 //! on whichever pool the store holds.
 
+#[macro_use]
+mod rows;
+
 pub mod accounts;
 mod backup;
 pub mod credit;
@@ -36,6 +39,23 @@ macro_rules! on_pool {
     };
 }
 pub(crate) use on_pool;
+
+/// The migration files of each engine, embedded by `build.rs`.
+mod migrations {
+    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+}
+
+fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> sqlx::migrate::Migrator {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    let migrations = files
+        .iter()
+        .map(|&(version, description, sql)| {
+            let no_tx = sql.starts_with("-- no-transaction");
+            Migration::new(version, description.into(), MigrationType::Simple, sqlx::SqlStr::from_static(sql), no_tx)
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
 
 #[derive(Clone, Debug)]
 pub enum Pool {
@@ -135,7 +155,7 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(database)
                 .await?;
-            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            migrator(migrations::POSTGRES).run(&pool).await?;
             Pool::Postgres(pool)
         } else {
             let options = SqliteConnectOptions::from_str(database)?
@@ -148,7 +168,7 @@ impl Store {
                 .pragma("wal_autocheckpoint", checkpoint_pages.to_string())
                 .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new().max_connections(sqlite_connections()).connect_with(options).await?;
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            migrator(migrations::SQLITE).run(&pool).await?;
             Pool::Sqlite(pool)
         };
         let store = Self { pool, crypto };

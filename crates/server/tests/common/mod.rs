@@ -252,3 +252,24 @@ impl TestApp {
         self.db.store.count_workers().await.unwrap()
     }
 }
+
+/// The text a reader extracts from a PDF (poppler's `pdftotext`, installed by `.ci/run`): proof
+/// that the font is embedded with a character map, not just that the bytes start with `%PDF`.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("jz-pdf-{}-{}", std::process::id(), rand::random::<u32>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("doc.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let output = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(output.status.success(), "pdftotext: {}", String::from_utf8_lossy(&output.stderr));
+    if let Ok(keep) = std::env::var("JIAZHENG_KEEP_PDF") {
+        std::fs::write(keep, pdf).unwrap();
+    }
+    String::from_utf8(output.stdout).unwrap()
+}

@@ -29,19 +29,21 @@ pub struct Actor {
     pub area: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ServiceRow {
-    pub id: i64,
-    pub agency_id: i64,
-    pub agency_name: String,
-    pub worker_id: i64,
-    pub worker_name: String,
-    pub resident_account_id: i64,
-    pub service: String,
-    pub performed_on: NaiveDate,
-    pub confirmed_at: Option<DateTime<Utc>>,
-    pub rated: bool,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct ServiceRow {
+        pub id: i64,
+        pub agency_id: i64,
+        pub agency_name: String,
+        pub worker_id: i64,
+        pub worker_name: String,
+        pub resident_account_id: i64,
+        pub service: String,
+        pub performed_on: NaiveDate,
+        pub confirmed_at: Option<DateTime<Utc>>,
+        pub rated: bool,
+    }
 }
 
 const SELECT_SERVICE: &str = "SELECT s.id, s.agency_id, a.name AS agency_name, s.worker_id, w.name AS worker_name,
@@ -49,21 +51,23 @@ const SELECT_SERVICE: &str = "SELECT s.id, s.agency_id, a.name AS agency_name, s
     EXISTS (SELECT 1 FROM ratings r WHERE r.service_id = s.id) AS rated
     FROM service_records s JOIN agencies a ON a.id = s.agency_id JOIN workers w ON w.id = s.worker_id";
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ComplaintRow {
-    pub id: i64,
-    pub resident_account_id: i64,
-    pub subject_kind: String,
-    pub subject_id: i64,
-    pub subject_name: String,
-    pub service_id: Option<i64>,
-    pub body: String,
-    pub status: String,
-    pub filed_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub decision_reason: Option<String>,
-    pub ledger_seq: Option<i64>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct ComplaintRow {
+        pub id: i64,
+        pub resident_account_id: i64,
+        pub subject_kind: String,
+        pub subject_id: i64,
+        pub subject_name: String,
+        pub service_id: Option<i64>,
+        pub body: String,
+        pub status: String,
+        pub filed_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+        pub decision_reason: Option<String>,
+        pub ledger_seq: Option<i64>,
+    }
 }
 
 const SELECT_COMPLAINT: &str = "SELECT c.id, c.resident_account_id, c.subject_kind, c.subject_id,
@@ -73,17 +77,19 @@ const SELECT_COMPLAINT: &str = "SELECT c.id, c.resident_account_id, c.subject_ki
     LEFT JOIN workers w ON c.subject_kind = 'worker' AND w.id = c.subject_id
     LEFT JOIN agencies a ON c.subject_kind = 'agency' AND a.id = c.subject_id";
 
-/// An agency-entered worker record waiting for the regulator.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct QueuedEntry {
-    pub seq: i64,
-    pub worker_id: i64,
-    pub worker_name: String,
-    pub kind: String,
-    pub payload: String,
-    pub source: String,
-    pub recorded_at: String,
+row! {
+    /// An agency-entered worker record waiting for the regulator.
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct QueuedEntry {
+        pub seq: i64,
+        pub worker_id: i64,
+        pub worker_name: String,
+        pub kind: String,
+        pub payload: String,
+        pub source: String,
+        pub recorded_at: String,
+    }
 }
 
 /// The table holding the record behind an entry of this kind, for withdrawing and restoring it.
@@ -113,22 +119,24 @@ const REVIEWED_KINDS: &str = "('identity_verified', 'training', 'certificate', '
 /// The review queue counts at most this many (and one more, to say "more than").
 pub const QUEUE_COUNT_CAP: i64 = 10_000;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ListingRow {
-    pub id: i64,
-    pub subject_kind: String,
-    pub subject_id: i64,
-    pub subject_name: String,
-    pub list: String,
-    pub reason: String,
-    pub document: String,
-    pub proposed_by: i64,
-    pub proposed_at: DateTime<Utc>,
-    pub status: String,
-    pub reviewed_at: Option<DateTime<Utc>>,
-    pub review_note: Option<String>,
-    pub ledger_seq: Option<i64>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct ListingRow {
+        pub id: i64,
+        pub subject_kind: String,
+        pub subject_id: i64,
+        pub subject_name: String,
+        pub list: String,
+        pub reason: String,
+        pub document: String,
+        pub proposed_by: i64,
+        pub proposed_at: DateTime<Utc>,
+        pub status: String,
+        pub reviewed_at: Option<DateTime<Utc>>,
+        pub review_note: Option<String>,
+        pub ledger_seq: Option<i64>,
+    }
 }
 
 const SELECT_LISTING: &str = "SELECT l.id, l.subject_kind, l.subject_id, COALESCE(w.name, a.name, '') AS subject_name,
@@ -137,20 +145,22 @@ const SELECT_LISTING: &str = "SELECT l.id, l.subject_kind, l.subject_id, COALESC
     LEFT JOIN workers w ON l.subject_kind = 'worker' AND w.id = l.subject_id
     LEFT JOIN agencies a ON l.subject_kind = 'agency' AND a.id = l.subject_id";
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct AppealRow {
-    pub id: i64,
-    pub entry_seq: i64,
-    pub entry_kind: String,
-    pub subject_kind: String,
-    pub subject_id: i64,
-    pub appellant_account_id: i64,
-    pub reason: String,
-    pub status: String,
-    pub filed_at: DateTime<Utc>,
-    pub decision_reason: Option<String>,
-    pub ledger_seq: Option<i64>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct AppealRow {
+        pub id: i64,
+        pub entry_seq: i64,
+        pub entry_kind: String,
+        pub subject_kind: String,
+        pub subject_id: i64,
+        pub appellant_account_id: i64,
+        pub reason: String,
+        pub status: String,
+        pub filed_at: DateTime<Utc>,
+        pub decision_reason: Option<String>,
+        pub ledger_seq: Option<i64>,
+    }
 }
 
 const SELECT_APPEAL: &str = "SELECT p.id, p.entry_seq, e.kind AS entry_kind, e.subject_kind, e.subject_id,

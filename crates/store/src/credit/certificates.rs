@@ -15,18 +15,20 @@ use serde_json::json;
 use super::ledger::{NewEntry, append_in, ledger_tx};
 use crate::{Result, Store, StoreError, now, on_pool};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct CertificateRow {
-    pub number: String,
-    pub worker_id: i64,
-    pub issued_at: DateTime<Utc>,
-    pub valid_until: NaiveDate,
-    pub issued_seq: i64,
-    pub revoked_seq: Option<i64>,
-    /// Which of the worker's cards this is (1, 2, ...).
-    pub card: i64,
-    /// The revocation barred any further card.
-    pub reissue_barred: bool,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    pub struct CertificateRow {
+        pub number: String,
+        pub worker_id: i64,
+        pub issued_at: DateTime<Utc>,
+        pub valid_until: NaiveDate,
+        pub issued_seq: i64,
+        pub revoked_seq: Option<i64>,
+        /// Which of the worker's cards this is (1, 2, ...).
+        pub card: i64,
+        /// The revocation barred any further card.
+        pub reissue_barred: bool,
+    }
 }
 
 const CERTIFICATE_COLUMNS: &str =

@@ -27,22 +27,26 @@ pub const CODE_MAX_FAILURES: i64 = 5;
 /// The purpose written in the access log for a consented view.
 pub const VIEW_PURPOSE: &str = "consented view";
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ConsentRequest {
-    pub id: i64,
-    pub worker_id: i64,
-    pub viewer: String,
-    pub status: String,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct ConsentRequest {
+        pub id: i64,
+        pub worker_id: i64,
+        pub viewer: String,
+        pub status: String,
+        pub created_at: DateTime<Utc>,
+        pub expires_at: DateTime<Utc>,
+    }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct RecordView {
-    pub viewer: String,
-    pub at: DateTime<Utc>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct RecordView {
+        pub viewer: String,
+        pub at: DateTime<Utc>,
+    }
 }
 
 fn code_error(zh: &str, en: &str) -> StoreError {

@@ -30,24 +30,26 @@ pub struct NewEntry {
     pub corrects: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Entry {
-    pub seq: i64,
-    pub subject_kind: String,
-    pub subject_id: i64,
-    pub kind: String,
-    pub payload: String,
-    pub source: String,
-    pub recorded_by: Option<i64>,
-    pub recorded_at: String,
-    pub corrects: Option<i64>,
-    #[serde(serialize_with = "as_hex")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
-    pub prev_hash: Vec<u8>,
-    #[serde(serialize_with = "as_hex")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
-    pub hash: Vec<u8>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Entry {
+        pub seq: i64,
+        pub subject_kind: String,
+        pub subject_id: i64,
+        pub kind: String,
+        pub payload: String,
+        pub source: String,
+        pub recorded_by: Option<i64>,
+        pub recorded_at: String,
+        pub corrects: Option<i64>,
+        #[serde(serialize_with = "as_hex")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub prev_hash: Vec<u8>,
+        #[serde(serialize_with = "as_hex")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub hash: Vec<u8>,
+    }
 }
 
 fn as_hex<S: serde::Serializer>(bytes: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {

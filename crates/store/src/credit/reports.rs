@@ -6,26 +6,28 @@ use serde::Serialize;
 
 use crate::{Result, Store, StoreError, now, on_pool};
 
-/// A released credit report as the bank can check it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ReleasedReport {
-    pub id: i64,
-    pub agency_id: i64,
-    /// The bank the agency consented to; reports from before banks were registered have none.
-    pub bank_id: Option<i64>,
-    pub bank: String,
-    pub purpose: String,
-    /// The signed content as canonical JSON.
-    pub content: String,
-    pub consented_at: DateTime<Utc>,
-    #[serde(serialize_with = "hex_bytes")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
-    pub digest: Vec<u8>,
-    pub key_id: i64,
-    #[serde(serialize_with = "hex_bytes")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
-    pub signature: Vec<u8>,
+row! {
+    /// A released credit report as the bank can check it.
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct ReleasedReport {
+        pub id: i64,
+        pub agency_id: i64,
+        /// The bank the agency consented to; reports from before banks were registered have none.
+        pub bank_id: Option<i64>,
+        pub bank: String,
+        pub purpose: String,
+        /// The signed content as canonical JSON.
+        pub content: String,
+        pub consented_at: DateTime<Utc>,
+        #[serde(serialize_with = "hex_bytes")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub digest: Vec<u8>,
+        pub key_id: i64,
+        #[serde(serialize_with = "hex_bytes")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        pub signature: Vec<u8>,
+    }
 }
 
 fn hex_bytes<S: serde::Serializer>(bytes: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -61,12 +63,14 @@ impl Store {
     }
 }
 
-/// A bank that reads the credit reports agencies release to it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Bank {
-    pub id: i64,
-    pub name: String,
+row! {
+    /// A bank that reads the credit reports agencies release to it.
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Bank {
+        pub id: i64,
+        pub name: String,
+    }
 }
 
 impl Store {

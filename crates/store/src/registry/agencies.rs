@@ -10,25 +10,27 @@ use sqlx::AssertSqlSafe;
 use crate::credit::ledger::{NewEntry, append_in, ledger_tx};
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Agency {
-    pub id: i64,
-    pub uscc: String,
-    pub name: String,
-    pub brand_name: Option<String>,
-    pub legal_representative: String,
-    pub address: String,
-    pub street_code: String,
-    pub street_name: String,
-    pub district_code: String,
-    pub district_name: String,
-    pub phone: String,
-    pub business_model: String,
-    pub status: String,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Agency {
+        pub id: i64,
+        pub uscc: String,
+        pub name: String,
+        pub brand_name: Option<String>,
+        pub legal_representative: String,
+        pub address: String,
+        pub street_code: String,
+        pub street_name: String,
+        pub district_code: String,
+        pub district_name: String,
+        pub phone: String,
+        pub business_model: String,
+        pub status: String,
+        pub version: i64,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
 /// Filters of the public agency list.

@@ -9,21 +9,23 @@ use sqlx::AssertSqlSafe;
 
 use crate::{Result, Store, StoreError, now, on_pool};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Binding {
-    pub id: i64,
-    pub worker_id: i64,
-    pub worker_name: String,
-    pub agency_id: i64,
-    pub agency_name: String,
-    pub kind: String,
-    pub status: String,
-    pub requested_by: String,
-    pub end_requested_by: Option<String>,
-    pub requested_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub ended_at: Option<DateTime<Utc>>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Binding {
+        pub id: i64,
+        pub worker_id: i64,
+        pub worker_name: String,
+        pub agency_id: i64,
+        pub agency_name: String,
+        pub kind: String,
+        pub status: String,
+        pub requested_by: String,
+        pub end_requested_by: Option<String>,
+        pub requested_at: DateTime<Utc>,
+        pub started_at: Option<DateTime<Utc>>,
+        pub ended_at: Option<DateTime<Utc>>,
+    }
 }
 
 impl Binding {

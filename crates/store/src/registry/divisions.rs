@@ -26,15 +26,17 @@ struct CsvRow {
     urban_rural_code: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Division {
-    pub code: String,
-    pub name: String,
-    pub level: String,
-    pub parent_code: Option<String>,
-    pub unit_type: Option<String>,
-    pub urban_rural_code: Option<String>,
+row! {
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Division {
+        pub code: String,
+        pub name: String,
+        pub level: String,
+        pub parent_code: Option<String>,
+        pub unit_type: Option<String>,
+        pub urban_rural_code: Option<String>,
+    }
 }
 
 /// How many divisions of each kind a load holds.

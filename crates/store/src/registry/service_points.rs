@@ -6,21 +6,23 @@ use serde::Serialize;
 
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ServicePoint {
-    pub id: i64,
-    pub agency_id: i64,
-    pub agency_name: String,
-    pub name: String,
-    pub community_code: String,
-    pub community_name: String,
-    pub district_code: String,
-    pub address: String,
-    pub opening_hours: String,
-    pub status: String,
-    pub communities_served: i64,
-    pub created_at: DateTime<Utc>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct ServicePoint {
+        pub id: i64,
+        pub agency_id: i64,
+        pub agency_name: String,
+        pub name: String,
+        pub community_code: String,
+        pub community_name: String,
+        pub district_code: String,
+        pub address: String,
+        pub opening_hours: String,
+        pub status: String,
+        pub communities_served: i64,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
 const SELECT_POINT: &str = "SELECT sp.id, sp.agency_id, a.name AS agency_name, sp.name, sp.community_code,

@@ -15,25 +15,27 @@ use sqlx::AssertSqlSafe;
 
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
-/// A worker as anyone may see it: identifiers masked.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Worker {
-    pub id: i64,
-    pub name: String,
-    pub id_masked: String,
-    pub phone_masked: String,
-    pub birth_date: NaiveDate,
-    pub sex: String,
-    pub ethnicity: String,
-    pub education_level: String,
-    pub education_major: Option<String>,
-    pub education_related: bool,
-    pub home_street: String,
-    pub district_code: String,
-    pub services: i64,
-    pub registered_by: Option<i64>,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
+row! {
+    /// A worker as anyone may see it: identifiers masked.
+    #[derive(Debug, Clone, Serialize)]
+    pub struct Worker {
+        pub id: i64,
+        pub name: String,
+        pub id_masked: String,
+        pub phone_masked: String,
+        pub birth_date: NaiveDate,
+        pub sex: String,
+        pub ethnicity: String,
+        pub education_level: String,
+        pub education_major: Option<String>,
+        pub education_related: bool,
+        pub home_street: String,
+        pub district_code: String,
+        pub services: i64,
+        pub registered_by: Option<i64>,
+        pub version: i64,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
 const WORKER_COLUMNS: &str = "w.id, w.name, w.id_masked, w.phone_masked, w.birth_date, w.sex, w.ethnicity,
@@ -44,21 +46,23 @@ const WORKER_COLUMNS: &str = "w.id, w.name, w.id_masked, w.phone_masked, w.birth
 /// more than honest registration meets, far fewer than a search of candidate ID numbers needs.
 pub const REGISTERED_ANSWERS_PER_DAY: i64 = 50;
 
-/// An agency that reached the daily limit, for the regulator.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct RegistrationProbe {
-    pub agency_id: i64,
-    pub agency_name: String,
-    pub district_code: String,
-    pub answers: i64,
+row! {
+    /// An agency that reached the daily limit, for the regulator.
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct RegistrationProbe {
+        pub agency_id: i64,
+        pub agency_name: String,
+        pub district_code: String,
+        pub answers: i64,
+    }
 }
 
-#[derive(sqlx::FromRow)]
-struct CountedWorker {
-    #[sqlx(flatten)]
-    worker: Worker,
-    total: i64,
+row! {
+    struct CountedWorker {
+        #[flatten] worker: Worker,
+        total: i64,
+    }
 }
 
 /// The unmasked identifiers, for those allowed to read them.

@@ -22,23 +22,25 @@ const RANGE: i64 = 20_000;
 /// Deliveries give up on a reminder after this many failed attempts.
 const MAX_ATTEMPTS: i64 = 5;
 
-/// A reminder in the outbox or an inbox.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Notification {
-    pub id: i64,
-    pub recipient_kind: String,
-    pub recipient_id: i64,
-    pub worker_id: i64,
-    pub worker_name: String,
-    pub condition: String,
-    pub event_key: String,
-    pub due_on: NaiveDate,
-    pub overdue: bool,
-    pub channel: String,
-    pub created_at: DateTime<Utc>,
-    pub delivered_at: Option<DateTime<Utc>>,
-    pub read_at: Option<DateTime<Utc>>,
+row! {
+    /// A reminder in the outbox or an inbox.
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Notification {
+        pub id: i64,
+        pub recipient_kind: String,
+        pub recipient_id: i64,
+        pub worker_id: i64,
+        pub worker_name: String,
+        pub condition: String,
+        pub event_key: String,
+        pub due_on: NaiveDate,
+        pub overdue: bool,
+        pub channel: String,
+        pub created_at: DateTime<Utc>,
+        pub delivered_at: Option<DateTime<Utc>>,
+        pub read_at: Option<DateTime<Utc>>,
+    }
 }
 
 impl Notification {
@@ -98,21 +100,23 @@ pub struct JobReport {
     pub elapsed_ms: u128,
 }
 
-/// The rates the daily job found for one area.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Rates {
-    pub area_code: String,
-    pub as_of: NaiveDate,
-    pub active_workers: i64,
-    pub pre_job_trained: i64,
-    pub retraining_current: i64,
-    pub health_valid: i64,
-    pub insured: i64,
-    pub certified: i64,
-    pub education_related: i64,
-    pub compliant: i64,
-    pub computed_at: DateTime<Utc>,
+row! {
+    /// The rates the daily job found for one area.
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Rates {
+        pub area_code: String,
+        pub as_of: NaiveDate,
+        pub active_workers: i64,
+        pub pre_job_trained: i64,
+        pub retraining_current: i64,
+        pub health_valid: i64,
+        pub insured: i64,
+        pub certified: i64,
+        pub education_related: i64,
+        pub compliant: i64,
+        pub computed_at: DateTime<Utc>,
+    }
 }
 
 impl Rates {

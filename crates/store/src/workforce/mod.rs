@@ -40,41 +40,45 @@ impl Recorder {
     }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TrainingRecord {
-    pub id: i64,
-    pub worker_id: i64,
-    pub course_id: Option<i64>,
-    pub course_kind: String,
-    pub course_name: String,
-    pub provider_name: String,
-    pub mode: String,
-    pub hours: i64,
-    pub started_on: NaiveDate,
-    pub completed_on: Option<NaiveDate>,
-    pub exam_passed: Option<bool>,
-    pub exam_score: Option<i64>,
-    pub source: String,
-    pub source_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct TrainingRecord {
+        pub id: i64,
+        pub worker_id: i64,
+        pub course_id: Option<i64>,
+        pub course_kind: String,
+        pub course_name: String,
+        pub provider_name: String,
+        pub mode: String,
+        pub hours: i64,
+        pub started_on: NaiveDate,
+        pub completed_on: Option<NaiveDate>,
+        pub exam_passed: Option<bool>,
+        pub exam_score: Option<i64>,
+        pub source: String,
+        pub source_id: Option<i64>,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Certificate {
-    pub id: i64,
-    pub worker_id: i64,
-    pub kind: String,
-    pub trade: Option<String>,
-    pub level: Option<String>,
-    pub issuer: String,
-    pub number: String,
-    pub issued_on: NaiveDate,
-    pub valid_until: Option<NaiveDate>,
-    pub source: String,
-    pub source_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Certificate {
+        pub id: i64,
+        pub worker_id: i64,
+        pub kind: String,
+        pub trade: Option<String>,
+        pub level: Option<String>,
+        pub issuer: String,
+        pub number: String,
+        pub issued_on: NaiveDate,
+        pub valid_until: Option<NaiveDate>,
+        pub source: String,
+        pub source_id: Option<i64>,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
 /// A health check; `result` is present only for readers allowed to see it.
@@ -112,56 +116,63 @@ impl HealthResult {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct HealthRow {
-    id: i64,
-    worker_id: i64,
-    checked_on: NaiveDate,
-    expires_on: NaiveDate,
-    institution: String,
-    category: String,
-    result_cipher: Vec<u8>,
-    source: String,
-    source_id: Option<i64>,
-    created_at: DateTime<Utc>,
+row! {
+    struct HealthRow {
+        id: i64,
+        worker_id: i64,
+        checked_on: NaiveDate,
+        expires_on: NaiveDate,
+        institution: String,
+        category: String,
+        result_cipher: Vec<u8>,
+        source: String,
+        source_id: Option<i64>,
+        created_at: DateTime<Utc>,
+    }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Policy {
-    pub id: i64,
-    /// Absent for a policy covering all of an agency's workers.
-    pub worker_id: Option<i64>,
-    pub agency_id: Option<i64>,
-    pub kind: String,
-    pub insurer: String,
-    pub policy_number: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    pub sum_insured_fen: i64,
-    pub source: String,
-    pub source_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Policy {
+        pub id: i64,
+        /// Absent for a policy covering all of an agency's workers.
+        pub worker_id: Option<i64>,
+        pub agency_id: Option<i64>,
+        pub kind: String,
+        pub insurer: String,
+        pub policy_number: String,
+        pub starts_on: NaiveDate,
+        pub ends_on: NaiveDate,
+        pub sum_insured_fen: i64,
+        pub source: String,
+        pub source_id: Option<i64>,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SocialInsurance {
-    pub agency_id: i64,
-    pub agency_name: String,
-    pub enrolled: bool,
-    pub since: Option<NaiveDate>,
-    pub updated_at: DateTime<Utc>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct SocialInsurance {
+        pub agency_id: i64,
+        pub agency_name: String,
+        pub enrolled: bool,
+        pub since: Option<NaiveDate>,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Education {
-    pub level: String,
-    pub school: Option<String>,
-    pub major: Option<String>,
-    pub related: bool,
-    pub evidence: Option<String>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Education {
+        pub level: String,
+        pub school: Option<String>,
+        pub major: Option<String>,
+        pub related: bool,
+        pub evidence: Option<String>,
+    }
 }
 
 /// Everything the platform knows of a worker's qualifications, newest first.

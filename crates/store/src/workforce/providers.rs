@@ -8,57 +8,65 @@ use serde::Serialize;
 use super::TrainingRecord;
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Provider {
-    pub id: i64,
-    pub kind: String,
-    pub name: String,
-    pub code: String,
-    pub district_code: String,
-    pub teaches: String,
-    pub created_at: DateTime<Utc>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Provider {
+        pub id: i64,
+        pub kind: String,
+        pub name: String,
+        pub code: String,
+        pub district_code: String,
+        pub teaches: String,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Course {
-    pub id: i64,
-    pub provider_id: i64,
-    pub name: String,
-    pub kind: String,
-    pub mode: String,
-    pub hours: i64,
-    pub trade: Option<String>,
-    pub enrolled: i64,
-    pub created_at: DateTime<Utc>,
+row! {
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Course {
+        pub id: i64,
+        pub provider_id: i64,
+        pub name: String,
+        pub kind: String,
+        pub mode: String,
+        pub hours: i64,
+        pub trade: Option<String>,
+        pub enrolled: i64,
+        pub created_at: DateTime<Utc>,
+    }
 }
 
-/// An enrolment as the school's course page lists it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Enrolment {
-    pub record_id: i64,
-    pub worker_id: i64,
-    pub worker_name: String,
-    pub id_masked: String,
-    pub started_on: NaiveDate,
-    pub completed_on: Option<NaiveDate>,
-    pub exam_passed: Option<bool>,
-    pub exam_score: Option<i64>,
+row! {
+    /// An enrolment as the school's course page lists it.
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct Enrolment {
+        pub record_id: i64,
+        pub worker_id: i64,
+        pub worker_name: String,
+        pub id_masked: String,
+        pub started_on: NaiveDate,
+        pub completed_on: Option<NaiveDate>,
+        pub exam_passed: Option<bool>,
+        pub exam_score: Option<i64>,
+    }
 }
 
 const COURSE_COLUMNS: &str = "c.id, c.provider_id, c.name, c.kind, c.mode, c.hours, c.trade,
     (SELECT COUNT(*) FROM training_records t WHERE t.course_id = c.id AND t.source = 'provider') AS enrolled, c.created_at";
 
-/// One exam result as the school entered it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ExamResult {
-    pub completed_on: NaiveDate,
-    pub exam_passed: bool,
-    pub exam_score: Option<i64>,
-    pub entry_seq: Option<i64>,
+row! {
+    /// One exam result as the school entered it.
+    #[derive(Debug, Clone, Serialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    pub struct ExamResult {
+        pub completed_on: NaiveDate,
+        pub exam_passed: bool,
+        pub exam_score: Option<i64>,
+        pub entry_seq: Option<i64>,
+    }
 }
 
 impl Store {

@@ -1,0 +1,475 @@
+//! PDF documents with Chinese text: a CJK font found on the machine, a flow of titles,
+//! headings, paragraphs and tables laid out on A4 pages, written by krilla (which subsets the
+//! font and embeds it with a ToUnicode map, so the text can be searched and copied).
+//!
+//! The layout is deliberately small: lines break between CJK characters and at spaces, table
+//! rows move whole to the next page (the header row repeated), and every page gets a footer.
+
+use std::sync::{Arc, OnceLock};
+
+use krilla::Document;
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke};
+use krilla::text::{GlyphId, KrillaGlyph};
+use skrifa::MetadataProvider;
+use skrifa::instance::{LocationRef, Size};
+use skrifa::string::StringId;
+
+/// Where Debian's CJK fonts live; `JIAZHENG_FONT` names another file.
+const FONT_CANDIDATES: &[&str] = &[
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+];
+
+/// A4 in points, with 2 cm margins.
+const PAGE_WIDTH: f32 = 595.28;
+const PAGE_HEIGHT: f32 = 841.89;
+const MARGIN: f32 = 56.7;
+const FOOTER_SIZE: f32 = 8.0;
+const LINE_HEIGHT: f32 = 1.45;
+const CELL_INSET: f32 = 5.0;
+const GRAY: (u8, u8, u8) = (120, 120, 120);
+const BLACK: (u8, u8, u8) = (0, 0, 0);
+const HEADER_FILL: (u8, u8, u8) = (236, 239, 242);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    #[error("no CJK font found; install fonts-noto-cjk or set JIAZHENG_FONT")]
+    NoFont,
+    #[error("pdf: {0}")]
+    Write(String),
+}
+
+/// A loaded font: krilla's handle for drawing, the raw data for character maps and advances.
+pub struct Font {
+    data: Arc<Vec<u8>>,
+    index: u32,
+    units_per_em: f32,
+    krilla: krilla::text::Font,
+}
+
+/// One glyph of a shaped string: where its text is, which glyph, how far it advances (in em).
+#[derive(Clone)]
+struct Shaped {
+    range: std::ops::Range<usize>,
+    glyph: u32,
+    advance: f32,
+}
+
+impl Font {
+    /// The machine's CJK font, read once: parsing a font collection of tens of megabytes is slow.
+    pub fn cjk() -> Result<&'static Font, PdfError> {
+        static FONT: OnceLock<Option<Font>> = OnceLock::new();
+        FONT.get_or_init(|| {
+            let from_env = std::env::var("JIAZHENG_FONT").ok();
+            from_env
+                .iter()
+                .map(String::as_str)
+                .chain(FONT_CANDIDATES.iter().copied())
+                .find_map(|path| std::fs::read(path).ok())
+                .and_then(|data| Font::from_data(Arc::new(data)))
+        })
+        .as_ref()
+        .ok_or(PdfError::NoFont)
+    }
+
+    /// Picks the Simplified Chinese face of a collection (Noto's holds JP, KR, SC, TC, HK).
+    fn from_data(data: Arc<Vec<u8>>) -> Option<Font> {
+        let faces = skrifa::raw::FileRef::new(&data).ok()?.fonts().count() as u32;
+        let family = |index: u32| {
+            skrifa::FontRef::from_index(&data, index)
+                .ok()
+                .and_then(|f| f.localized_strings(StringId::FAMILY_NAME).english_or_first())
+                .map(|name| name.chars().collect::<String>())
+                .unwrap_or_default()
+        };
+        let index = (0..faces).find(|&i| family(i).contains("CJK SC")).unwrap_or(0);
+        let face = skrifa::FontRef::from_index(&data, index).ok()?;
+        let units_per_em = f32::from(face.metrics(Size::unscaled(), LocationRef::default()).units_per_em);
+        let krilla = krilla::text::Font::new(data.clone().into(), index)?;
+        Some(Font { data, index, units_per_em, krilla })
+    }
+
+    fn shape(&self, text: &str) -> Vec<Shaped> {
+        let Ok(face) = skrifa::FontRef::from_index(&self.data, self.index) else {
+            return Vec::new();
+        };
+        let charmap = face.charmap();
+        let metrics = face.glyph_metrics(Size::unscaled(), LocationRef::default());
+        text.char_indices()
+            .map(|(at, c)| {
+                let glyph = charmap.map(c).unwrap_or_default();
+                let advance = metrics.advance_width(glyph).unwrap_or(0.0) / self.units_per_em;
+                Shaped { range: at..at + c.len_utf8(), glyph: glyph.to_u32(), advance }
+            })
+            .collect()
+    }
+
+    /// The width of `text` at `size` points.
+    pub fn width(&self, text: &str, size: f32) -> f32 {
+        self.shape(text).iter().map(|g| g.advance).sum::<f32>() * size
+    }
+
+    /// Breaks `text` into lines no wider than `width`: between CJK characters, at spaces, and
+    /// inside a word only when the word alone is too wide. Closing punctuation stays with the
+    /// character before it.
+    pub fn wrap(&self, text: &str, size: f32, width: f32) -> Vec<String> {
+        let mut lines = Vec::new();
+        for paragraph in text.split('\n') {
+            let mut line = String::new();
+            let mut line_width = 0.0;
+            for piece in pieces(paragraph) {
+                let piece_width = self.width(piece, size);
+                if piece.trim().is_empty() {
+                    if !line.is_empty() {
+                        line.push_str(piece);
+                        line_width += piece_width;
+                    }
+                    continue;
+                }
+                if line_width + piece_width > width && !line.trim().is_empty() {
+                    lines.push(line.trim_end().to_string());
+                    line = String::new();
+                    line_width = 0.0;
+                }
+                if piece_width > width {
+                    for c in piece.chars() {
+                        let w = self.width(c.encode_utf8(&mut [0; 4]), size);
+                        if line_width + w > width && !line.is_empty() {
+                            lines.push(std::mem::take(&mut line));
+                            line_width = 0.0;
+                        }
+                        line.push(c);
+                        line_width += w;
+                    }
+                } else {
+                    line.push_str(piece);
+                    line_width += piece_width;
+                }
+            }
+            lines.push(line.trim_end().to_string());
+        }
+        lines
+    }
+}
+
+/// Characters after which a line may break on either side (CJK scripts and their punctuation).
+fn is_wide(c: char) -> bool {
+    matches!(c as u32, 0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF)
+}
+
+/// Punctuation that must not begin a line.
+fn is_closing(c: char) -> bool {
+    "，。、；：？！）》」』”’％,.;:?!)]%".contains(c)
+}
+
+/// Punctuation that must not end a line.
+fn is_opening(c: char) -> bool {
+    "（《「『“‘([".contains(c)
+}
+
+/// Splits a paragraph into the pieces a line may break between: each wide character, each run
+/// of other characters, each run of spaces.
+fn pieces(text: &str) -> Vec<&str> {
+    let mut pieces: Vec<&str> = Vec::new();
+    let mut start = 0;
+    let mut previous: Option<char> = None;
+    for (at, c) in text.char_indices() {
+        let boundary = match previous {
+            None => false,
+            Some(p) if is_closing(c) => p == ' ',
+            Some(p) if is_opening(p) => false,
+            Some(p) => is_wide(c) || is_wide(p) || (c == ' ') != (p == ' '),
+        };
+        if boundary {
+            pieces.push(&text[start..at]);
+            start = at;
+        }
+        previous = Some(c);
+    }
+    if start < text.len() {
+        pieces.push(&text[start..]);
+    }
+    pieces
+}
+
+/// A table cell: its text and, when not the table's, its own font size.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub text: String,
+    pub size: Option<f32>,
+}
+
+impl Cell {
+    pub fn sized(text: impl Into<String>, size: f32) -> Self {
+        Cell { text: text.into(), size: Some(size) }
+    }
+}
+
+impl<T: Into<String>> From<T> for Cell {
+    fn from(text: T) -> Self {
+        Cell { text: text.into(), size: None }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Relative column widths.
+    pub columns: Vec<f32>,
+    pub header: Option<Vec<Cell>>,
+    pub rows: Vec<Vec<Cell>>,
+    pub size: f32,
+}
+
+#[derive(Debug, Clone)]
+pub enum Block {
+    /// Centred lines.
+    Title {
+        text: String,
+        size: f32,
+    },
+    Heading(String),
+    Paragraph {
+        text: String,
+        size: f32,
+    },
+    Table(Table),
+    Gap(f32),
+}
+
+/// What is drawn on a page, in points from its top-left corner.
+enum Mark {
+    Text { x: f32, baseline: f32, size: f32, text: String, color: (u8, u8, u8) },
+    Box { rect: Rect, fill: Option<(u8, u8, u8)>, stroke: bool },
+}
+
+/// Lays blocks out page by page.
+struct Layout<'f> {
+    font: &'f Font,
+    pages: Vec<Vec<Mark>>,
+    y: f32,
+}
+
+impl<'f> Layout<'f> {
+    fn new(font: &'f Font) -> Self {
+        Layout { font, pages: vec![Vec::new()], y: MARGIN }
+    }
+
+    fn bottom() -> f32 {
+        PAGE_HEIGHT - MARGIN - FOOTER_SIZE * 2.5
+    }
+
+    fn content_width() -> f32 {
+        PAGE_WIDTH - 2.0 * MARGIN
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = MARGIN;
+    }
+
+    fn ensure(&mut self, height: f32) {
+        if self.y + height > Self::bottom() && self.y > MARGIN {
+            self.new_page();
+        }
+    }
+
+    fn mark(&mut self, mark: Mark) {
+        self.pages.last_mut().expect("a page").push(mark);
+    }
+
+    fn text_line(&mut self, x: f32, top: f32, size: f32, text: String, color: (u8, u8, u8)) {
+        // The baseline sits below the line's top by the leading's half and the ascent.
+        let baseline = top + size * ((LINE_HEIGHT - 1.0) / 2.0 + 0.88);
+        self.mark(Mark::Text { x, baseline, size, text, color });
+    }
+
+    fn block(&mut self, block: &Block) {
+        match block {
+            Block::Gap(points) => self.y += points,
+            Block::Title { text, size } => {
+                for line in self.font.wrap(text, *size, Self::content_width()) {
+                    self.ensure(size * LINE_HEIGHT);
+                    let x = MARGIN + (Self::content_width() - self.font.width(&line, *size)) / 2.0;
+                    self.text_line(x, self.y, *size, line, BLACK);
+                    self.y += size * LINE_HEIGHT;
+                }
+            }
+            Block::Heading(text) => {
+                let size = 12.5;
+                // Keep a heading with at least two lines of what follows.
+                self.ensure(size * LINE_HEIGHT * 2.0 + 40.0);
+                self.y += 8.0;
+                for line in self.font.wrap(text, size, Self::content_width()) {
+                    self.text_line(MARGIN, self.y, size, line, BLACK);
+                    self.y += size * LINE_HEIGHT;
+                }
+                self.y += 2.0;
+            }
+            Block::Paragraph { text, size } => {
+                for line in self.font.wrap(text, *size, Self::content_width()) {
+                    self.ensure(size * LINE_HEIGHT);
+                    self.text_line(MARGIN, self.y, *size, line, BLACK);
+                    self.y += size * LINE_HEIGHT;
+                }
+                self.y += 4.0;
+            }
+            Block::Table(table) => self.table(table),
+        }
+    }
+
+    fn table(&mut self, table: &Table) {
+        let total: f32 = table.columns.iter().sum();
+        let widths: Vec<f32> = table.columns.iter().map(|c| c / total * Self::content_width()).collect();
+        let laid = |cells: &[Cell]| -> (Vec<(f32, Vec<String>)>, f32) {
+            let wrapped: Vec<(f32, Vec<String>)> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(cell, width)| {
+                    let size = cell.size.unwrap_or(table.size);
+                    (size, self.font.wrap(&cell.text, size, width - 2.0 * CELL_INSET))
+                })
+                .collect();
+            let height =
+                wrapped.iter().map(|(size, lines)| lines.len() as f32 * size * LINE_HEIGHT).fold(0.0, f32::max)
+                    + 2.0 * CELL_INSET;
+            (wrapped, height)
+        };
+        let header = table.header.as_deref().map(laid);
+        let header_height = header.as_ref().map_or(0.0, |(_, h)| *h);
+        let mut header_due = true;
+        for row in &table.rows {
+            let (cells, height) = laid(row);
+            if self.y + height + if header_due { header_height } else { 0.0 } > Self::bottom() && self.y > MARGIN {
+                self.new_page();
+                header_due = true;
+            }
+            if let (true, Some((header_cells, header_height))) = (header_due, &header) {
+                self.row(&widths, header_cells.clone(), *header_height, Some(HEADER_FILL));
+            }
+            header_due = false;
+            self.row(&widths, cells, height, None);
+        }
+        self.y += 6.0;
+    }
+
+    fn row(&mut self, widths: &[f32], cells: Vec<(f32, Vec<String>)>, height: f32, fill: Option<(u8, u8, u8)>) {
+        let mut x = MARGIN;
+        for ((size, lines), width) in cells.into_iter().zip(widths) {
+            if let Some(rect) = Rect::from_xywh(x, self.y, *width, height) {
+                self.mark(Mark::Box { rect, fill, stroke: true });
+            }
+            let mut top = self.y + CELL_INSET;
+            for line in lines {
+                self.text_line(x + CELL_INSET, top, size, line, BLACK);
+                top += size * LINE_HEIGHT;
+            }
+            x += width;
+        }
+        self.y += height;
+    }
+}
+
+fn paint((r, g, b): (u8, u8, u8)) -> krilla::paint::Paint {
+    rgb::Color::new(r, g, b).into()
+}
+
+/// Lays `blocks` out on A4 pages and writes the PDF; `footer` gives each page's footer line
+/// from its number and the page count.
+pub fn render(
+    font: &Font,
+    title: &str,
+    blocks: &[Block],
+    footer: impl Fn(usize, usize) -> String,
+) -> Result<Vec<u8>, PdfError> {
+    let mut layout = Layout::new(font);
+    for block in blocks {
+        layout.block(block);
+    }
+    let pages = layout.pages;
+    let count = pages.len();
+    let mut document = Document::new();
+    document.set_metadata(krilla::metadata::Metadata::new().title(title.to_string()).language("zh-CN".to_string()));
+    let settings = PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT).ok_or(PdfError::Write("page size".into()))?;
+    for (number, marks) in pages.into_iter().enumerate() {
+        let mut page = document.start_page_with(settings.clone());
+        let mut surface = page.surface();
+        let footer_text = footer(number + 1, count);
+        let footer_mark = Mark::Text {
+            x: MARGIN,
+            baseline: PAGE_HEIGHT - MARGIN + FOOTER_SIZE,
+            size: FOOTER_SIZE,
+            text: footer_text,
+            color: GRAY,
+        };
+        for mark in marks.iter().chain(std::iter::once(&footer_mark)) {
+            match mark {
+                Mark::Box { rect, fill, stroke } => {
+                    let mut path = PathBuilder::new();
+                    path.push_rect(*rect);
+                    let Some(path) = path.finish() else { continue };
+                    surface.set_fill(fill.map(|color| Fill { paint: paint(color), ..Fill::default() }));
+                    surface.set_stroke(stroke.then(|| Stroke { paint: paint(GRAY), width: 0.5, ..Stroke::default() }));
+                    surface.draw_path(&path);
+                }
+                Mark::Text { x, baseline, size, text, color } => {
+                    let glyphs: Vec<KrillaGlyph> = font
+                        .shape(text)
+                        .into_iter()
+                        .map(|g| KrillaGlyph::new(GlyphId::new(g.glyph), g.advance, 0.0, 0.0, 0.0, g.range, None))
+                        .collect();
+                    surface.set_stroke(None);
+                    surface.set_fill(Some(Fill {
+                        paint: paint(*color),
+                        opacity: NormalizedF32::ONE,
+                        ..Fill::default()
+                    }));
+                    surface.draw_glyphs(
+                        Point::from_xy(*x, *baseline),
+                        &glyphs,
+                        font.krilla.clone(),
+                        text,
+                        *size,
+                        false,
+                    );
+                }
+            }
+        }
+        surface.finish();
+        page.finish();
+    }
+    document.finish().map_err(|e| PdfError::Write(format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_break_between_cjk_characters_and_keep_words_and_closing_punctuation() {
+        assert_eq!(
+            pieces("信用报告 credit report，好。"),
+            ["信", "用", "报", "告", " ", "credit", " ", "report，", "好。"]
+        );
+        assert_eq!(pieces("JZ-220102-000042 号"), ["JZ-220102-000042", " ", "号"]);
+        assert_eq!(pieces("密钥（Ed25519）签"), ["密", "钥", "（Ed25519）", "签"]);
+    }
+
+    #[test]
+    fn lines_never_exceed_the_width_and_lose_no_text() {
+        let font = Font::cjk().expect("a CJK font: install fonts-noto-cjk");
+        let text = "本报告经企业授权提供给上述银行。The agency consented to this release (record 42). \
+                    0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        for width in [60.0, 150.0, 400.0] {
+            let lines = font.wrap(text, 10.0, width);
+            assert!(lines.iter().all(|l| font.width(l, 10.0) <= width + 0.01), "{lines:?} at {width}");
+            let joined: String = lines.concat().chars().filter(|c| !c.is_whitespace()).collect();
+            let original: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            assert_eq!(joined, original);
+        }
+    }
+}
