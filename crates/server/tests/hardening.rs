@@ -408,3 +408,38 @@ async fn api_sign_out_ends_the_cookie_session_with_its_token() {
     assert_eq!(out.status(), 204);
     assert_eq!(client.get(app.url("/my/services")).send().await.unwrap().status(), 401);
 }
+
+/// A write that finds the database locked past the store's wait answers 503 with Retry-After and
+/// writes nothing; once the lock is gone the same request succeeds.
+#[tokio::test]
+async fn a_locked_database_answers_busy_and_loses_nothing() {
+    use sqlx::Connection;
+    let app = TestApp::spawn().await;
+    let token = app.token("agency_a").await;
+    let before = app.worker_count().await;
+    let body = worker_json(&id_number("220102", 801), "锁等待", "220102001");
+    // Another process holds the write lock for longer than the store waits.
+    let held = if app.db.url.starts_with("postgres") {
+        let mut pg = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+        sqlx::raw_sql("BEGIN; LOCK TABLE workers IN EXCLUSIVE MODE").execute(&mut pg).await.unwrap();
+        Ok(pg)
+    } else {
+        let mut lite = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
+        sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut lite).await.unwrap();
+        Err(lite)
+    };
+    let started = std::time::Instant::now();
+    let response = app.client.post(app.url("/api/v1/workers")).bearer_auth(&token).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 503, "busy, not broken");
+    assert!(started.elapsed() >= jiazheng_store::LOCK_WAIT / 2, "it waited for the lock first");
+    assert_eq!(response.headers()["retry-after"], "1");
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], "busy", "{answer}");
+    match held {
+        Ok(mut pg) => sqlx::raw_sql("ROLLBACK").execute(&mut pg).await.map(drop).unwrap(),
+        Err(mut lite) => sqlx::raw_sql("ROLLBACK").execute(&mut lite).await.map(drop).unwrap(),
+    }
+    assert_eq!(app.worker_count().await, before, "nothing written by the refused request");
+    assert_eq!(app.post_json("/api/v1/workers", &token, &body).await.0, 201, "the retry goes through");
+    assert_eq!(app.worker_count().await, before + 1);
+}

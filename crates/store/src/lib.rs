@@ -20,7 +20,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use crypto::Crypto;
@@ -39,6 +39,9 @@ macro_rules! on_pool {
     };
 }
 pub(crate) use on_pool;
+
+/// How long a statement waits for a lock (or a pooled connection) before the store answers busy.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// The migration files of each engine, embedded by `build.rs`.
 mod migrations {
@@ -150,11 +153,12 @@ impl Store {
             Workload::BulkLoad => (512_000, 20_000),
         };
         let pool = if database.starts_with("postgres://") || database.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect(database)
-                .await?;
+            // A write waiting on a lock gives up like SQLite's busy timeout does (55P03, a 503
+            // for the client) instead of holding a pooled connection for as long as the lock.
+            let lock_timeout = format!("{}ms", LOCK_WAIT.as_millis());
+            let options = PgConnectOptions::from_str(database)?.options([("lock_timeout", lock_timeout.as_str())]);
+            let pool =
+                PgPoolOptions::new().max_connections(16).acquire_timeout(LOCK_WAIT).connect_with(options).await?;
             migrator(migrations::POSTGRES).run(&pool).await?;
             Pool::Postgres(pool)
         } else {
@@ -163,7 +167,7 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(LOCK_WAIT)
                 .pragma("cache_size", format!("-{cache_kib}"))
                 .pragma("wal_autocheckpoint", checkpoint_pages.to_string())
                 .pragma("temp_store", "memory");
