@@ -24,7 +24,8 @@ use jiazheng_store::workforce::jobs::InboxDelivery;
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { data, bind, demo: with_demo, secure_cookies, trusted_proxies } => {
-            let config = jiazheng_server::Config { secure_cookies, trusted_proxies };
+            let import_reports = Some(data.data_dir.join("import-reports"));
+            let config = jiazheng_server::Config { secure_cookies, trusted_proxies, import_reports };
             serve(&data, &bind, with_demo, config).await
         }
         Command::Demo { command: DemoCommand::Generate { data, agencies, workers, seed } } => {

@@ -31,11 +31,27 @@ fn today() -> NaiveDate {
     jiazheng_core::calendar::beijing_today()
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
+/// A scratch directory removed when the test ends, passed or failed.
+struct ScratchDir(PathBuf);
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(tag: &str) -> ScratchDir {
     let dir = std::env::temp_dir().join(format!("jz-durable-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    ScratchDir(dir)
 }
 
 fn jiazheng(data_dir: &Path, url: &str) -> Command {

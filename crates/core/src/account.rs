@@ -95,6 +95,11 @@ impl Principal {
             _ => None,
         }
     }
+
+    /// How the ledger names a regulator's decisions: `regulator:220102000000`, `regulator:city`.
+    pub fn regulator_source(&self) -> Option<String> {
+        self.regulated_area().map(|area| format!("regulator:{}", area.map_or("city".to_string(), |d| d.to_string())))
+    }
 }
 
 #[cfg(test)]

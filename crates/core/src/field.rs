@@ -99,7 +99,32 @@ pub fn optional_text(raw: &str, max: usize) -> Result<Option<String>, Invalid> {
     if text.is_empty() { Ok(None) } else { bounded_text(text, max).map(Some) }
 }
 
+/// Trimmed required text of several paragraphs: line breaks kept (as `\n`), other control
+/// characters refused as in one-line text.
+pub fn required_paragraphs(raw: &str, max: usize) -> Result<String, Invalid> {
+    let text = raw.trim().replace("\r\n", "\n");
+    if text.is_empty() {
+        return Err(Invalid::required());
+    }
+    let lines = text.split('\n').map(|line| bounded_text(line, max)).collect::<Result<Vec<_>, _>>()?.join("\n");
+    if lines.chars().count() > max { Err(Invalid::too_long(max)) } else { Ok(lines) }
+}
+
+/// Characters no field keeps: control characters (line breaks included: a name or an address
+/// is one line, and it is printed on cards and reports) and the invisible direction overrides
+/// that make text read differently from how it is stored.
+fn is_refused(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 fn bounded_text(text: &str, max: usize) -> Result<String, Invalid> {
+    if text.chars().any(is_refused) {
+        return Err(Invalid::new(
+            "control_characters",
+            "不能包含换行、控制字符或文字方向控制符",
+            "must not contain line breaks, control characters or direction overrides",
+        ));
+    }
     if text.chars().count() > max { Err(Invalid::too_long(max)) } else { Ok(text.to_string()) }
 }
 
@@ -113,6 +138,16 @@ mod tests {
         assert_eq!(required_text("   ", 10).unwrap_err().code, "required");
         assert_eq!(required_text("一二三四五", 4).unwrap_err().code, "too_long");
         assert_eq!(optional_text(" ", 4).unwrap(), None);
+    }
+
+    #[test]
+    fn text_refuses_control_characters_and_direction_overrides_and_paragraphs_keep_line_breaks() {
+        for bad in ["南岭街道\n人民大街", "a\u{0}b", "tab\there", "\u{202E}gnp.exe"] {
+            assert_eq!(required_text(bad, 100).unwrap_err().code, "control_characters", "{bad:?}");
+        }
+        assert_eq!(required_paragraphs(" 第一段\r\n第二段 ", 100).unwrap(), "第一段\n第二段");
+        assert_eq!(required_paragraphs("a\u{7}", 100).unwrap_err().code, "control_characters");
+        assert_eq!(required_paragraphs("一二\n三", 3).unwrap_err().code, "too_long");
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub enum AppError {
     Conflict { code: &'static str, message_zh: String, message_en: String, existing_id: Option<i64> },
     #[error("too many attempts")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// A count that resets at midnight, Beijing time (e.g. "already registered" answers).
+    #[error("daily limit reached")]
+    DailyLimit { retry_after_secs: u64 },
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("body too large")]
@@ -92,7 +95,7 @@ impl AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts { .. } | AppError::DailyLimit { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
@@ -113,10 +116,23 @@ impl AppError {
             AppError::Conflict { code, message_zh, message_en, existing_id } => {
                 (*code, message_zh.clone(), message_en.clone(), *existing_id)
             }
-            AppError::TooManyAttempts { retry_after_secs } => (
-                "too_many_attempts",
-                format!("尝试次数过多，请{}分钟后再试", retry_after_secs.div_ceil(60)),
-                format!("Too many attempts; try again in {} minutes", retry_after_secs.div_ceil(60)),
+            AppError::TooManyAttempts { retry_after_secs } => {
+                let (zh, en) = match *retry_after_secs {
+                    0..60 => (format!("{retry_after_secs}秒"), format!("{retry_after_secs} seconds")),
+                    60..120 => ("1分钟".to_string(), "a minute".to_string()),
+                    secs => (format!("{}分钟", secs.div_ceil(60)), format!("{} minutes", secs.div_ceil(60))),
+                };
+                (
+                    "too_many_attempts",
+                    format!("尝试次数过多，请{zh}后再试"),
+                    format!("Too many attempts; try again in {en}"),
+                    None,
+                )
+            }
+            AppError::DailyLimit { .. } => (
+                "daily_limit",
+                "今日次数已达上限，北京时间零点后恢复".into(),
+                "Today's limit is reached; it resets at midnight, Beijing time".into(),
                 None,
             ),
             AppError::TooLarge => ("too_large", "提交的内容过大".into(), "The request body is too large".into(), None),
@@ -184,7 +200,7 @@ impl From<StoreError> for AppError {
             }
             StoreError::File(reason) => AppError::BadRequest(reason),
             StoreError::BadSheet { zh, en } => AppError::invalid("file", "bad_sheet", &zh, &en),
-            StoreError::Limited(_) => AppError::TooManyAttempts {
+            StoreError::Limited(_) => AppError::DailyLimit {
                 retry_after_secs: jiazheng_core::calendar::seconds_to_beijing_midnight(chrono::Utc::now()),
             },
             busy if busy.is_busy() => {
@@ -209,7 +225,9 @@ impl IntoResponse for AppError {
         let body = self.body();
         let mut response = (status, Json(body.clone())).into_response();
         let retry_after = match self {
-            AppError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),
+            AppError::TooManyAttempts { retry_after_secs } | AppError::DailyLimit { retry_after_secs } => {
+                Some(retry_after_secs)
+            }
             AppError::Busy => Some(1),
             _ => None,
         };

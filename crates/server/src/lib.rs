@@ -88,6 +88,10 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client; nobody else's is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where import error reports are kept between the upload and their download (the data
+    /// directory's `import-reports`); without it, a directory of this server's own that is
+    /// removed when the server is dropped.
+    pub import_reports: Option<std::path::PathBuf>,
 }
 
 /// The largest body any route takes unless it says otherwise: forms and JSON are small.
@@ -148,14 +152,16 @@ pub struct Application {
 impl Application {
     pub async fn build(store: Store, bind: &str, config: Config) -> std::io::Result<Self> {
         let listener = TcpListener::bind(bind).await?;
+        let reports = match &config.import_reports {
+            Some(dir) => pages::import::ReportFiles::new(dir.clone()),
+            None => pages::import::ReportFiles::temporary(),
+        };
         let state = AppState {
             store,
             limits: Arc::new(limits::Limits::default()),
             imports: Arc::new(tokio::sync::Semaphore::new(1)),
             config: Arc::new(config),
-            reports: Arc::new(pages::import::ReportFiles::new(
-                std::env::temp_dir().join(format!("jiazheng-import-reports-{}", std::process::id())),
-            )),
+            reports: Arc::new(reports),
             home_stats: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(30))),
             districts: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(300))),
             // Writes through this server drop the entry at once; writes by other processes

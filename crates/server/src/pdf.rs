@@ -325,8 +325,8 @@ impl<'f> Layout<'f> {
     fn table(&mut self, table: &Table) {
         let total: f32 = table.columns.iter().sum();
         let widths: Vec<f32> = table.columns.iter().map(|c| c / total * Self::content_width()).collect();
-        let laid = |cells: &[Cell]| -> (Vec<(f32, Vec<String>)>, f32) {
-            let wrapped: Vec<(f32, Vec<String>)> = cells
+        let laid = |cells: &[Cell]| -> (CellLines, f32) {
+            let wrapped: CellLines = cells
                 .iter()
                 .zip(&widths)
                 .map(|(cell, width)| {
@@ -343,21 +343,44 @@ impl<'f> Layout<'f> {
         let header_height = header.as_ref().map_or(0.0, |(_, h)| *h);
         let mut header_due = true;
         for row in &table.rows {
-            let (cells, height) = laid(row);
-            if self.y + height + if header_due { header_height } else { 0.0 } > Self::bottom() && self.y > MARGIN {
+            let (mut cells, mut height) = laid(row);
+            loop {
+                let header_cost = if header_due { header_height } else { 0.0 };
+                let room = Self::bottom() - self.y - header_cost;
+                let at_top = self.y <= MARGIN;
+                if height > room && !at_top && height <= Self::bottom() - MARGIN - header_height {
+                    // The row fits on a fresh page: move it there whole.
+                    self.new_page();
+                    header_due = true;
+                    continue;
+                }
+                // A row taller than a page is split: what fits here, the rest on the next page.
+                let (now, rest) = split_row(cells, room - 2.0 * CELL_INSET);
+                if now.iter().all(|(_, lines)| lines.is_empty()) && !at_top {
+                    self.new_page();
+                    header_due = true;
+                    cells = rest;
+                    continue;
+                }
+                if let (true, Some((header_cells, header_height))) = (header_due, &header) {
+                    self.row(&widths, header_cells.clone(), *header_height, Some(HEADER_FILL));
+                }
+                header_due = false;
+                let now_height = row_height(&now);
+                self.row(&widths, now, now_height, None);
+                if rest.iter().all(|(_, lines)| lines.is_empty()) {
+                    break;
+                }
                 self.new_page();
                 header_due = true;
+                height = row_height(&rest);
+                cells = rest;
             }
-            if let (true, Some((header_cells, header_height))) = (header_due, &header) {
-                self.row(&widths, header_cells.clone(), *header_height, Some(HEADER_FILL));
-            }
-            header_due = false;
-            self.row(&widths, cells, height, None);
         }
         self.y += 6.0;
     }
 
-    fn row(&mut self, widths: &[f32], cells: Vec<(f32, Vec<String>)>, height: f32, fill: Option<(u8, u8, u8)>) {
+    fn row(&mut self, widths: &[f32], cells: CellLines, height: f32, fill: Option<(u8, u8, u8)>) {
         let mut x = MARGIN;
         for ((size, lines), width) in cells.into_iter().zip(widths) {
             if let Some(rect) = Rect::from_xywh(x, self.y, *width, height) {
@@ -372,6 +395,24 @@ impl<'f> Layout<'f> {
         }
         self.y += height;
     }
+}
+
+type CellLines = Vec<(f32, Vec<String>)>;
+
+fn row_height(cells: &CellLines) -> f32 {
+    cells.iter().map(|(size, lines)| lines.len() as f32 * size * LINE_HEIGHT).fold(0.0, f32::max) + 2.0 * CELL_INSET
+}
+
+/// The lines of each cell that fit in `room` points, and the lines left over.
+fn split_row(cells: CellLines, room: f32) -> (CellLines, CellLines) {
+    cells
+        .into_iter()
+        .map(|(size, mut lines)| {
+            let fit = ((room / (size * LINE_HEIGHT)).floor().max(0.0) as usize).min(lines.len());
+            let rest = lines.split_off(fit);
+            ((size, lines), (size, rest))
+        })
+        .unzip()
 }
 
 fn paint((r, g, b): (u8, u8, u8)) -> krilla::paint::Paint {
@@ -457,6 +498,36 @@ mod tests {
         );
         assert_eq!(pieces("JZ-220102-000042 号"), ["JZ-220102-000042", " ", "号"]);
         assert_eq!(pieces("密钥（Ed25519）签"), ["密", "钥", "（Ed25519）", "签"]);
+    }
+
+    #[test]
+    fn a_row_taller_than_a_page_continues_on_the_next_and_nothing_leaves_the_page() {
+        let font = Font::cjk().expect("a CJK font: install fonts-noto-cjk");
+        let tall: String = (1..=150).map(|n| format!("第{n}行")).collect::<Vec<_>>().join("\n");
+        let table = Table {
+            columns: vec![1.0, 2.0],
+            header: Some(vec!["项目".into(), "内容".into()]),
+            rows: vec![vec!["用途".into(), tall.into()], vec!["末行".into(), "最后".into()]],
+            size: 10.0,
+        };
+        let mut layout = Layout::new(font);
+        layout.block(&Block::Paragraph { text: "前文".into(), size: 10.0 });
+        layout.block(&Block::Table(table));
+        assert!(layout.pages.len() >= 3, "150 lines of 14.5 pt take three pages: {}", layout.pages.len());
+        let mut texts = Vec::new();
+        for page in &layout.pages {
+            for mark in page {
+                if let Mark::Text { baseline, text, .. } = mark {
+                    assert!(*baseline > MARGIN && *baseline <= Layout::bottom(), "{text} at {baseline}");
+                    texts.push(text.clone());
+                }
+            }
+        }
+        for n in [1, 75, 150] {
+            assert_eq!(texts.iter().filter(|t| **t == format!("第{n}行")).count(), 1, "line {n} drawn once");
+        }
+        assert_eq!(texts.iter().filter(|t| *t == "内容").count(), layout.pages.len(), "the header on every page");
+        assert!(texts.contains(&"最后".to_string()));
     }
 
     #[test]

@@ -211,7 +211,7 @@ impl Shown {
             blocks.push(Block::Paragraph { text: "无 None".into(), size: 10.0 });
         } else {
             blocks.push(Block::Table(Table {
-                columns: vec![1.0, 1.0, 2.0, 2.0, 3.0],
+                columns: vec![1.5, 1.2, 2.0, 2.0, 2.8],
                 header: Some(vec![
                     "日期 Date".into(),
                     "类别 Kind".into(),

@@ -155,6 +155,11 @@ const MAX_UNPACKED_BYTES: u64 = 160 * 1024 * 1024;
 /// The shared strings are read into memory whole (the sheet itself is streamed).
 const MAX_SHARED_STRINGS_BYTES: u64 = 64 * 1024 * 1024;
 const MAX_PARTS: usize = 1_000;
+/// The longest cell any import reads; no field is longer than a few hundred characters.
+pub const MAX_CELL_CHARS: usize = 2_000;
+/// The text all cells of a sheet may hold together once read: one shared string referenced
+/// from many cells would otherwise be copied into memory once per cell.
+const MAX_SHEET_TEXT_BYTES: usize = 96 * 1024 * 1024;
 
 fn bad_sheet(zh: impl Into<String>, en: impl Into<String>) -> StoreError {
     StoreError::BadSheet { zh: zh.into(), en: en.into() }
@@ -215,12 +220,26 @@ pub fn read_sheet(
     }
     // Row index → (column, text), in the order the sheet holds them.
     let mut grid: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
+    let mut text_bytes = 0usize;
     while let Some(cell) = cells.next_cell().map_err(|_| bad_sheet("工作表内容损坏", "the sheet is damaged"))? {
         let (row, column) = cell.get_position();
         if row > MAX_SHEET_ROWS || column >= MAX_SHEET_COLUMNS {
             return Err(too_big());
         }
         let text = cell_text(&Data::from(cell.get_value().clone()));
+        if text.chars().count() > MAX_CELL_CHARS {
+            return Err(bad_sheet(
+                format!("第 {} 行有单元格超过 {MAX_CELL_CHARS} 个字符", row + 1),
+                format!("row {} has a cell longer than {MAX_CELL_CHARS} characters", row + 1),
+            ));
+        }
+        text_bytes += text.len();
+        if text_bytes > MAX_SHEET_TEXT_BYTES {
+            return Err(bad_sheet(
+                format!("工作表文字总量超过 {} MB", MAX_SHEET_TEXT_BYTES / (1024 * 1024)),
+                format!("the sheet holds more than {} MB of text", MAX_SHEET_TEXT_BYTES / (1024 * 1024)),
+            ));
+        }
         if !text.trim().is_empty() {
             grid.entry(row).or_default().push((column, text));
         }

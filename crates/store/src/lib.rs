@@ -171,7 +171,11 @@ impl Store {
                 .pragma("cache_size", format!("-{cache_kib}"))
                 .pragma("wal_autocheckpoint", checkpoint_pages.to_string())
                 .pragma("temp_store", "memory");
-            let pool = SqlitePoolOptions::new().max_connections(sqlite_connections()).connect_with(options).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(sqlite_connections())
+                .acquire_timeout(LOCK_WAIT)
+                .connect_with(options)
+                .await?;
             migrator(migrations::SQLITE).run(&pool).await?;
             Pool::Sqlite(pool)
         };

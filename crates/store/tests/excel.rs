@@ -261,10 +261,10 @@ fn a_workbook_with_a_huge_string_is_refused_before_it_is_read() {
     ws.write_string(0, 0, "身份证号").unwrap();
     // Many copies of one long string would share one entry; distinct long strings fill the table.
     for row in 1..=40u32 {
-        ws.write_string(row, 0, format!("{row}{}", "汉".repeat(32_000 / 3))).unwrap();
+        ws.write_string(row, 0, format!("{row:04}{}", "汉".repeat(1_990))).unwrap();
     }
     let bytes = book.save_to_buffer().unwrap();
-    // About 1.3 MB of text: under the limit, read as usual.
+    // Cells just under the longest a cell may be: read as usual.
     let one_column = [("id_number", "身份证号", "ID number")];
     assert_eq!(jiazheng_store::excel::read_sheet(bytes, &one_column, |_| true).unwrap().len(), 40);
     let mut big = Workbook::new();
@@ -280,4 +280,57 @@ fn a_workbook_with_a_huge_string_is_refused_before_it_is_read() {
         matches!(&refused, jiazheng_store::StoreError::BadSheet { en, .. } if en.contains("too much")),
         "{refused:?}"
     );
+}
+
+/// One shared string referenced from many cells: each reference would be copied into memory,
+/// so a 16 KB file could ask for gigabytes. A cell longer than any field, or more text in all
+/// than a full register holds, is refused as it is met.
+#[test]
+fn one_string_referenced_from_many_cells_cannot_multiply_memory() {
+    let one_column = [("id_number", "身份证号", "ID number")];
+    let sheet = |text: &str, cells: u32| {
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        ws.write_string(0, 0, "身份证号").unwrap();
+        for row in 1..=cells {
+            ws.write_string(row, 0, text).unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    };
+    let long = sheet(&"A".repeat(32_000), 3);
+    assert!(long.len() < 100_000, "{} bytes", long.len());
+    let refused = jiazheng_store::excel::read_sheet(long, &one_column, |_| true).unwrap_err();
+    assert!(
+        matches!(&refused, jiazheng_store::StoreError::BadSheet { en, .. } if en.contains("longer than 2000")),
+        "{refused:?}"
+    );
+    let many = sheet(&"A".repeat(jiazheng_store::excel::MAX_CELL_CHARS), 60_000);
+    assert!(many.len() < 2_000_000, "{} bytes", many.len());
+    let refused = jiazheng_store::excel::read_sheet(many, &one_column, |_| true).unwrap_err();
+    assert!(
+        matches!(&refused, jiazheng_store::StoreError::BadSheet { en, .. } if en.contains("MB of text")),
+        "{refused:?}"
+    );
+}
+
+/// An agency uploading its own register again (its workers not yet confirmed) learns nothing
+/// about anyone else: those answers are not counted against its daily limit.
+#[tokio::test]
+async fn uploading_its_own_register_twice_is_not_probing() {
+    let db = TestDb::new().await;
+    let a = agency(&db).await;
+    let ids: Vec<String> = (1..=60).map(id).collect();
+    let rows: Vec<[&str; 10]> = ids
+        .iter()
+        .map(|n| [n.as_str(), "王秀英", "13900000001", "汉族", "高中", "", "否", "220102001", "日常保洁", "员工制"])
+        .collect();
+    let bytes = sheet(&rows);
+    let first = db.store.import_workers(bytes.clone(), a, ImportMode::AllOrNothing, today(), &|_, _| {}).await.unwrap();
+    assert_eq!(first.imported, 60);
+    for _ in 0..2 {
+        let again =
+            db.store.import_workers(bytes.clone(), a, ImportMode::SkipInvalid, today(), &|_, _| {}).await.unwrap();
+        assert_eq!((again.imported, again.bad_rows()), (0, 60), "every row already registered, said each time");
+    }
+    assert!(db.store.registration_probes(today()).await.unwrap().is_empty(), "not shown to the regulator");
 }

@@ -173,7 +173,7 @@ impl ComplaintForm {
     pub fn parse(&self) -> Result<Complaint, FieldErrors> {
         let mut e = FieldErrors::default();
         let kind = e.take("subject_kind", SubjectKind::parse(&self.subject_kind));
-        let body = e.take("body", required_text(&self.body, 2000));
+        let body = e.take("body", crate::field::required_paragraphs(&self.body, 2000));
         match (kind, body) {
             (Some(subject_kind), Some(body)) if e.is_empty() => {
                 Ok(Complaint { subject_kind, subject_id: self.subject_id, service_id: self.service_id, body })

@@ -133,10 +133,7 @@ pub async fn update(
         });
         return Err(AppError::Invalid(jiazheng_core::FieldErrors(errors.collect())));
     }
-    let source = match p.regulated_area() {
-        Some(area) => format!("regulator:{}", area.map_or("city".to_string(), |d| d.to_string())),
-        None => format!("{}:{}", p.role.as_str(), p.account_id),
-    };
+    let source = p.regulator_source().unwrap_or_else(|| format!("{}:{}", p.role.as_str(), p.account_id));
     state.store.update_agency(id, body.version, &draft, source, Some(p.account_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

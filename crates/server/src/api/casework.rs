@@ -54,7 +54,7 @@ pub fn router() -> Router<AppState> {
 pub fn regulator(viewer: &Viewer) -> Result<Actor, AppError> {
     let session = viewer.require_role(&[Role::Regulator])?;
     let area = session.principal.regulated_area().flatten().map(|d| d.to_string());
-    let source = format!("regulator:{}", area.as_deref().unwrap_or("city"));
+    let source = session.principal.regulator_source().ok_or(AppError::Forbidden)?;
     Ok(Actor { account_id: session.principal.account_id, source, area })
 }
 

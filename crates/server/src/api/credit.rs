@@ -83,9 +83,10 @@ async fn credit_actor(state: &AppState, viewer: &Viewer, worker_id: i64) -> Resu
         }
         return Err(AppError::Forbidden);
     }
-    if principal.role == Role::Regulator && state.store.may_reveal(principal, &worker).await? {
-        let area = principal.regulated_area().flatten().map_or("city".to_string(), |d| d.to_string());
-        return Ok((format!("regulator:{area}"), principal.account_id));
+    if let Some(source) = principal.regulator_source()
+        && state.store.may_reveal(principal, &worker).await?
+    {
+        return Ok((source, principal.account_id));
     }
     Err(AppError::Forbidden)
 }

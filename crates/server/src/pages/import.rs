@@ -32,11 +32,18 @@ pub fn router() -> Router<AppState> {
 /// can be downloaded after the page. One file per account, replaced by its next import.
 pub struct ReportFiles {
     dir: PathBuf,
+    /// A directory made for this server alone, removed with it.
+    temporary: bool,
 }
 
 impl ReportFiles {
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir }
+        Self { dir, temporary: false }
+    }
+
+    pub fn temporary() -> Self {
+        let name = format!("jiazheng-import-reports-{}-{}", std::process::id(), rand::random::<u64>());
+        Self { dir: std::env::temp_dir().join(name), temporary: true }
     }
 
     fn path(&self, account: i64) -> PathBuf {
@@ -56,6 +63,14 @@ impl ReportFiles {
 
     fn load(&self, account: i64) -> Option<Vec<u8>> {
         std::fs::read(self.path(account)).ok()
+    }
+}
+
+impl Drop for ReportFiles {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

@@ -295,16 +295,27 @@ impl Store {
         Ok(())
     }
 
-    /// Counts "already registered" answers about people the agency does not employ; past the
-    /// daily limit the answer is withheld and the regulator sees the agency.
+    /// Counts "already registered" answers about people the agency has no binding with; past the
+    /// daily limit the answer is withheld and the regulator sees the agency. A pending binding
+    /// counts as the agency's own: it registered the person itself (or its request was counted),
+    /// so uploading its own register twice tells it nothing new.
     pub async fn count_registered_answers(&self, agency_id: i64, workers: &[i64]) -> Result<()> {
-        let mut strangers = 0i64;
-        for worker in workers {
-            if !self.employing_agencies(*worker).await?.contains(&agency_id) {
-                strangers += 1;
-            }
+        let mut employed = 0i64;
+        for chunk in workers.chunks(500) {
+            let (count,): (i64,) = on_pool!(self, p => {
+                let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(DISTINCT worker_id) FROM bindings WHERE status IN ('pending', 'active') AND agency_id = ");
+                qb.push_bind(agency_id).push(" AND worker_id IN (");
+                let mut list = qb.separated(", ");
+                for worker in chunk {
+                    list.push_bind(*worker);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_one(p).await?
+            });
+            employed += count;
         }
-        if strangers == 0 {
+        let strangers = workers.len() as i64 - employed;
+        if strangers <= 0 {
             return Ok(());
         }
         let day = jiazheng_core::calendar::beijing_today();
