@@ -359,3 +359,40 @@ async fn a_retired_key_does_not_verify_tokens_signed_after_its_retirement() {
     let fresh = token::issue(&claims(new_id, chrono::Utc::now()), &new_key);
     assert!(PublicKey::verify_token(&keys, &fresh).is_ok());
 }
+
+/// The review queue follows the ledger whichever way it is written: agency-entered records
+/// enter it in their worker's district, a correction takes the corrected one out, and a worker
+/// who moves takes their waiting records to the new district's regulator.
+#[tokio::test]
+async fn the_review_queue_follows_corrections_and_the_workers_district() {
+    use jiazheng_store::PageRequest;
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let (agency, worker) = employed_worker(store).await;
+    give_cleaning_records(store, agency, worker, today(), today()).await.unwrap();
+    let queue = |area: &'static str| async move {
+        let page = store.review_queue(Some(area), PageRequest::new(None, Some(100))).await.unwrap();
+        page.items.iter().filter(|e| e.worker_id == worker).map(|e| e.seq).collect::<Vec<i64>>()
+    };
+    let waiting = queue("220102000000").await;
+    assert_eq!(waiting.len(), 3, "training, health check and insurance wait in 南关区");
+    assert!(queue("220104000000").await.is_empty(), "not in 朝阳区");
+    let city = store.review_queue(None, PageRequest::new(None, Some(100))).await.unwrap();
+    assert_eq!(city.total, 3);
+
+    let correction = NewEntry {
+        subject_kind: SubjectKind::Worker,
+        subject_id: worker,
+        kind: EntryKind::Correction,
+        payload: json!({"reason": "录入错误"}),
+        source: format!("agency:{agency}"),
+        recorded_by: None,
+        corrects: Some(waiting[0]),
+    };
+    store.append_entry(&correction).await.unwrap();
+    assert_eq!(queue("220102000000").await, waiting[1..].to_vec(), "the corrected record leaves the queue");
+
+    raw(store, &format!("UPDATE workers SET district_code = '220104000000' WHERE id = {worker}")).await.unwrap();
+    assert!(queue("220102000000").await.is_empty());
+    assert_eq!(queue("220104000000").await, waiting[1..].to_vec(), "the records moved with the worker");
+}

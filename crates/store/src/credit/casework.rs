@@ -111,10 +111,9 @@ fn withdraw_sql(entry: &super::ledger::Entry) -> Option<(String, i64)> {
     Some((format!("UPDATE {table} SET withdrawn_seq = $1 WHERE id = $2"), record))
 }
 
-/// Kinds of worker entries an agency may enter that the regulator reviews.
-/// The kinds of agency-entered records a regulator reviews. The partial index
-/// `credit_ledger_reviewable` (migration 0008) repeats this list: change both together.
-const REVIEWED_KINDS: &str = "('identity_verified', 'training', 'certificate', 'health_check', 'insurance')";
+// The kinds of agency-entered worker records a regulator reviews are listed in the triggers that
+// keep `review_queue` (migration 0009) and in the partial index `credit_ledger_reviewable`
+// (migration 0008): change them together, in a new migration.
 
 /// The review queue counts at most this many (and one more, to say "more than").
 pub const QUEUE_COUNT_CAP: i64 = 10_000;
@@ -407,16 +406,13 @@ impl Store {
 
     /// Agency-entered worker records no regulator has reviewed yet, oldest first.
     pub async fn review_queue(&self, area: Option<&str>, page: PageRequest) -> Result<Page<QueuedEntry>> {
-        let filter = format!(
-            "FROM credit_ledger e JOIN workers w ON w.id = e.subject_id
-             WHERE e.subject_kind = 'worker' AND e.source LIKE 'agency:%' AND e.kind IN {REVIEWED_KINDS}
-               AND ($1 IS NULL OR w.district_code = $1)
-               AND NOT EXISTS (SELECT 1 FROM entry_reviews r WHERE r.entry_seq = e.seq)
-               AND NOT EXISTS (SELECT 1 FROM credit_ledger c WHERE c.corrects = e.seq)"
-        );
+        // The queue table (kept by triggers, migration 0009) holds just the entries waiting; with
+        // an area, its (district, entry) index gives the page and the count without a filter.
+        let filter = if area.is_some() { "WHERE q.district_code = $1" } else { "WHERE $1 IS NULL" };
         let sql = format!(
             "SELECT e.seq, e.subject_id AS worker_id, w.name AS worker_name, e.kind, e.payload, e.source, e.recorded_at
-             {filter} ORDER BY e.seq LIMIT $2 OFFSET $3"
+             FROM review_queue q JOIN credit_ledger e ON e.seq = q.entry_seq JOIN workers w ON w.id = q.worker_id
+             {filter} ORDER BY q.entry_seq LIMIT $2 OFFSET $3"
         );
         let items: Vec<QueuedEntry> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(area).bind(page.limit()).bind(page.offset()).fetch_all(p).await?);
@@ -425,7 +421,10 @@ impl Store {
         let total = match page.total_if_known(items.len()) {
             Some(n) => n,
             None => {
-                let sql = format!("SELECT COUNT(*) FROM (SELECT 1 {filter} LIMIT {})", QUEUE_COUNT_CAP + 1);
+                let sql = format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM review_queue q {filter} LIMIT {})",
+                    QUEUE_COUNT_CAP + 1
+                );
                 let (n,): (i64,) =
                     on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(area).fetch_one(p).await?);
                 n
