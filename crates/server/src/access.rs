@@ -168,6 +168,7 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/agency/bindings", Roles(&[A]), "own agency"),
     rule("POST", "/agency/bindings/{id}/{action}", Roles(&[A]), "own agency's side"),
     rule("POST", "/agency/workers/{id}/card", Roles(&[A]), "employing agency"),
+    rule("POST", "/agency/workers/{id}/identity", Roles(&[A]), "employing agency"),
     rule("GET", "/agency/credit", Roles(&[A]), "own agency"),
     rule("POST", "/agency/services", Roles(&[A]), "own active worker"),
     rule("POST", "/agency/credit-report", Roles(&[A]), "own agency, with consent"),

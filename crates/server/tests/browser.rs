@@ -26,6 +26,12 @@ fn free_port() -> u16 {
 }
 
 async fn browser() -> (Client, Driver, tempdir::Dir) {
+    browser_at(None).await
+}
+
+/// A browser whose viewport is `width` CSS pixels wide (a phone's, by device emulation: headless
+/// Chromium will not make a window narrower than 500 px), or a 412 px window.
+async fn browser_at(width: Option<u32>) -> (Client, Driver, tempdir::Dir) {
     let driver_path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     let port = free_port();
     let child = Command::new(&driver_path)
@@ -37,15 +43,16 @@ async fn browser() -> (Client, Driver, tempdir::Dir) {
     let driver = Driver(child);
     let profile = tempdir::Dir::new();
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--window-size=412,915", format!("--user-data-dir={}", profile.0.display())],
-        }),
-    );
+    let mut options = json!({
+        "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--window-size=412,915", format!("--user-data-dir={}", profile.0.display())],
+    });
+    if let Some(width) = width {
+        options["mobileEmulation"] = json!({"deviceMetrics": {"width": width, "height": 844, "pixelRatio": 2}});
+    }
+    caps.insert("goog:chromeOptions".into(), options);
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     let mut last = None;
     for _ in 0..50 {
@@ -179,7 +186,7 @@ async fn agency_admin_filters_the_compliance_board_to_expiring_health_checks_and
     let (client, _driver, _profile) = browser().await;
     sign_in_as_agency_a(&client, &app).await;
 
-    client.find(Locator::Css("header nav a[href='/agency/compliance']")).await.unwrap().click().await.unwrap();
+    go_by_menu(&client, "/agency/compliance").await;
     assert!(text_when(&client, "#board-total", |t| t.contains('4')).await.contains('4'));
     client.find(Locator::Id("board-condition")).await.unwrap().select_by_value("health_check").await.unwrap();
     client.find(Locator::Id("board-filter")).await.unwrap().select_by_value("expiring").await.unwrap();
@@ -215,6 +222,15 @@ async fn agency_admin_filters_the_compliance_board_to_expiring_health_checks_and
 }
 
 /// Signs in through the form and waits until the browser has left the login page.
+/// Follows a link of the header's navigation as a person would: on a phone, through the menu.
+async fn go_by_menu(client: &Client, href: &str) {
+    let menu = client.find(Locator::Css(".menu-button")).await.unwrap();
+    if menu.is_displayed().await.unwrap() {
+        menu.click().await.unwrap();
+    }
+    client.find(Locator::Css(&format!("header nav a[href='{href}']"))).await.unwrap().click().await.unwrap();
+}
+
 async fn sign_in_as(client: &Client, app: &TestApp, username: &str) {
     client.goto(&app.url("/login")).await.unwrap();
     fill(client, "username", username).await;
@@ -276,4 +292,98 @@ async fn a_resident_sees_the_card_asks_for_the_record_and_the_worker_approves_an
     let views = text_of(&client, "#record-views").await;
     assert!(views.contains("resident"), "{views}");
     client.close().await.unwrap();
+}
+
+/// Internal codes a person should never read: snake_case words (`pre_job`, `sum_insured_fen`) and
+/// sources such as `agency:19` or `regulator:city`.
+fn codes_in(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .map(|word| word.trim_matches(':'))
+        .filter(|word| {
+            let snake = word.split('_').count() > 1
+                && word
+                    .split('_')
+                    .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+            let source = ["agency:", "regulator:", "provider:", "resident:"].iter().any(|p| word.starts_with(p));
+            snake || source
+        })
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn the_code_finder_finds_codes_and_leaves_words() {
+    assert_eq!(codes_in("课程 · course_kind: pre_job · 来源 agency:19"), ["course_kind", "pre_job", "agency:19"]);
+    assert!(codes_in("2026-12-02 10:31 · 岗前培训 · Level 5 (junior) · JZ-220102-000042-2").is_empty());
+}
+
+/// Checks the page a person is on: nothing wider than the screen, no code in the visible text;
+/// and keeps a screenshot in `target/screens/` for anyone to look at.
+async fn look_at(client: &Client, name: &str) {
+    let overflow = client
+        .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![])
+        .await
+        .unwrap();
+    // The signed-in person's own name in the header is theirs to choose; the rest is ours.
+    let script = "return [...document.querySelectorAll('header nav, main')].map(e => e.innerText).join('\\n')";
+    let text = client.execute(script, vec![]).await.unwrap();
+    let text = text.as_str().unwrap_or_default().to_string();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screens");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), client.screenshot().await.unwrap()).unwrap();
+    if overflow.as_i64() != Some(0) {
+        let culprits = client
+            .execute(
+                "const w = document.documentElement.clientWidth; return [...document.querySelectorAll('body *')]\
+                 .filter(e => e.getBoundingClientRect().right > w + 1 && ![...e.children].some(c => c.getBoundingClientRect().right > w + 1))\
+                 .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + (e.innerText || '').slice(0, 60))",
+                vec![],
+            )
+            .await
+            .unwrap();
+        panic!("{name}: the page is {overflow} px wider than the screen: {culprits}");
+    }
+    assert_eq!(codes_in(&text), Vec::<String>::new(), "{name}: codes in the visible text:\n{text}");
+}
+
+/// The agency checks a new worker's identity and prints the card from its screens, and the
+/// regulator reads and decides on the records the agency entered: on a phone and on a desktop.
+#[tokio::test]
+async fn the_agency_verifies_identity_and_prints_a_card_and_the_regulator_reviews_on_a_phone_and_a_desktop() {
+    for (width, label) in [(Some(390), "390"), (None, "1366")] {
+        let app = TestApp::spawn().await;
+        let worker = app.employ(61, "韩雪", "cleaning").await;
+        let today = jiazheng_server::api::workers::today();
+        jiazheng_store::testing::give_cleaning_records(&app.db.store, app.agency_a, worker, today, today)
+            .await
+            .unwrap();
+        let (client, _driver, _profile) = browser_at(width).await;
+        if width.is_none() {
+            client.set_window_size(1366, 900).await.unwrap();
+        }
+
+        sign_in_as(&client, &app, "agency_a").await;
+        client.goto(&app.url(&format!("/agency/workers/{worker}/workforce"))).await.unwrap();
+        look_at(&client, &format!("agency-record-{label}")).await;
+        client.find(Locator::Id("verify-identity")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#identity", |t| t.contains("身份已核验")).await;
+        client.find(Locator::Id("issue-card")).await.unwrap().click().await.unwrap();
+        let card = text_when(&client, ".service-card", |t| t.contains("韩雪")).await;
+        assert!(card.contains("JZ-"), "{card}");
+        look_at(&client, &format!("agency-card-{label}")).await;
+        client.goto(&app.url(&format!("/workers/{worker}/timeline"))).await.unwrap();
+        let timeline = text_of(&client, "main").await;
+        assert!(timeline.contains("长春市安心家政服务有限公司") && timeline.contains("查验身份证原件"), "{timeline}");
+        look_at(&client, &format!("agency-timeline-{label}")).await;
+        sign_out(&client).await;
+
+        sign_in_as(&client, &app, "nanguan").await;
+        client.goto(&app.url("/regulator/credit")).await.unwrap();
+        let queue = text_of(&client, "#review-queue").await;
+        assert!(queue.contains("韩雪") && queue.contains("岗前培训") && queue.contains("录入"), "{queue}");
+        look_at(&client, &format!("regulator-credit-{label}")).await;
+        client.find(Locator::Css("#review-queue button[value='approved']")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#review-queue", |t| t.matches("韩雪").count() < queue.matches("韩雪").count()).await;
+        client.close().await.unwrap();
+    }
 }

@@ -410,7 +410,8 @@ async fn the_agency_prints_a_card_whose_qr_link_checks_out() {
     assert_eq!(printed.status(), 200);
     let html = printed.text().await.unwrap();
     assert!(html.contains("<svg") && html.contains("孙丽华") && html.contains("JZ-220102-"), "the card has a QR code");
-    let start = html.find("id=\"card-link\">").unwrap() + "id=\"card-link\">".len();
+    let marker = "id=\"card-link\" class=\"long-link\">";
+    let start = html.find(marker).unwrap() + marker.len();
     let link = html[start..].split('<').next().unwrap();
     let door = reqwest::get(link).await.unwrap();
     assert_eq!(door.status(), 200, "{link}");

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::Form;
@@ -15,10 +15,9 @@ use jiazheng_core::credit::casework::{
 use jiazheng_core::credit::grade::Grade;
 use jiazheng_core::registry::ServiceKind;
 use jiazheng_store::PageRequest;
-use jiazheng_store::credit::casework::{AppealRow, ComplaintRow, ListingRow, QueuedEntry, ServiceRow};
+use jiazheng_store::credit::casework::{AppealRow, ComplaintRow, ListingRow, ServiceRow};
 use serde::Deserialize;
 
-use super::timeline::summary;
 use super::{Chrome, render};
 use crate::api::casework::{regulator, resident};
 use crate::api::workers::today;
@@ -260,8 +259,9 @@ async fn record_service(
 struct RegulatorDesk {
     chrome: Chrome,
     complaints: Vec<ComplaintRow>,
-    queue: Vec<QueuedEntry>,
+    queue: Vec<QueueLine>,
     queue_total: i64,
+    pager: super::Pager,
     listings: Vec<ListingRow>,
     appeals: Vec<AppealRow>,
     today: String,
@@ -280,10 +280,6 @@ impl RegulatorDesk {
         CreditList::label_of(code, self.chrome.is_en()).to_string()
     }
 
-    fn summary(&self, payload: &str) -> String {
-        summary(payload)
-    }
-
     /// The actions a complaint in this status can take next.
     fn next_actions(&self, status: &str) -> Vec<(&'static str, &'static str)> {
         let Ok(from) = ComplaintStatus::parse(status) else { return Vec::new() };
@@ -295,19 +291,55 @@ impl RegulatorDesk {
     }
 }
 
-async fn regulator_desk(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
+/// An agency-entered record waiting for review, as the desk reads it.
+struct QueueLine {
+    seq: i64,
+    worker_id: i64,
+    worker_name: String,
+    kind: String,
+    words: String,
+    entered_by: String,
+    entered_at: String,
+}
+
+#[derive(Deserialize)]
+struct DeskQuery {
+    page: Option<u32>,
+}
+
+async fn regulator_desk(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Query(query): Query<DeskQuery>,
+) -> Result<Response, AppError> {
     let me = regulator(&viewer)?;
     let area = me.area.as_deref();
     let open = |s| state.store.complaints(Some(s), None, area, PageRequest::new(None, Some(50)));
     let mut complaints = open(ComplaintStatus::Filed).await?.items;
     complaints.extend(open(ComplaintStatus::Acknowledged).await?.items);
     complaints.extend(open(ComplaintStatus::Investigating).await?.items);
-    let queue = state.store.review_queue(area, PageRequest::new(None, Some(20))).await?;
+    let queue = state.store.review_queue(area, PageRequest::new(query.page, Some(20))).await?;
+    let sources = super::words::source_names(&state.store, queue.items.iter().map(|e| e.source.as_str()), lang).await;
+    let lines = queue
+        .items
+        .iter()
+        .map(|e| QueueLine {
+            seq: e.seq,
+            worker_id: e.worker_id,
+            worker_name: e.worker_name.clone(),
+            kind: jiazheng_core::credit::EntryKind::label_of(&e.kind, lang.is_en()).to_string(),
+            words: super::words::entry_in_words(&e.kind, &e.payload, lang),
+            entered_by: sources.get(&e.source).cloned().unwrap_or_default(),
+            entered_at: super::beijing_time(&e.recorded_at),
+        })
+        .collect();
     render(&RegulatorDesk {
         chrome: Chrome::new(lang, &viewer, "/regulator/credit", lang.t("regulator_credit.title")),
         complaints,
         queue_total: queue.total,
-        queue: queue.items,
+        pager: super::Pager::new(&queue, "/regulator/credit", ""),
+        queue: lines,
         listings: state.store.open_listings(area).await?,
         appeals: state.store.open_appeals(area).await?,
         today: today().to_string(),

@@ -13,6 +13,7 @@ pub mod regulator;
 pub mod school;
 pub mod session;
 pub mod timeline;
+pub mod words;
 pub mod workforce;
 
 use askama::Template;
@@ -192,9 +193,14 @@ impl Pager {
 
 /// A moment as pages show it: Beijing time to the minute.
 pub fn beijing_minutes(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset"))
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    at.with_timezone(&jiazheng_core::calendar::beijing()).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A stored RFC 3339 moment (the ledger's) as pages show it: Beijing time to the minute.
+pub fn beijing_time(stored: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(stored)
+        .map(|at| beijing_minutes(at.with_timezone(&chrono::Utc)))
+        .unwrap_or_else(|_| stored.to_string())
 }
 
 /// Encodes a query-string value.

@@ -44,39 +44,12 @@ struct TimelinePage {
     may_appeal: bool,
 }
 
-/// Who recorded an entry, in words.
-fn source_words(source: &str, lang: Lang) -> String {
-    let (kind, rest) = source.split_once(':').unwrap_or((source, ""));
-    let key = match kind {
-        "agency" => "source.agency",
-        "regulator" => "source.regulator",
-        "provider" => "source.provider",
-        "resident" => "source.resident",
-        _ => return source.to_string(),
-    };
-    format!("{} {rest}", lang.t(key))
-}
-
-/// The payload's fields as a short line; sealed values and digests stay as they are stored.
-pub(super) fn summary(payload: &str) -> String {
-    let value: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
-    let Some(map) = value.as_object() else { return String::new() };
-    let text = map
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| match v {
-            serde_json::Value::String(s) if s.is_ascii() && s.len() > 24 && !s.contains(' ') => {
-                format!("{k}: {}…", &s[..16])
-            }
-            serde_json::Value::String(s) => format!("{k}: {s}"),
-            other => format!("{k}: {other}"),
-        })
-        .collect::<Vec<_>>()
-        .join(" · ");
-    if text.chars().count() > 240 { text.chars().take(240).collect::<String>() + "…" } else { text }
-}
-
-fn timeline_lines(entries: &[jiazheng_store::credit::ledger::Entry], lang: Lang) -> Vec<TimelineLine> {
+async fn timeline_lines(
+    store: &jiazheng_store::Store,
+    entries: &[jiazheng_store::credit::ledger::Entry],
+    lang: Lang,
+) -> Vec<TimelineLine> {
+    let sources = super::words::source_names(store, entries.iter().map(|e| e.source.as_str()), lang).await;
     let corrected: std::collections::HashMap<i64, i64> =
         entries.iter().filter_map(|e| e.corrects.map(|target| (target, e.seq))).collect();
     entries
@@ -84,10 +57,10 @@ fn timeline_lines(entries: &[jiazheng_store::credit::ledger::Entry], lang: Lang)
         .rev()
         .map(|e| TimelineLine {
             seq: e.seq,
-            at: e.recorded_at.get(..16).unwrap_or(&e.recorded_at).replace('T', " ") + " UTC",
+            at: super::beijing_time(&e.recorded_at),
             kind: jiazheng_core::credit::EntryKind::label_of(&e.kind, lang.is_en()).to_string(),
-            summary: summary(&e.payload),
-            source: source_words(&e.source, lang),
+            summary: super::words::entry_in_words(&e.kind, &e.payload, lang),
+            source: sources.get(&e.source).cloned().unwrap_or_default(),
             corrects: e.corrects,
             corrected_by: corrected.get(&e.seq).copied(),
             hash: hex::encode(&e.hash[..e.hash.len().min(6)]),
@@ -109,7 +82,7 @@ async fn worker_timeline(
         chrome: Chrome::new(lang, &viewer, &format!("/workers/{id}/timeline"), lang.t("timeline.title")),
         subject: worker.name,
         back: format!("/workers/{id}"),
-        lines: timeline_lines(&entries, lang),
+        lines: timeline_lines(&state.store, &entries, lang).await,
         may_appeal: own == Some(jiazheng_core::account::Scope::Worker(id)),
     })
 }
@@ -128,7 +101,7 @@ async fn agency_timeline(
         chrome: Chrome::new(lang, &viewer, &format!("/agencies/{id}/timeline"), lang.t("timeline.title")),
         subject: agency.name,
         back: format!("/agencies/{id}"),
-        lines: timeline_lines(&entries, lang),
+        lines: timeline_lines(&state.store, &entries, lang).await,
         may_appeal: own == Some(id),
     })
 }

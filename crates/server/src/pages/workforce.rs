@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::Form;
 use jiazheng_core::FieldErrors;
+use jiazheng_core::credit::IdentityMethod;
 use jiazheng_core::workforce::compliance::{Compliance, Condition, Standing};
 use jiazheng_core::workforce::{CertificateKind, CourseKind, HealthCategory, InsuranceKind, SkillLevel, Trade};
 use jiazheng_store::PageRequest;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/agency/compliance.xlsx", get(board_export))
         .route("/agency/workers/{id}/workforce", get(record_page))
         .route("/agency/workers/{id}/records/{kind}", get(record_form).post(add_record))
+        .route("/agency/workers/{id}/identity", post(verify_identity))
         .route("/agency/inbox", get(agency_inbox))
         .route("/inbox/{id}/read", post(mark_read))
 }
@@ -316,6 +318,8 @@ struct RecordPage {
     services: String,
     view: RecordView,
     kinds: Vec<(&'static str, &'static str)>,
+    identity_verified: bool,
+    methods: Vec<(&'static str, &'static str)>,
 }
 
 async fn record_page(
@@ -342,7 +346,33 @@ async fn record_page(
         name: worker.name,
         view,
         kinds: RecordKind::ALL.iter().map(|k| (k.code(), k.label(lang.is_en()))).collect(),
+        identity_verified: state.store.identity_verified(id).await?,
+        methods: IdentityMethod::ALL.iter().map(|m| (m.as_str(), m.label(lang.is_en()))).collect(),
     })
+}
+
+#[derive(serde::Deserialize)]
+struct IdentityPost {
+    csrf: String,
+    #[serde(default)]
+    method: String,
+}
+
+/// The employing agency records that it checked the worker's identity (method from the list);
+/// the ledger entry says who and when.
+async fn verify_identity(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<IdentityPost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&form.csrf))?;
+    let by = writing_agency(&state, &viewer, id).await?;
+    let method = IdentityMethod::parse(form.method.trim()).map_err(crate::api::field_error("method"))?;
+    let source = format!("agency:{}", by.source_id.unwrap_or_default());
+    state.store.verify_identity(id, source, by.account_id, method.as_str()).await?;
+    state.worker_changed(id);
+    Ok(Redirect::to(&format!("/agency/workers/{id}/workforce#identity")).into_response())
 }
 
 /// One input of the generic record form.
