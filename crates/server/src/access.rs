@@ -171,6 +171,7 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/agency/workers/{id}/identity", Roles(&[A]), "employing agency"),
     rule("GET", "/agency/credit", Roles(&[A]), "own agency"),
     rule("POST", "/agency/services", Roles(&[A]), "own active worker"),
+    rule("GET", "/agency/services/new", Roles(&[A]), "own active worker"),
     rule("POST", "/agency/credit-report", Roles(&[A]), "own agency, with consent"),
     rule("GET", "/agency/import", Roles(&[A]), ""),
     rule("POST", "/agency/import", Roles(&[A]), "own agency; employed workers only"),

@@ -435,6 +435,23 @@ async fn a_resident_rates_and_complains_and_the_regulator_decides_on_pages() {
         ("service", "cleaning"),
         ("performed_on", today.as_str()),
     ];
+    // The worker is picked from the agency's list: the form names them, nobody types a number.
+    let list = agency.get(app.url("/agency/workers")).send().await.unwrap().text().await.unwrap();
+    let form_url = format!("/agency/services/new?worker={worker}");
+    assert!(list.contains(&form_url.replace('&', "&amp;")), "a 记录服务 link on the worker's row");
+    let form = agency.get(app.url(&form_url)).send().await.unwrap().text().await.unwrap();
+    assert!(form.contains("钱玉梅") && form.contains("日常保洁"), "{form}");
+    let other = app.employ_at(app.agency_b, 83, "别家的", "cleaning").await;
+    let refused = agency.get(app.url(&format!("/agency/services/new?worker={other}"))).send().await.unwrap();
+    assert_eq!(refused.status(), 403, "not the agency's worker");
+    let mut blank = service;
+    blank[2] = ("resident", "");
+    blank[4] = ("performed_on", "2020-13-40");
+    let again = agency.post(app.url("/agency/services")).form(&blank).send().await.unwrap();
+    assert_eq!(again.status(), 422);
+    let again = again.text().await.unwrap();
+    assert!(again.contains("id=\"resident-error\"") && again.contains("id=\"performed-on-error\""), "{again}");
+    assert!(again.contains("value=\"2020-13-40\"") && again.contains("钱玉梅"), "what was typed is kept");
     assert_eq!(agency.post(app.url("/agency/services")).form(&service).send().await.unwrap().status(), 303);
 
     let resident = sign_in(&app, "resident").await;
@@ -552,4 +569,21 @@ async fn the_timeline_keeps_a_withdrawn_entry_visible_and_its_subject_can_appeal
     assert_eq!((open.len(), open[0].entry_seq), (1, correction));
     let agency = sign_in(&app, "agency_a").await;
     assert_eq!(agency.get(&url).send().await.unwrap().status(), 200, "the employing agency reads it");
+}
+
+/// A report asked for without a bank or the agency's consent comes back as the same page with
+/// the typed purpose kept and each error beside its field, still signed in.
+#[tokio::test]
+async fn the_credit_report_form_keeps_what_was_typed_and_says_what_is_missing() {
+    let app = TestApp::spawn().await;
+    let agency = sign_in(&app, "agency_a").await;
+    let desk = agency.get(app.url("/agency/credit")).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_in(&desk);
+    let form = [("csrf", csrf.as_str()), ("bank_id", ""), ("purpose", "流动资金贷款")];
+    let refused = agency.post(app.url("/agency/credit-report")).form(&form).send().await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("id=\"bank-error\"") && page.contains("id=\"consent-error\""), "{page}");
+    assert!(!page.contains("id=\"purpose-error\"") && page.contains("value=\"流动资金贷款\""), "the purpose is kept");
+    assert!(page.contains("请选择接收报告的银行") && page.contains("action=\"/logout\""), "in words, signed in");
 }

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/my/complaints", post(complain))
         .route("/agency/credit", get(agency_desk))
         .route("/agency/services", post(record_service))
+        .route("/agency/services/new", get(service_form))
         .route("/agency/credit-report", post(credit_report))
         .route("/regulator/credit", get(regulator_desk))
         .route("/regulator/complaints/{id}", post(act_on_complaint))
@@ -207,22 +208,47 @@ struct AgencyDesk {
     agency_id: i64,
     grade: GradeView,
     services: Vec<ServiceRow>,
-    kinds: Vec<(&'static str, &'static str)>,
-    today: String,
     banks: Vec<jiazheng_store::credit::reports::Bank>,
+    report: ReportFormState,
+}
+
+/// The report form as typed, with each error beside its field.
+#[derive(Default)]
+struct ReportFormState {
+    bank_id: String,
+    purpose: String,
+    consent: bool,
+    bank_error: Option<String>,
+    purpose_error: Option<String>,
+    consent_error: Option<String>,
+}
+
+impl AgencyDesk {
+    fn service_label(&self, code: &str) -> &'static str {
+        ServiceKind::label_of(code, self.chrome.is_en())
+    }
 }
 
 async fn agency_desk(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
     let (_, agency) = viewer.require_agency()?;
-    let grade = crate::api::credit::agency_grade_of(&state, agency).await?;
-    render(&AgencyDesk {
-        chrome: Chrome::new(lang, &viewer, "/agency/credit", lang.t("agency_credit.title")),
+    render(&agency_desk_page(&state, lang, &viewer, agency, ReportFormState::default()).await?)
+}
+
+async fn agency_desk_page(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    agency: i64,
+    report: ReportFormState,
+) -> Result<AgencyDesk, AppError> {
+    let grade = crate::api::credit::agency_grade_of(state, agency).await?;
+    Ok(AgencyDesk {
+        chrome: Chrome::new(lang, viewer, "/agency/credit", lang.t("agency_credit.title")),
         agency_id: agency,
         grade: GradeView::new(grade, lang),
         services: state.store.services_of_agency(agency).await?,
-        kinds: ServiceKind::ALL.iter().map(|k| (k.as_str(), k.label(lang.is_en()))).collect(),
-        today: today().to_string(),
         banks: state.store.banks().await?,
+        report,
     })
 }
 
@@ -235,23 +261,118 @@ struct ServicePost {
     performed_on: String,
 }
 
+/// Recording a service for one of the agency's workers, picked from its list (never typed).
+#[derive(Template)]
+#[template(path = "service_form.html")]
+struct ServiceFormPage {
+    chrome: Chrome,
+    worker_id: i64,
+    worker_name: String,
+    kinds: Vec<(&'static str, &'static str)>,
+    resident: String,
+    service: String,
+    performed_on: String,
+    resident_error: Option<String>,
+    service_error: Option<String>,
+    performed_on_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ServiceFormQuery {
+    worker: i64,
+}
+
+/// The worker, if the agency employs them (an active binding).
+async fn own_worker(
+    state: &AppState,
+    agency: i64,
+    worker: i64,
+) -> Result<jiazheng_store::registry::workers::Worker, AppError> {
+    if !state.store.employing_agencies(worker).await?.contains(&agency) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(state.store.worker(worker).await?)
+}
+
+async fn service_form_page(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    agency: i64,
+    form: &ServicePost,
+    worker_id: i64,
+    errors: &jiazheng_core::FieldErrors,
+) -> Result<ServiceFormPage, AppError> {
+    let worker = own_worker(state, agency, worker_id).await?;
+    let offered = jiazheng_core::registry::ServiceSet::from_bits(worker.services);
+    let message = |field| super::field_message(errors, lang, field);
+    Ok(ServiceFormPage {
+        chrome: Chrome::new(lang, viewer, "/agency/workers", lang.t("agency_credit.record")),
+        worker_id,
+        worker_name: worker.name,
+        kinds: ServiceKind::ALL
+            .iter()
+            .filter(|k| offered.contains(**k))
+            .map(|k| (k.as_str(), k.label(lang.is_en())))
+            .collect(),
+        resident: form.resident.clone(),
+        service: form.service.clone(),
+        performed_on: form.performed_on.clone(),
+        resident_error: message("resident"),
+        service_error: message("service").or_else(|| message("worker_id")),
+        performed_on_error: message("performed_on"),
+    })
+}
+
+async fn service_form(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Query(query): Query<ServiceFormQuery>,
+) -> Result<Response, AppError> {
+    let (_, agency) = viewer.require_agency()?;
+    let blank = ServicePost {
+        csrf: String::new(),
+        worker_id: query.worker.to_string(),
+        resident: String::new(),
+        service: String::new(),
+        performed_on: today().to_string(),
+    };
+    let page = service_form_page(&state, lang, &viewer, agency, &blank, query.worker, &Default::default()).await?;
+    render(&page)
+}
+
 async fn record_service(
     State(state): State<AppState>,
+    lang: Lang,
     viewer: Viewer,
     Form(form): Form<ServicePost>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     let (session, agency) = viewer.require_agency()?;
+    let worker_id = id_field(&form.worker_id, "worker_id")?;
     let draft = ServiceRecordForm {
-        worker_id: id_field(&form.worker_id, "worker_id")?,
-        resident: form.resident,
-        service: form.service,
-        performed_on: form.performed_on,
+        worker_id,
+        resident: form.resident.clone(),
+        service: form.service.clone(),
+        performed_on: form.performed_on.clone(),
     }
-    .parse(today())
-    .map_err(AppError::Invalid)?;
-    state.store.record_service(agency, &draft, session.principal.account_id).await?;
-    Ok(Redirect::to("/agency/credit#services").into_response())
+    .parse(today());
+    let outcome = match draft {
+        Ok(draft) => {
+            state.store.record_service(agency, &draft, session.principal.account_id).await.map_err(AppError::from)
+        }
+        Err(errors) => Err(AppError::Invalid(errors)),
+    };
+    match outcome {
+        Ok(_) => Ok(Redirect::to("/agency/credit#services").into_response()),
+        // The form again, with what was typed and each error beside its field.
+        Err(AppError::Invalid(errors)) => {
+            let page = service_form_page(&state, lang, &viewer, agency, &form, worker_id, &errors).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(other) => Err(other),
+    }
 }
 
 #[derive(Template)]
@@ -500,6 +621,7 @@ struct ReportPost {
 
 async fn credit_report(
     State(state): State<AppState>,
+    lang: Lang,
     viewer: Viewer,
     Form(form): Form<ReportPost>,
 ) -> Result<Response, AppError> {
@@ -507,10 +629,25 @@ async fn credit_report(
     let (session, agency) = viewer.require_agency()?;
     let request = crate::report::ReportRequest {
         bank_id: form.bank_id.parse().ok(),
-        purpose: form.purpose,
+        purpose: form.purpose.clone(),
         consent: form.consent.is_some(),
     };
-    let (released, pdf) =
-        crate::report::release(&state, agency, session.principal.account_id, &session.display_name, &request).await?;
-    Ok(crate::api::casework::pdf_response(released.id, pdf))
+    match crate::report::release(&state, agency, session.principal.account_id, &session.display_name, &request).await {
+        Ok((released, pdf)) => Ok(crate::api::casework::pdf_response(released.id, pdf)),
+        // The desk again, with what was typed and each error beside its field.
+        Err(AppError::Invalid(errors)) => {
+            let message = |field| super::field_message(&errors, lang, field);
+            let report = ReportFormState {
+                bank_id: form.bank_id,
+                purpose: form.purpose,
+                consent: form.consent.is_some(),
+                bank_error: message("bank_id"),
+                purpose_error: message("purpose"),
+                consent_error: message("consent"),
+            };
+            let page = agency_desk_page(&state, lang, &viewer, agency, report).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(other) => Err(other),
+    }
 }
