@@ -382,8 +382,15 @@ async fn the_agency_verifies_identity_and_prints_a_card_and_the_regulator_review
         let queue = text_of(&client, "#review-queue").await;
         assert!(queue.contains("韩雪") && queue.contains("岗前培训") && queue.contains("录入"), "{queue}");
         look_at(&client, &format!("regulator-credit-{label}")).await;
+        // A return without a reason: said beside the entry, on the same page.
+        client.find(Locator::Css("#review-queue button[value='returned']")).await.unwrap().click().await.unwrap();
+        let error = text_of(&client, "#review-queue p.error").await;
+        assert!(error.contains("原因") || error.contains("理由"), "{error}");
+        look_at(&client, &format!("regulator-refused-{label}")).await;
         client.find(Locator::Css("#review-queue button[value='approved']")).await.unwrap().click().await.unwrap();
-        text_when(&client, "#review-queue", |t| t.matches("韩雪").count() < queue.matches("韩雪").count()).await;
+        text_when(&client, "#decided", |t| t.contains("已记录")).await;
+        let after = text_of(&client, "#review-queue").await;
+        assert!(after.matches("韩雪").count() < queue.matches("韩雪").count(), "{after}");
         client.close().await.unwrap();
     }
 }

@@ -176,6 +176,16 @@ async fn upload_import_reports_bad_rows_and_export_downloads() {
         }
         client.post(app.url("/agency/import")).multipart(form).send()
     };
+    // Not a workbook: the same page, the choice of kind kept, the error beside the file field.
+    let form = multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("kind", "training")
+        .part("file", multipart::Part::bytes(b"name,phone\n".to_vec()).file_name("w.csv"));
+    let wrong = client.post(app.url("/agency/import")).multipart(form).send().await.unwrap();
+    assert_eq!(wrong.status(), 422);
+    let wrong = wrong.text().await.unwrap();
+    assert!(wrong.contains("id=\"file-error\"") && wrong.contains("不是有效的 Excel"), "{wrong}");
+    assert!(wrong.contains("value=\"training\" selected") && wrong.contains("action=\"/logout\""), "kept, signed in");
     let refused = upload(false).await.unwrap();
     assert_eq!(refused.status(), 422);
     assert!(refused.text().await.unwrap().contains("手机号码应为1开头"));

@@ -380,7 +380,13 @@ impl DecisionForm {
         let mut e = FieldErrors::default();
         let decision = e.take("decision", T::decode(&self.decision));
         let reason = match &decision {
-            Some(d) if d.needs_reason() => e.take("reason", required_text(&self.reason, 1000)),
+            Some(d) if d.needs_reason() => e.take(
+                "reason",
+                required_text(&self.reason, 1000).map_err(|error| match error.code {
+                    "required" => Invalid::new("required", "请写明理由", "give the reason for this decision"),
+                    _ => error,
+                }),
+            ),
             _ => e.take("reason", crate::field::optional_text(&self.reason, 1000)).map(Option::unwrap_or_default),
         };
         match (decision, reason) {

@@ -383,6 +383,9 @@ struct RegulatorDesk {
     queue: Vec<QueueLine>,
     queue_total: i64,
     pager: super::Pager,
+    /// A decision refused: the entry, the reason typed and what was wrong, shown beside it.
+    refused: Option<(i64, String, String)>,
+    decided: Option<i64>,
     listings: Vec<ListingRow>,
     appeals: Vec<AppealRow>,
     today: String,
@@ -426,6 +429,8 @@ struct QueueLine {
 #[derive(Deserialize)]
 struct DeskQuery {
     page: Option<u32>,
+    /// The entry just decided, for the confirmation.
+    decided: Option<i64>,
 }
 
 async fn regulator_desk(
@@ -434,13 +439,25 @@ async fn regulator_desk(
     viewer: Viewer,
     Query(query): Query<DeskQuery>,
 ) -> Result<Response, AppError> {
-    let me = regulator(&viewer)?;
+    let mut page = regulator_desk_page(&state, lang, &viewer, query.page, None).await?;
+    page.decided = query.decided;
+    render(&page)
+}
+
+async fn regulator_desk_page(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    page: Option<u32>,
+    refused: Option<(i64, String, String)>,
+) -> Result<RegulatorDesk, AppError> {
+    let me = regulator(viewer)?;
     let area = me.area.as_deref();
     let open = |s| state.store.complaints(Some(s), None, area, PageRequest::new(None, Some(50)));
     let mut complaints = open(ComplaintStatus::Filed).await?.items;
     complaints.extend(open(ComplaintStatus::Acknowledged).await?.items);
     complaints.extend(open(ComplaintStatus::Investigating).await?.items);
-    let queue = state.store.review_queue(area, PageRequest::new(query.page, Some(20))).await?;
+    let queue = state.store.review_queue(area, PageRequest::new(page, Some(20))).await?;
     let sources = super::words::source_names(&state.store, queue.items.iter().map(|e| e.source.as_str()), lang).await;
     let lines = queue
         .items
@@ -455,16 +472,25 @@ async fn regulator_desk(
             entered_at: super::beijing_time(&e.recorded_at),
         })
         .collect();
-    render(&RegulatorDesk {
-        chrome: Chrome::new(lang, &viewer, "/regulator/credit", lang.t("regulator_credit.title")),
+    Ok(RegulatorDesk {
+        chrome: Chrome::new(lang, viewer, "/regulator/credit", lang.t("regulator_credit.title")),
         complaints,
         queue_total: queue.total,
         pager: super::Pager::new(&queue, "/regulator/credit", ""),
+        refused,
+        decided: None,
         queue: lines,
         listings: state.store.open_listings(area).await?,
         appeals: state.store.open_appeals(area).await?,
         today: today().to_string(),
     })
+}
+
+impl RegulatorDesk {
+    /// The reason typed for `seq` and the error beside it, when its decision was refused.
+    fn refusal(&self, seq: &i64) -> Option<(&str, &str)> {
+        self.refused.as_ref().filter(|(s, _, _)| s == seq).map(|(_, reason, error)| (reason.as_str(), error.as_str()))
+    }
 }
 
 #[derive(Deserialize)]
@@ -506,6 +532,7 @@ async fn act_on_complaint(
 
 async fn review_entry(
     State(state): State<AppState>,
+    lang: Lang,
     viewer: Viewer,
     Path(seq): Path<i64>,
     Form(form): Form<DecisionPost>,
@@ -513,9 +540,24 @@ async fn review_entry(
     viewer.check_csrf(Some(&form.csrf))?;
     let me = regulator(&viewer)?;
     let decision = form.form();
-    let (verdict, reason) = decision.parse::<ReviewDecision>().map_err(AppError::Invalid)?;
-    state.store.review_entry(seq, verdict, &reason, decision.false_entry, &me).await?;
-    Ok(back())
+    let outcome = match decision.parse::<ReviewDecision>() {
+        Ok((verdict, reason)) => {
+            state.store.review_entry(seq, verdict, &reason, decision.false_entry, &me).await.map_err(AppError::from)
+        }
+        Err(errors) => Err(AppError::Invalid(errors)),
+    };
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&format!("/regulator/credit?decided={seq}#review-queue")).into_response()),
+        // The desk again, the reason kept and the error beside the entry it is about.
+        Err(AppError::Invalid(errors)) => {
+            let error =
+                errors.0.first().map(|e| lang.pick(&e.message_zh, &e.message_en).to_string()).unwrap_or_default();
+            let page =
+                regulator_desk_page(&state, lang, &viewer, None, Some((seq, form.reason.clone(), error))).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(other) => Err(other),
+    }
 }
 
 #[derive(Deserialize)]

@@ -101,6 +101,8 @@ struct ImportPage {
     report: Option<ImportReport>,
     mode_skip: bool,
     kind: String,
+    kind_error: Option<String>,
+    file_error: Option<String>,
 }
 
 impl ImportPage {
@@ -119,6 +121,8 @@ async fn form(lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
         report: None,
         mode_skip: false,
         kind: "workers".into(),
+        kind_error: None,
+        file_error: None,
     })
 }
 
@@ -143,6 +147,36 @@ async fn upload(
         }
     }
     viewer.check_csrf(csrf.as_deref())?;
+    let outcome = import(&state, session.principal.account_id, agency, file, skip, &kind).await;
+    let (status, report, errors) = match outcome {
+        Ok(report) => {
+            let status = if report.has_errors() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+            (status, Some(report), Default::default())
+        }
+        // The page again, the choices kept and the error beside the field it is about.
+        Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, None, errors),
+        Err(other) => return Err(other),
+    };
+    let page = ImportPage {
+        chrome: Chrome::new(lang, &viewer, "/agency/import", lang.t("import.title")),
+        report,
+        mode_skip: skip,
+        kind,
+        kind_error: super::field_message(&errors, lang, "kind"),
+        file_error: super::field_message(&errors, lang, "file"),
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+/// Reads and writes one sheet; its refused rows are kept on disk for the download.
+async fn import(
+    state: &AppState,
+    account: i64,
+    agency: i64,
+    file: Option<Vec<u8>>,
+    skip: bool,
+    kind: &str,
+) -> Result<jiazheng_store::excel::ImportReport, AppError> {
     let bytes = file.filter(|f| !f.is_empty()).ok_or_else(|| {
         AppError::invalid("file", "required", "请选择要导入的 .xlsx 文件", "choose an .xlsx file to import")
     })?;
@@ -152,34 +186,26 @@ async fn upload(
         .await
         .map_err(|_| AppError::Busy)?
         .map_err(|_| AppError::Busy)?;
-    let account = Some(session.principal.account_id);
-    let report = match kind.as_str() {
+    let report = match kind {
         "workers" => state.store.import_workers(bytes, agency, mode, today(), &|_, _| {}).await?,
         other => {
             let records = RecordKind::parse(other).ok_or_else(|| {
                 AppError::invalid("kind", "unknown_choice", "请选择导入内容", "choose what the sheet holds")
             })?;
-            let report = state.store.import_records(records, bytes, agency, account, mode, today(), &|_, _| {}).await?;
+            let report =
+                state.store.import_records(records, bytes, agency, Some(account), mode, today(), &|_, _| {}).await?;
             state.door.forget(|_| true);
             report
         }
     };
     let errors = report.errors.clone();
     let files = state.reports.clone();
-    let account = session.principal.account_id;
     tokio::task::spawn_blocking(move || files.save(account, &errors))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
-    let status = if report.has_errors() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let mut report = report;
     report.errors.truncate(ERRORS_SHOWN);
-    let page = ImportPage {
-        chrome: Chrome::new(lang, &viewer, "/agency/import", lang.t("import.title")),
-        report: Some(report),
-        mode_skip: skip,
-        kind,
-    };
-    Ok((status, render(&page)?).into_response())
+    Ok(report)
 }
 
 async fn last_report(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
