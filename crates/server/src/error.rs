@@ -103,6 +103,17 @@ impl AppError {
         }
     }
 
+    /// Seconds after which trying again may succeed, for the Retry-After header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyAttempts { retry_after_secs } | AppError::DailyLimit { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            AppError::Busy => Some(1),
+            _ => None,
+        }
+    }
+
     pub fn body(&self) -> ErrorBody {
         let (code, zh, en, existing_id) = match self {
             AppError::Invalid(_) => {
@@ -224,14 +235,7 @@ impl IntoResponse for AppError {
         let status = self.status();
         let body = self.body();
         let mut response = (status, Json(body.clone())).into_response();
-        let retry_after = match self {
-            AppError::TooManyAttempts { retry_after_secs } | AppError::DailyLimit { retry_after_secs } => {
-                Some(retry_after_secs)
-            }
-            AppError::Busy => Some(1),
-            _ => None,
-        };
-        if let Some(value) = retry_after.and_then(|secs| secs.to_string().parse().ok()) {
+        if let Some(value) = self.retry_after().and_then(|secs| secs.to_string().parse().ok()) {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
         }
         response.extensions_mut().insert(RenderedError(body, status));

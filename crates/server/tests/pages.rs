@@ -597,3 +597,66 @@ async fn the_credit_report_form_keeps_what_was_typed_and_says_what_is_missing() 
     assert!(!page.contains("id=\"purpose-error\"") && page.contains("value=\"流动资金贷款\""), "the purpose is kept");
     assert!(page.contains("请选择接收报告的银行") && page.contains("action=\"/logout\""), "in words, signed in");
 }
+
+/// The door page lists as servable only the services the worker meets every rule for today,
+/// names the others apart, shows the certificates held, and signing in from it comes back to it.
+#[tokio::test]
+async fn the_door_page_says_only_what_the_facts_say_and_signing_in_returns_to_it() {
+    use jiazheng_core::registry::{ServiceKind, ServiceSet};
+    let app = TestApp::spawn().await;
+    let (worker, issued) = app.certified(71, "周丽").await;
+    // She also offers maternity care, with no maternal-care certificate and no such health check.
+    let bits = ServiceSet::from_iter([ServiceKind::Cleaning, ServiceKind::Maternity]).bits();
+    let sql = "UPDATE workers SET services = $1 WHERE id = $2";
+    match app.db.store.pool() {
+        jiazheng_store::Pool::Sqlite(p) => sqlx::query(sql).bind(bits).bind(worker).execute(p).await.map(drop),
+        jiazheng_store::Pool::Postgres(p) => sqlx::query(sql).bind(bits).bind(worker).execute(p).await.map(drop),
+    }
+    .unwrap();
+    let door = format!("/v/{}", issued.token);
+    let page = reqwest::get(app.url(&door)).await.unwrap().text().await.unwrap();
+    let between = |from: &str| page.split(from).nth(1).and_then(|rest| rest.split("</dd>").next()).unwrap_or_default();
+    assert_eq!(between("id=\"may-serve\">"), "日常保洁", "{page}");
+    assert!(between("id=\"not-ready\">").contains("月嫂"), "{page}");
+    assert!(page.contains("data-colour=\"green\""), "green for the cleaning it lists");
+    assert!(page.contains("无职业技能证书") && !page.contains("证书证书"));
+
+    // Signing in from the door page comes back to it; a link elsewhere is not followed.
+    let login = format!("/login?next={}", jiazheng_server::pages::encode(&door));
+    assert!(page.contains(&login.replace('&', "&amp;")), "the sign-in link carries the way back");
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+    for (next, expected) in [(door.as_str(), door.as_str()), ("//evil.example/v/x", "/"), ("https://evil.example", "/")]
+    {
+        let form_page = client.get(app.url(&format!("/login?next={}", jiazheng_server::pages::encode(next)))).send();
+        let form_page = form_page.await.unwrap().text().await.unwrap();
+        let form = [("username", "resident"), ("password", PASSWORD), ("csrf", &csrf_in(&form_page)), ("next", next)];
+        let answer = client.post(app.url("/login")).form(&form).send().await.unwrap();
+        assert_eq!(answer.status(), 303);
+        assert_eq!(answer.headers()["location"], expected, "{next}");
+    }
+}
+
+/// Slowed sign-ins are said on the sign-in page itself, the name kept, with Retry-After.
+#[tokio::test]
+async fn a_slowed_sign_in_stays_on_the_form_with_the_name_kept() {
+    let app = TestApp::spawn().await;
+    let client = browser_client();
+    let mut last = None;
+    for _ in 0..8 {
+        let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+        let form = [("username", "agency_a"), ("password", "wrong-password"), ("csrf", &csrf_in(&page))];
+        let answer = client.post(app.url("/login")).form(&form).send().await.unwrap();
+        if answer.status() == 429 {
+            last = Some(answer);
+            break;
+        }
+        assert_eq!(answer.status(), 422);
+    }
+    let slowed = last.expect("slowed after repeated failures");
+    assert!(slowed.headers().contains_key("retry-after"));
+    let page = slowed.text().await.unwrap();
+    assert!(
+        page.contains("尝试次数过多") && page.contains("value=\"agency_a\"") && page.contains("id=\"login-submit\"")
+    );
+}

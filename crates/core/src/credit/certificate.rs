@@ -57,6 +57,40 @@ pub fn colour(identity_verified: bool, revoked: bool, compliance: &Compliance) -
     }
 }
 
+/// What the door may say of a worker today: the services they meet every rule for (pre-job
+/// training, the health check and skill certificate each service asks, insurance), the services
+/// they offer but do not meet them for, and the colour of the services listed as servable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoorFacts {
+    pub ready: crate::registry::ServiceSet,
+    pub not_ready: crate::registry::ServiceSet,
+    pub colour: Colour,
+}
+
+pub fn door_facts(
+    identity_verified: bool,
+    revoked: bool,
+    facts: &crate::workforce::compliance::Facts,
+    offered: crate::registry::ServiceSet,
+    today: NaiveDate,
+) -> DoorFacts {
+    use crate::workforce::compliance::{Requirement, assess};
+    let (ready, not_ready): (Vec<_>, Vec<_>) = offered.kinds().into_iter().partition(|service| {
+        let compliance = assess(facts, &Requirement::for_service(*service), today);
+        [Condition::PreJobTraining, Condition::HealthCheck, Condition::Skill, Condition::Insurance]
+            .iter()
+            .all(|c| compliance.check(*c).standing.is_met())
+    });
+    let colour = if !identity_verified || revoked {
+        Colour::Red
+    } else if ready.is_empty() {
+        Colour::Yellow
+    } else {
+        Colour::Green
+    };
+    DoorFacts { ready: ready.into_iter().collect(), not_ready: not_ready.into_iter().collect(), colour }
+}
+
 /// Why a certificate cannot be issued now; empty when it can. Issued only when identity is
 /// verified, a health check within 12 months passed and pre-job training with an exam passed.
 pub fn refusals(identity_verified: bool, compliance: &Compliance) -> Vec<(&'static str, String, String)> {
@@ -141,6 +175,22 @@ mod tests {
         let reasons: Vec<&str> =
             refusals(false, &compliance("2025-06-01", "2026-11-29")).iter().map(|(code, _, _)| *code).collect();
         assert_eq!(reasons, ["identity", "health_check"]);
+    }
+
+    #[test]
+    fn the_door_lists_only_the_services_met_today_and_colours_them() {
+        let offered: crate::registry::ServiceSet =
+            [ServiceKind::Cleaning, ServiceKind::Maternity].into_iter().collect();
+        // An in-home health check, no maternal-care certificate: cleaning yes, maternity apart.
+        let door = door_facts(true, false, &facts("2026-06-01"), offered, d("2026-11-29"));
+        assert_eq!(door.ready.kinds(), [ServiceKind::Cleaning]);
+        assert_eq!(door.not_ready.kinds(), [ServiceKind::Maternity]);
+        assert_eq!(door.colour, Colour::Green, "green for the cleaning it lists");
+        // The health check lapsed: nothing servable, yellow.
+        let door = door_facts(true, false, &facts("2025-06-01"), offered, d("2026-11-29"));
+        assert!(door.ready.is_empty());
+        assert_eq!(door.colour, Colour::Yellow);
+        assert_eq!(door_facts(false, false, &facts("2026-06-01"), offered, d("2026-11-29")).colour, Colour::Red);
     }
 
     #[test]

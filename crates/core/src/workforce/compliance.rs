@@ -38,7 +38,7 @@ pub struct PolicyFact {
     pub ends_on: NaiveDate,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CertificateFact {
     pub kind: CertificateKind,
     pub trade: Option<Trade>,

@@ -230,7 +230,14 @@ pub struct LiveView {
     pub expired: bool,
     pub valid_until: NaiveDate,
     pub agencies: Vec<String>,
+    /// Services the worker meets every rule for today; `status` is their colour.
     pub services: Vec<String>,
+    /// Services the worker offers but does not meet the rules for today.
+    pub services_not_ready: Vec<String>,
+}
+
+fn codes(services: i64) -> Vec<String> {
+    jiazheng_core::registry::ServiceSet::from_bits(services).kinds().iter().map(|k| k.as_str().to_string()).collect()
 }
 
 /// Checks a token offline-style (signature with the served keys), then the live status.
@@ -282,11 +289,8 @@ pub async fn check_token(
             expired: live.expired,
             valid_until: live.valid_until,
             agencies: live.agencies.clone(),
-            services: jiazheng_core::registry::ServiceSet::from_bits(live.services)
-                .kinds()
-                .iter()
-                .map(|k| k.as_str().to_string())
-                .collect(),
+            services: codes(live.ready_services),
+            services_not_ready: codes(live.other_services),
         }),
         differs,
     };

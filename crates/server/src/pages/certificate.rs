@@ -33,6 +33,8 @@ pub fn router() -> Router<AppState> {
 struct ConsentBlock {
     number: String,
     back: String,
+    /// Signing in from here comes back here.
+    login: String,
     signed_in: bool,
     until: Option<String>,
     message: Option<String>,
@@ -52,6 +54,7 @@ async fn consent_block(
     Ok(ConsentBlock {
         number: number.to_string(),
         back: back.to_string(),
+        login: format!("/login?next={}", super::encode(back)),
         signed_in: viewer.session.is_some(),
         until: until.map(super::beijing_minutes),
         message: None,
@@ -107,8 +110,22 @@ struct Live {
     colour_label: String,
     agencies: String,
     services: String,
-    skill: String,
+    not_ready: String,
+    certificates: String,
     note: Option<String>,
+}
+
+/// The skill certificates a worker holds, as the door names them: "家务服务员 四级/中级、育婴员证书".
+fn held_certificates(certificates: &[jiazheng_core::workforce::compliance::CertificateFact], lang: Lang) -> String {
+    let en = lang.is_en();
+    let names: Vec<String> = certificates
+        .iter()
+        .map(|c| match (c.trade, c.level) {
+            (Some(trade), Some(level)) => format!("{} {}", trade.label(en), level.label(en)),
+            _ => c.kind.label(en).to_string(),
+        })
+        .collect();
+    if names.is_empty() { lang.t("cert.no_certificate") } else { names.join(if en { ", " } else { "、" }) }
 }
 
 fn live_view(live: &jiazheng_store::credit::certificates::LiveStatus, lang: Lang) -> Live {
@@ -123,8 +140,9 @@ fn live_view(live: &jiazheng_store::credit::certificates::LiveStatus, lang: Lang
         colour: live.status.as_str().into(),
         colour_label: live.status.label(lang.is_en()).into(),
         agencies: live.agencies.join("、"),
-        services: service_labels(lang, live.services),
-        skill: live.skill.clone(),
+        services: service_labels(lang, live.ready_services),
+        not_ready: service_labels(lang, live.other_services),
+        certificates: held_certificates(&live.certificates, lang),
         note,
     }
 }
@@ -254,9 +272,8 @@ struct ConsentForm {
     code: String,
 }
 
-/// Only our own check pages are places to return to.
 fn safe_back(back: &str) -> &str {
-    if (back.starts_with("/v/") || back.starts_with("/certificates/")) && !back.contains("//") { back } else { "/" }
+    super::return_path(back).unwrap_or("/")
 }
 
 async fn ask_consent(

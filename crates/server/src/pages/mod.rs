@@ -203,6 +203,13 @@ pub fn beijing_time(stored: &str) -> String {
         .unwrap_or_else(|_| stored.to_string())
 }
 
+/// A place to return to after signing in or asking for consent: only our own certificate check
+/// pages, so that a link cannot send a person elsewhere.
+pub fn return_path(back: &str) -> Option<&str> {
+    let ours = back.starts_with("/v/") || back.starts_with("/certificates/");
+    (ours && !back.contains("//") && !back.contains('\\')).then_some(back)
+}
+
 /// Encodes a query-string value.
 pub fn encode(value: &str) -> String {
     value

@@ -28,21 +28,42 @@ struct LoginPage {
     username: String,
     error: Option<String>,
     token: String,
+    /// Where to go after signing in (a door page), carried through the form.
+    next: String,
 }
 
-fn login_page(lang: Lang, username: String, error: Option<String>, jar: CookieJar) -> Result<Response, AppError> {
+fn login_page(
+    lang: Lang,
+    username: String,
+    error: Option<(axum::http::StatusCode, String)>,
+    next: &str,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
     let token = hex::encode(jiazheng_store::crypto::random_bytes::<16>());
     let cookie =
         Cookie::build((LOGIN_CSRF_COOKIE, token.clone())).http_only(true).same_site(SameSite::Strict).path("/login");
     let mut chrome = Chrome::anonymous(lang, "/login", lang.t("login.title"));
     chrome.csrf = token.clone();
-    let status =
-        if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
-    Ok((status, jar.add(cookie), render(&LoginPage { chrome, username, error, token })?).into_response())
+    let (status, error) = match error {
+        Some((status, message)) => (status, Some(message)),
+        None => (axum::http::StatusCode::OK, None),
+    };
+    let next = super::return_path(next).unwrap_or_default().to_string();
+    Ok((status, jar.add(cookie), render(&LoginPage { chrome, username, error, token, next })?).into_response())
 }
 
-async fn form(lang: Lang, jar: CookieJar) -> Result<Response, AppError> {
-    login_page(lang, String::new(), None, jar)
+#[derive(Deserialize)]
+struct LoginQuery {
+    #[serde(default)]
+    next: String,
+}
+
+async fn form(
+    lang: Lang,
+    jar: CookieJar,
+    axum::extract::Query(query): axum::extract::Query<LoginQuery>,
+) -> Result<Response, AppError> {
+    login_page(lang, String::new(), None, &query.next, jar)
 }
 
 #[derive(Deserialize)]
@@ -50,6 +71,8 @@ struct LoginForm {
     username: String,
     password: String,
     csrf: String,
+    #[serde(default)]
+    next: String,
 }
 
 /// Where each role starts after signing in.
@@ -82,9 +105,24 @@ async fn submit(
             let role = Role::parse(&role).unwrap_or(Role::Resident);
             let jar =
                 jar.remove(expired_cookie(LOGIN_CSRF_COOKIE)).add(session_cookie(token, state.config.secure_cookies));
-            Ok((jar, Redirect::to(landing(role))).into_response())
+            let to = super::return_path(&form.next).unwrap_or(landing(role));
+            Ok((jar, Redirect::to(to)).into_response())
         }
-        Err(AppError::Invalid(_)) => login_page(lang, form.username, Some(lang.t("login.failed")), jar),
+        Err(AppError::Invalid(_)) => {
+            let failed = (axum::http::StatusCode::UNPROCESSABLE_ENTITY, lang.t("login.failed"));
+            login_page(lang, form.username, Some(failed), &form.next, jar)
+        }
+        // Slowed down: said on the sign-in page itself, the name kept.
+        Err(limited @ AppError::TooManyAttempts { .. }) => {
+            let body = limited.body();
+            let message = lang.pick(&body.error.message_zh, &body.error.message).to_string();
+            let slowed = (axum::http::StatusCode::TOO_MANY_REQUESTS, message);
+            let mut response = login_page(lang, form.username, Some(slowed), &form.next, jar)?;
+            if let Some(value) = limited.retry_after().and_then(|secs| secs.to_string().parse().ok()) {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+            }
+            Ok(response)
+        }
         Err(other) => Err(other),
     }
 }

@@ -49,8 +49,12 @@ pub struct LiveStatus {
     pub number: String,
     pub worker_id: i64,
     pub name_masked: String,
-    pub services: i64,
-    pub skill: String,
+    /// The services the worker meets every rule for today (what the door lists as servable).
+    pub ready_services: i64,
+    /// Services the worker offers but does not meet the rules for today (listed apart).
+    pub other_services: i64,
+    /// Skill certificates valid today.
+    pub certificates: Vec<jiazheng_core::workforce::compliance::CertificateFact>,
     pub agencies: Vec<String>,
     pub status: Colour,
     pub revoked: bool,
@@ -178,22 +182,24 @@ impl Store {
     pub async fn live_status(&self, number: &str, today: NaiveDate) -> Result<LiveStatus> {
         let cert = self.certificate(number).await?;
         let worker = self.worker(cert.worker_id).await?;
-        let compliance = self.worker_compliance(cert.worker_id, worker.services, today).await?;
+        let facts = self.worker_facts(cert.worker_id).await?;
         let verified = self.identity_verified(cert.worker_id).await?;
         let revoked = cert.revoked_seq.is_some();
+        let offered = jiazheng_core::registry::ServiceSet::from_bits(worker.services);
+        let door = certificate::door_facts(verified, revoked, &facts, offered, today);
         let agencies: Vec<(String,)> = on_pool!(self, p => sqlx::query_as(
             "SELECT a.name FROM bindings b JOIN agencies a ON a.id = b.agency_id WHERE b.worker_id = $1 AND b.status = 'active'
              ORDER BY b.id",
         ).bind(cert.worker_id).fetch_all(p).await?);
-        let skill = compliance.check(Condition::Skill);
         Ok(LiveStatus {
             number: cert.number,
             worker_id: cert.worker_id,
             name_masked: certificate::mask_name(&worker.name),
-            services: worker.services,
-            skill: skill.reason_zh.clone(),
+            ready_services: door.ready.bits(),
+            other_services: door.not_ready.bits(),
+            certificates: facts.certificates.into_iter().filter(|c| c.valid_until.is_none_or(|d| d >= today)).collect(),
             agencies: agencies.into_iter().map(|(n,)| n).collect(),
-            status: certificate::colour(verified, revoked, &compliance),
+            status: door.colour,
             revoked,
             valid_until: cert.valid_until,
             expired: cert.valid_until < today,
