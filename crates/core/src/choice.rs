@@ -59,8 +59,9 @@ macro_rules! choice {
                     .copied()
                     .find(|v| v.as_str() == text || v.label_zh() == text || v.label_en().eq_ignore_ascii_case(text))
                     .ok_or_else(|| {
-                        let codes: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                        $crate::field::Invalid::unknown_choice(&codes.join(", "))
+                        let zh: Vec<&str> = Self::ALL.iter().map(|v| v.label_zh()).collect();
+                        let en: Vec<&str> = Self::ALL.iter().map(|v| v.label_en()).collect();
+                        $crate::field::Invalid::unknown_choice(&zh.join("、"), &en.join(", "))
                     })
             }
         }
@@ -88,5 +89,16 @@ mod tests {
         assert_eq!(Colour::label_of("红", true), "", "labels are not codes");
         assert_eq!(Colour::label_of("purple", true), "");
         assert_eq!(Colour::parse("红").map(Colour::as_str), Ok("red"), "parsing does accept labels");
+    }
+
+    #[test]
+    fn a_value_outside_the_list_is_answered_with_the_labels_people_read() {
+        let refused = crate::registry::worker::EducationLevel::parse("博士后").unwrap_err();
+        assert!(
+            refused.message_zh.contains("高中") && !refused.message_zh.contains("senior"),
+            "{}",
+            refused.message_zh
+        );
+        assert!(!refused.message_en.contains('_'), "{}", refused.message_en);
     }
 }

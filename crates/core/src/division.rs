@@ -45,7 +45,7 @@ impl DivisionCode {
         {
             return Err(Invalid::new(
                 "division_code",
-                "区划代码应为6、9或12位数字",
+                "区划代码应为以省级代码开头的6、9或12位数字",
                 "a division code is 6, 9 or 12 digits starting with a province code",
             ));
         }
@@ -115,7 +115,7 @@ impl UnitType {
             "community" => Ok(Self::Community),
             "village_committee" => Ok(Self::VillageCommittee),
             "other" => Ok(Self::Other),
-            _ => Err(Invalid::unknown_choice("community, village_committee, other")),
+            _ => Err(Invalid::unknown_choice("社区、村委会、其他", "community, village committee, other")),
         }
     }
 

@@ -24,8 +24,9 @@ impl Invalid {
         Self::new("too_long", format!("不能超过{max}个字符"), format!("must be at most {max} characters"))
     }
 
-    pub fn unknown_choice(allowed: &str) -> Self {
-        Self::new("unknown_choice", format!("取值无效，可选：{allowed}"), format!("is not one of: {allowed}"))
+    /// A value outside a closed list, with the list as people read it in each language.
+    pub fn unknown_choice(allowed_zh: &str, allowed_en: &str) -> Self {
+        Self::new("unknown_choice", format!("取值无效，可选：{allowed_zh}"), format!("is not one of: {allowed_en}"))
     }
 
     pub fn at(self, field: impl Into<String>) -> FieldError {

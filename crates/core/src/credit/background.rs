@@ -48,7 +48,7 @@ fn yes_no(raw: &str) -> Result<bool, Invalid> {
         "yes" | "是" | "true" => Ok(true),
         "no" | "否" | "false" => Ok(false),
         "" => Err(Invalid::required()),
-        _ => Err(Invalid::unknown_choice("yes, no")),
+        _ => Err(Invalid::unknown_choice("是、否", "yes, no")),
     }
 }
 
@@ -58,7 +58,7 @@ fn found(raw: &str) -> Result<bool, Invalid> {
         "found" | "有" => Ok(true),
         "none" | "无" => Ok(false),
         "" => Err(Invalid::required()),
-        _ => Err(Invalid::unknown_choice("none, found")),
+        _ => Err(Invalid::unknown_choice("无、有", "none, found")),
     }
 }
 

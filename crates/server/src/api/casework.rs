@@ -301,10 +301,9 @@ pub async fn credit_list(
     State(state): State<AppState>,
     Path(list): Path<String>,
 ) -> Result<Json<Vec<ListingRow>>, AppError> {
-    let list = CreditList::parse(&list)
-        .ok()
-        .filter(|l| *l != CreditList::Removed)
-        .ok_or_else(|| field_error("list")(jiazheng_core::field::Invalid::unknown_choice("red, black")))?;
+    let list = CreditList::parse(&list).ok().filter(|l| *l != CreditList::Removed).ok_or_else(|| {
+        field_error("list")(jiazheng_core::field::Invalid::unknown_choice("红名单、黑名单", "red, black"))
+    })?;
     Ok(Json(state.store.credit_list(list).await?))
 }
 

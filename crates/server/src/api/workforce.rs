@@ -258,8 +258,9 @@ impl BoardListQuery {
     pub fn parse(&self) -> Result<BoardQuery, AppError> {
         let mut errors = FieldErrors::default();
         let condition = present(&self.condition).and_then(|c| errors.take("condition", Condition::parse(c)));
-        let choice =
-            |field: &'static str, allowed: &str| jiazheng_core::field::Invalid::unknown_choice(allowed).at(field);
+        let choice = |field: &'static str, allowed: &str| {
+            jiazheng_core::field::Invalid::unknown_choice(allowed, allowed).at(field)
+        };
         let filter = BoardFilter::parse(present(&self.filter).unwrap_or("")).unwrap_or_else(|| {
             errors.0.push(choice("filter", "all, attention, unmet, expiring"));
             BoardFilter::All
