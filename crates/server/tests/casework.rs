@@ -69,8 +69,8 @@ async fn a_confirmed_service_is_rated_once_in_four_dimensions() {
     let (_, mine) = app.get_json("/api/v1/me/services", Some(&resident)).await;
     assert_eq!(mine[0]["rated"], true);
     let (_, grade) = app.get_json(&format!("/api/v1/workers/{worker}/grade"), Some(&agency)).await;
-    let rating = has_contribution(&grade, "ratings").expect("the rating counts");
-    assert!(rating["reason_en"].as_str().unwrap().starts_with("1 ratings"), "{rating}");
+    let rating = has_contribution(&grade, "Bayesian").expect("the rating counts");
+    assert!(rating["reason_en"].as_str().unwrap().starts_with("1 rating,"), "{rating}");
     let (_, ledger) = app.get_json(&format!("/api/v1/workers/{worker}/ledger"), Some(&agency)).await;
     let kinds: Vec<&str> = ledger.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert!(kinds.ends_with(&["service", "rating"]), "{kinds:?}");
@@ -169,7 +169,7 @@ async fn a_returned_false_entry_counts_against_the_agency_until_its_appeal_is_gr
 
     let grade_url = format!("/api/v1/agencies/{}/grade", app.agency_a);
     let against =
-        has_contribution(&app.get_json(&grade_url, None).await.1, "false entries").expect("counted against the agency");
+        has_contribution(&app.get_json(&grade_url, None).await.1, "false entr").expect("counted against the agency");
     let false_seq = against["entries"][0].as_i64().unwrap();
 
     let appeal = format!("/api/v1/credit/entries/{false_seq}/appeals");
@@ -185,7 +185,7 @@ async fn a_returned_false_entry_counts_against_the_agency_until_its_appeal_is_gr
         app.post_json(&decide, &regulator, &json!({"decision": "granted", "reason": "证明属实"})).await;
     assert_eq!((status, decided["status"].clone()), (200, json!("granted")));
     assert!(
-        has_contribution(&app.get_json(&grade_url, None).await.1, "false entries").is_none(),
+        has_contribution(&app.get_json(&grade_url, None).await.1, "false entr").is_none(),
         "withdrawn by the appeal"
     );
     let entry = app.db.store.ledger_entry(decided["ledger_seq"].as_i64().unwrap()).await.unwrap();

@@ -100,7 +100,7 @@ async fn a_certificate_is_issued_checked_at_the_door_and_revoked() {
     assert_eq!(status, 200);
     assert_eq!((grade["score"].as_f64(), grade["letter"].as_str()), (Some(74.0), Some("B")), "{grade}");
     let training =
-        grade["contributions"].as_array().unwrap().iter().find(|c| c["reason_en"] == "1 trainings passed").unwrap();
+        grade["contributions"].as_array().unwrap().iter().find(|c| c["reason_en"] == "1 training passed").unwrap();
     assert_eq!(training["entries"].as_array().unwrap().len(), 1);
     assert_eq!(
         app.get_json(&format!("/api/v1/workers/{worker}/grade"), Some(&app.token("resident").await)).await.0,

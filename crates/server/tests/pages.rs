@@ -626,7 +626,9 @@ async fn the_door_page_says_only_what_the_facts_say_and_signing_in_returns_to_it
     assert!(page.contains(&login.replace('&', "&amp;")), "the sign-in link carries the way back");
     let client =
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
-    for (next, expected) in [(door.as_str(), door.as_str()), ("//evil.example/v/x", "/"), ("https://evil.example", "/")]
+    let own_desk = "/my/services";
+    for (next, expected) in
+        [(door.as_str(), door.as_str()), ("//evil.example/v/x", own_desk), ("https://evil.example", own_desk)]
     {
         let form_page = client.get(app.url(&format!("/login?next={}", jiazheng_server::pages::encode(next)))).send();
         let form_page = form_page.await.unwrap().text().await.unwrap();

@@ -98,6 +98,9 @@ pub fn grade(facts: &[Fact], standing: Option<Standing>, w: &Weights) -> Grade {
     let mut parts =
         vec![Contribution { reason_zh: "基础分".into(), reason_en: "base".into(), points: w.base, entries: vec![] }];
     let of = |kind: EntryKind| facts.iter().filter(move |f| f.kind == kind);
+    fn counted(n: usize, one: &str, many: &str) -> String {
+        format!("{n} {}", if n == 1 { one } else { many })
+    }
     let mut add = |zh: String, en: String, points: f64, entries: Vec<i64>| {
         if points != 0.0 {
             parts.push(Contribution { reason_zh: zh, reason_en: en, points, entries });
@@ -110,7 +113,7 @@ pub fn grade(facts: &[Fact], standing: Option<Standing>, w: &Weights) -> Grade {
     let training = (passed.len() as f64 * w.per_passed_training).min(w.max_training);
     add(
         format!("{}次培训考核合格", passed.len()),
-        format!("{} trainings passed", passed.len()),
+        format!("{} passed", counted(passed.len(), "training", "trainings")),
         training,
         seqs(passed.into_iter()),
     );
@@ -136,23 +139,25 @@ pub fn grade(facts: &[Fact], standing: Option<Standing>, w: &Weights) -> Grade {
                 n, bayes, w.rating_prior_mean, w.rating_prior_count
             ),
             format!(
-                "{n} ratings, Bayesian average {bayes:.2} (prior {} × {})",
-                w.rating_prior_mean, w.rating_prior_count
+                "{}, Bayesian average {bayes:.2} (prior {} × {})",
+                counted(ratings.len(), "rating", "ratings"),
+                w.rating_prior_mean,
+                w.rating_prior_count
             ),
             (bayes - w.rating_prior_mean) * w.points_per_rating_star,
             seqs(ratings.into_iter()),
         );
     }
     for (kind, weight, zh, en) in [
-        (EntryKind::ComplaintUpheld, w.upheld_complaint, "成立的投诉", "upheld complaints"),
-        (EntryKind::Penalty, w.penalty, "行政处罚", "penalties"),
-        (EntryKind::FalseEntry, w.false_entry, "虚假填报", "false entries"),
-        (EntryKind::Reward, w.reward, "表彰奖励", "rewards"),
+        (EntryKind::ComplaintUpheld, w.upheld_complaint, "成立的投诉", ("upheld complaint", "upheld complaints")),
+        (EntryKind::Penalty, w.penalty, "行政处罚", ("penalty", "penalties")),
+        (EntryKind::FalseEntry, w.false_entry, "虚假填报", ("false entry", "false entries")),
+        (EntryKind::Reward, w.reward, "表彰奖励", ("reward", "rewards")),
     ] {
         let list: Vec<&Fact> = of(kind).collect();
         add(
             format!("{zh}{}次", list.len()),
-            format!("{} {en}", list.len()),
+            counted(list.len(), en.0, en.1),
             weight * list.len() as f64,
             seqs(list.into_iter()),
         );
@@ -211,7 +216,7 @@ mod tests {
         let good = grade(&facts, Some(Standing { health_valid: true, insured: false }), &w);
         assert_eq!(good.score, 60.0 + 5.0 + 2.0 + 5.0 + 4.0);
         assert_eq!(good.letter, 'B');
-        let training = good.contributions.iter().find(|c| c.reason_en.contains("trainings")).unwrap();
+        let training = good.contributions.iter().find(|c| c.reason_en == "1 training passed").unwrap();
         assert_eq!(training.entries, [2], "the failed training earns nothing");
         facts.push(fact(6, EntryKind::ComplaintUpheld, None));
         facts.push(Fact { seq: 7, kind: EntryKind::ListDecision, value: None, detail: Some("black".into()) });

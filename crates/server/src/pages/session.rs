@@ -81,6 +81,8 @@ fn landing(role: Role) -> &'static str {
         Role::AgencyAdmin => "/agency/workers",
         Role::Regulator => "/regulator",
         Role::Worker => "/me",
+        Role::School => "/school",
+        Role::Resident => "/my/services",
         _ => "/",
     }
 }
