@@ -169,6 +169,7 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/agency/bindings/{id}/{action}", Roles(&[A]), "own agency's side"),
     rule("POST", "/agency/workers/{id}/card", Roles(&[A]), "employing agency"),
     rule("POST", "/agency/workers/{id}/identity", Roles(&[A]), "employing agency"),
+    rule("GET", "/me/card", Roles(&[W]), "the worker's own card"),
     rule("GET", "/agency/credit", Roles(&[A]), "own agency"),
     rule("POST", "/agency/services", Roles(&[A]), "own active worker"),
     rule("GET", "/agency/services/new", Roles(&[A]), "own active worker"),

@@ -662,3 +662,29 @@ async fn a_slowed_sign_in_stays_on_the_form_with_the_name_kept() {
         page.contains("尝试次数过多") && page.contains("value=\"agency_a\"") && page.contains("id=\"login-submit\"")
     );
 }
+
+/// The worker shows their own card and its QR code from /me; nobody else's, and none before one
+/// is printed.
+#[tokio::test]
+async fn the_worker_shows_their_own_card_and_qr_from_their_page() {
+    let app = TestApp::spawn().await;
+    let (worker, issued) = app.certified(72, "吴敏").await;
+    app.worker_account("wumin", "吴敏", worker).await;
+    let uncarded = app.employ(73, "郑洁", "cleaning").await;
+    app.worker_account("zhengjie", "郑洁", uncarded).await;
+
+    let client = sign_in(&app, "wumin").await;
+    let me = client.get(app.url("/me")).send().await.unwrap().text().await.unwrap();
+    assert!(me.contains(&issued.number) && me.contains("href=\"/me/card\""), "{me}");
+    let card = client.get(app.url("/me/card")).send().await.unwrap();
+    assert_eq!(card.status(), 200);
+    let card = card.text().await.unwrap();
+    assert!(card.contains("<svg") && card.contains(&format!("/v/{}", issued.token)) && card.contains("吴敏"));
+
+    let other = sign_in(&app, "zhengjie").await;
+    let me = other.get(app.url("/me")).send().await.unwrap().text().await.unwrap();
+    assert!(me.contains("暂无可出示的上门服务证"));
+    assert_eq!(other.get(app.url("/me/card")).send().await.unwrap().status(), 404);
+    let agency = sign_in(&app, "agency_a").await;
+    assert_eq!(agency.get(app.url("/me/card")).send().await.unwrap().status(), 403);
+}

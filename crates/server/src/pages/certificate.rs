@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/certificates/{number}/consent", post(ask_consent))
         .route("/certificates/{number}/consent-code", post(use_code))
         .route("/agency/workers/{id}/card", post(print_card))
+        .route("/me/card", get(my_card))
 }
 
 /// What the page offers a visitor about the full record.
@@ -383,34 +384,54 @@ async fn print_card(
     let source = format!("agency:{}", by.source_id.unwrap_or_default());
     let issued = state.store.issue_certificate(id, source, by.account_id, today()).await?;
     state.worker_changed(id);
-    let worker = state.store.worker(id).await?;
-    let live = state.store.live_status(&issued.number, today()).await?;
-    let record = state.store.workforce_record(id, false).await?;
-    let en = lang.is_en();
-    let skill = record
-        .certificates
-        .iter()
-        .filter_map(|c| {
-            let trade = c.trade.as_deref().and_then(|t| jiazheng_core::workforce::Trade::parse(t).ok())?;
-            let level = c.level.as_deref().and_then(|l| jiazheng_core::workforce::SkillLevel::parse(l).ok())?;
-            Some(format!("{} {}", trade.label(en), level.label(en)))
-        })
-        .collect::<Vec<_>>()
-        .join(" / ");
+    let chrome = Chrome::new(lang, &viewer, "/agency/workers", lang.t("card.title"));
+    let card = card_page(&state, chrome, &headers, id, &issued.number, &issued.token, issued.status).await?;
+    render(&card)
+}
+
+/// A card as printed and as its worker shows it: the services met at printing, the
+/// certificates held, the colour it claims and the QR code of its door page.
+async fn card_page(
+    state: &AppState,
+    chrome: Chrome,
+    headers: &axum::http::HeaderMap,
+    worker_id: i64,
+    number: &str,
+    token: &str,
+    colour: jiazheng_core::credit::certificate::Colour,
+) -> Result<CardPage, AppError> {
+    let lang = chrome.lang;
+    let worker = state.store.worker(worker_id).await?;
+    let live = state.store.live_status(number, today()).await?;
     let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
     let scheme = if state.config.secure_cookies { "https" } else { "http" };
-    let link = format!("{scheme}://{host}/v/{}", issued.token);
-    render(&CardPage {
-        chrome: Chrome::new(lang, &viewer, "/agency/workers", lang.t("card.title")),
+    let link = format!("{scheme}://{host}/v/{token}");
+    Ok(CardPage {
+        chrome,
         name: worker.name,
-        number: issued.number,
+        number: number.to_string(),
         agencies: live.agencies.join("、"),
-        services: service_labels(lang, worker.services),
-        skill,
-        valid_until: issued.valid_until.to_string(),
-        colour: issued.status.as_str().into(),
-        colour_label: issued.status.label(en).into(),
+        services: service_labels(lang, live.ready_services),
+        skill: held_certificates(&live.certificates, lang),
+        valid_until: live.valid_until.to_string(),
+        colour: colour.as_str().into(),
+        colour_label: colour.label(lang.is_en()).into(),
         qr_svg: qr_svg(&link)?,
         link,
     })
+}
+
+/// The worker's own current card with its QR code, to show at a door or print again.
+async fn my_card(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, AppError> {
+    let session = viewer.require_role(&[jiazheng_core::account::Role::Worker])?;
+    let jiazheng_core::account::Scope::Worker(id) = session.principal.scope else { return Err(AppError::Forbidden) };
+    let (number, token) = state.store.current_card(id).await?.ok_or(AppError::NotFound)?;
+    let live = state.store.live_status(&number, today()).await?;
+    let chrome = Chrome::new(lang, &viewer, "/me", lang.t("card.title"));
+    render(&card_page(&state, chrome, &headers, id, &number, &token, live.status).await?)
 }

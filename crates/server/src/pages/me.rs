@@ -41,6 +41,8 @@ struct MePage {
     consents: Vec<jiazheng_store::credit::consent::ConsentRequest>,
     views: Vec<(String, String)>,
     code: Option<String>,
+    /// The number of the worker's current card, when it can be shown here.
+    card: Option<String>,
 }
 
 fn own_worker(viewer: &Viewer) -> Result<i64, AppError> {
@@ -86,6 +88,7 @@ async fn render_me_with_code(
             .map(|v| (v.viewer, super::beijing_minutes(v.at)))
             .collect(),
         code,
+        card: state.store.current_card(id).await?.map(|(number, _)| number),
         view,
         lines: super::workforce::inbox_lines(&inbox.items, lang),
         chrome: Chrome::new(lang, viewer, "/me", lang.t("me.title")),

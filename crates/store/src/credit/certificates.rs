@@ -132,22 +132,6 @@ impl Store {
             corrects: None,
         };
         let issued_at = now();
-        ledger_tx!(self, tx => async {
-            let entry = append_in!(tx, &entry)?;
-            // Only a card nobody revoked meanwhile is renewed; a second new card for the same
-            // worker fails on the unique index of current cards.
-            let done = sqlx::query(
-                "INSERT INTO certificates (number, worker_id, card, issued_at, valid_until, issued_seq) VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (number) DO UPDATE SET issued_at = excluded.issued_at, valid_until = excluded.valid_until,
-                     issued_seq = excluded.issued_seq WHERE certificates.revoked_seq IS NULL",
-            )
-            .bind(&number).bind(worker_id).bind(card).bind(issued_at).bind(valid_until).bind(entry.seq)
-            .execute(&mut *tx).await.map_err(StoreError::conflict_on("certificate_current"))?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::Stale);
-            }
-            Ok(())
-        }.await)?;
         let status = certificate::colour(verified, false, &compliance);
         let (key_id, key) = self.signing_key().await?;
         let claims = Claims {
@@ -158,7 +142,33 @@ impl Store {
             key_id,
             issued_at,
         };
-        Ok(Issued { token: token::issue(&claims, &key), number, valid_until, status })
+        let token = token::issue(&claims, &key);
+        ledger_tx!(self, tx => async {
+            let entry = append_in!(tx, &entry)?;
+            // Only a card nobody revoked meanwhile is renewed; a second new card for the same
+            // worker fails on the unique index of current cards.
+            let done = sqlx::query(
+                "INSERT INTO certificates (number, worker_id, card, issued_at, valid_until, issued_seq, token)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (number) DO UPDATE SET issued_at = excluded.issued_at, valid_until = excluded.valid_until,
+                     issued_seq = excluded.issued_seq, token = excluded.token WHERE certificates.revoked_seq IS NULL",
+            )
+            .bind(&number).bind(worker_id).bind(card).bind(issued_at).bind(valid_until).bind(entry.seq).bind(&token)
+            .execute(&mut *tx).await.map_err(StoreError::conflict_on("certificate_current"))?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Stale);
+            }
+            Ok(())
+        }.await)?;
+        Ok(Issued { token, number, valid_until, status })
+    }
+
+    /// The worker's current card (not revoked) and the token its QR code carries, if it was
+    /// printed since tokens are kept.
+    pub async fn current_card(&self, worker_id: i64) -> Result<Option<(String, String)>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT number, token FROM certificates WHERE worker_id = $1 AND revoked_seq IS NULL AND token IS NOT NULL",
+        ).bind(worker_id).fetch_optional(p).await?))
     }
 
     pub async fn certificate(&self, number: &str) -> Result<CertificateRow> {
