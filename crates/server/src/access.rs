@@ -170,6 +170,8 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/agency/workers/{id}/card", Roles(&[A]), "employing agency"),
     rule("POST", "/agency/workers/{id}/identity", Roles(&[A]), "employing agency"),
     rule("GET", "/me/card", Roles(&[W]), "the worker's own card"),
+    rule("GET", "/me/card.pdf", Roles(&[W]), "the worker's own card"),
+    rule("GET", "/agency/workers/{id}/card.pdf", Roles(&[A]), "employing agency"),
     rule("GET", "/agency/credit", Roles(&[A]), "own agency"),
     rule("POST", "/agency/services", Roles(&[A]), "own active worker"),
     rule("GET", "/agency/services/new", Roles(&[A]), "own active worker"),

@@ -431,23 +431,34 @@ pub fn render(
     for block in blocks {
         layout.block(block);
     }
-    let pages = layout.pages;
-    let count = pages.len();
+    let count = layout.pages.len();
+    let pages = layout
+        .pages
+        .into_iter()
+        .enumerate()
+        .map(|(number, mut marks)| {
+            marks.push(Mark::Text {
+                x: MARGIN,
+                baseline: PAGE_HEIGHT - MARGIN + FOOTER_SIZE,
+                size: FOOTER_SIZE,
+                text: footer(number + 1, count),
+                color: GRAY,
+            });
+            marks
+        })
+        .collect();
+    write(font, title, (PAGE_WIDTH, PAGE_HEIGHT), pages)
+}
+
+/// Writes pages of marks, each `size` points wide and high.
+fn write(font: &Font, title: &str, size: (f32, f32), pages: Vec<Vec<Mark>>) -> Result<Vec<u8>, PdfError> {
     let mut document = Document::new();
     document.set_metadata(krilla::metadata::Metadata::new().title(title.to_string()).language("zh-CN".to_string()));
-    let settings = PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT).ok_or(PdfError::Write("page size".into()))?;
-    for (number, marks) in pages.into_iter().enumerate() {
+    let settings = PageSettings::from_wh(size.0, size.1).ok_or(PdfError::Write("page size".into()))?;
+    for marks in pages {
         let mut page = document.start_page_with(settings.clone());
         let mut surface = page.surface();
-        let footer_text = footer(number + 1, count);
-        let footer_mark = Mark::Text {
-            x: MARGIN,
-            baseline: PAGE_HEIGHT - MARGIN + FOOTER_SIZE,
-            size: FOOTER_SIZE,
-            text: footer_text,
-            color: GRAY,
-        };
-        for mark in marks.iter().chain(std::iter::once(&footer_mark)) {
+        for mark in &marks {
             match mark {
                 Mark::Box { rect, fill, stroke } => {
                     let mut path = PathBuilder::new();
@@ -484,6 +495,102 @@ pub fn render(
         page.finish();
     }
     document.finish().map_err(|e| PdfError::Write(format!("{e:?}")))
+}
+
+/// What a service card shows: labelled lines, the colour it claims, and its QR code's modules.
+pub struct CardContent {
+    pub title: String,
+    pub platform: String,
+    /// (label, value), each printed on one line.
+    pub lines: Vec<(String, String)>,
+    /// The colour band and the colour's name.
+    pub colour: (u8, u8, u8),
+    pub photo_label: String,
+    pub footer: String,
+    /// Dark modules of the QR code, `width` × `width`.
+    pub qr: Vec<bool>,
+    pub qr_width: usize,
+}
+
+/// ID-1 size: 85.6 × 54 mm, landscape.
+pub const CARD_WIDTH: f32 = 85.6 / 25.4 * 72.0;
+pub const CARD_HEIGHT: f32 = 54.0 / 25.4 * 72.0;
+const CARD_QR: f32 = 60.0;
+
+/// The text size at which `text` fits `width`, at most `size` (a field stays on one line).
+fn fitting(font: &Font, text: &str, size: f32, width: f32) -> f32 {
+    let at = font.width(text, size);
+    if at <= width { size } else { (size * width / at).max(3.5) }
+}
+
+/// The card on one ID-1 page: colour band, title, photo box, one line per field, the QR code.
+pub fn render_card(font: &Font, card: &CardContent) -> Result<Vec<u8>, PdfError> {
+    let mut marks = Vec::new();
+    let band = Rect::from_xywh(0.0, 0.0, CARD_WIDTH, 7.0).ok_or(PdfError::Write("band".into()))?;
+    marks.push(Mark::Box { rect: band, fill: Some(card.colour), stroke: false });
+    marks.push(Mark::Text { x: 8.0, baseline: 20.0, size: 9.0, text: card.title.clone(), color: BLACK });
+    let platform_size = 5.5;
+    let platform_x = CARD_WIDTH - 8.0 - font.width(&card.platform, platform_size);
+    marks.push(Mark::Text {
+        x: platform_x,
+        baseline: 19.0,
+        size: platform_size,
+        text: card.platform.clone(),
+        color: GRAY,
+    });
+    let photo = Rect::from_xywh(8.0, 27.0, 36.0, 48.0).ok_or(PdfError::Write("photo".into()))?;
+    marks.push(Mark::Box { rect: photo, fill: None, stroke: true });
+    let photo_size = 5.0;
+    let photo_x = 8.0 + (36.0 - font.width(&card.photo_label, photo_size)) / 2.0;
+    marks.push(Mark::Text {
+        x: photo_x,
+        baseline: 53.0,
+        size: photo_size,
+        text: card.photo_label.clone(),
+        color: GRAY,
+    });
+    let (label_x, value_x) = (50.0, 75.0);
+    // Four modules of white around the QR code (its quiet zone) on every side.
+    let value_width = CARD_WIDTH - 8.0 - CARD_QR - 9.0 - value_x;
+    for (n, (label, value)) in card.lines.iter().enumerate() {
+        let baseline = 33.0 + n as f32 * 11.0;
+        let label_size = fitting(font, label, 5.5, value_x - label_x - 2.0);
+        marks.push(Mark::Text { x: label_x, baseline, size: label_size, text: label.clone(), color: GRAY });
+        let size = fitting(font, value, 6.5, value_width);
+        marks.push(Mark::Text { x: value_x, baseline, size, text: value.clone(), color: BLACK });
+    }
+    // The QR code, a filled square per run of dark modules, with its quiet zone left white.
+    let module = CARD_QR / card.qr_width.max(1) as f32;
+    let (qr_x, qr_y) = (CARD_WIDTH - 8.0 - CARD_QR, 27.0);
+    for row in 0..card.qr_width {
+        let mut column = 0;
+        while column < card.qr_width {
+            if !card.qr[row * card.qr_width + column] {
+                column += 1;
+                continue;
+            }
+            let start = column;
+            while column < card.qr_width && card.qr[row * card.qr_width + column] {
+                column += 1;
+            }
+            let x = qr_x + start as f32 * module;
+            let y = qr_y + row as f32 * module;
+            // A hair wider than the module so that neighbouring runs leave no seam when printed.
+            if let Some(rect) = Rect::from_xywh(x, y, (column - start) as f32 * module + 0.05, module + 0.05) {
+                marks.push(Mark::Box { rect, fill: Some(BLACK), stroke: false });
+            }
+        }
+    }
+    let footer_size = 5.0;
+    let footer_x = (CARD_WIDTH - font.width(&card.footer, footer_size)) / 2.0;
+    marks.push(Mark::Text {
+        x: footer_x,
+        baseline: CARD_HEIGHT - 6.0,
+        size: footer_size,
+        text: card.footer.clone(),
+        color: GRAY,
+    });
+    write(font, &card.title, (CARD_WIDTH, CARD_HEIGHT), vec![marks])
 }
 
 #[cfg(test)]

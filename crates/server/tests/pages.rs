@@ -681,6 +681,26 @@ async fn the_worker_shows_their_own_card_and_qr_from_their_page() {
     let card = card.text().await.unwrap();
     assert!(card.contains("<svg") && card.contains(&format!("/v/{}", issued.token)) && card.contains("吴敏"));
 
+    // The same card as a PDF at ID-1 size (85.6 × 54 mm = 242.6 × 153.1 pt), its text readable.
+    let pdf = client.get(app.url("/me/card.pdf")).send().await.unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let pdf = pdf.bytes().await.unwrap();
+    let (width, height) = common::pdf_page_size(&pdf);
+    assert!((width - 242.65).abs() < 0.1 && (height - 153.07).abs() < 0.1, "an ID-1 page: {width} × {height}");
+    let text = common::pdf_text(&pdf);
+    assert!(text.contains("吴敏") && text.contains(&issued.number) && text.contains("日常保洁"), "{text}");
+    let read = common::qr_in_pdf(&pdf);
+    assert!(
+        read.starts_with("http://") && read.ends_with(&format!("/v/{}", issued.token)),
+        "the printed QR reads {read:?}"
+    );
+    let agency_a = sign_in(&app, "agency_a").await;
+    let copy = agency_a.get(app.url(&format!("/agency/workers/{worker}/card.pdf"))).send().await.unwrap();
+    assert_eq!(copy.status(), 200);
+    let agency_b = sign_in(&app, "agency_b").await;
+    let refused = agency_b.get(app.url(&format!("/agency/workers/{worker}/card.pdf"))).send().await.unwrap();
+    assert_eq!(refused.status(), 403, "not its worker");
+
     let other = sign_in(&app, "zhengjie").await;
     let me = other.get(app.url("/me")).send().await.unwrap().text().await.unwrap();
     assert!(me.contains("暂无可出示的上门服务证"));

@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/certificates/{number}/consent-code", post(use_code))
         .route("/agency/workers/{id}/card", post(print_card))
         .route("/me/card", get(my_card))
+        .route("/me/card.pdf", get(my_card_pdf))
+        .route("/agency/workers/{id}/card.pdf", get(agency_card_pdf))
 }
 
 /// What the page offers a visitor about the full record.
@@ -361,6 +363,53 @@ struct CardPage {
     colour_label: String,
     link: String,
     qr_svg: String,
+    /// The same card as a PDF at ID-1 size.
+    pdf_link: String,
+}
+
+impl CardPage {
+    /// The card at ID-1 size (85.6 × 54 mm) as a PDF, every field on one line.
+    fn pdf(&self) -> Result<Vec<u8>, AppError> {
+        let font = crate::pdf::Font::cjk().map_err(|e| AppError::Internal(e.to_string()))?;
+        let t = |key: &str| self.chrome.t(key);
+        let code = qrcode::QrCode::new(self.link.as_bytes()).map_err(|e| AppError::Internal(e.to_string()))?;
+        let colour = match self.colour.as_str() {
+            "green" => (46, 125, 50),
+            "yellow" => (249, 200, 70),
+            _ => (198, 40, 40),
+        };
+        let card = crate::pdf::CardContent {
+            title: t("card.title"),
+            platform: t("app.name"),
+            lines: vec![
+                (t("worker.name"), self.name.clone()),
+                (t("cert.agency"), self.agencies.clone()),
+                (t("worker.services"), self.services.clone()),
+                (t("cert.certificates"), self.skill.clone()),
+                (t("cert.number"), self.number.clone()),
+                (t("record.validity"), self.valid_until.clone()),
+                (t("cert.colour"), self.colour_label.clone()),
+            ],
+            colour,
+            photo_label: t("card.photo"),
+            footer: t("card.scan"),
+            qr: code.to_colors().iter().map(|c| *c == qrcode::Color::Dark).collect(),
+            qr_width: code.width(),
+        };
+        crate::pdf::render_card(font, &card).map_err(|e| AppError::Internal(e.to_string()))
+    }
+}
+
+fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
+    use axum::http::header;
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// The QR code of `text` as inline SVG (no XML prologue), dark on light.
@@ -385,8 +434,53 @@ async fn print_card(
     let issued = state.store.issue_certificate(id, source, by.account_id, today()).await?;
     state.worker_changed(id);
     let chrome = Chrome::new(lang, &viewer, "/agency/workers", lang.t("card.title"));
-    let card = card_page(&state, chrome, &headers, id, &issued.number, &issued.token, issued.status).await?;
+    let mut card = card_page(&state, chrome, &headers, id, &issued.number, &issued.token, issued.status).await?;
+    card.pdf_link = format!("/agency/workers/{id}/card.pdf");
     render(&card)
+}
+
+/// The employing agency's copy of a worker's current card as a PDF.
+async fn agency_card_pdf(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let (_, agency) = viewer.require_agency()?;
+    if !state.store.employing_agencies(id).await?.contains(&agency) {
+        return Err(AppError::Forbidden);
+    }
+    let chrome = Chrome::new(lang, &viewer, "/agency/workers", lang.t("card.title"));
+    current_card_pdf(&state, chrome, &headers, id).await
+}
+
+/// The worker's current card as a PDF (laid out off the async workers).
+async fn current_card_pdf(
+    state: &AppState,
+    chrome: Chrome,
+    headers: &axum::http::HeaderMap,
+    id: i64,
+) -> Result<Response, AppError> {
+    let (number, token) = state.store.current_card(id).await?.ok_or(AppError::NotFound)?;
+    let live = state.store.live_status(&number, today()).await?;
+    let card = card_page(state, chrome, headers, id, &number, &token, live.status).await?;
+    let (pdf, number) = tokio::task::spawn_blocking(move || card.pdf().map(|pdf| (pdf, card.number)))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+    Ok(pdf_response(pdf, &format!("{number}.pdf")))
+}
+
+/// The worker's own current card as a PDF.
+async fn my_card_pdf(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, AppError> {
+    let id = super::me::own_worker(&viewer)?;
+    let chrome = Chrome::new(lang, &viewer, "/me", lang.t("card.title"));
+    current_card_pdf(&state, chrome, &headers, id).await
 }
 
 /// A card as printed and as its worker shows it: the services met at printing, the
@@ -418,6 +512,7 @@ async fn card_page(
         colour_label: colour.label(lang.is_en()).into(),
         qr_svg: qr_svg(&link)?,
         link,
+        pdf_link: "/me/card.pdf".into(),
     })
 }
 
@@ -428,8 +523,7 @@ async fn my_card(
     viewer: Viewer,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
-    let session = viewer.require_role(&[jiazheng_core::account::Role::Worker])?;
-    let jiazheng_core::account::Scope::Worker(id) = session.principal.scope else { return Err(AppError::Forbidden) };
+    let id = super::me::own_worker(&viewer)?;
     let (number, token) = state.store.current_card(id).await?.ok_or(AppError::NotFound)?;
     let live = state.store.live_status(&number, today()).await?;
     let chrome = Chrome::new(lang, &viewer, "/me", lang.t("card.title"));

@@ -45,7 +45,7 @@ struct MePage {
     card: Option<String>,
 }
 
-fn own_worker(viewer: &Viewer) -> Result<i64, AppError> {
+pub(super) fn own_worker(viewer: &Viewer) -> Result<i64, AppError> {
     let session = viewer.require_role(&[Role::Worker])?;
     match session.principal.scope {
         Scope::Worker(id) => Ok(id),

@@ -273,3 +273,37 @@ pub fn pdf_text(pdf: &[u8]) -> String {
     }
     String::from_utf8(output.stdout).unwrap()
 }
+
+/// The first page's size in points, as poppler's `pdfinfo` reads it.
+pub fn pdf_page_size(pdf: &[u8]) -> (f32, f32) {
+    let file = std::env::temp_dir().join(format!("jz-pdfinfo-{}-{}.pdf", std::process::id(), rand::random::<u32>()));
+    std::fs::write(&file, pdf).unwrap();
+    let output = std::process::Command::new("pdfinfo").arg(&file).output().expect("pdfinfo (poppler-utils)");
+    std::fs::remove_file(&file).ok();
+    let info = String::from_utf8_lossy(&output.stdout).to_string();
+    let line = info.lines().find(|l| l.starts_with("Page size:")).unwrap_or_else(|| panic!("no page size: {info}"));
+    let numbers: Vec<f32> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    (numbers[0], numbers[1])
+}
+
+/// What the QR code on a PDF's first page says, read from a 300 dpi print of it (poppler's
+/// `pdftoppm`, then `zbarimg` of zbar-tools, both installed by `.ci/run`).
+pub fn qr_in_pdf(pdf: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("jz-qr-{}-{}", std::process::id(), rand::random::<u32>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("card.pdf"), pdf).unwrap();
+    let printed = std::process::Command::new("pdftoppm")
+        .args(["-r", "300", "-png", "-singlefile"])
+        .arg(dir.join("card.pdf"))
+        .arg(dir.join("card"))
+        .status()
+        .expect("pdftoppm (poppler-utils)");
+    assert!(printed.success());
+    let read = std::process::Command::new("zbarimg")
+        .args(["--quiet", "--raw"])
+        .arg(dir.join("card.png"))
+        .output()
+        .expect("zbarimg (zbar-tools)");
+    std::fs::remove_dir_all(&dir).ok();
+    String::from_utf8_lossy(&read.stdout).trim().to_string()
+}
