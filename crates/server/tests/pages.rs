@@ -708,3 +708,32 @@ async fn the_worker_shows_their_own_card_and_qr_from_their_page() {
     let agency = sign_in(&app, "agency_a").await;
     assert_eq!(agency.get(app.url("/me/card")).send().await.unwrap().status(), 403);
 }
+
+/// A decision on a later page of the queue comes back to that page: refused with the error beside
+/// its entry (the reason field focused), or done with a confirmation.
+#[tokio::test]
+async fn a_review_on_a_later_page_returns_to_that_page() {
+    let app = TestApp::spawn().await;
+    let today = jiazheng_server::api::workers::today();
+    for seq in 0..8 {
+        let worker = app.employ(120 + seq, "蒋红", "cleaning").await;
+        jiazheng_store::testing::give_cleaning_records(&app.db.store, app.agency_a, worker, today, today)
+            .await
+            .unwrap();
+    }
+    let regulator = sign_in(&app, "nanguan").await;
+    let second = regulator.get(app.url("/regulator/credit?page=2")).send().await.unwrap().text().await.unwrap();
+    let seq: i64 = second.split("id=\"entry-").nth(1).and_then(|rest| rest.split('"').next()).unwrap().parse().unwrap();
+    let csrf = csrf_in(&second);
+    let url = app.url(&format!("/regulator/entries/{seq}"));
+    let refused = regulator.post(&url).form(&[("csrf", csrf.as_str()), ("decision", "returned"), ("page", "2")]);
+    let refused = refused.send().await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains(&format!("id=\"reason-error-{seq}\"")) && page.contains("autofocus"), "beside its entry");
+    assert!(page.contains("请写明理由") && page.contains(" 2 / 2 "), "still page 2");
+    let approved = regulator.post(&url).form(&[("csrf", csrf.as_str()), ("decision", "approved"), ("page", "2")]);
+    let approved = approved.send().await.unwrap();
+    assert_eq!(approved.status(), 303);
+    assert_eq!(approved.headers()["location"], format!("/regulator/credit?page=2&decided={seq}#review-queue"));
+}

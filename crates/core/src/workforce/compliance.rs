@@ -387,7 +387,12 @@ fn describe(need: &[Accepts], english: bool) -> String {
                 format!("a {} certificate at {} or above", trade.label_en().to_lowercase(), level.label_en())
             }
             Accepts::Trade(trade, level) => format!("{}{}及以上证书", trade.label_zh(), level.label_zh()),
-            Accepts::Kind(kind) => kind.label(english).to_string(),
+            Accepts::Kind(kind) if english => {
+                let label = kind.label_en().to_lowercase();
+                let article = if label.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                format!("{article} {label}")
+            }
+            Accepts::Kind(kind) => kind.label_zh().to_string(),
         })
         .collect();
     parts.join(if english { " or " } else { "或" })
@@ -418,14 +423,9 @@ fn skill(facts: &Facts, requirement: &Requirement, today: NaiveDate) -> Check {
                     format!("skill level too low: needs {en}"),
                 )
             } else if matching.iter().any(|(_, enough)| *enough) {
-                undated(
-                    condition,
-                    Standing::Expired,
-                    format!("{zh}证书已过期"),
-                    format!("the {en} certificate has expired"),
-                )
+                undated(condition, Standing::Expired, format!("{zh}已过期"), format!("{en} has expired"))
             } else {
-                undated(condition, Standing::Missing, format!("需要{zh}证书"), format!("needs a {en} certificate"))
+                undated(condition, Standing::Missing, format!("需要{zh}"), format!("needs {en}"))
             };
         }
         // A need met by a lifelong certificate has no end; otherwise the latest end counts.
@@ -642,6 +642,21 @@ mod tests {
         assert_eq!(result.check(Condition::Retraining).date, Some(d("2026-10-01")));
         facts.trainings.push(training(CourseKind::Retraining, "2026-11-15", true));
         assert!(maternity(&facts).compliant);
+    }
+
+    #[test]
+    fn a_missing_certificate_is_said_once_in_each_language() {
+        let facts = Facts::default();
+        for service in [ServiceKind::ElderlyCare, ServiceKind::Maternity, ServiceKind::Childcare] {
+            let check =
+                assess(&facts, &Requirement::for_service(service), NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
+                    .check(Condition::Skill)
+                    .clone();
+            assert!(!check.reason_zh.contains("证书证书"), "{}", check.reason_zh);
+            let en = &check.reason_en;
+            assert!(!en.contains("a a ") && !en.contains("certificate certificate"), "{en}");
+            assert!(en.is_ascii(), "no Chinese on English pages: {en}");
+        }
     }
 
     #[test]

@@ -63,8 +63,8 @@ choice!(
     CertificateKind {
         Occupational = ("occupational", "家政服务员职业技能等级证书", "Domestic service occupational certificate"),
         OnePlusX = ("one_plus_x", "1+X职业技能等级证书", "1+X vocational skill certificate"),
-        Childcare = ("childcare", "育婴员证书", "Childcare (育婴员) certificate"),
-        ElderlyCare = ("elderly_care", "养老护理员证书", "Elderly care (养老护理员) certificate"),
+        Childcare = ("childcare", "育婴员证书", "Childcare certificate"),
+        ElderlyCare = ("elderly_care", "养老护理员证书", "Elderly care certificate"),
         Other = ("other", "其他证书", "Other certificate"),
     }
 );

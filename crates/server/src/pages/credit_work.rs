@@ -501,6 +501,9 @@ struct DecisionPost {
     reason: String,
     #[serde(default)]
     false_entry: Option<String>,
+    /// The queue page the decision was made on, to return to it.
+    #[serde(default)]
+    page: String,
 }
 
 impl DecisionPost {
@@ -539,6 +542,7 @@ async fn review_entry(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     let me = regulator(&viewer)?;
+    let queue_page: Option<u32> = form.page.parse().ok();
     let decision = form.form();
     let outcome = match decision.parse::<ReviewDecision>() {
         Ok((verdict, reason)) => {
@@ -547,13 +551,17 @@ async fn review_entry(
         Err(errors) => Err(AppError::Invalid(errors)),
     };
     match outcome {
-        Ok(_) => Ok(Redirect::to(&format!("/regulator/credit?decided={seq}#review-queue")).into_response()),
-        // The desk again, the reason kept and the error beside the entry it is about.
+        Ok(_) => {
+            let page = queue_page.unwrap_or(1);
+            Ok(Redirect::to(&format!("/regulator/credit?page={page}&decided={seq}#review-queue")).into_response())
+        }
+        // The same queue page again, the reason kept and the error beside the entry it is about
+        // (its field focused, so the page opens there).
         Err(AppError::Invalid(errors)) => {
             let error =
                 errors.0.first().map(|e| lang.pick(&e.message_zh, &e.message_en).to_string()).unwrap_or_default();
-            let page =
-                regulator_desk_page(&state, lang, &viewer, None, Some((seq, form.reason.clone(), error))).await?;
+            let refused = Some((seq, form.reason.clone(), error));
+            let page = regulator_desk_page(&state, lang, &viewer, queue_page, refused).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(other) => Err(other),
