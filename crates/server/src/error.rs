@@ -253,11 +253,18 @@ struct ErrorPage {
 }
 
 /// Renders errors of page routes as HTML; the API keeps its JSON.
-pub async fn render_html_errors(request: Request, next: Next) -> Response {
+pub async fn render_html_errors(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
     let (parts, body) = request.into_parts();
     let lang = Lang::from_parts(&parts);
     let path = parts.uri.path().to_string();
+    // Kept to show the page as the signed-in person sees every other page (their name, their
+    // menu), should it be an error.
+    let headers = if is_api { Default::default() } else { parts.headers.clone() };
     let response = next.run(Request::from_parts(parts, body)).await;
     let (body, status, response) = match response.extensions().get::<RenderedError>().cloned() {
         Some(RenderedError(body, status)) => (body, status, response),
@@ -280,8 +287,15 @@ pub async fn render_html_errors(request: Request, next: Next) -> Response {
     if is_api {
         return response;
     }
+    let (mut signed, _) = Request::new(()).into_parts();
+    signed.headers = headers;
+    use axum::extract::FromRequestParts;
+    let chrome = match crate::auth::Viewer::from_request_parts(&mut signed, &state).await {
+        Ok(viewer) => crate::pages::Chrome::new(lang, &viewer, &path, lang.t("error.title")),
+        Err(_) => crate::pages::Chrome::anonymous(lang, &path, lang.t("error.title")),
+    };
     let page = ErrorPage {
-        chrome: crate::pages::Chrome::anonymous(lang, &path, lang.t("error.title")),
+        chrome,
         status: status.as_u16(),
         message: lang.pick(&body.error.message_zh, &body.error.message).to_string(),
         fields: body.error.fields,

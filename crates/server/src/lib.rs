@@ -109,7 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", axum::routing::get(pages::assets::serve))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::gate))
-        .layer(axum::middleware::from_fn(error::render_html_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_html_errors))
         // Small by default; the upload routes raise it for themselves (`UPLOAD_LIMIT`).
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -462,7 +462,11 @@ async fn a_resident_rates_and_complains_and_the_regulator_decides_on_pages() {
     let again = again.text().await.unwrap();
     assert!(again.contains("id=\"resident-error\"") && again.contains("id=\"performed-on-error\""), "{again}");
     assert!(again.contains("value=\"2020-13-40\"") && again.contains("钱玉梅"), "what was typed is kept");
-    assert_eq!(agency.post(app.url("/agency/services")).form(&service).send().await.unwrap().status(), 303);
+    let recorded = agency.post(app.url("/agency/services")).form(&service).send().await.unwrap();
+    assert_eq!(recorded.status(), 303);
+    assert_eq!(recorded.headers()["location"], "/agency/credit?recorded=1#services");
+    let desk = agency.get(app.url("/agency/credit?recorded=1")).send().await.unwrap().text().await.unwrap();
+    assert!(desk.contains("id=\"recorded\""), "a confirmation");
 
     let resident = sign_in(&app, "resident").await;
     let mine = resident.get(app.url("/my/services")).send().await.unwrap().text().await.unwrap();
@@ -736,4 +740,18 @@ async fn a_review_on_a_later_page_returns_to_that_page() {
     let approved = approved.send().await.unwrap();
     assert_eq!(approved.status(), 303);
     assert_eq!(approved.headers()["location"], format!("/regulator/credit?page=2&decided={seq}#review-queue"));
+}
+
+/// An error page is still the signed-in person's page: their header, and words, not field codes.
+#[tokio::test]
+async fn error_pages_keep_the_signed_in_header_and_say_words_not_codes() {
+    let app = TestApp::spawn().await;
+    let agency = sign_in(&app, "agency_a").await;
+    let missing = agency.get(app.url("/workers/999999")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let page = missing.text().await.unwrap();
+    assert!(page.contains("action=\"/logout\"") && !page.contains("href=\"/login\""), "signed in: {page}");
+    let refused = agency.get(app.url("/regulator/credit")).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("action=\"/logout\""));
 }

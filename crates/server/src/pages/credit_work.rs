@@ -210,6 +210,7 @@ struct AgencyDesk {
     services: Vec<ServiceRow>,
     banks: Vec<jiazheng_store::credit::reports::Bank>,
     report: ReportFormState,
+    recorded: bool,
 }
 
 /// The report form as typed, with each error beside its field.
@@ -229,9 +230,23 @@ impl AgencyDesk {
     }
 }
 
-async fn agency_desk(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
+#[derive(Deserialize)]
+struct AgencyDeskQuery {
+    /// A service was just recorded: say so.
+    #[serde(default)]
+    recorded: Option<String>,
+}
+
+async fn agency_desk(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Query(query): Query<AgencyDeskQuery>,
+) -> Result<Response, AppError> {
     let (_, agency) = viewer.require_agency()?;
-    render(&agency_desk_page(&state, lang, &viewer, agency, ReportFormState::default()).await?)
+    let mut page = agency_desk_page(&state, lang, &viewer, agency, ReportFormState::default()).await?;
+    page.recorded = query.recorded.is_some();
+    render(&page)
 }
 
 async fn agency_desk_page(
@@ -249,6 +264,7 @@ async fn agency_desk_page(
         services: state.store.services_of_agency(agency).await?,
         banks: state.store.banks().await?,
         report,
+        recorded: false,
     })
 }
 
@@ -365,7 +381,7 @@ async fn record_service(
         Err(errors) => Err(AppError::Invalid(errors)),
     };
     match outcome {
-        Ok(_) => Ok(Redirect::to("/agency/credit#services").into_response()),
+        Ok(_) => Ok(Redirect::to("/agency/credit?recorded=1#services").into_response()),
         // The form again, with what was typed and each error beside its field.
         Err(AppError::Invalid(errors)) => {
             let page = service_form_page(&state, lang, &viewer, agency, &form, worker_id, &errors).await?;
