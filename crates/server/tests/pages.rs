@@ -719,12 +719,15 @@ async fn the_worker_shows_their_own_card_and_qr_from_their_page() {
 async fn a_review_on_a_later_page_returns_to_that_page() {
     let app = TestApp::spawn().await;
     let today = jiazheng_server::api::workers::today();
-    for seq in 0..8 {
+    for seq in 0..12 {
         let worker = app.employ(120 + seq, "蒋红", "cleaning").await;
         jiazheng_store::testing::give_cleaning_records(&app.db.store, app.agency_a, worker, today, today)
             .await
             .unwrap();
     }
+    let waiting = app.db.store.review_queue(Some("220102000000"), jiazheng_store::PageRequest::new(None, Some(20)));
+    let waiting = waiting.await.unwrap().total;
+    assert!(waiting > 20, "two pages of records: {waiting}");
     let regulator = sign_in(&app, "nanguan").await;
     let second = regulator.get(app.url("/regulator/credit?page=2")).send().await.unwrap().text().await.unwrap();
     let seq: i64 = second.split("id=\"entry-").nth(1).and_then(|rest| rest.split('"').next()).unwrap().parse().unwrap();

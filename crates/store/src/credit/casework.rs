@@ -422,7 +422,7 @@ impl Store {
             Some(n) => n,
             None => {
                 let sql = format!(
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM review_queue q {filter} LIMIT {})",
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM review_queue q {filter} LIMIT {}) AS waiting",
                     QUEUE_COUNT_CAP + 1
                 );
                 let (n,): (i64,) =
