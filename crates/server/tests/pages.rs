@@ -628,6 +628,8 @@ async fn the_door_page_says_only_what_the_facts_say_and_signing_in_returns_to_it
     // Signing in from the door page comes back to it; a link elsewhere is not followed.
     let login = format!("/login?next={}", jiazheng_server::pages::encode(&door));
     assert!(page.contains(&login.replace('&', "&amp;")), "the sign-in link carries the way back");
+    let header = page.split("</header>").next().unwrap_or_default();
+    assert!(header.contains(&login.replace('&', "&amp;")), "the header's too");
     let client =
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
     let own_desk = "/my/services";

@@ -213,7 +213,7 @@ async fn door_page(
     };
     let page = CheckPage {
         consent,
-        chrome: Chrome::new(lang, viewer, "/certificates/check", lang.t("cert.title")),
+        chrome: Chrome::new(lang, viewer, &format!("/v/{token}"), lang.t("cert.title")),
         verdict: crate::api::credit::verdict_words(error, en).into(),
         genuine: error.is_none() && live.is_some(),
         live: live.as_ref().map(|l| live_view(l, lang)),

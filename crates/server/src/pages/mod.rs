@@ -62,6 +62,14 @@ pub struct Chrome {
 }
 
 impl Chrome {
+    /// The header's sign-in link: from a certificate check page it comes back to that page.
+    pub fn login_link(&self) -> String {
+        match return_path(&self.path) {
+            Some(back) => format!("/login?next={}", encode(back)),
+            None => "/login".to_string(),
+        }
+    }
+
     pub fn anonymous(lang: Lang, path: &str, title: String) -> Self {
         Self { lang, path: path.to_string(), title, user: None, role: None, csrf: String::new() }
     }
