@@ -434,7 +434,7 @@ async fn print_card(
     let issued = state.store.issue_certificate(id, source, by.account_id, today()).await?;
     state.worker_changed(id);
     let chrome = Chrome::new(lang, &viewer, "/agency/workers", lang.t("card.title"));
-    let mut card = card_page(&state, chrome, &headers, id, &issued.number, &issued.token, issued.status).await?;
+    let mut card = card_page(&state, chrome, &headers, id, &issued.number, &issued.token, Some(issued.status)).await?;
     card.pdf_link = format!("/agency/workers/{id}/card.pdf");
     render(&card)
 }
@@ -463,8 +463,7 @@ async fn current_card_pdf(
     id: i64,
 ) -> Result<Response, AppError> {
     let (number, token) = state.store.current_card(id).await?.ok_or(AppError::NotFound)?;
-    let live = state.store.live_status(&number, today()).await?;
-    let card = card_page(state, chrome, headers, id, &number, &token, live.status).await?;
+    let card = card_page(state, chrome, headers, id, &number, &token, None).await?;
     let (pdf, number) = tokio::task::spawn_blocking(move || card.pdf().map(|pdf| (pdf, card.number)))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
@@ -484,7 +483,7 @@ async fn my_card_pdf(
 }
 
 /// A card as printed and as its worker shows it: the services met at printing, the
-/// certificates held, the colour it claims and the QR code of its door page.
+/// certificates held, the colour it claims (`None`: today's) and the QR code of its door page.
 async fn card_page(
     state: &AppState,
     chrome: Chrome,
@@ -492,11 +491,12 @@ async fn card_page(
     worker_id: i64,
     number: &str,
     token: &str,
-    colour: jiazheng_core::credit::certificate::Colour,
+    colour: Option<jiazheng_core::credit::certificate::Colour>,
 ) -> Result<CardPage, AppError> {
     let lang = chrome.lang;
     let worker = state.store.worker(worker_id).await?;
-    let live = state.store.live_status(number, today()).await?;
+    let live = state.live_status(number).await?;
+    let colour = colour.unwrap_or(live.status);
     let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
     let scheme = if state.config.secure_cookies { "https" } else { "http" };
     let link = format!("{scheme}://{host}/v/{token}");
@@ -525,7 +525,6 @@ async fn my_card(
 ) -> Result<Response, AppError> {
     let id = super::me::own_worker(&viewer)?;
     let (number, token) = state.store.current_card(id).await?.ok_or(AppError::NotFound)?;
-    let live = state.store.live_status(&number, today()).await?;
     let chrome = Chrome::new(lang, &viewer, "/me", lang.t("card.title"));
-    render(&card_page(&state, chrome, &headers, id, &number, &token, live.status).await?)
+    render(&card_page(&state, chrome, &headers, id, &number, &token, None).await?)
 }
