@@ -359,7 +359,7 @@ struct CardPage {
     services: String,
     skill: String,
     valid_until: String,
-    colour: String,
+    colour: jiazheng_core::credit::certificate::Colour,
     colour_label: String,
     link: String,
     qr_svg: String,
@@ -373,10 +373,11 @@ impl CardPage {
         let font = crate::pdf::Font::cjk().map_err(|e| AppError::Internal(e.to_string()))?;
         let t = |key: &str| self.chrome.t(key);
         let code = qrcode::QrCode::new(self.link.as_bytes()).map_err(|e| AppError::Internal(e.to_string()))?;
-        let colour = match self.colour.as_str() {
-            "green" => (46, 125, 50),
-            "yellow" => (249, 200, 70),
-            _ => (198, 40, 40),
+        use jiazheng_core::credit::certificate::Colour;
+        let colour = match self.colour {
+            Colour::Green => (46, 125, 50),
+            Colour::Yellow => (249, 200, 70),
+            Colour::Red => (198, 40, 40),
         };
         let card = crate::pdf::CardContent {
             title: t("card.title"),
@@ -508,7 +509,7 @@ async fn card_page(
         services: service_labels(lang, live.ready_services),
         skill: held_certificates(&live.certificates, lang),
         valid_until: live.valid_until.to_string(),
-        colour: colour.as_str().into(),
+        colour,
         colour_label: colour.label(lang.is_en()).into(),
         qr_svg: qr_svg(&link)?,
         link,
