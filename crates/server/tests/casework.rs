@@ -74,6 +74,13 @@ async fn a_confirmed_service_is_rated_once_in_four_dimensions() {
     let (_, ledger) = app.get_json(&format!("/api/v1/workers/{worker}/ledger"), Some(&agency)).await;
     let kinds: Vec<&str> = ledger.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert!(kinds.ends_with(&["service", "rating"]), "{kinds:?}");
+
+    // A complaint about a service names one of its parties, not someone else.
+    let stranger = json!({"subject_kind": "agency", "subject_id": app.agency_b, "service_id": id, "body": "多收费"});
+    let (status, body) = app.post_json("/api/v1/complaints", &resident, &stranger).await;
+    assert_eq!((status, fields(&body)), (422, vec!["subject_id".to_string()]));
+    let party = json!({"subject_kind": "agency", "subject_id": app.agency_a, "service_id": id, "body": "多收费"});
+    assert_eq!(app.post_json("/api/v1/complaints", &resident, &party).await.0, 201);
 }
 
 #[tokio::test]

@@ -493,14 +493,40 @@ async fn a_resident_rates_and_complains_and_the_regulator_decides_on_pages() {
     let mine = resident.get(app.url("/my/services")).send().await.unwrap().text().await.unwrap();
     assert!(mine.contains("已评价"));
     let agency_id = app.agency_a.to_string();
-    let complaint = [
-        ("csrf", csrf.as_str()),
-        ("subject_kind", "agency"),
-        ("subject_id", agency_id.as_str()),
-        ("service_id", ""),
-        ("body", "收费高于公示价格"),
-    ];
-    assert_eq!(resident.post(app.url("/my/complaints")).form(&complaint).send().await.unwrap().status(), 303);
+    // The complaint starts from the service: nobody types which agency or which service.
+    let link = format!("/my/complaints/new?service={id}&amp;against=agency");
+    assert!(mine.contains(&link), "a complaint button on the service: {mine}");
+    let form = resident.get(app.url(&link.replace("&amp;", "&"))).send().await.unwrap().text().await.unwrap();
+    assert!(form.contains("id=\"complaint-subject\"") && form.contains("日常保洁"), "{form}");
+    assert!(!form.contains("name=\"subject_id\"") && !form.contains("inputmode=\"numeric\""), "no number to type");
+    let service_id = id.to_string();
+    let complaint = |body: &'static str| {
+        [("csrf", csrf.clone()), ("service", service_id.clone()), ("against", "agency".into()), ("body", body.into())]
+    };
+    let blank = resident.post(app.url("/my/complaints")).form(&complaint("  ")).send().await.unwrap();
+    assert_eq!(blank.status(), 422);
+    let blank = blank.text().await.unwrap();
+    assert!(blank.contains("id=\"body-error\"") && blank.contains("id=\"complaint-subject\""), "{blank}");
+    let filed = resident.post(app.url("/my/complaints")).form(&complaint("收费高于公示价格")).send().await.unwrap();
+    assert_eq!(filed.status(), 303);
+    let back = filed.headers()["location"].to_str().unwrap().to_string();
+    assert!(back.starts_with("/my/services?filed="), "{back}");
+    let mine = resident.get(app.url(&back)).send().await.unwrap().text().await.unwrap();
+    assert!(mine.contains("id=\"filed\"") && mine.contains("已提交"), "{mine}");
+    // Without a subject the page says where to start, beside the form; another's service is not found.
+    let nothing = resident.post(app.url("/my/complaints")).form(&[("csrf", csrf.as_str()), ("body", "x")]).send();
+    let nothing = nothing.await.unwrap();
+    assert_eq!(nothing.status(), 422);
+    assert!(nothing.text().await.unwrap().contains("id=\"subject-error\""));
+    let other_service = app.db.store.services_of_agency(app.agency_a).await.unwrap()[0].id + 1000;
+    let missing = resident.get(app.url(&format!("/my/complaints/new?service={other_service}"))).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    // From an agency's page, a resident sees the button; a visitor does not.
+    let agency_page =
+        resident.get(app.url(&format!("/agencies/{agency_id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(agency_page.contains(&format!("/my/complaints/new?agency={agency_id}")));
+    let public = reqwest::get(app.url(&format!("/agencies/{agency_id}"))).await.unwrap().text().await.unwrap();
+    assert!(!public.contains("/my/complaints/new"));
 
     let city = sign_in(&app, "city").await;
     assert_eq!(resident.get(app.url("/regulator/credit")).send().await.unwrap().status(), 403);

@@ -109,6 +109,7 @@ struct Card {
 }
 
 struct Live {
+    worker_id: i64,
     colour: String,
     colour_label: String,
     agencies: String,
@@ -140,6 +141,7 @@ fn live_view(live: &jiazheng_store::credit::certificates::LiveStatus, lang: Lang
         None
     };
     Live {
+        worker_id: live.worker_id,
         colour: live.status.as_str().into(),
         colour_label: live.status.label(lang.is_en()).into(),
         agencies: live.agencies.join("、"),

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::Form;
 use jiazheng_core::credit::casework::{
-    ActionForm, AppealOutcome, ComplaintAction, ComplaintForm, ComplaintStatus, CreditList, DecisionForm,
-    ListProposalForm, ListingReview, RatingForm, ReviewDecision, ServiceRecordForm,
+    ActionForm, AppealOutcome, ComplaintAction, ComplaintStatus, CreditList, DecisionForm, ListProposalForm,
+    ListingReview, RatingForm, ReviewDecision, ServiceRecordForm,
 };
 use jiazheng_core::credit::grade::Grade;
 use jiazheng_core::registry::ServiceKind;
@@ -31,7 +31,6 @@ pub fn router() -> Router<AppState> {
         .route("/my/services", get(my_services))
         .route("/my/services/{id}/confirm", post(confirm))
         .route("/my/services/{id}/rating", post(rate))
-        .route("/my/complaints", post(complain))
         .route("/agency/credit", get(agency_desk))
         .route("/agency/services", post(record_service))
         .route("/agency/services/new", get(service_form))
@@ -78,9 +77,15 @@ struct MyServicesPage {
     chrome: Chrome,
     services: Vec<ServiceRow>,
     complaints: Vec<ComplaintRow>,
+    /// The complaint just filed, to confirm it.
+    filed: Option<i64>,
 }
 
 impl MyServicesPage {
+    fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        super::beijing_minutes(*at)
+    }
+
     fn service(&self, code: &str) -> String {
         ServiceKind::label_of(code, self.chrome.is_en()).to_string()
     }
@@ -90,9 +95,20 @@ impl MyServicesPage {
     }
 }
 
-async fn my_services(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
+#[derive(Deserialize)]
+struct MyServicesQuery {
+    filed: Option<i64>,
+}
+
+async fn my_services(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Query(query): Query<MyServicesQuery>,
+) -> Result<Response, AppError> {
     let me = resident(&viewer)?;
     render(&MyServicesPage {
+        filed: query.filed,
         chrome: Chrome::new(lang, &viewer, "/my/services", lang.t("services.title")),
         services: state.store.services_of_resident(me.account_id).await?,
         complaints: state
@@ -145,39 +161,6 @@ fn id_field(raw: &str, field: &str) -> Result<i64, AppError> {
     raw.trim().parse().map_err(|_| {
         crate::api::field_error(field)(jiazheng_core::field::Invalid::new("number", "请填写编号", "enter a number"))
     })
-}
-
-#[derive(Deserialize)]
-struct ComplaintPost {
-    csrf: String,
-    subject_kind: String,
-    subject_id: String,
-    #[serde(default)]
-    service_id: String,
-    body: String,
-}
-
-async fn complain(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<ComplaintPost>,
-) -> Result<Response, AppError> {
-    viewer.check_csrf(Some(&form.csrf))?;
-    let me = resident(&viewer)?;
-    let service_id = match form.service_id.trim() {
-        "" => None,
-        raw => Some(id_field(raw, "service_id")?),
-    };
-    let complaint = ComplaintForm {
-        subject_kind: form.subject_kind,
-        subject_id: id_field(&form.subject_id, "subject_id")?,
-        service_id,
-        body: form.body,
-    }
-    .parse()
-    .map_err(AppError::Invalid)?;
-    state.store.file_complaint(me.account_id, &complaint).await?;
-    Ok(Redirect::to("/my/services#complaints").into_response())
 }
 
 /// The grade with its reasons, as pages show it.

@@ -4,6 +4,7 @@
 pub mod agency;
 pub mod assets;
 pub mod certificate;
+pub mod complaints;
 pub mod credit_work;
 pub mod import;
 pub mod me;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(school::router())
         .merge(certificate::router())
         .merge(credit_work::router())
+        .merge(complaints::router())
         .merge(timeline::router())
         .route("/lang/{code}", get(switch_language))
 }

@@ -237,7 +237,8 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(agency_id).fetch_all(p).await?))
     }
 
-    async fn own_service(&self, service_id: i64, resident: i64) -> Result<ServiceRow> {
+    /// One of the resident's services; another resident's is not found.
+    pub async fn own_service(&self, service_id: i64, resident: i64) -> Result<ServiceRow> {
         let service = self.service_record(service_id).await?;
         if service.resident_account_id != resident {
             return Err(StoreError::NotFound);
@@ -312,10 +313,27 @@ impl Store {
     /// A resident's complaint against a worker or an agency.
     pub async fn file_complaint(&self, resident: i64, complaint: &Complaint) -> Result<ComplaintRow> {
         self.subject_exists(complaint.subject_kind, complaint.subject_id).await?;
-        if let Some(service) = complaint.service_id
-            && self.own_service(service, resident).await.is_err()
-        {
-            return Err(invalid("service_id", "not_your_service", "这不是您的服务记录", "not one of your services"));
+        if let Some(service) = complaint.service_id {
+            let Ok(service) = self.own_service(service, resident).await else {
+                return Err(invalid(
+                    "service_id",
+                    "not_your_service",
+                    "这不是您的服务记录",
+                    "not one of your services",
+                ));
+            };
+            let party = match complaint.subject_kind {
+                SubjectKind::Worker => service.worker_id,
+                SubjectKind::Agency => service.agency_id,
+            };
+            if party != complaint.subject_id {
+                return Err(invalid(
+                    "subject_id",
+                    "not_in_service",
+                    "投诉对象不是这次服务的服务员或企业",
+                    "the complaint names someone who was not part of this service",
+                ));
+            }
         }
         let at = now();
         let (id,): (i64,) = on_pool!(self, p => sqlx::query_as(
