@@ -25,7 +25,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { data, bind, demo: with_demo, secure_cookies, trusted_proxies } => {
             let import_reports = Some(data.data_dir.join("import-reports"));
-            let config = jiazheng_server::Config { secure_cookies, trusted_proxies, import_reports };
+            let photos = Some(data.data_dir.join("photos"));
+            let config = jiazheng_server::Config { secure_cookies, trusted_proxies, import_reports, photos };
             serve(&data, &bind, with_demo, config).await
         }
         Command::Demo { command: DemoCommand::Generate { data, agencies, workers, seed } } => {

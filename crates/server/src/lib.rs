@@ -10,10 +10,12 @@ pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod error;
+pub mod files;
 pub mod i18n;
 pub mod limits;
 pub mod pages;
 pub mod pdf;
+pub mod photo;
 pub mod report;
 
 use std::net::SocketAddr;
@@ -36,6 +38,7 @@ pub struct AppState {
     pub imports: Arc<tokio::sync::Semaphore>,
     pub config: Arc<Config>,
     pub reports: Arc<pages::import::ReportFiles>,
+    pub photos: Arc<photo::Photos>,
     pub home_stats: Arc<cache::Ttl<pages::public::HomeStats>>,
     pub districts: Arc<cache::Ttl<Vec<jiazheng_store::registry::divisions::Division>>>,
     /// Today's status per certificate number, for the door check.
@@ -92,6 +95,10 @@ pub struct Config {
     /// directory's `import-reports`); without it, a directory of this server's own that is
     /// removed when the server is dropped.
     pub import_reports: Option<std::path::PathBuf>,
+    /// Where workers' photos are kept (the data directory's `photos`). Servers sharing one
+    /// PostgreSQL database must share this directory too. Without it, a directory of this
+    /// server's own, removed when the server is dropped.
+    pub photos: Option<std::path::PathBuf>,
 }
 
 /// The largest body any route takes unless it says otherwise: forms and JSON are small.
@@ -156,7 +163,12 @@ impl Application {
             Some(dir) => pages::import::ReportFiles::new(dir.clone()),
             None => pages::import::ReportFiles::temporary(),
         };
+        let photos = match &config.photos {
+            Some(dir) => files::Folder::at(dir.clone()),
+            None => files::Folder::temporary("photos"),
+        };
         let state = AppState {
+            photos: Arc::new(photo::Photos::new(photos)),
             store,
             limits: Arc::new(limits::Limits::default()),
             imports: Arc::new(tokio::sync::Semaphore::new(1)),

@@ -243,8 +243,23 @@ pub enum Block {
 
 /// What is drawn on a page, in points from its top-left corner.
 enum Mark {
-    Text { x: f32, baseline: f32, size: f32, text: String, color: (u8, u8, u8) },
-    Box { rect: Rect, fill: Option<(u8, u8, u8)>, stroke: bool },
+    Text {
+        x: f32,
+        baseline: f32,
+        size: f32,
+        text: String,
+        color: (u8, u8, u8),
+    },
+    Box {
+        rect: Rect,
+        fill: Option<(u8, u8, u8)>,
+        stroke: bool,
+    },
+    /// A JPEG drawn to fill the rectangle.
+    Jpeg {
+        rect: Rect,
+        bytes: Vec<u8>,
+    },
 }
 
 /// Lays blocks out page by page.
@@ -468,6 +483,15 @@ fn write(font: &Font, title: &str, size: (f32, f32), pages: Vec<Vec<Mark>>) -> R
                     surface.set_stroke(stroke.then(|| Stroke { paint: paint(GRAY), width: 0.5, ..Stroke::default() }));
                     surface.draw_path(&path);
                 }
+                Mark::Jpeg { rect, bytes } => {
+                    let image = krilla::image::Image::from_jpeg(bytes.clone().into(), true)
+                        .map_err(|e| PdfError::Write(format!("photo: {e}")))?;
+                    let size = krilla::geom::Size::from_wh(rect.width(), rect.height())
+                        .ok_or(PdfError::Write("photo size".into()))?;
+                    surface.push_transform(&krilla::geom::Transform::from_translate(rect.left(), rect.top()));
+                    surface.draw_image(image, size);
+                    surface.pop();
+                }
                 Mark::Text { x, baseline, size, text, color } => {
                     let glyphs: Vec<KrillaGlyph> = font
                         .shape(text)
@@ -506,6 +530,8 @@ pub struct CardContent {
     /// The colour band and the colour's name.
     pub colour: (u8, u8, u8),
     pub photo_label: String,
+    /// The worker's photo (JPEG, 3:4), printed in the photo box; without it the box says so.
+    pub photo: Option<Vec<u8>>,
     pub footer: String,
     /// Dark modules of the QR code, `width` × `width`.
     pub qr: Vec<bool>,
@@ -539,16 +565,20 @@ pub fn render_card(font: &Font, card: &CardContent) -> Result<Vec<u8>, PdfError>
         color: GRAY,
     });
     let photo = Rect::from_xywh(8.0, 27.0, 36.0, 48.0).ok_or(PdfError::Write("photo".into()))?;
-    marks.push(Mark::Box { rect: photo, fill: None, stroke: true });
-    let photo_size = 5.0;
-    let photo_x = 8.0 + (36.0 - font.width(&card.photo_label, photo_size)) / 2.0;
-    marks.push(Mark::Text {
-        x: photo_x,
-        baseline: 53.0,
-        size: photo_size,
-        text: card.photo_label.clone(),
-        color: GRAY,
-    });
+    if let Some(jpeg) = &card.photo {
+        marks.push(Mark::Jpeg { rect: photo, bytes: jpeg.clone() });
+    } else {
+        marks.push(Mark::Box { rect: photo, fill: None, stroke: true });
+        let photo_size = 5.0;
+        let photo_x = 8.0 + (36.0 - font.width(&card.photo_label, photo_size)) / 2.0;
+        marks.push(Mark::Text {
+            x: photo_x,
+            baseline: 53.0,
+            size: photo_size,
+            text: card.photo_label.clone(),
+            color: GRAY,
+        });
+    }
     let (label_x, value_x) = (50.0, 75.0);
     // Four modules of white around the QR code (its quiet zone) on every side.
     let value_width = CARD_WIDTH - 8.0 - CARD_QR - 9.0 - value_x;

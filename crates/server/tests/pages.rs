@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{PASSWORD, TestApp, id_number};
+use common::{PASSWORD, TestApp, id_number, pdf_images};
 use reqwest::multipart;
 
 /// The value of the first hidden `csrf` field in a page.
@@ -428,6 +428,120 @@ async fn the_agency_prints_a_card_whose_qr_link_checks_out() {
     assert!(door.text().await.unwrap().contains("data-colour=\"green\""));
 }
 
+/// A PNG of `width` × `height` with a text chunk naming a place, as a phone might leave.
+fn tagged_png(width: u32, height: u32) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let mut plain = Vec::new();
+    picture.write_to(&mut std::io::Cursor::new(&mut plain), image::ImageFormat::Png).unwrap();
+    // A tEXt chunk after the header chunk (8 + 25 bytes); its checksum is not checked by decoders.
+    let text = b"Location\0GPS 43.88N 125.35E";
+    let mut chunk = (text.len() as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(b"tEXt");
+    chunk.extend_from_slice(text);
+    chunk.extend_from_slice(&[0, 0, 0, 0]);
+    [&plain[..33], &chunk[..], &plain[33..]].concat()
+}
+
+async fn upload_photo(client: &reqwest::Client, url: String, csrf: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name("photo.png").mime_str("image/png").unwrap();
+    let form = reqwest::multipart::Form::new().text("csrf", csrf.to_string()).part("photo", part);
+    client.post(url).multipart(form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_photo_is_reencoded_shown_to_those_allowed_and_printed_on_the_card() {
+    let app = TestApp::spawn().await;
+    let worker = app.employ(84, "周雅琴", "cleaning").await;
+    let agency = sign_in(&app, "agency_a").await;
+    let record = format!("/agency/workers/{worker}/workforce");
+    let page = agency.get(app.url(&record)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("尚无照片"), "no photo yet");
+    let csrf = csrf_in(&page);
+    let upload = format!("/agency/workers/{worker}/photo");
+
+    let refused = upload_photo(&agency, app.url(&upload), &csrf, b"%PDF-1.7 a contract, not a face".to_vec()).await;
+    assert_eq!(refused.status(), 422);
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("id=\"photo-error\"") && refused.contains("不是有效的 JPEG 或 PNG 图片"), "{refused}");
+    assert!(refused.contains("周雅琴") && refused.contains("退出"), "the same page, still signed in");
+    let tiny = upload_photo(&agency, app.url(&upload), &csrf, tagged_png(60, 80)).await;
+    assert_eq!(tiny.status(), 422);
+    assert!(tiny.text().await.unwrap().contains("照片太小"));
+    let forged = upload_photo(&agency, app.url(&upload), "not-the-token", tagged_png(600, 800)).await;
+    assert_eq!(forged.status(), 400);
+    let other_agency = sign_in(&app, "agency_b").await;
+    let b_page = other_agency.get(app.url("/agency/workers")).send().await.unwrap().text().await.unwrap();
+    let b_upload = upload_photo(&other_agency, app.url(&upload), &csrf_in(&b_page), tagged_png(600, 800)).await;
+    assert_eq!(b_upload.status(), 403, "another agency cannot change this worker's face");
+    assert!(app.db.store.photo(worker).await.unwrap().is_none(), "nothing kept from refused uploads");
+
+    let saved = upload_photo(&agency, app.url(&upload), &csrf, tagged_png(900, 1000)).await;
+    assert_eq!(saved.status(), 303);
+    let page = agency.get(app.url(&record)).send().await.unwrap().text().await.unwrap();
+    let marker = "id=\"photo-image\" src=\"";
+    let start = page.find(marker).expect("the photo is shown") + marker.len();
+    let src = page[start..].split('"').next().unwrap().replace("&amp;", "&");
+    assert!(src.starts_with(&format!("/workers/{worker}/photo.jpg?v=")), "{src}");
+    let served = agency.get(app.url(&src)).send().await.unwrap();
+    assert_eq!(served.headers()["content-type"], "image/jpeg");
+    assert!(served.headers()["cache-control"].to_str().unwrap().starts_with("private"));
+    let jpeg = served.bytes().await.unwrap().to_vec();
+    let stored = image::load_from_memory(&jpeg).unwrap();
+    assert_eq!((stored.width(), stored.height()), (360, 480), "cropped to a 3:4 portrait");
+    assert!(!jpeg.windows(3).any(|w| w == b"GPS"), "the place it was taken is not kept");
+
+    // Only those who may see the record see the face; the public worker page does not show it.
+    assert_eq!(other_agency.get(app.url(&src)).send().await.unwrap().status(), 403);
+    assert_eq!(reqwest::get(app.url(&src)).await.unwrap().status(), 401);
+    assert_eq!(sign_in(&app, "city").await.get(app.url(&src)).send().await.unwrap().status(), 200);
+    let public = reqwest::get(app.url(&format!("/workers/{worker}"))).await.unwrap().text().await.unwrap();
+    assert!(!public.contains("photo.jpg"));
+
+    // On the card, on its PDF and on the door page its QR code opens; not for a typed number.
+    let today = jiazheng_server::api::workers::today();
+    let store = &app.db.store;
+    jiazheng_store::testing::give_cleaning_records(
+        store,
+        app.agency_a,
+        worker,
+        today - chrono::Duration::days(5),
+        today,
+    )
+    .await
+    .unwrap();
+    store.verify_identity(worker, format!("agency:{}", app.agency_a), None, "id_card").await.unwrap();
+    let card = agency.post(app.url(&format!("/agency/workers/{worker}/card"))).form(&[("csrf", csrf.as_str())]).send();
+    let card = card.await.unwrap().text().await.unwrap();
+    assert!(card.contains("id=\"card-photo\""), "{card}");
+    let pdf = agency.get(app.url(&format!("/agency/workers/{worker}/card.pdf"))).send().await.unwrap();
+    let pdf = pdf.bytes().await.unwrap().to_vec();
+    assert_eq!(pdf_images(&pdf), vec![(360, 480)], "the photo printed on the card");
+    let marker = "id=\"card-link\" class=\"long-link\">";
+    let start = card.find(marker).unwrap() + marker.len();
+    let link = card[start..].split('<').next().unwrap().to_string();
+    let door = reqwest::get(&link).await.unwrap().text().await.unwrap();
+    assert!(door.contains("id=\"door-photo\""), "{door}");
+    let face = reqwest::get(format!("{link}/photo.jpg")).await.unwrap();
+    assert_eq!(face.status(), 200);
+    assert_eq!(face.bytes().await.unwrap().to_vec(), jpeg);
+    let (base, token) = link.rsplit_once('/').unwrap();
+    let forged = format!("{base}/{}x/photo.jpg", &token[..token.len() - 1]);
+    assert_eq!(reqwest::get(forged).await.unwrap().status(), 404, "a forged token shows no face");
+    let number = store.current_card(worker).await.unwrap().unwrap().0;
+    let typed = reqwest::get(app.url(&format!("/certificates/check?number={number}"))).await.unwrap();
+    assert!(!typed.text().await.unwrap().contains("photo.jpg"), "a typed number shows no face");
+
+    // The worker sees and replaces their own photo; the door page then shows the new one.
+    app.worker_account("zhouyaqin", "周雅琴", worker).await;
+    let me = sign_in(&app, "zhouyaqin").await;
+    let own = me.get(app.url("/me")).send().await.unwrap().text().await.unwrap();
+    assert!(own.contains(&src.replace('&', "&amp;")), "the worker sees the photo");
+    assert_eq!(upload_photo(&me, app.url("/me/photo"), &csrf_in(&own), tagged_png(400, 300)).await.status(), 303);
+    let door = reqwest::get(&link).await.unwrap().text().await.unwrap();
+    let new_digest = app.db.store.photo(worker).await.unwrap().unwrap().digest;
+    assert!(door.contains(&new_digest[..12]), "the door page follows the change");
+}
+
 #[tokio::test]
 async fn a_resident_rates_and_complains_and_the_regulator_decides_on_pages() {
     let app = TestApp::spawn().await;
@@ -548,15 +662,27 @@ async fn a_resident_rates_and_complains_and_the_regulator_decides_on_pages() {
     let public = reqwest::get(app.url(&format!("/agencies/{}", app.agency_a))).await.unwrap().text().await.unwrap();
     assert!(public.contains("id=\"grade-letter\"") && public.contains("(1 / 1)"), "complaint rate shown");
 
-    let listing = [
-        ("csrf", csrf.as_str()),
-        ("subject_kind", "agency"),
-        ("subject_id", agency_id.as_str()),
-        ("list", "black"),
-        ("reason", "多次投诉成立"),
-        ("document", "长商务信〔2026〕40号"),
-    ];
-    assert_eq!(city.post(app.url("/regulator/listings")).form(&listing).send().await.unwrap().status(), 303);
+    // The regulator names the agency as people know it; a name that fits nothing stays on the
+    // form with what was typed and the reason beside the field.
+    let listing = |subject: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("subject_kind", "agency".to_string()),
+            ("subject", subject.to_string()),
+            ("list", "black".to_string()),
+            ("reason", "多次投诉成立".to_string()),
+            ("document", "长商务信〔2026〕40号".to_string()),
+        ]
+    };
+    let unknown = city.post(app.url("/regulator/listings")).form(&listing("长春市不存在家政")).send().await.unwrap();
+    assert_eq!(unknown.status(), 422);
+    let unknown = unknown.text().await.unwrap();
+    assert!(unknown.contains("id=\"listing-subject-error\"") && unknown.contains("没有找到这家企业"), "{unknown}");
+    assert!(unknown.contains("value=\"长春市不存在家政\"") && unknown.contains("value=\"长商务信〔2026〕40号\""));
+    assert!(!unknown.contains("name=\"subject_id\""), "no number to type");
+    let named =
+        city.post(app.url("/regulator/listings")).form(&listing("长春市安心家政服务有限公司")).send().await.unwrap();
+    assert_eq!(named.status(), 303);
     let lists = reqwest::get(app.url("/credit/lists")).await.unwrap().text().await.unwrap();
     assert!(!lists.contains("长商务信〔2026〕40号"), "not listed before a second regulator reviews it");
     let nanguan = sign_in(&app, "nanguan").await;
@@ -785,4 +911,115 @@ async fn error_pages_keep_the_signed_in_header_and_say_words_not_codes() {
     let refused = agency.get(app.url("/regulator/credit")).send().await.unwrap();
     assert_eq!(refused.status(), 403);
     assert!(refused.text().await.unwrap().contains("action=\"/logout\""));
+}
+
+/// A results sheet with these rows under the template's header.
+fn results_sheet(rows: &[[&str; 5]]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (column, title) in ["身份证号", "姓名", "结业日期", "考核结果", "分数"].iter().enumerate() {
+        sheet.write_string(0, column as u16, *title).unwrap();
+    }
+    for (row, cells) in rows.iter().enumerate() {
+        for (column, value) in cells.iter().enumerate() {
+            sheet.write_string(row as u32 + 1, column as u16, *value).unwrap();
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+#[tokio::test]
+async fn a_school_enters_a_class_from_a_sheet_all_or_nothing_with_results_that_agree() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    let provider = serde_json::json!({"kind": "training_base", "name": "长春市春城家政职业培训学校", "code": "4122010201", "district": "220102", "teaches": "岗前培训"});
+    let (status, created) = app.post_json("/api/v1/providers", &admin, &provider).await;
+    assert_eq!(status, 201, "{created}");
+    let provider_id = created["id"].as_i64().unwrap();
+    app.db
+        .store
+        .create_account(&jiazheng_store::accounts::NewAccount {
+            username: "school".into(),
+            display_name: "春城培训学校".into(),
+            password: PASSWORD.into(),
+            role: jiazheng_core::account::Role::School,
+            agency_id: None,
+            district_code: None,
+            worker_id: None,
+            provider_id: Some(provider_id),
+            bank_id: None,
+        })
+        .await
+        .unwrap();
+    let token = app.token("school").await;
+    let course =
+        serde_json::json!({"name": "家政服务员岗前培训", "kind": "pre_job", "mode": "in_person", "hours": "40"});
+    let (_, course) = app.post_json(&format!("/api/v1/providers/{provider_id}/courses"), &token, &course).await;
+    let course = course["id"].as_i64().unwrap();
+    let today = jiazheng_server::api::workers::today();
+    let day = |n: i64| (today - chrono::Duration::days(n)).to_string();
+    let (first, second) = (id_number("220102", 91), id_number("220102", 92));
+    let mut records = Vec::new();
+    for (number, name) in [(&first, "冯淑英"), (&second, "陈秀兰")] {
+        let worker = common::worker_json(number, name, "220102001");
+        assert_eq!(app.post_json("/api/v1/workers", &app.token("agency_a").await, &worker).await.0, 201);
+        let enrol = serde_json::json!({"id_number": number, "started_on": day(20)});
+        let (_, record) = app.post_json(&format!("/api/v1/courses/{course}/enrolments"), &token, &enrol).await;
+        records.push(record["id"].as_i64().unwrap());
+    }
+
+    let school = sign_in(&app, "school").await;
+    let path = format!("/school/courses/{course}");
+    let page = school.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"import-results\"") && page.contains("/school/results-template.xlsx"));
+    let template = school.get(app.url("/school/results-template.xlsx")).send().await.unwrap();
+    assert_eq!(template.status(), 200);
+    assert!(template.bytes().await.unwrap().starts_with(b"PK"), "an xlsx file");
+    let csrf = csrf_in(&page);
+    let upload = |sheet: Vec<u8>| {
+        let form = multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .part("file", multipart::Part::bytes(sheet).file_name("results.xlsx"));
+        school.post(app.url(&format!("{path}/results"))).multipart(form).send()
+    };
+
+    let not_excel = upload(b"name,score\n".to_vec()).await.unwrap();
+    assert_eq!(not_excel.status(), 422);
+    let not_excel = not_excel.text().await.unwrap();
+    assert!(not_excel.contains("id=\"file-error\"") && not_excel.contains("不是有效的 Excel"), "{not_excel}");
+    let outsider = id_number("220102", 93);
+    let (d5, d10, d19) = (day(5), day(10), day(19));
+    let bad = results_sheet(&[
+        [first.as_str(), "冯淑英", d5.as_str(), "合格", "30"],
+        [second.as_str(), "陈秀兰", d19.as_str(), "合格", "88"],
+        [outsider.as_str(), "路人", d5.as_str(), "合格", "90"],
+    ]);
+    let refused = upload(bad).await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let refused = refused.text().await.unwrap();
+    for words in ["“合格”的分数应不低于60分", "40学时的课程至少需要5天", "不是本课程的学员"]
+    {
+        assert!(refused.contains(words), "{words}: {refused}");
+    }
+    for record in &records {
+        assert!(app.db.store.exam_results(*record).await.unwrap().is_empty(), "one bad row: nothing entered");
+    }
+
+    let good = results_sheet(&[
+        [first.as_str(), "冯淑英", d5.as_str(), "合格", "86"],
+        [second.as_str(), "陈秀兰", d10.as_str(), "不合格", "41"],
+    ]);
+    let entered = upload(good).await.unwrap();
+    assert_eq!(entered.status(), 200);
+    let entered = entered.text().await.unwrap();
+    assert!(entered.contains("id=\"results-report\"") && entered.contains("已录入成绩： 2"), "{entered}");
+    let results: Vec<(bool, Option<i64>)> = {
+        let mut all = Vec::new();
+        for record in &records {
+            let r = app.db.store.exam_results(*record).await.unwrap();
+            all.push((r[0].exam_passed, r[0].exam_score));
+        }
+        all
+    };
+    assert_eq!(results, [(true, Some(86)), (false, Some(41))]);
 }

@@ -384,3 +384,29 @@ async fn set_legacy(store: &jiazheng_store::Store, worker: i64, id: Vec<u8>, pho
         }
     }
 }
+
+#[tokio::test]
+async fn the_latest_photo_is_current_and_a_missing_worker_gets_none() {
+    let db = TestDb::new().await;
+    let s = &db.store;
+    let worker = s.create_worker(&worker(71, "林秀珍", "220102001", "cleaning"), None).await.unwrap();
+    let account = NewAccount {
+        username: "clerk".into(),
+        display_name: "办事员".into(),
+        password: "a long enough secret".into(),
+        role: Role::Regulator,
+        agency_id: None,
+        district_code: None,
+        worker_id: None,
+        provider_id: None,
+        bank_id: None,
+    };
+    let by = s.create_account(&account).await.unwrap();
+    assert_eq!(s.photo(worker).await.unwrap(), None);
+    s.set_photo(worker, &"a".repeat(64), by).await.unwrap();
+    s.set_photo(worker, &"b".repeat(64), by).await.unwrap();
+    let current = s.photo(worker).await.unwrap().unwrap();
+    assert_eq!((current.digest, current.uploaded_by_name), ("b".repeat(64), "办事员".to_string()));
+    assert!(matches!(s.set_photo(worker + 1000, &"c".repeat(64), by).await, Err(StoreError::NotFound)));
+    assert!(s.set_photo(worker, "short", by).await.is_err(), "a digest is 64 hex characters");
+}

@@ -52,6 +52,53 @@ fn positive_hours(raw: &str) -> Result<u32, Invalid> {
     }
 }
 
+/// The pass mark of a vocational exam out of 100.
+pub const PASS_MARK: u8 = 60;
+/// A training day holds at most this many course hours, so a course cannot end sooner than its
+/// hours allow (a 40-hour course takes at least five days).
+pub const MAX_HOURS_PER_DAY: u32 = 8;
+
+/// A result and its score must agree: "合格" with 30 is a typing mistake, not a record.
+fn check_score(e: &mut FieldErrors, passed: Option<bool>, score: Option<u8>) {
+    match (passed, score) {
+        (Some(true), Some(score)) if score < PASS_MARK => e.0.push(
+            Invalid::new(
+                "score_contradicts_result",
+                format!("“合格”的分数应不低于{PASS_MARK}分，请核对结果或分数"),
+                format!("a pass needs at least {PASS_MARK}; check the result or the score"),
+            )
+            .at("exam_score"),
+        ),
+        (Some(false), Some(score)) if score >= PASS_MARK => e.0.push(
+            Invalid::new(
+                "score_contradicts_result",
+                format!("“不合格”的分数应低于{PASS_MARK}分，请核对结果或分数"),
+                format!("a fail scores below {PASS_MARK}; check the result or the score"),
+            )
+            .at("exam_score"),
+        ),
+        _ => {}
+    }
+}
+
+/// The course's hours must fit between its first and last day.
+fn check_duration(e: &mut FieldErrors, hours: u32, started_on: NaiveDate, completed_on: NaiveDate) {
+    let days = (completed_on - started_on).num_days() + 1;
+    let needed = i64::from(hours.div_ceil(MAX_HOURS_PER_DAY));
+    if days >= 1 && days < needed {
+        e.0.push(
+            Invalid::new(
+                "too_short_for_hours",
+                format!("{hours}学时的课程至少需要{needed}天（每天不超过{MAX_HOURS_PER_DAY}学时），请核对结业日期"),
+                format!(
+                    "a {hours}-hour course takes at least {needed} days (at most {MAX_HOURS_PER_DAY} hours a day); check the end date"
+                ),
+            )
+            .at("completed_on"),
+        );
+    }
+}
+
 fn optional_score(raw: &str) -> Result<Option<u8>, Invalid> {
     let text = raw.trim();
     if text.is_empty() {
@@ -134,6 +181,10 @@ impl TrainingForm {
         }
         let exam_passed = e.take("exam_result", optional_pass_fail(&self.exam_result));
         let exam_score = e.take("exam_score", optional_score(&self.exam_score));
+        check_score(&mut e, exam_passed.flatten(), exam_score.flatten());
+        if let (Some(hours), Some(start), Some(end)) = (hours, started_on, completed_on) {
+            check_duration(&mut e, hours, start, end);
+        }
         draft!(
             e,
             TrainingDraft {
@@ -467,7 +518,8 @@ pub struct ResultDraft {
 }
 
 impl ResultForm {
-    pub fn parse(&self, started_on: NaiveDate, today: NaiveDate) -> Result<ResultDraft, FieldErrors> {
+    /// The result of an enrolment in a course of `hours` that started on `started_on`.
+    pub fn parse(&self, started_on: NaiveDate, hours: u32, today: NaiveDate) -> Result<ResultDraft, FieldErrors> {
         let mut e = FieldErrors::default();
         let completed_on = e.take("completed_on", parse_past_date(&self.completed_on, today));
         if completed_on.is_some_and(|end| end < started_on) {
@@ -475,6 +527,10 @@ impl ResultForm {
         }
         let exam_passed = e.take("exam_result", parse_pass_fail(&self.exam_result));
         let exam_score = e.take("exam_score", optional_score(&self.exam_score));
+        check_score(&mut e, exam_passed, exam_score.flatten());
+        if let Some(end) = completed_on.filter(|end| *end >= started_on) {
+            check_duration(&mut e, hours, started_on, end);
+        }
         draft!(e, ResultDraft { completed_on, exam_passed, exam_score })
     }
 }
@@ -489,6 +545,43 @@ mod tests {
 
     fn codes(errors: &FieldErrors) -> Vec<(&str, &str)> {
         errors.0.iter().map(|e| (e.field.as_str(), e.code)).collect()
+    }
+
+    #[test]
+    fn a_result_must_agree_with_its_score_and_fit_the_course_hours() {
+        let started = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        let form = |completed: &str, result: &str, score: &str| ResultForm {
+            completed_on: completed.into(),
+            exam_result: result.into(),
+            exam_score: score.into(),
+        };
+        let refused = |f: ResultForm| -> Vec<&'static str> {
+            f.parse(started, 40, today()).unwrap_err().0.iter().map(|e| e.code).collect()
+        };
+        assert_eq!(refused(form("2026-11-20", "合格", "30")), ["score_contradicts_result"]);
+        assert_eq!(refused(form("2026-11-20", "不合格", "85")), ["score_contradicts_result"]);
+        assert_eq!(refused(form("2026-11-03", "合格", "88")), ["too_short_for_hours"], "40 hours in two days");
+        // Five days of eight hours is the least a 40-hour course takes; a pass with 60 is a pass.
+        let ok = form("2026-11-06", "合格", "60").parse(started, 40, today()).unwrap();
+        assert_eq!((ok.exam_passed, ok.exam_score), (true, Some(60)));
+        assert!(form("2026-11-06", "不合格", "59").parse(started, 40, today()).is_ok());
+        assert!(form("2026-11-02", "合格", "").parse(started, 8, today()).is_ok(), "a one-day course, no score");
+        let training = TrainingForm {
+            course_kind: "pre_job".into(),
+            course_name: "家政服务员岗前培训".into(),
+            provider_name: "长春市家政职业培训学校".into(),
+            mode: String::new(),
+            hours: "40".into(),
+            started_on: "2026-11-02".into(),
+            completed_on: "2026-11-03".into(),
+            exam_result: "合格".into(),
+            exam_score: "30".into(),
+        };
+        let errors = training.parse(today()).unwrap_err();
+        assert_eq!(
+            codes(&errors),
+            [("exam_score", "score_contradicts_result"), ("completed_on", "too_short_for_hours")]
+        );
     }
 
     #[test]

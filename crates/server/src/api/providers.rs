@@ -195,7 +195,8 @@ pub async fn enter_result_for(
     if record.source != "provider" || record.source_id != Some(provider) {
         return Err(AppError::Forbidden);
     }
-    let draft = form.parse(record.started_on, today()).map_err(AppError::Invalid)?;
+    let draft =
+        form.parse(record.started_on, u32::try_from(record.hours).unwrap_or(0), today()).map_err(AppError::Invalid)?;
     Ok(state.store.record_result(record_id, provider, &draft).await?)
 }
 

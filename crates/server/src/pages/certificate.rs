@@ -75,6 +75,8 @@ struct CheckPage {
     differs: Option<String>,
     number: String,
     consent: Option<ConsentBlock>,
+    /// With a genuine card's token only: the face printed on the card.
+    photo: Option<String>,
 }
 
 impl CheckPage {
@@ -96,6 +98,7 @@ impl CheckPage {
             differs: None,
             number,
             consent,
+            photo: None,
         }
     }
 }
@@ -213,7 +216,14 @@ async fn door_page(
         Some(l) => Some(consent_block(state, viewer, &l.number, l.worker_id, &format!("/v/{token}")).await?),
         None => None,
     };
+    let photo = match (&claims, &live) {
+        (Some(_), Some(l)) if error.is_none() => {
+            l.photo.as_ref().map(|d| format!("/v/{token}/photo.jpg?v={}", &d[..12]))
+        }
+        _ => None,
+    };
     let page = CheckPage {
+        photo,
         consent,
         chrome: Chrome::new(lang, viewer, &format!("/v/{token}"), lang.t("cert.title")),
         verdict: crate::api::credit::verdict_words(error, en).into(),
@@ -367,11 +377,13 @@ struct CardPage {
     qr_svg: String,
     /// The same card as a PDF at ID-1 size.
     pdf_link: String,
+    photo_src: Option<String>,
+    photo_digest: Option<String>,
 }
 
 impl CardPage {
     /// The card at ID-1 size (85.6 × 54 mm) as a PDF, every field on one line.
-    fn pdf(&self) -> Result<Vec<u8>, AppError> {
+    fn pdf(&self, photo: Option<Vec<u8>>) -> Result<Vec<u8>, AppError> {
         let font = crate::pdf::Font::cjk().map_err(|e| AppError::Internal(e.to_string()))?;
         let t = |key: &str| self.chrome.t(key);
         let code = qrcode::QrCode::new(self.link.as_bytes()).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -395,6 +407,7 @@ impl CardPage {
             ],
             colour,
             photo_label: t("card.photo"),
+            photo,
             footer: t("card.scan"),
             qr: code.to_colors().iter().map(|c| *c == qrcode::Color::Dark).collect(),
             qr_width: code.width(),
@@ -467,7 +480,8 @@ async fn current_card_pdf(
 ) -> Result<Response, AppError> {
     let (number, token) = state.store.current_card(id).await?.ok_or(AppError::NotFound)?;
     let card = card_page(state, chrome, headers, id, &number, &token, None).await?;
-    let (pdf, number) = tokio::task::spawn_blocking(move || card.pdf().map(|pdf| (pdf, card.number)))
+    let photo = card.photo_digest.as_deref().and_then(|d| state.photos.load(d));
+    let (pdf, number) = tokio::task::spawn_blocking(move || card.pdf(photo).map(|pdf| (pdf, card.number)))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
     Ok(pdf_response(pdf, &format!("{number}.pdf")))
@@ -516,6 +530,8 @@ async fn card_page(
         qr_svg: qr_svg(&link)?,
         link,
         pdf_link: "/me/card.pdf".into(),
+        photo_src: live.photo.as_ref().map(|d| format!("/workers/{worker_id}/photo.jpg?v={}", &d[..12])),
+        photo_digest: live.photo.clone(),
     })
 }
 

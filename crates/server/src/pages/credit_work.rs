@@ -388,9 +388,44 @@ struct RegulatorDesk {
     listings: Vec<ListingRow>,
     appeals: Vec<AppealRow>,
     today: String,
+    /// A refused list proposal or reward/penalty: what was typed and what was wrong.
+    listing_draft: Draft,
+    action_draft: Draft,
+}
+
+/// A regulator's form refused: its values kept, each error beside its field.
+#[derive(Default)]
+struct Draft {
+    values: std::collections::HashMap<String, String>,
+    errors: jiazheng_core::FieldErrors,
+}
+
+impl Draft {
+    fn new(values: &[(&str, &str)], errors: jiazheng_core::FieldErrors) -> Self {
+        Self { values: values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), errors }
+    }
 }
 
 impl RegulatorDesk {
+    fn listing(&self, field: &str) -> String {
+        self.listing_draft.values.get(field).cloned().unwrap_or_default()
+    }
+
+    fn listing_error(&self, field: &str) -> Option<String> {
+        super::field_message(&self.listing_draft.errors, self.chrome.lang, field)
+    }
+
+    fn action(&self, field: &str) -> String {
+        self.action_draft.values.get(field).cloned().unwrap_or_else(|| match field {
+            "decided_on" => self.today.clone(),
+            _ => String::new(),
+        })
+    }
+
+    fn action_error(&self, field: &str) -> Option<String> {
+        super::field_message(&self.action_draft.errors, self.chrome.lang, field)
+    }
+
     fn status(&self, code: &str) -> String {
         ComplaintStatus::label_of(code, self.chrome.is_en()).to_string()
     }
@@ -482,6 +517,8 @@ async fn regulator_desk_page(
         listings: state.store.open_listings(area).await?,
         appeals: state.store.open_appeals(area).await?,
         today: today().to_string(),
+        listing_draft: Draft::default(),
+        action_draft: Draft::default(),
     })
 }
 
@@ -571,7 +608,8 @@ async fn review_entry(
 struct ListingPost {
     csrf: String,
     subject_kind: String,
-    subject_id: String,
+    /// A name, a credit code or a certificate number, as the regulator knows them.
+    subject: String,
     list: String,
     reason: String,
     document: String,
@@ -579,22 +617,64 @@ struct ListingPost {
 
 async fn propose_listing(
     State(state): State<AppState>,
+    lang: Lang,
     viewer: Viewer,
     Form(form): Form<ListingPost>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     let me = regulator(&viewer)?;
-    let proposal = ListProposalForm {
-        subject_kind: form.subject_kind,
-        subject_id: id_field(&form.subject_id, "subject_id")?,
-        list: form.list,
-        reason: form.reason,
-        document: form.document,
+    let outcome = async {
+        let subject_id = named_subject(&state, &form.subject_kind, &form.subject, me.area.as_deref()).await?;
+        let proposal = ListProposalForm {
+            subject_kind: form.subject_kind.clone(),
+            subject_id,
+            list: form.list.clone(),
+            reason: form.reason.clone(),
+            document: form.document.clone(),
+        }
+        .parse()
+        .map_err(AppError::Invalid)?;
+        state.store.propose_listing(&proposal, &me).await?;
+        Ok::<_, AppError>(())
     }
-    .parse()
-    .map_err(AppError::Invalid)?;
-    state.store.propose_listing(&proposal, &me).await?;
-    Ok(back())
+    .await;
+    let values = [
+        ("subject_kind", form.subject_kind.as_str()),
+        ("subject", form.subject.as_str()),
+        ("list", form.list.as_str()),
+        ("reason", form.reason.as_str()),
+        ("document", form.document.as_str()),
+    ];
+    after_desk_form(&state, lang, &viewer, outcome, DeskForm::Listing, &values).await
+}
+
+enum DeskForm {
+    Listing,
+    Action,
+}
+
+/// Back to the desk, or the desk again with the refused form's values and errors.
+async fn after_desk_form(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    outcome: Result<(), AppError>,
+    form: DeskForm,
+    values: &[(&str, &str)],
+) -> Result<Response, AppError> {
+    match outcome {
+        Ok(()) => Ok(back()),
+        Err(AppError::Invalid(errors)) => {
+            let mut page = regulator_desk_page(state, lang, viewer, None, None).await?;
+            let draft = Draft::new(values, subject_errors(errors));
+            match form {
+                DeskForm::Listing => page.listing_draft = draft,
+                DeskForm::Action => page.action_draft = draft,
+            }
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(other) => Err(other),
+    }
 }
 
 async fn review_listing(
@@ -627,7 +707,7 @@ async fn decide_appeal(
 struct ActionPost {
     csrf: String,
     subject_kind: String,
-    subject_id: String,
+    subject: String,
     kind: String,
     decided_on: String,
     authority: String,
@@ -637,24 +717,115 @@ struct ActionPost {
 
 async fn record_action(
     State(state): State<AppState>,
+    lang: Lang,
     viewer: Viewer,
     Form(form): Form<ActionPost>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     let me = regulator(&viewer)?;
-    let action = ActionForm {
-        subject_kind: form.subject_kind,
-        subject_id: id_field(&form.subject_id, "subject_id")?,
-        kind: form.kind,
-        decided_on: form.decided_on,
-        authority: form.authority,
-        document: form.document,
-        reason: form.reason,
+    let outcome = async {
+        let subject_id = named_subject(&state, &form.subject_kind, &form.subject, me.area.as_deref()).await?;
+        let action = ActionForm {
+            subject_kind: form.subject_kind.clone(),
+            subject_id,
+            kind: form.kind.clone(),
+            decided_on: form.decided_on.clone(),
+            authority: form.authority.clone(),
+            document: form.document.clone(),
+            reason: form.reason.clone(),
+        }
+        .parse(today())
+        .map_err(AppError::Invalid)?;
+        state.store.record_action(&action, &me).await?;
+        Ok::<_, AppError>(())
     }
-    .parse(today())
-    .map_err(AppError::Invalid)?;
-    state.store.record_action(&action, &me).await?;
-    Ok(back())
+    .await;
+    let values = [
+        ("subject_kind", form.subject_kind.as_str()),
+        ("subject", form.subject.as_str()),
+        ("kind", form.kind.as_str()),
+        ("decided_on", form.decided_on.as_str()),
+        ("authority", form.authority.as_str()),
+        ("document", form.document.as_str()),
+        ("reason", form.reason.as_str()),
+    ];
+    after_desk_form(&state, lang, &viewer, outcome, DeskForm::Action, &values).await
+}
+
+/// Errors the store gives about the subject's number belong beside the subject the regulator typed.
+fn subject_errors(mut errors: jiazheng_core::FieldErrors) -> jiazheng_core::FieldErrors {
+    for error in &mut errors.0 {
+        if error.field == "subject_id" {
+            error.field = "subject".into();
+        }
+    }
+    errors
+}
+
+/// The worker or agency a regulator names as people know them: an agency by its credit code or
+/// exact name, a worker by certificate number or exact name within the regulator's area. When a
+/// name fits several, the error asks for the number that tells them apart.
+async fn named_subject(state: &AppState, kind: &str, text: &str, area: Option<&str>) -> Result<i64, AppError> {
+    use jiazheng_core::field::Invalid;
+    let text = jiazheng_core::field::required_text(text, 100).map_err(crate::api::field_error("subject"))?;
+    let refuse = |invalid: Invalid| Err(crate::api::field_error("subject")(invalid));
+    let within = |district: &str| area.is_none_or(|a| district.starts_with(a.trim_end_matches('0')));
+    match jiazheng_core::credit::SubjectKind::parse(kind).map_err(crate::api::field_error("subject_kind"))? {
+        jiazheng_core::credit::SubjectKind::Agency => {
+            if let Ok(agency) = state.store.agency_by_uscc(&text.to_uppercase()).await {
+                return Ok(agency.id);
+            }
+            let query = jiazheng_store::registry::agencies::AgencyQuery {
+                text: Some(text.clone()),
+                district: area.map(str::to_string),
+                page: PageRequest::new(None, Some(20)),
+            };
+            let found = state.store.search_agencies(&query).await?.items;
+            let exact: Vec<i64> = found.iter().filter(|a| a.name == text).map(|a| a.id).collect();
+            match exact.as_slice() {
+                [one] => Ok(*one),
+                [] => refuse(Invalid::new(
+                    "no_such_agency",
+                    "没有找到这家企业，请输入完整名称或统一社会信用代码",
+                    "no such agency: type its full name or its credit code",
+                )),
+                _ => refuse(Invalid::new(
+                    "ambiguous",
+                    "有多家企业叫这个名字，请输入统一社会信用代码",
+                    "several agencies have this name: type the credit code",
+                )),
+            }
+        }
+        jiazheng_core::credit::SubjectKind::Worker => {
+            if let Ok(certificate) = state.store.certificate(&text.to_uppercase()).await {
+                let worker = state.store.worker(certificate.worker_id).await?;
+                if within(&worker.home_street) {
+                    return Ok(worker.id);
+                }
+            }
+            let query = jiazheng_store::registry::workers::WorkerQuery {
+                name: Some(text.clone()),
+                district: area.and_then(|a| jiazheng_core::division::DivisionCode::parse(a).ok()),
+                page: PageRequest::new(None, Some(20)),
+                ..Default::default()
+            };
+            let found = state.store.search_workers(&query).await?.items;
+            let exact: Vec<i64> = found.iter().filter(|w| w.name == text).map(|w| w.id).collect();
+            match exact.as_slice() {
+                [one] => Ok(*one),
+                [] => refuse(Invalid::new(
+                    "no_such_worker",
+                    "没有找到这位服务员，请输入完整姓名或上门服务证编号",
+                    "no such worker: type the full name or the certificate number",
+                )),
+                _ => refuse(Invalid::new(
+                    "ambiguous",
+                    format!("有{}位服务员叫这个名字，请输入上门服务证编号", exact.len()),
+                    format!("{} workers have this name: type the certificate number", exact.len()),
+                )),
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]

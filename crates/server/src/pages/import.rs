@@ -30,47 +30,32 @@ pub fn router() -> Router<AppState> {
 
 /// The last import's error report per account, written to disk (never held in memory) so it
 /// can be downloaded after the page. One file per account, replaced by its next import.
-pub struct ReportFiles {
-    dir: PathBuf,
-    /// A directory made for this server alone, removed with it.
-    temporary: bool,
-}
+pub struct ReportFiles(crate::files::Folder);
 
 impl ReportFiles {
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir, temporary: false }
+        Self(crate::files::Folder::at(dir))
     }
 
     pub fn temporary() -> Self {
-        let name = format!("jiazheng-import-reports-{}-{}", std::process::id(), rand::random::<u64>());
-        Self { dir: std::env::temp_dir().join(name), temporary: true }
+        Self(crate::files::Folder::temporary("import-reports"))
     }
 
-    fn path(&self, account: i64) -> PathBuf {
-        self.dir.join(format!("import-errors-{account}.xlsx"))
+    fn name(account: i64) -> String {
+        format!("import-errors-{account}.xlsx")
     }
 
     /// Writes the report (at most `MAX_REPORTED_ERRORS` rows), or removes an old one.
     fn save(&self, account: i64, errors: &[RowError]) -> Result<(), AppError> {
-        let path = self.path(account);
         if errors.is_empty() {
-            let _ = std::fs::remove_file(&path);
+            self.0.remove(&Self::name(account));
             return Ok(());
         }
-        std::fs::create_dir_all(&self.dir).map_err(|e| AppError::Internal(e.to_string()))?;
-        std::fs::write(&path, error_report(errors)?).map_err(|e| AppError::Internal(e.to_string()))
+        self.0.write(&Self::name(account), &error_report(errors)?)
     }
 
     fn load(&self, account: i64) -> Option<Vec<u8>> {
-        std::fs::read(self.path(account)).ok()
-    }
-}
-
-impl Drop for ReportFiles {
-    fn drop(&mut self) {
-        if self.temporary {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
+        self.0.read(&Self::name(account))
     }
 }
 

@@ -43,6 +43,7 @@ struct MePage {
     code: Option<String>,
     /// The number of the worker's current card, when it can be shown here.
     card: Option<String>,
+    photo: super::photos::PhotoPanel,
 }
 
 pub(super) fn own_worker(viewer: &Viewer) -> Result<i64, AppError> {
@@ -71,6 +72,29 @@ async fn render_me_with_code(
     status: StatusCode,
     code: Option<String>,
 ) -> Result<Response, AppError> {
+    let page = me_page(state, lang, viewer, message, code).await?;
+    Ok((status, render(&page)?).into_response())
+}
+
+/// The page again, the refused photo's reason beside the file field.
+pub async fn page_refusing_photo(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    refusal: crate::photo::Refusal,
+) -> Result<Response, AppError> {
+    let mut page = me_page(state, lang, viewer, None, None).await?;
+    page.photo = page.photo.refused(refusal, lang);
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+async fn me_page(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    message: Option<String>,
+    code: Option<String>,
+) -> Result<MePage, AppError> {
     let id = own_worker(viewer)?;
     let session = viewer.require()?;
     let worker = state.store.worker(id).await?;
@@ -78,7 +102,8 @@ async fn render_me_with_code(
     let districts = state.districts().await?.to_vec();
     let view = super::workforce::record_view(state, id, worker.services, lang).await?;
     let inbox = state.store.inbox("worker", id, jiazheng_store::PageRequest::new(None, Some(20))).await?;
-    let page = MePage {
+    Ok(MePage {
+        photo: super::photos::PhotoPanel::load(state, id, "/me/photo", lang).await?,
         consents: state.store.pending_consents(id).await?,
         views: state
             .store
@@ -103,8 +128,7 @@ async fn render_me_with_code(
         id_number: revealed.id_number,
         phone: revealed.phone,
         message,
-    };
-    Ok((status, render(&page)?).into_response())
+    })
 }
 
 async fn page(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {

@@ -8,6 +8,7 @@ pub mod complaints;
 pub mod credit_work;
 pub mod import;
 pub mod me;
+pub mod photos;
 pub mod points;
 pub mod public;
 pub mod regulator;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(certificate::router())
         .merge(credit_work::router())
         .merge(complaints::router())
+        .merge(photos::router())
         .merge(timeline::router())
         .route("/lang/{code}", get(switch_language))
 }

@@ -28,6 +28,11 @@ pub fn router() -> Router<AppState> {
         .route("/school/courses/{id}", get(course))
         .route("/school/courses/{id}/enrol", post(enrol))
         .route("/school/records/{id}/result", post(result))
+        .route(
+            "/school/courses/{id}/results",
+            post(import_results).layer(axum::extract::DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
+        )
+        .route("/school/results-template.xlsx", get(results_template))
 }
 
 #[derive(serde::Deserialize)]
@@ -141,6 +146,8 @@ struct CoursePage {
     message: Option<String>,
     errors: FieldErrors,
     form: HashMap<String, String>,
+    /// The last results sheet: what was entered, or each refused cell (and nothing entered).
+    report: Option<jiazheng_store::excel::ImportReport>,
 }
 
 impl CoursePage {
@@ -190,6 +197,7 @@ async fn course_page(
         message,
         errors,
         form,
+        report: None,
     })
 }
 
@@ -258,5 +266,53 @@ async fn result(
     match enter_result_for(&state, &viewer, record, &form).await {
         Ok(()) => Ok(Redirect::to(&format!("/school/courses/{course}")).into_response()),
         Err(error) => course_with_problem(&state, lang, &viewer, course, error, values).await,
+    }
+}
+
+async fn results_template() -> Result<Response, AppError> {
+    let bytes = tokio::task::spawn_blocking(jiazheng_store::workforce::results::results_template)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+    Ok(super::import::xlsx(bytes, "results.xlsx"))
+}
+
+/// A class's results from a sheet: all entered, or none with each refused cell listed.
+async fn import_results(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let provider = own_course(&state, &viewer, id).await?.0.provider_id;
+    let mut file = Vec::new();
+    let mut csrf = None;
+    while let Some(field) = multipart.next_field().await.map_err(AppError::from)? {
+        match field.name() {
+            Some("file") => file = field.bytes().await.map_err(AppError::from)?.to_vec(),
+            Some("csrf") => csrf = Some(field.text().await.map_err(AppError::from)?),
+            _ => {}
+        }
+    }
+    viewer.check_csrf(csrf.as_deref())?;
+    let outcome = if file.is_empty() {
+        Err(AppError::invalid("file", "required", "请选择成绩表（.xlsx）", "choose a results sheet (.xlsx)"))
+    } else {
+        state.store.import_results(id, provider, file, crate::api::workers::today()).await.map_err(AppError::from)
+    };
+    match outcome {
+        Ok(mut report) => {
+            let status = if report.has_errors() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+            report.errors.truncate(super::import::ERRORS_SHOWN);
+            let mut page = course_page(&state, lang, &viewer, id, None, Feedback::default()).await?;
+            page.report = Some(report);
+            Ok((status, render(&page)?).into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            let feedback = Feedback { errors, ..Feedback::default() };
+            let page = course_page(&state, lang, &viewer, id, None, feedback).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(other) => Err(other),
     }
 }

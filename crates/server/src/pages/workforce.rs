@@ -320,6 +320,7 @@ struct RecordPage {
     kinds: Vec<(&'static str, &'static str)>,
     identity_verified: bool,
     methods: Vec<(&'static str, &'static str)>,
+    photo: super::photos::PhotoPanel,
 }
 
 async fn record_page(
@@ -328,19 +329,37 @@ async fn record_page(
     viewer: Viewer,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    writing_agency(&state, &viewer, id).await?;
-    let worker = crate::api::workforce::readable_worker(&state, &viewer, id, "agency record page").await;
+    render(&record_page_for(&state, lang, &viewer, id).await?)
+}
+
+/// The record page again, the refused photo's reason beside the file field.
+pub async fn record_page_refusing_photo(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    id: i64,
+    refusal: crate::photo::Refusal,
+) -> Result<Response, AppError> {
+    let mut page = record_page_for(state, lang, viewer, id).await?;
+    page.photo = page.photo.refused(refusal, lang);
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+async fn record_page_for(state: &AppState, lang: Lang, viewer: &Viewer, id: i64) -> Result<RecordPage, AppError> {
+    writing_agency(state, viewer, id).await?;
+    let worker = crate::api::workforce::readable_worker(state, viewer, id, "agency record page").await;
     // A pending binding may write but not yet read health results.
     let reveal = worker.is_ok();
     let worker = state.store.worker(id).await?;
-    let mut view = record_view(&state, id, worker.services, lang).await?;
+    let mut view = record_view(state, id, worker.services, lang).await?;
     if !reveal {
         for row in &mut view.health_checks {
             row[3] = "***".into();
         }
     }
-    render(&RecordPage {
-        chrome: Chrome::new(lang, &viewer, "/agency/workers", format!("{} · {}", worker.name, lang.t("record.title"))),
+    Ok(RecordPage {
+        photo: super::photos::PhotoPanel::load(state, id, &format!("/agency/workers/{id}/photo"), lang).await?,
+        chrome: Chrome::new(lang, viewer, "/agency/workers", format!("{} · {}", worker.name, lang.t("record.title"))),
         worker_id: id,
         services: service_labels(lang, worker.services),
         name: worker.name,

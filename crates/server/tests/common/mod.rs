@@ -307,3 +307,21 @@ pub fn qr_in_pdf(pdf: &[u8]) -> String {
     std::fs::remove_dir_all(&dir).ok();
     String::from_utf8_lossy(&read.stdout).trim().to_string()
 }
+
+/// The size in pixels of each image a PDF holds, as poppler's `pdfimages -list` reads them.
+pub fn pdf_images(pdf: &[u8]) -> Vec<(u32, u32)> {
+    let file = std::env::temp_dir().join(format!("jz-pdfimages-{}-{}.pdf", std::process::id(), rand::random::<u32>()));
+    std::fs::write(&file, pdf).unwrap();
+    let output =
+        std::process::Command::new("pdfimages").arg("-list").arg(&file).output().expect("pdfimages (poppler-utils)");
+    std::fs::remove_file(&file).ok();
+    let list = String::from_utf8_lossy(&output.stdout).to_string();
+    // Two header lines, then: page num type width height …
+    list.lines()
+        .skip(2)
+        .filter_map(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            Some((columns.get(3)?.parse().ok()?, columns.get(4)?.parse().ok()?))
+        })
+        .collect()
+}

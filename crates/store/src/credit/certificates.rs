@@ -60,6 +60,9 @@ pub struct LiveStatus {
     pub revoked: bool,
     pub valid_until: NaiveDate,
     pub expired: bool,
+    /// The digest of the worker's photo: shown only to whoever holds the card's token.
+    #[serde(skip)]
+    pub photo: Option<String>,
 }
 
 impl Store {
@@ -213,6 +216,7 @@ impl Store {
             revoked,
             valid_until: cert.valid_until,
             expired: cert.valid_until < today,
+            photo: self.photo(cert.worker_id).await?.map(|p| p.digest),
         })
     }
 

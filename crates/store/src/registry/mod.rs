@@ -3,6 +3,7 @@
 pub mod agencies;
 pub mod bindings;
 pub mod divisions;
+pub mod photos;
 pub mod service_points;
 pub mod workers;
 

@@ -166,38 +166,48 @@ impl Store {
     /// Enters an exam result of an enrolment; only the provider that holds the record may. A
     /// retake adds a result: the record shows the latest, `exam_results` keeps them all.
     pub async fn record_result(&self, record_id: i64, provider_id: i64, result: &ResultDraft) -> Result<()> {
-        // The result is a credit fact: the provider's exam result goes into the worker's ledger,
-        // in the same transaction as the result itself.
-        let record = self.training_record(record_id).await?;
-        let entry = crate::credit::ledger::NewEntry {
-            subject_kind: jiazheng_core::credit::SubjectKind::Worker,
-            subject_id: record.worker_id,
-            kind: jiazheng_core::credit::EntryKind::Training,
-            payload: serde_json::json!({
-                "record": record_id, "course": record.course_id, "course_kind": record.course_kind,
-                "course_name": record.course_name, "provider": record.provider_name, "hours": record.hours,
-                "completed_on": result.completed_on.to_string(), "exam_passed": result.exam_passed,
-                "exam_score": result.exam_score,
-            }),
-            source: format!("provider:{provider_id}"),
-            recorded_by: None,
-            corrects: None,
-        };
+        self.record_results(provider_id, &[(record_id, result.clone())]).await
+    }
+
+    /// Enters several results at once: all of them, or none if any cannot be written.
+    pub async fn record_results(&self, provider_id: i64, results: &[(i64, ResultDraft)]) -> Result<()> {
+        // Each result is a credit fact: the provider's exam result goes into the worker's
+        // ledger, in the same transaction as the result itself.
+        let mut entries = Vec::with_capacity(results.len());
+        for (record_id, result) in results {
+            let record = self.training_record(*record_id).await?;
+            entries.push(crate::credit::ledger::NewEntry {
+                subject_kind: jiazheng_core::credit::SubjectKind::Worker,
+                subject_id: record.worker_id,
+                kind: jiazheng_core::credit::EntryKind::Training,
+                payload: serde_json::json!({
+                    "record": record_id, "course": record.course_id, "course_kind": record.course_kind,
+                    "course_name": record.course_name, "provider": record.provider_name, "hours": record.hours,
+                    "completed_on": result.completed_on.to_string(), "exam_passed": result.exam_passed,
+                    "exam_score": result.exam_score,
+                }),
+                source: format!("provider:{provider_id}"),
+                recorded_by: None,
+                corrects: None,
+            });
+        }
         crate::credit::ledger::ledger_tx!(self, tx => async {
-            let done = sqlx::query(
-                "UPDATE training_records SET completed_on = $1, exam_passed = $2, exam_score = $3
-                 WHERE id = $4 AND source = 'provider' AND source_id = $5",
-            ).bind(result.completed_on).bind(result.exam_passed).bind(result.exam_score.map(i64::from))
-            .bind(record_id).bind(provider_id).execute(&mut *tx).await?.rows_affected();
-            if done == 0 {
-                return Err(StoreError::NotFound);
+            for ((record_id, result), entry) in results.iter().zip(&entries) {
+                let done = sqlx::query(
+                    "UPDATE training_records SET completed_on = $1, exam_passed = $2, exam_score = $3
+                     WHERE id = $4 AND source = 'provider' AND source_id = $5",
+                ).bind(result.completed_on).bind(result.exam_passed).bind(result.exam_score.map(i64::from))
+                .bind(record_id).bind(provider_id).execute(&mut *tx).await?.rows_affected();
+                if done == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let entry = crate::credit::ledger::append_in!(tx, entry)?;
+                sqlx::query(
+                    "INSERT INTO exam_results (record_id, completed_on, exam_passed, exam_score, entry_seq, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                ).bind(record_id).bind(result.completed_on).bind(result.exam_passed).bind(result.exam_score.map(i64::from))
+                .bind(entry.seq).bind(now()).execute(&mut *tx).await?;
             }
-            let entry = crate::credit::ledger::append_in!(tx, &entry)?;
-            sqlx::query(
-                "INSERT INTO exam_results (record_id, completed_on, exam_passed, exam_score, entry_seq, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            ).bind(record_id).bind(result.completed_on).bind(result.exam_passed).bind(result.exam_score.map(i64::from))
-            .bind(entry.seq).bind(now()).execute(&mut *tx).await?;
             Ok(())
         }.await)?;
         Ok(())
