@@ -98,9 +98,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => None,
             };
             let password = read_password(password_stdin)?;
-            if password.chars().count() < 8 {
-                bail!("the password must have at least 8 characters");
-            }
+            // The same rule as the admin's account page.
+            jiazheng_core::account::parse_password(&password)
+                .map_err(|e| anyhow::anyhow!("the password {}", e.message_en))?;
             let account = NewAccount {
                 display_name: display_name.unwrap_or_else(|| name.clone()),
                 username: name,

@@ -581,7 +581,7 @@ pub fn print_logins(base: &str) {
         ("agency", "agency admin of 长春市安心家政服务有限公司"),
         ("nanguan", "regulator for 南关区"),
         ("regulator", "regulator for the whole city"),
-        ("admin", "system admin"),
+        ("admin", "system admin: accounts at /admin/accounts"),
         ("resident", "resident"),
         ("school", "school / training base: courses, enrolments, exam results"),
         ("worker", "a worker of that agency: own record and reminders"),

@@ -221,6 +221,15 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/regulator/listings/{id}", Roles(&[G]), "a second regulator in scope"),
     rule("POST", "/regulator/appeals/{id}", Roles(&[G]), "regulator in scope"),
     rule("POST", "/regulator/actions", Roles(&[G]), "regulator in scope"),
+    // Pages: system admin
+    rule("GET", "/admin/accounts", Roles(&[X]), ""),
+    rule("GET", "/admin/accounts/new", Roles(&[X]), ""),
+    rule("POST", "/admin/accounts/new", Roles(&[X]), ""),
+    rule("GET", "/admin/accounts/{id}", Roles(&[X]), ""),
+    rule("POST", "/admin/accounts/{id}/password", Roles(&[X]), "ends the account's sessions"),
+    rule("POST", "/admin/accounts/{id}/disable", Roles(&[X]), "not one's own account; version checked"),
+    rule("POST", "/admin/accounts/{id}/enable", Roles(&[X]), "version checked"),
+    rule("POST", "/admin/accounts/{id}/access", Roles(&[X]), "not one's own role; version checked"),
 ];
 
 /// The rule for a matched route, if the table has one.

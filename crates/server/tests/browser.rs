@@ -346,6 +346,48 @@ async fn look_at(client: &Client, name: &str) {
     assert_eq!(codes_in(&text), Vec::<String>::new(), "{name}: codes in the visible text:\n{text}");
 }
 
+/// The system admin creates an agency admin on a phone: the agency found by name, the password
+/// shown once, the new account able to sign in with it, and no page wider than the screen.
+#[tokio::test]
+async fn the_system_admin_creates_an_account_on_a_phone() {
+    let app = TestApp::spawn().await;
+    let (client, _driver, _profile) = browser_at(Some(390)).await;
+    sign_in_as(&client, &app, "admin").await;
+    assert_eq!(client.current_url().await.unwrap().path(), "/admin/accounts");
+    // Sign-in names are the holders' own (some have underscores): regulators' have none.
+    client.goto(&app.url("/admin/accounts?role=regulator")).await.unwrap();
+    let table = text_of(&client, "#accounts").await;
+    assert!(table.contains("监管部门") && table.contains("南关区") && table.contains("全市"), "{table}");
+    look_at(&client, "admin-accounts-390").await;
+
+    client.goto(&app.url("/admin/accounts/new")).await.unwrap();
+    look_at(&client, "admin-new-390").await;
+    fill(&client, "username", "anxin").await;
+    fill(&client, "display_name", "安心家政管理员").await;
+    client.find(Locator::Css("#role option[value='agency_admin']")).await.unwrap().click().await.unwrap();
+    client.find(Locator::Id("create-account")).await.unwrap().click().await.unwrap();
+    let error = text_when(&client, "#agency-error", |t| !t.is_empty()).await;
+    assert!(error.contains("必填"), "{error}");
+    look_at(&client, "admin-new-refused-390").await;
+    fill(&client, "agency_q", "安心").await;
+    client.find(Locator::Id("create-account")).await.unwrap().click().await.unwrap();
+    let password = text_when(&client, "#new-password", |t| t.len() == 12).await;
+    let created = text_of(&client, "#created-account").await;
+    assert!(created.contains("企业管理员") && created.contains("长春市安心家政服务有限公司"), "{created}");
+    look_at(&client, "admin-created-390").await;
+    client.find(Locator::LinkText("查看该账号")).await.unwrap().click().await.unwrap();
+    text_when(&client, "#log", |t| t.contains("创建账号")).await;
+    look_at(&client, "admin-account-390").await;
+    sign_out(&client).await;
+
+    client.goto(&app.url("/login")).await.unwrap();
+    fill(&client, "username", "anxin").await;
+    fill(&client, "password", &password).await;
+    client.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
+    text_when(&client, "h1", |t| t.contains("服务员管理")).await;
+    client.close().await.unwrap();
+}
+
 /// The agency checks a new worker's identity and prints the card from its screens, and the
 /// regulator reads and decides on the records the agency entered: on a phone and on a desktop.
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Server-rendered pages: Chinese by default, English on request, usable on a phone, and
 //! served entirely from this binary (no CDN), so they work on an intranet.
 
+pub mod admin;
 pub mod agency;
 pub mod assets;
 pub mod certificate;
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .merge(complaints::router())
         .merge(photos::router())
         .merge(timeline::router())
+        .merge(admin::router())
         .route("/lang/{code}", get(switch_language))
 }
 
@@ -118,6 +120,10 @@ impl Chrome {
 
     pub fn is_regulator(&self) -> bool {
         self.role == Some(Role::Regulator)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Some(Role::SystemAdmin)
     }
 
     pub fn other_lang_code(&self) -> &'static str {

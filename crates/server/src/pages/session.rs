@@ -83,6 +83,7 @@ fn landing(role: Role) -> &'static str {
         Role::Worker => "/me",
         Role::School => "/school",
         Role::Resident => "/my/services",
+        Role::SystemAdmin => "/admin/accounts",
         _ => "/",
     }
 }

@@ -87,6 +87,13 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
+    /// Every school and training base by name, for a picker: there are tens, not thousands.
+    pub async fn provider_names(&self) -> Result<Vec<(i64, String)>> {
+        Ok(
+            on_pool!(self, p => sqlx::query_as("SELECT id, name FROM training_providers ORDER BY name, id").fetch_all(p).await?),
+        )
+    }
+
     pub async fn providers(&self, page: PageRequest) -> Result<Page<Provider>> {
         let (items, (total,)): (Vec<Provider>, (i64,)) = on_pool!(self, p => (
             sqlx::query_as(
