@@ -217,6 +217,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/regulator/credit", Roles(&[G]), "regulator's area"),
     rule("POST", "/regulator/complaints/{id}", Roles(&[G]), "regulator in scope"),
     rule("POST", "/regulator/entries/{seq}", Roles(&[G]), "regulator in scope"),
+    rule("POST", "/regulator/entries/approve", Roles(&[G]), "each entry: regulator in scope"),
     rule("POST", "/regulator/listings", Roles(&[G]), "regulator in scope"),
     rule("POST", "/regulator/listings/{id}", Roles(&[G]), "a second regulator in scope"),
     rule("POST", "/regulator/appeals/{id}", Roles(&[G]), "regulator in scope"),

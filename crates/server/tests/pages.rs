@@ -879,7 +879,8 @@ async fn a_review_on_a_later_page_returns_to_that_page() {
             .await
             .unwrap();
     }
-    let waiting = app.db.store.review_queue(Some("220102000000"), jiazheng_store::PageRequest::new(None, Some(20)));
+    let area = jiazheng_store::credit::casework::QueueFilter::area(Some("220102000000"));
+    let waiting = app.db.store.review_queue(&area, jiazheng_store::PageRequest::new(None, Some(20)));
     let waiting = waiting.await.unwrap().total;
     assert!(waiting > 20, "two pages of records: {waiting}");
     let regulator = sign_in(&app, "nanguan").await;
@@ -897,6 +898,57 @@ async fn a_review_on_a_later_page_returns_to_that_page() {
     let approved = approved.send().await.unwrap();
     assert_eq!(approved.status(), 303);
     assert_eq!(approved.headers()["location"], format!("/regulator/credit?page=2&decided={seq}#review-queue"));
+}
+
+/// The regulator narrows the queue, approves several at once and comes back to the same view;
+/// a filter that names no agency says so beside its field.
+#[tokio::test]
+async fn the_queue_filters_and_approves_several_at_once_keeping_the_view() {
+    let app = TestApp::spawn().await;
+    let today = jiazheng_server::api::workers::today();
+    for seq in 0..3 {
+        let worker = app.employ(140 + seq, "韩丽", "cleaning").await;
+        jiazheng_store::testing::give_cleaning_records(&app.db.store, app.agency_a, worker, today, today)
+            .await
+            .unwrap();
+    }
+    let regulator = sign_in(&app, "nanguan").await;
+    let filtered = "/regulator/credit?kind=training&sort=newest";
+    let page = regulator.get(app.url(filtered)).send().await.unwrap().text().await.unwrap();
+    let seqs: Vec<String> =
+        page.split("id=\"entry-").skip(1).filter_map(|rest| rest.split('"').next()).map(str::to_string).collect();
+    assert_eq!(seqs.len(), 3, "one training record per worker: {page}");
+    let numbers: Vec<i64> = seqs.iter().map(|s| s.parse().unwrap()).collect();
+    assert!(numbers.windows(2).all(|w| w[0] > w[1]), "newest first: {numbers:?}");
+    assert!(page.contains("<option value=\"training\" selected>"), "the choice stays selected");
+    let csrf = csrf_in(&page);
+
+    let none = regulator
+        .post(app.url("/regulator/entries/approve"))
+        .form(&[("csrf", csrf.as_str()), ("kind", "training"), ("sort", "newest")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status(), 422);
+    assert!(none.text().await.unwrap().contains("id=\"bulk-error\""));
+    let mut form =
+        vec![("csrf", csrf.clone()), ("kind", "training".into()), ("sort", "newest".into()), ("page", "1".into())];
+    form.extend(seqs[..2].iter().map(|s| ("seq", s.clone())));
+    let approved = regulator.post(app.url("/regulator/entries/approve")).form(&form).send().await.unwrap();
+    assert_eq!(approved.status(), 303);
+    let back = approved.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(back, "/regulator/credit?kind=training&sort=newest&page=1&approved=2&skipped=0#review-queue");
+    let after = regulator.get(app.url(&back)).send().await.unwrap().text().await.unwrap();
+    assert!(after.contains("id=\"approved\"") && after.split("id=\"entry-").count() == 2, "one training left");
+    // Approving the same again: already decided, skipped, nothing breaks.
+    let again = regulator.post(app.url("/regulator/entries/approve")).form(&form).send().await.unwrap();
+    assert!(again.headers()["location"].to_str().unwrap().contains("approved=0&skipped=2"));
+
+    let unknown = regulator.get(app.url("/regulator/credit?agency=%E6%B2%A1%E6%9C%89%E8%BF%99%E5%AE%B6")).send();
+    let unknown = unknown.await.unwrap().text().await.unwrap();
+    assert!(unknown.contains("id=\"agency-filter-error\"") && !unknown.contains("id=\"entry-"), "{unknown}");
+    let by_name = regulator.get(app.url("/regulator/credit?agency=长春市安心家政服务有限公司")).send();
+    assert_eq!(by_name.await.unwrap().text().await.unwrap().split("id=\"entry-").count(), 1 + 7);
 }
 
 /// An error page is still the signed-in person's page: their header, and words, not field codes.

@@ -371,13 +371,22 @@ async fn the_review_queue_follows_corrections_and_the_workers_district() {
     let (agency, worker) = employed_worker(store).await;
     give_cleaning_records(store, agency, worker, today(), today()).await.unwrap();
     let queue = |area: &'static str| async move {
-        let page = store.review_queue(Some(area), PageRequest::new(None, Some(100))).await.unwrap();
+        let page = store
+            .review_queue(
+                &jiazheng_store::credit::casework::QueueFilter::area(Some(area)),
+                PageRequest::new(None, Some(100)),
+            )
+            .await
+            .unwrap();
         page.items.iter().filter(|e| e.worker_id == worker).map(|e| e.seq).collect::<Vec<i64>>()
     };
     let waiting = queue("220102000000").await;
     assert_eq!(waiting.len(), 3, "training, health check and insurance wait in 南关区");
     assert!(queue("220104000000").await.is_empty(), "not in 朝阳区");
-    let city = store.review_queue(None, PageRequest::new(None, Some(100))).await.unwrap();
+    let city = store
+        .review_queue(&jiazheng_store::credit::casework::QueueFilter::default(), PageRequest::new(None, Some(100)))
+        .await
+        .unwrap();
     assert_eq!(city.total, 3);
 
     let correction = NewEntry {
@@ -395,4 +404,38 @@ async fn the_review_queue_follows_corrections_and_the_workers_district() {
     raw(store, &format!("UPDATE workers SET district_code = '220104000000' WHERE id = {worker}")).await.unwrap();
     assert!(queue("220102000000").await.is_empty());
     assert_eq!(queue("220104000000").await, waiting[1..].to_vec(), "the records moved with the worker");
+}
+
+/// The desk narrows the queue by kind, agency, district and age, newest or oldest first; a
+/// district regulator asking for another district sees nothing of it.
+#[tokio::test]
+async fn the_review_queue_narrows_by_kind_agency_district_and_age() {
+    use jiazheng_store::PageRequest;
+    use jiazheng_store::credit::casework::QueueFilter;
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let (agency, worker) = employed_worker(store).await;
+    give_cleaning_records(store, agency, worker, today(), today()).await.unwrap();
+    let seqs = |filter: QueueFilter| async move {
+        let page = store.review_queue(&filter, PageRequest::new(None, Some(100))).await.unwrap();
+        page.items.iter().map(|e| e.seq).collect::<Vec<i64>>()
+    };
+    let all = seqs(QueueFilter::default()).await;
+    assert_eq!(all.len(), 3);
+    let training = seqs(QueueFilter { kind: Some(EntryKind::Training), ..QueueFilter::default() }).await;
+    assert_eq!(training.len(), 1);
+    assert_eq!(store.ledger_entry(training[0]).await.unwrap().kind, "training");
+    assert_eq!(seqs(QueueFilter { agency: Some(agency), ..QueueFilter::default() }).await, all);
+    assert!(seqs(QueueFilter { agency: Some(agency + 1), ..QueueFilter::default() }).await.is_empty());
+    let newest = seqs(QueueFilter { newest_first: true, ..QueueFilter::default() }).await;
+    assert_eq!(newest, all.iter().rev().copied().collect::<Vec<_>>());
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    assert!(seqs(QueueFilter { entered_before: Some(an_hour_ago), ..QueueFilter::default() }).await.is_empty());
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(1);
+    assert_eq!(seqs(QueueFilter { entered_before: Some(soon), ..QueueFilter::default() }).await, all);
+    let district = |d: &str| QueueFilter { district: Some(d.into()), ..QueueFilter::default() };
+    assert_eq!(seqs(district("220102000000")).await, all);
+    assert!(seqs(district("220104000000")).await.is_empty());
+    let elsewhere = QueueFilter { district: Some("220102000000".into()), ..QueueFilter::area(Some("220104000000")) };
+    assert!(seqs(elsewhere).await.is_empty(), "a district regulator cannot look into another district");
 }

@@ -15,7 +15,7 @@ use jiazheng_core::credit::casework::{
 use jiazheng_core::field::required_text;
 use jiazheng_store::PageRequest;
 use jiazheng_store::credit::casework::{
-    Actor, AgencyCredit, AppealRow, ComplaintRow, ListingRow, QueuedEntry, ServiceRow,
+    Actor, AgencyCredit, AppealRow, ComplaintRow, ListingRow, QueueFilter, QueuedEntry, ServiceRow,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -204,7 +204,13 @@ pub async fn review_queue(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<PageOf<QueuedEntry>>, AppError> {
     let me = regulator(&viewer)?;
-    Ok(Json(state.store.review_queue(me.area.as_deref(), PageRequest::new(q.page, q.per_page)).await?.into()))
+    Ok(Json(
+        state
+            .store
+            .review_queue(&QueueFilter::area(me.area.as_deref()), PageRequest::new(q.page, q.per_page))
+            .await?
+            .into(),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

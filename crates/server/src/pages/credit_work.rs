@@ -18,6 +18,7 @@ use jiazheng_store::PageRequest;
 use jiazheng_store::credit::casework::{AppealRow, ComplaintRow, ListingRow, ServiceRow};
 use serde::Deserialize;
 
+use super::queue_view::{QueueView, REVIEWED_KINDS};
 use super::{Chrome, render};
 use crate::api::casework::{regulator, resident};
 use crate::api::workers::today;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/regulator/credit", get(regulator_desk))
         .route("/regulator/complaints/{id}", post(act_on_complaint))
         .route("/regulator/entries/{seq}", post(review_entry))
+        .route("/regulator/entries/approve", post(approve_selected))
         .route("/regulator/listings", post(propose_listing))
         .route("/regulator/listings/{id}", post(review_listing))
         .route("/regulator/appeals/{id}", post(decide_appeal))
@@ -382,6 +384,17 @@ struct RegulatorDesk {
     queue: Vec<QueueLine>,
     queue_total: i64,
     pager: super::Pager,
+    /// How the queue is narrowed, and the choices offered for it.
+    view: QueueView,
+    agency_filter_error: Option<String>,
+    kinds: Vec<(&'static str, &'static str)>,
+    /// The city's districts, for a city regulator; a district regulator sees only their own.
+    districts: Vec<(String, String)>,
+    /// After approving several at once: how many were approved, how many were already decided.
+    approved: Option<(usize, usize)>,
+    bulk_error: Option<String>,
+    /// The regulator reading the desk: their own list proposals wait for someone else.
+    me: i64,
     /// A decision refused: the entry, the reason typed and what was wrong, shown beside it.
     refused: Option<(i64, String, String)>,
     decided: Option<i64>,
@@ -460,21 +473,17 @@ struct QueueLine {
     entered_at: String,
 }
 
-#[derive(Deserialize)]
-struct DeskQuery {
-    page: Option<u32>,
-    /// The entry just decided, for the confirmation.
-    decided: Option<i64>,
-}
-
 async fn regulator_desk(
     State(state): State<AppState>,
     lang: Lang,
     viewer: Viewer,
-    Query(query): Query<DeskQuery>,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let mut page = regulator_desk_page(&state, lang, &viewer, query.page, None).await?;
-    page.decided = query.decided;
+    let view = QueueView::from_pairs(&query);
+    let mut page = regulator_desk_page(&state, lang, &viewer, &view, None).await?;
+    let number = |key: &str| query.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse::<usize>().ok());
+    page.decided = number("decided").map(|n| n as i64);
+    page.approved = number("approved").map(|n| (n, number("skipped").unwrap_or(0)));
     render(&page)
 }
 
@@ -482,7 +491,7 @@ async fn regulator_desk_page(
     state: &AppState,
     lang: Lang,
     viewer: &Viewer,
-    page: Option<u32>,
+    view: &QueueView,
     refused: Option<(i64, String, String)>,
 ) -> Result<RegulatorDesk, AppError> {
     let me = regulator(viewer)?;
@@ -491,7 +500,13 @@ async fn regulator_desk_page(
     let mut complaints = open(ComplaintStatus::Filed).await?.items;
     complaints.extend(open(ComplaintStatus::Acknowledged).await?.items);
     complaints.extend(open(ComplaintStatus::Investigating).await?.items);
-    let queue = state.store.review_queue(area, PageRequest::new(page, Some(20))).await?;
+    let (filter, agency_filter_error) = view.filter(state, area, lang).await;
+    let queue = state.store.review_queue(&filter, PageRequest::new(view.page, Some(20))).await?;
+    let districts = if area.is_none() {
+        state.districts().await?.iter().map(|d| (d.code.clone(), d.name.clone())).collect()
+    } else {
+        Vec::new()
+    };
     let sources = super::words::source_names(&state.store, queue.items.iter().map(|e| e.source.as_str()), lang).await;
     let lines = queue
         .items
@@ -510,7 +525,14 @@ async fn regulator_desk_page(
         chrome: Chrome::new(lang, viewer, "/regulator/credit", lang.t("regulator_credit.title")),
         complaints,
         queue_total: queue.total,
-        pager: super::Pager::new(&queue, "/regulator/credit", ""),
+        pager: super::Pager::new(&queue, "/regulator/credit", &view.query()),
+        view: view.clone(),
+        agency_filter_error,
+        kinds: REVIEWED_KINDS.iter().map(|k| (k.as_str(), k.label(lang.is_en()))).collect(),
+        districts,
+        approved: None,
+        bulk_error: None,
+        me: me.account_id,
         refused,
         decided: None,
         queue: lines,
@@ -537,12 +559,37 @@ struct DecisionPost {
     reason: String,
     #[serde(default)]
     false_entry: Option<String>,
-    /// The queue page the decision was made on, to return to it.
+    /// The queue page and view the decision was made on, to return to them.
     #[serde(default)]
     page: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    district: String,
+    #[serde(default)]
+    age: String,
+    #[serde(default)]
+    sort: String,
 }
 
 impl DecisionPost {
+    fn view(&self) -> QueueView {
+        let pairs: Vec<(String, String)> = [
+            ("page", &self.page),
+            ("kind", &self.kind),
+            ("agency", &self.agency),
+            ("district", &self.district),
+            ("age", &self.age),
+            ("sort", &self.sort),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+        QueueView::from_pairs(&pairs)
+    }
+
     fn form(&self) -> DecisionForm {
         DecisionForm {
             decision: self.decision.clone(),
@@ -550,6 +597,51 @@ impl DecisionPost {
             false_entry: self.false_entry.is_some(),
         }
     }
+}
+
+/// At most this many entries approved by one press.
+const MAX_APPROVED_AT_ONCE: usize = 100;
+
+/// Approves the entries ticked on the queue page, each on its own: one decided meanwhile by
+/// another regulator is counted as skipped, and the rest still go through.
+async fn approve_selected(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let csrf = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+    viewer.check_csrf(csrf)?;
+    let me = regulator(&viewer)?;
+    let view = QueueView::from_pairs(&fields);
+    let selected: Vec<i64> = fields.iter().filter(|(k, _)| k == "seq").filter_map(|(_, v)| v.parse().ok()).collect();
+    if selected.is_empty() || selected.len() > MAX_APPROVED_AT_ONCE {
+        let mut page = regulator_desk_page(&state, lang, &viewer, &view, None).await?;
+        page.bulk_error = Some(
+            lang.pick(
+                &format!("请勾选 1 到 {MAX_APPROVED_AT_ONCE} 条记录后再批准"),
+                &format!("tick between 1 and {MAX_APPROVED_AT_ONCE} records, then approve"),
+            )
+            .to_string(),
+        );
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    }
+    let (mut approved, mut skipped) = (0, 0);
+    for seq in selected {
+        match state.store.review_entry(seq, ReviewDecision::Approved, "", false, &me).await {
+            Ok(_) => approved += 1,
+            Err(
+                jiazheng_store::StoreError::Conflict { .. }
+                | jiazheng_store::StoreError::Stale
+                | jiazheng_store::StoreError::Invalid(_)
+                | jiazheng_store::StoreError::NotFound
+                | jiazheng_store::StoreError::Refused(_),
+            ) => skipped += 1,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let extra = format!("approved={approved}&skipped={skipped}");
+    Ok(Redirect::to(&view.link(Some(view.page.unwrap_or(1)), &extra)).into_response())
 }
 
 fn back() -> Response {
@@ -578,7 +670,7 @@ async fn review_entry(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     let me = regulator(&viewer)?;
-    let queue_page: Option<u32> = form.page.parse().ok();
+    let view = form.view();
     let decision = form.form();
     let outcome = match decision.parse::<ReviewDecision>() {
         Ok((verdict, reason)) => {
@@ -587,17 +679,14 @@ async fn review_entry(
         Err(errors) => Err(AppError::Invalid(errors)),
     };
     match outcome {
-        Ok(_) => {
-            let page = queue_page.unwrap_or(1);
-            Ok(Redirect::to(&format!("/regulator/credit?page={page}&decided={seq}#review-queue")).into_response())
-        }
+        Ok(_) => Ok(Redirect::to(&view.link(Some(view.page.unwrap_or(1)), &format!("decided={seq}"))).into_response()),
         // The same queue page again, the reason kept and the error beside the entry it is about
         // (its field focused, so the page opens there).
         Err(AppError::Invalid(errors)) => {
             let error =
                 errors.0.first().map(|e| lang.pick(&e.message_zh, &e.message_en).to_string()).unwrap_or_default();
             let refused = Some((seq, form.reason.clone(), error));
-            let page = regulator_desk_page(&state, lang, &viewer, queue_page, refused).await?;
+            let page = regulator_desk_page(&state, lang, &viewer, &view, refused).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(other) => Err(other),
@@ -665,7 +754,7 @@ async fn after_desk_form(
     match outcome {
         Ok(()) => Ok(back()),
         Err(AppError::Invalid(errors)) => {
-            let mut page = regulator_desk_page(state, lang, viewer, None, None).await?;
+            let mut page = regulator_desk_page(state, lang, viewer, &QueueView::default(), None).await?;
             let draft = Draft::new(values, subject_errors(errors));
             match form {
                 DeskForm::Listing => page.listing_draft = draft,
@@ -765,7 +854,12 @@ fn subject_errors(mut errors: jiazheng_core::FieldErrors) -> jiazheng_core::Fiel
 /// The worker or agency a regulator names as people know them: an agency by its credit code or
 /// exact name, a worker by certificate number or exact name within the regulator's area. When a
 /// name fits several, the error asks for the number that tells them apart.
-async fn named_subject(state: &AppState, kind: &str, text: &str, area: Option<&str>) -> Result<i64, AppError> {
+pub(super) async fn named_subject(
+    state: &AppState,
+    kind: &str,
+    text: &str,
+    area: Option<&str>,
+) -> Result<i64, AppError> {
     use jiazheng_core::field::Invalid;
     let text = jiazheng_core::field::required_text(text, 100).map_err(crate::api::field_error("subject"))?;
     let refuse = |invalid: Invalid| Err(crate::api::field_error("subject")(invalid));

@@ -12,6 +12,7 @@ pub mod me;
 pub mod photos;
 pub mod points;
 pub mod public;
+pub mod queue_view;
 pub mod regulator;
 pub mod school;
 pub mod session;

@@ -118,6 +118,28 @@ fn withdraw_sql(entry: &super::ledger::Entry) -> Option<(String, i64)> {
 /// The review queue counts at most this many (and one more, to say "more than").
 pub const QUEUE_COUNT_CAP: i64 = 10_000;
 
+/// Which waiting entries a regulator's desk shows, and in what order.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// The regulator's area (a district code), or none for the whole city.
+    pub area: Option<String>,
+    /// One district, for a city regulator narrowing the queue.
+    pub district: Option<String>,
+    pub kind: Option<EntryKind>,
+    /// Entered by this agency.
+    pub agency: Option<i64>,
+    /// Waiting since before this moment.
+    pub entered_before: Option<DateTime<Utc>>,
+    pub newest_first: bool,
+}
+
+impl QueueFilter {
+    /// Everything waiting in a regulator's area.
+    pub fn area(area: Option<&str>) -> Self {
+        Self { area: area.map(str::to_string), ..Self::default() }
+    }
+}
+
 row! {
     #[derive(Debug, Clone, Serialize)]
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -422,29 +444,67 @@ impl Store {
         self.complaint(id).await
     }
 
-    /// Agency-entered worker records no regulator has reviewed yet, oldest first.
-    pub async fn review_queue(&self, area: Option<&str>, page: PageRequest) -> Result<Page<QueuedEntry>> {
-        // The queue table (kept by triggers, migration 0009) holds just the entries waiting; with
-        // an area, its (district, entry) index gives the page and the count without a filter.
-        let filter = if area.is_some() { "WHERE q.district_code = $1" } else { "WHERE $1 IS NULL" };
+    /// The entries waiting for review that `filter` selects, a page of them, oldest first
+    /// unless asked otherwise.
+    pub async fn review_queue(&self, filter: &QueueFilter, page: PageRequest) -> Result<Page<QueuedEntry>> {
+        // The queue table (kept by triggers, migrations 0009 and 0013) holds just the entries
+        // waiting, with their district, kind and agency, each indexed with the entry order.
+        let mut conditions = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        let mut text = |condition: &str, value: String, conditions: &mut Vec<String>| {
+            texts.push(value);
+            conditions.push(condition.replace('?', &format!("${}", texts.len())));
+        };
+        // The area is the regulator's own and always applies; a district only narrows it.
+        if let Some(area) = &filter.area {
+            text("q.district_code = ?", area.clone(), &mut conditions);
+        }
+        if let Some(district) = filter.district.as_ref().filter(|d| Some(*d) != filter.area.as_ref()) {
+            text("q.district_code = ?", district.clone(), &mut conditions);
+        }
+        if let Some(kind) = &filter.kind {
+            text("q.kind = ?", kind.as_str().to_string(), &mut conditions);
+        }
+        if let Some(before) = filter.entered_before {
+            text("e.recorded_at < ?", super::ledger::timestamp(before), &mut conditions);
+        }
+        if let Some(agency) = filter.agency {
+            conditions.push(format!("q.agency_id = {agency}"));
+        }
+        let filter_sql =
+            if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let order = if filter.newest_first { "DESC" } else { "ASC" };
         let sql = format!(
             "SELECT e.seq, e.subject_id AS worker_id, w.name AS worker_name, e.kind, e.payload, e.source, e.recorded_at
              FROM review_queue q JOIN credit_ledger e ON e.seq = q.entry_seq JOIN workers w ON w.id = q.worker_id
-             {filter} ORDER BY q.entry_seq LIMIT $2 OFFSET $3"
+             {filter_sql} ORDER BY q.entry_seq {order} LIMIT {} OFFSET {}",
+            page.limit(),
+            page.offset()
         );
-        let items: Vec<QueuedEntry> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(area).bind(page.limit()).bind(page.offset()).fetch_all(p).await?);
+        let items: Vec<QueuedEntry> = on_pool!(self, p => {
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for value in &texts {
+                query = query.bind(value);
+            }
+            query.fetch_all(p).await?
+        });
         // A city's backlog can run to millions of records: the count stops at QUEUE_COUNT_CAP
         // (shown as "more than") instead of walking them all on every page.
         let total = match page.total_if_known(items.len()) {
             Some(n) => n,
             None => {
                 let sql = format!(
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM review_queue q {filter} LIMIT {}) AS waiting",
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM review_queue q JOIN credit_ledger e ON e.seq = q.entry_seq
+                     {filter_sql} LIMIT {}) AS waiting",
                     QUEUE_COUNT_CAP + 1
                 );
-                let (n,): (i64,) =
-                    on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(area).fetch_one(p).await?);
+                let (n,): (i64,) = on_pool!(self, p => {
+                    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                    for value in &texts {
+                        query = query.bind(value);
+                    }
+                    query.fetch_one(p).await?
+                });
                 n
             }
         };

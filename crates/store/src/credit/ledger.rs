@@ -91,7 +91,7 @@ pub struct LedgerReport {
 /// Up to which entry, head hash, signed at, key id, signature.
 type CheckpointRow = (i64, Vec<u8>, String, i64, Vec<u8>);
 
-fn timestamp(at: DateTime<Utc>) -> String {
+pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
