@@ -119,11 +119,21 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 128;
 pub const MAX_NAME_CHARS: usize = 64;
 
-/// A sign-in name: one word (people type it on a phone; a space in it is always a slip).
+/// A sign-in name: lower-case letters, digits and `.`, `_`, `-`, starting with a letter or digit.
+/// Nothing else, so two names that look alike on a screen or in a log (`admin` with an invisible
+/// space, a Cyrillic `а`, `Admin`) cannot both exist.
 pub fn parse_username(raw: &str) -> Result<String, Invalid> {
     let name = required_text(raw, MAX_NAME_CHARS)?;
     if name.chars().any(char::is_whitespace) {
         return Err(Invalid::new("whitespace", "不能包含空格", "must not contain spaces"));
+    }
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-');
+    if !name.chars().all(allowed) || !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(Invalid::new(
+            "name_characters",
+            "只能使用小写英文字母、数字和 . _ -，并以字母或数字开头",
+            "use lower-case letters, digits and . _ - only, starting with a letter or digit",
+        ));
     }
     Ok(name)
 }
@@ -368,6 +378,10 @@ mod tests {
         assert_eq!(draft.password, InitialPassword::Generated);
         assert_eq!(parse_password("a\u{7}bcdefghi").unwrap_err().code, "control_characters");
         assert_eq!(parse_password(" spaced out ").unwrap(), " spaced out ");
+        for lookalike in ["admin\u{200b}", "adm\u{200c}in", "\u{430}dmin", "Admin", "-admin", "王芳"] {
+            assert_eq!(parse_username(lookalike).unwrap_err().code, "name_characters", "{lookalike:?}");
+        }
+        assert_eq!(parse_username("li.ming_2-a").unwrap(), "li.ming_2-a");
     }
 
     #[test]

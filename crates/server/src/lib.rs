@@ -39,6 +39,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub reports: Arc<pages::import::ReportFiles>,
     pub photos: Arc<photo::Photos>,
+    /// Photos are decoded one at a time: each may take a second and hundreds of megabytes.
+    pub photo_work: Arc<tokio::sync::Semaphore>,
     pub home_stats: Arc<cache::Ttl<pages::public::HomeStats>>,
     pub districts: Arc<cache::Ttl<Vec<jiazheng_store::registry::divisions::Division>>>,
     /// Today's status per certificate number, for the door check.
@@ -169,6 +171,7 @@ impl Application {
         };
         let state = AppState {
             photos: Arc::new(photo::Photos::new(photos)),
+            photo_work: Arc::new(tokio::sync::Semaphore::new(1)),
             store,
             limits: Arc::new(limits::Limits::default()),
             imports: Arc::new(tokio::sync::Semaphore::new(1)),

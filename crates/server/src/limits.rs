@@ -97,6 +97,8 @@ pub struct Limits {
     pub code_address: Throttle,
     /// Look-ups of workers by ID number per school (each says whether a person is registered).
     pub school_lookups: Throttle,
+    /// Photo uploads per account: each costs a decode of up to 25 megapixels.
+    pub photo_uploads: Throttle,
 }
 
 impl Default for Limits {
@@ -108,9 +110,14 @@ impl Default for Limits {
             code_account: Throttle::new(5, Duration::from_secs(2), 60 * minute, 24 * 60 * minute),
             code_address: Throttle::new(20, Duration::from_secs(2), 60 * minute, 24 * 60 * minute),
             school_lookups: Throttle::new(SCHOOL_LOOKUPS_PER_DAY, 24 * 60 * minute, 24 * 60 * minute, 24 * 60 * minute),
+            photo_uploads: Throttle::new(PHOTO_UPLOADS_FREE, minute, 60 * minute, 24 * 60 * minute),
         }
     }
 }
+
+/// Photo uploads an account makes before each further one waits (a minute, then longer): a
+/// clerk photographing a whole team stays well under it.
+pub const PHOTO_UPLOADS_FREE: u32 = 60;
 
 /// Enrolments by ID number a school may try in a day: several classes' worth, far fewer than a
 /// search of candidate ID numbers needs. (Agencies' answers are counted in the store, per day.)

@@ -16,9 +16,10 @@ use crate::files::Folder;
 
 /// The largest file taken: a phone's full-size photo fits.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
-/// The largest picture decoded, so a small file cannot unpack into gigabytes.
-const MAX_PIXELS: u64 = 50_000_000;
-const MAX_SIDE: u32 = 12_000;
+/// The largest picture decoded, so a small file cannot unpack into gigabytes or hold the
+/// server for long: a phone's usual 12 or 24 megapixels pass, a 48-megapixel mode does not.
+const MAX_PIXELS: u64 = 25_000_000;
+const MAX_SIDE: u32 = 8_000;
 /// Below this a face cannot be told apart at the door.
 const MIN_SIZE: (u32, u32) = (150, 200);
 /// What is stored: 3:4, sharp on a phone screen and on the card at 600 dpi.

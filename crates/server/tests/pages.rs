@@ -680,6 +680,19 @@ async fn a_resident_rates_and_complains_and_the_regulator_decides_on_pages() {
     assert!(unknown.contains("id=\"listing-subject-error\"") && unknown.contains("没有找到这家企业"), "{unknown}");
     assert!(unknown.contains("value=\"长春市不存在家政\"") && unknown.contains("value=\"长商务信〔2026〕40号\""));
     assert!(!unknown.contains("name=\"subject_id\""), "no number to type");
+    // A district regulator naming an agency of another district by its credit code hears "not
+    // found", as for one that does not exist, with the form kept.
+    let chaoyang = sign_in(&app, "chaoyang").await;
+    let csrf_c = csrf_in(&chaoyang.get(app.url("/regulator/credit")).send().await.unwrap().text().await.unwrap());
+    let mut outside = listing("");
+    outside[0].1 = csrf_c;
+    outside[2].1 = app.db.store.agency(app.agency_a).await.unwrap().uscc;
+    let outside = chaoyang.post(app.url("/regulator/listings")).form(&outside).send().await.unwrap();
+    assert_eq!(outside.status(), 422);
+    assert!(outside.text().await.unwrap().contains("没有找到这家企业"));
+    let empty = city.post(app.url("/regulator/listings")).form(&[("csrf", csrf.as_str()), ("subject_kind", "agency")]);
+    let empty = empty.send().await.unwrap().text().await.unwrap();
+    assert!(empty.matches("class=\"error\"").count() >= 3, "every missing field at once: {empty}");
     let named =
         city.post(app.url("/regulator/listings")).form(&listing("长春市安心家政服务有限公司")).send().await.unwrap();
     assert_eq!(named.status(), 303);
@@ -1074,4 +1087,12 @@ async fn a_school_enters_a_class_from_a_sheet_all_or_nothing_with_results_that_a
         all
     };
     assert_eq!(results, [(true, Some(86)), (false, Some(41))]);
+    // The same sheet again replaces the results instead of adding to the credit record.
+    let good_again = results_sheet(&[[first.as_str(), "冯淑英", d5.as_str(), "合格", "86"]]);
+    assert_eq!(upload(good_again).await.unwrap().status(), 200);
+    let worker = app.db.store.training_record(records[0]).await.unwrap().worker_id;
+    let facts = app.db.store.grade_facts(jiazheng_core::credit::SubjectKind::Worker, worker).await.unwrap();
+    let trainings = facts.iter().filter(|f| f.kind == jiazheng_core::credit::EntryKind::Training).count();
+    assert_eq!(trainings, 1, "one enrolment counts once");
+    assert_eq!(app.db.store.exam_results(records[0]).await.unwrap().len(), 2, "both sittings kept");
 }

@@ -104,9 +104,10 @@ fn optional_score(raw: &str) -> Result<Option<u8>, Invalid> {
     if text.is_empty() {
         return Ok(None);
     }
-    match text.parse::<f64>() {
-        Ok(s) if (0.0..=100.0).contains(&s) => Ok(Some(s.round() as u8)),
-        _ => Err(Invalid::new("score", "分数应在0到100之间", "must be a score from 0 to 100")),
+    // Whole points only: rounding 59.5 up would turn a fail into a pass.
+    match text.parse::<u8>() {
+        Ok(s) if s <= 100 => Ok(Some(s)),
+        _ => Err(Invalid::new("score", "分数应为0到100之间的整数", "must be a whole score from 0 to 100")),
     }
 }
 
@@ -566,6 +567,7 @@ mod tests {
         assert_eq!((ok.exam_passed, ok.exam_score), (true, Some(60)));
         assert!(form("2026-11-06", "不合格", "59").parse(started, 40, today()).is_ok());
         assert!(form("2026-11-02", "合格", "").parse(started, 8, today()).is_ok(), "a one-day course, no score");
+        assert_eq!(refused(form("2026-11-20", "合格", "59.5")), ["score"], "no rounding into a pass");
         let training = TrainingForm {
             course_kind: "pre_job".into(),
             course_name: "家政服务员岗前培训".into(),

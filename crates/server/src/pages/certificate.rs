@@ -217,7 +217,7 @@ async fn door_page(
         None => None,
     };
     let photo = match (&claims, &live) {
-        (Some(_), Some(l)) if error.is_none() => {
+        (Some(_), Some(l)) if error.is_none() && super::photos::shows_face(l) => {
             l.photo.as_ref().map(|d| format!("/v/{token}/photo.jpg?v={}", &d[..12]))
         }
         _ => None,

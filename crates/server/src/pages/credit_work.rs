@@ -696,11 +696,16 @@ async fn review_entry(
 #[derive(Deserialize)]
 struct ListingPost {
     csrf: String,
+    #[serde(default)]
     subject_kind: String,
     /// A name, a credit code or a certificate number, as the regulator knows them.
+    #[serde(default)]
     subject: String,
+    #[serde(default)]
     list: String,
+    #[serde(default)]
     reason: String,
+    #[serde(default)]
     document: String,
 }
 
@@ -713,16 +718,16 @@ async fn propose_listing(
     viewer.check_csrf(Some(&form.csrf))?;
     let me = regulator(&viewer)?;
     let outcome = async {
-        let subject_id = named_subject(&state, &form.subject_kind, &form.subject, me.area.as_deref()).await?;
+        let subject = named_subject(&state, &form.subject_kind, &form.subject, me.area.as_deref()).await;
         let proposal = ListProposalForm {
             subject_kind: form.subject_kind.clone(),
-            subject_id,
+            subject_id: subject.as_ref().copied().unwrap_or_default(),
             list: form.list.clone(),
             reason: form.reason.clone(),
             document: form.document.clone(),
         }
-        .parse()
-        .map_err(AppError::Invalid)?;
+        .parse();
+        let proposal = every_error(subject, proposal)?;
         state.store.propose_listing(&proposal, &me).await?;
         Ok::<_, AppError>(())
     }
@@ -795,12 +800,19 @@ async fn decide_appeal(
 #[derive(Deserialize)]
 struct ActionPost {
     csrf: String,
+    #[serde(default)]
     subject_kind: String,
+    #[serde(default)]
     subject: String,
+    #[serde(default)]
     kind: String,
+    #[serde(default)]
     decided_on: String,
+    #[serde(default)]
     authority: String,
+    #[serde(default)]
     document: String,
+    #[serde(default)]
     reason: String,
 }
 
@@ -813,18 +825,18 @@ async fn record_action(
     viewer.check_csrf(Some(&form.csrf))?;
     let me = regulator(&viewer)?;
     let outcome = async {
-        let subject_id = named_subject(&state, &form.subject_kind, &form.subject, me.area.as_deref()).await?;
+        let subject = named_subject(&state, &form.subject_kind, &form.subject, me.area.as_deref()).await;
         let action = ActionForm {
             subject_kind: form.subject_kind.clone(),
-            subject_id,
+            subject_id: subject.as_ref().copied().unwrap_or_default(),
             kind: form.kind.clone(),
             decided_on: form.decided_on.clone(),
             authority: form.authority.clone(),
             document: form.document.clone(),
             reason: form.reason.clone(),
         }
-        .parse(today())
-        .map_err(AppError::Invalid)?;
+        .parse(today());
+        let action = every_error(subject, action)?;
         state.store.record_action(&action, &me).await?;
         Ok::<_, AppError>(())
     }
@@ -839,6 +851,23 @@ async fn record_action(
         ("reason", form.reason.as_str()),
     ];
     after_desk_form(&state, lang, &viewer, outcome, DeskForm::Action, &values).await
+}
+
+/// The parsed form when the subject was found too; otherwise every error at once, the subject's
+/// beside the rest, so one submit shows all that is missing.
+fn every_error<T>(
+    subject: Result<i64, AppError>,
+    parsed: Result<T, jiazheng_core::FieldErrors>,
+) -> Result<T, AppError> {
+    match (subject, parsed) {
+        (Ok(_), Ok(value)) => Ok(value),
+        (Err(AppError::Invalid(mut errors)), Err(more)) => {
+            errors.0.extend(more.0);
+            Err(AppError::Invalid(errors))
+        }
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(errors)) => Err(AppError::Invalid(errors)),
+    }
 }
 
 /// Errors the store gives about the subject's number belong beside the subject the regulator typed.
@@ -863,10 +892,14 @@ pub(super) async fn named_subject(
     use jiazheng_core::field::Invalid;
     let text = jiazheng_core::field::required_text(text, 100).map_err(crate::api::field_error("subject"))?;
     let refuse = |invalid: Invalid| Err(crate::api::field_error("subject")(invalid));
-    let within = |district: &str| area.is_none_or(|a| district.starts_with(a.trim_end_matches('0')));
+    // Areas are district codes (220102000000); a district's streets and records share its six digits.
+    let within = |code: &str| area.is_none_or(|a| code.starts_with(a.get(..6).unwrap_or(a)));
     match jiazheng_core::credit::SubjectKind::parse(kind).map_err(crate::api::field_error("subject_kind"))? {
         jiazheng_core::credit::SubjectKind::Agency => {
-            if let Ok(agency) = state.store.agency_by_uscc(&text.to_uppercase()).await {
+            // Outside the regulator's area an agency is as good as not there: the answer is the same.
+            if let Ok(agency) = state.store.agency_by_uscc(&text.to_uppercase()).await
+                && within(&agency.district_code)
+            {
                 return Ok(agency.id);
             }
             let query = jiazheng_store::registry::agencies::AgencyQuery {
@@ -891,8 +924,12 @@ pub(super) async fn named_subject(
             }
         }
         jiazheng_core::credit::SubjectKind::Worker => {
-            if let Ok(certificate) = state.store.certificate(&text.to_uppercase()).await {
-                let worker = state.store.worker(certificate.worker_id).await?;
+            let by_number = match jiazheng_core::ids::ResidentId::parse(&text, today()) {
+                Ok(number) => state.store.worker_id_by_id_number(number.as_str()).await?,
+                Err(_) => state.store.certificate(&text.to_uppercase()).await.ok().map(|c| c.worker_id),
+            };
+            if let Some(id) = by_number {
+                let worker = state.store.worker(id).await?;
                 if within(&worker.home_street) {
                     return Ok(worker.id);
                 }
@@ -900,7 +937,7 @@ pub(super) async fn named_subject(
             let query = jiazheng_store::registry::workers::WorkerQuery {
                 name: Some(text.clone()),
                 district: area.and_then(|a| jiazheng_core::division::DivisionCode::parse(a).ok()),
-                page: PageRequest::new(None, Some(20)),
+                page: PageRequest::new(None, Some(100)),
                 ..Default::default()
             };
             let found = state.store.search_workers(&query).await?.items;
@@ -909,13 +946,13 @@ pub(super) async fn named_subject(
                 [one] => Ok(*one),
                 [] => refuse(Invalid::new(
                     "no_such_worker",
-                    "没有找到这位服务员，请输入完整姓名或上门服务证编号",
-                    "no such worker: type the full name or the certificate number",
+                    "没有找到这位服务员，请输入完整姓名、身份证号或上门服务证编号",
+                    "no such worker: type the full name, the ID number or the certificate number",
                 )),
                 _ => refuse(Invalid::new(
                     "ambiguous",
-                    format!("有{}位服务员叫这个名字，请输入上门服务证编号", exact.len()),
-                    format!("{} workers have this name: type the certificate number", exact.len()),
+                    format!("有{}位服务员叫这个名字，请输入其身份证号或上门服务证编号", exact.len()),
+                    format!("{} workers have this name: type their ID number or certificate number", exact.len()),
                 )),
             }
         }

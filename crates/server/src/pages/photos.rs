@@ -72,13 +72,23 @@ async fn received(viewer: &Viewer, mut multipart: Multipart) -> Result<Vec<u8>, 
     Ok(file)
 }
 
-/// Re-encodes off the request threads (a large picture takes a moment) and keeps the result.
+/// Re-encodes off the request threads, one picture at a time (a large one takes a moment and
+/// much memory), and keeps the result. Each account's uploads are counted.
 async fn store_photo(
     state: &AppState,
     worker_id: i64,
     by: i64,
     file: Vec<u8>,
 ) -> Result<Result<(), Refusal>, AppError> {
+    let key = by.to_string();
+    if let Err(retry_after_secs) = state.limits.photo_uploads.check(&key) {
+        return Err(AppError::TooManyAttempts { retry_after_secs });
+    }
+    state.limits.photo_uploads.record_failure(&key);
+    let _turn = tokio::time::timeout(std::time::Duration::from_secs(30), state.photo_work.acquire())
+        .await
+        .map_err(|_| AppError::Busy)?
+        .map_err(|_| AppError::Busy)?;
     let normalised = tokio::task::spawn_blocking(move || photo::normalise(&file))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -123,6 +133,12 @@ async fn own_upload(
     }
 }
 
+/// A card that still stands: a revoked or expired card (or a picture of one) shows no face,
+/// least of all one uploaded after it stopped counting.
+pub fn shows_face(live: &jiazheng_store::credit::certificates::LiveStatus) -> bool {
+    !live.revoked && !live.expired
+}
+
 fn jpeg(bytes: Vec<u8>) -> Response {
     // Private: a face is personal data, and no shared cache should keep it.
     let headers = [(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=3600")];
@@ -148,6 +164,6 @@ async fn record_photo(
 async fn door_photo(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, AppError> {
     let (result, claims, live) = crate::api::credit::check_token(&state, &token).await?;
     let genuine = claims.is_some() && jiazheng_core::credit::token::TokenError::from_code(&result.verdict).is_none();
-    let digest = live.filter(|_| genuine).and_then(|l| l.photo.clone()).ok_or(AppError::NotFound)?;
+    let digest = live.filter(|l| genuine && shows_face(l)).and_then(|l| l.photo.clone()).ok_or(AppError::NotFound)?;
     state.photos.load(&digest).map(jpeg).ok_or(AppError::NotFound)
 }

@@ -208,7 +208,14 @@ impl Store {
                 if done == 0 {
                     return Err(StoreError::NotFound);
                 }
-                let entry = crate::credit::ledger::append_in!(tx, entry)?;
+                // A result entered again (a retake, a fixed typo) replaces the earlier one in the
+                // credit record: it corrects that entry, so one enrolment counts once.
+                let previous: Option<(Option<i64>,)> = sqlx::query_as(
+                    "SELECT entry_seq FROM exam_results WHERE record_id = $1 ORDER BY id DESC LIMIT 1",
+                ).bind(record_id).fetch_optional(&mut *tx).await?;
+                let mut entry = entry.clone();
+                entry.corrects = previous.and_then(|(seq,)| seq);
+                let entry = crate::credit::ledger::append_in!(tx, &entry)?;
                 sqlx::query(
                     "INSERT INTO exam_results (record_id, completed_on, exam_passed, exam_score, entry_seq, created_at)
                      VALUES ($1, $2, $3, $4, $5, $6)",
