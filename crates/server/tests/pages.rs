@@ -417,8 +417,13 @@ async fn the_agency_prints_a_card_whose_qr_link_checks_out() {
     .unwrap();
     store.verify_identity(worker, format!("agency:{}", app.agency_a), None, "id_card").await.unwrap();
     let printed = client.post(app.url(&card)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
-    assert_eq!(printed.status(), 200);
-    let html = printed.text().await.unwrap();
+    assert_eq!(printed.status(), 303, "issued, then shown at its own address");
+    assert_eq!(printed.headers()["location"], card.as_str());
+    let issued = store.current_card(worker).await.unwrap().unwrap().0;
+    let html = client.get(app.url(&card)).send().await.unwrap().text().await.unwrap();
+    let again = client.get(app.url(&card)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(store.current_card(worker).await.unwrap().unwrap().0, issued, "looking again issues nothing");
+    assert!(again.contains(&issued));
     assert!(html.contains("<svg") && html.contains("孙丽华") && html.contains("JZ-220102-"), "the card has a QR code");
     let marker = "id=\"card-link\" class=\"long-link\">";
     let start = html.find(marker).unwrap() + marker.len();
@@ -510,8 +515,10 @@ async fn a_photo_is_reencoded_shown_to_those_allowed_and_printed_on_the_card() {
     .await
     .unwrap();
     store.verify_identity(worker, format!("agency:{}", app.agency_a), None, "id_card").await.unwrap();
-    let card = agency.post(app.url(&format!("/agency/workers/{worker}/card"))).form(&[("csrf", csrf.as_str())]).send();
-    let card = card.await.unwrap().text().await.unwrap();
+    let card_url = app.url(&format!("/agency/workers/{worker}/card"));
+    let issued = agency.post(&card_url).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(issued.status(), 303);
+    let card = agency.get(&card_url).send().await.unwrap().text().await.unwrap();
     assert!(card.contains("id=\"card-photo\""), "{card}");
     let pdf = agency.get(app.url(&format!("/agency/workers/{worker}/card.pdf"))).send().await.unwrap();
     let pdf = pdf.bytes().await.unwrap().to_vec();
@@ -1036,10 +1043,16 @@ async fn a_school_enters_a_class_from_a_sheet_all_or_nothing_with_results_that_a
     let school = sign_in(&app, "school").await;
     let path = format!("/school/courses/{course}");
     let page = school.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("id=\"import-results\"") && page.contains("/school/results-template.xlsx"));
-    let template = school.get(app.url("/school/results-template.xlsx")).send().await.unwrap();
+    let template_path = format!("/school/courses/{course}/results.xlsx");
+    assert!(page.contains("id=\"import-results\"") && page.contains(&template_path));
+    let template = school.get(app.url(&template_path)).send().await.unwrap();
     assert_eq!(template.status(), 200);
     assert!(template.bytes().await.unwrap().starts_with(b"PK"), "an xlsx file");
+    let other_school = school.get(app.url("/school/courses/999999/results.xlsx")).send().await.unwrap();
+    assert_eq!(other_school.status(), 404);
+    // The sheet lists students by name and masked number, as the course page shows them.
+    let listed = app.db.store.enrolments(course, jiazheng_store::PageRequest::new(None, Some(10))).await.unwrap();
+    let masked_second = listed.items.iter().find(|e| e.worker_name == "陈秀兰").unwrap().id_masked.clone();
     let csrf = csrf_in(&page);
     let upload = |sheet: Vec<u8>| {
         let form = multipart::Form::new()
@@ -1072,7 +1085,7 @@ async fn a_school_enters_a_class_from_a_sheet_all_or_nothing_with_results_that_a
 
     let good = results_sheet(&[
         [first.as_str(), "冯淑英", d5.as_str(), "合格", "86"],
-        [second.as_str(), "陈秀兰", d10.as_str(), "不合格", "41"],
+        [masked_second.as_str(), "陈秀兰", d10.as_str(), "不合格", "41"],
     ]);
     let entered = upload(good).await.unwrap();
     assert_eq!(entered.status(), 200);

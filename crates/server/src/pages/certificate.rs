@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/certificates/{number}/record", get(record_page))
         .route("/certificates/{number}/consent", post(ask_consent))
         .route("/certificates/{number}/consent-code", post(use_code))
-        .route("/agency/workers/{id}/card", post(print_card))
+        .route("/agency/workers/{id}/card", post(print_card).get(agency_card))
         .route("/me/card", get(my_card))
         .route("/me/card.pdf", get(my_card_pdf))
         .route("/agency/workers/{id}/card.pdf", get(agency_card_pdf))
@@ -435,22 +435,34 @@ pub fn qr_svg(text: &str) -> Result<String, AppError> {
     Ok(svg.split_once("?>").map_or(svg.clone(), |(_, rest)| rest.to_string()))
 }
 
-/// Issues (or re-issues) a worker's certificate and shows the printable card.
+/// Issues (or re-issues) a worker's certificate, then shows the printable card at its own
+/// address (so a refresh shows the card again rather than issuing another).
 async fn print_card(
     State(state): State<AppState>,
-    lang: Lang,
     viewer: Viewer,
-    headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
     Form(form): Form<super::CsrfForm>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     let by = crate::api::workforce::writing_agency(&state, &viewer, id).await?;
     let source = format!("agency:{}", by.source_id.unwrap_or_default());
-    let issued = state.store.issue_certificate(id, source, by.account_id, today()).await?;
+    state.store.issue_certificate(id, source, by.account_id, today()).await?;
     state.worker_changed(id);
+    Ok(Redirect::to(&format!("/agency/workers/{id}/card")).into_response())
+}
+
+/// The employing agency's view of a worker's current card, to print or check again.
+async fn agency_card(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    crate::api::workforce::writing_agency(&state, &viewer, id).await?;
+    let (number, token) = state.store.current_card(id).await?.ok_or(AppError::NotFound)?;
     let chrome = Chrome::new(lang, &viewer, "/agency/workers", lang.t("card.title"));
-    let mut card = card_page(&state, chrome, &headers, id, &issued.number, &issued.token, Some(issued.status)).await?;
+    let mut card = card_page(&state, chrome, &headers, id, &number, &token, None).await?;
     card.pdf_link = format!("/agency/workers/{id}/card.pdf");
     render(&card)
 }

@@ -73,7 +73,18 @@ async fn subject_of(state: &AppState, lang: Lang, me: i64, origin: &Origin) -> R
     }
     if let Some(id) = origin.worker {
         let worker = state.store.worker(id).await?;
-        return Ok(Some(Subject { kind: SubjectKind::Worker, id, name: worker.name, service: None }));
+        // Two workers may share a name: the agencies they work for tell them apart.
+        let agencies: Vec<String> = state
+            .store
+            .bindings_of_worker(id)
+            .await?
+            .into_iter()
+            .filter(|b| b.status == "active")
+            .map(|b| b.agency_name)
+            .collect();
+        let name =
+            if agencies.is_empty() { worker.name } else { format!("{} · {}", worker.name, agencies.join("、")) };
+        return Ok(Some(Subject { kind: SubjectKind::Worker, id, name, service: None }));
     }
     if let Some(id) = origin.agency {
         let agency = state.store.agency(id).await?;

@@ -131,8 +131,15 @@ async fn me_page(
     })
 }
 
-async fn page(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
-    render_me(&state, lang, &viewer, None, StatusCode::OK).await
+async fn page(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    axum::extract::Query(saved): axum::extract::Query<super::photos::Saved>,
+) -> Result<Response, AppError> {
+    let mut page = me_page(&state, lang, &viewer, None, None).await?;
+    page.photo.saved = saved.is_saved();
+    render(&page)
 }
 
 async fn step(

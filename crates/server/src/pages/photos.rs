@@ -23,6 +23,19 @@ pub fn router() -> Router<AppState> {
         .route("/v/{token}/photo.jpg", get(door_photo))
 }
 
+/// `?photo=saved`, added by the redirect after an upload.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Saved {
+    #[serde(default)]
+    photo: String,
+}
+
+impl Saved {
+    pub fn is_saved(&self) -> bool {
+        self.photo == "saved"
+    }
+}
+
 /// The photo block of a page that shows a worker's record and lets its reader change the photo.
 pub struct PhotoPanel {
     /// Where the picture is served from, changing with the photo so a browser never shows an old one.
@@ -30,6 +43,8 @@ pub struct PhotoPanel {
     pub uploaded: Option<String>,
     pub action: String,
     pub error: Option<String>,
+    /// Just replaced: say so.
+    pub saved: bool,
 }
 
 impl PhotoPanel {
@@ -38,15 +53,16 @@ impl PhotoPanel {
         Ok(Self {
             src: current.as_ref().map(|p| format!("/workers/{worker_id}/photo.jpg?v={}", &p.digest[..12])),
             uploaded: current.map(|p| {
-                format!(
-                    "{} · {} {}",
-                    p.uploaded_by_name,
-                    super::beijing_minutes(p.uploaded_at),
-                    lang.t("photo.uploaded")
-                )
+                let at = super::beijing_minutes(p.uploaded_at);
+                if lang.is_en() {
+                    format!("Uploaded by {} at {at}", p.uploaded_by_name)
+                } else {
+                    format!("{} 于 {at} 上传", p.uploaded_by_name)
+                }
             }),
             action: action.to_string(),
             error: None,
+            saved: false,
         })
     }
 
@@ -113,7 +129,7 @@ async fn agency_upload(
     let by = viewer.require()?.principal.account_id;
     let file = received(&viewer, multipart).await?;
     match store_photo(&state, id, by, file).await? {
-        Ok(()) => Ok(Redirect::to(&format!("/agency/workers/{id}/workforce#photo")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/agency/workers/{id}/workforce?photo=saved#photo")).into_response()),
         Err(refusal) => super::workforce::record_page_refusing_photo(&state, lang, &viewer, id, refusal).await,
     }
 }
@@ -128,7 +144,7 @@ async fn own_upload(
     let by = viewer.require()?.principal.account_id;
     let file = received(&viewer, multipart).await?;
     match store_photo(&state, worker, by, file).await? {
-        Ok(()) => Ok(Redirect::to("/me#photo").into_response()),
+        Ok(()) => Ok(Redirect::to("/me?photo=saved#photo").into_response()),
         Err(refusal) => super::me::page_refusing_photo(&state, lang, &viewer, refusal).await,
     }
 }

@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
             "/school/courses/{id}/results",
             post(import_results).layer(axum::extract::DefaultBodyLimit::max(crate::UPLOAD_LIMIT)),
         )
-        .route("/school/results-template.xlsx", get(results_template))
+        .route("/school/courses/{id}/results.xlsx", get(results_template))
 }
 
 #[derive(serde::Deserialize)]
@@ -269,11 +269,19 @@ async fn result(
     }
 }
 
-async fn results_template() -> Result<Response, AppError> {
-    let bytes = tokio::task::spawn_blocking(jiazheng_store::workforce::results::results_template)
+/// The course's results sheet with its students listed, to fill in and upload.
+async fn results_template(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    own_course(&state, &viewer, id).await?;
+    let enrolled = state.store.enrolments(id, PageRequest::new(None, Some(500))).await?.items;
+    let students: Vec<(String, String)> = enrolled.into_iter().map(|e| (e.worker_name, e.id_masked)).collect();
+    let bytes = tokio::task::spawn_blocking(move || jiazheng_store::workforce::results::results_template(&students))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
-    Ok(super::import::xlsx(bytes, "results.xlsx"))
+    Ok(super::import::xlsx(bytes, &format!("results-{id}.xlsx")))
 }
 
 /// A class's results from a sheet: all entered, or none with each refused cell listed.

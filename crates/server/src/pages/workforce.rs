@@ -321,6 +321,8 @@ struct RecordPage {
     identity_verified: bool,
     methods: Vec<(&'static str, &'static str)>,
     photo: super::photos::PhotoPanel,
+    /// The number of the worker's current card, to open and print it again.
+    card: Option<String>,
 }
 
 async fn record_page(
@@ -328,8 +330,11 @@ async fn record_page(
     lang: Lang,
     viewer: Viewer,
     Path(id): Path<i64>,
+    Query(saved): Query<super::photos::Saved>,
 ) -> Result<Response, AppError> {
-    render(&record_page_for(&state, lang, &viewer, id).await?)
+    let mut page = record_page_for(&state, lang, &viewer, id).await?;
+    page.photo.saved = saved.is_saved();
+    render(&page)
 }
 
 /// The record page again, the refused photo's reason beside the file field.
@@ -358,6 +363,7 @@ async fn record_page_for(state: &AppState, lang: Lang, viewer: &Viewer, id: i64)
         }
     }
     Ok(RecordPage {
+        card: state.store.current_card(id).await?.map(|(number, _)| number),
         photo: super::photos::PhotoPanel::load(state, id, &format!("/agency/workers/{id}/photo"), lang).await?,
         chrome: Chrome::new(lang, viewer, "/agency/workers", format!("{} · {}", worker.name, lang.t("record.title"))),
         worker_id: id,

@@ -22,8 +22,9 @@ pub const RESULT_COLUMNS: [(&str, &str, &str); 5] = [
     ("exam_score", "分数", "Score"),
 ];
 
-/// An empty results sheet with its header and one example row to overwrite.
-pub fn results_template() -> Result<Vec<u8>> {
+/// A course's results sheet: the header, and a row per enrolled student with their name and
+/// masked ID number as the course page shows them, for the school to fill in.
+pub fn results_template(students: &[(String, String)]) -> Result<Vec<u8>> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     let header = header_format();
@@ -31,9 +32,10 @@ pub fn results_template() -> Result<Vec<u8>> {
         sheet.write_string_with_format(0, column as u16, *zh, &header).map_err(xlsx_error)?;
         sheet.set_column_width(column as u16, if column == 0 { 22 } else { 14 }).map_err(xlsx_error)?;
     }
-    let example = ["220102198001010021", "（示例）张三", "2026-11-20", "合格", "86"];
-    for (column, value) in example.iter().enumerate() {
-        sheet.write_string(1, column as u16, *value).map_err(xlsx_error)?;
+    for (row, (name, id_masked)) in students.iter().enumerate() {
+        let row = row as u32 + 1;
+        sheet.write_string(row, 0, id_masked).map_err(xlsx_error)?;
+        sheet.write_string(row, 1, name).map_err(xlsx_error)?;
     }
     book.save_to_buffer().map_err(xlsx_error)
 }
@@ -66,19 +68,33 @@ impl Store {
             .collect();
         let workers =
             self.workers_by_id_number(numbers.iter().filter_map(|(_, n)| n.as_ref().ok()).map(|n| n.as_str())).await?;
-        let enrolled: HashMap<i64, (i64, NaiveDate)> = on_pool!(self, p => sqlx::query_as::<_, (i64, i64, NaiveDate)>(
-            "SELECT worker_id, id, started_on FROM training_records WHERE course_id = $1 AND source = 'provider' AND source_id = $2",
-        ).bind(course_id).bind(provider_id).fetch_all(p).await?)
-        .into_iter()
-        .map(|(worker, record, started)| (worker, (record, started)))
-        .collect();
+        let students: Vec<(i64, i64, NaiveDate, String, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT t.worker_id, t.id, t.started_on, w.id_masked, w.name FROM training_records t JOIN workers w ON w.id = t.worker_id
+             WHERE t.course_id = $1 AND t.source = 'provider' AND t.source_id = $2",
+        ).bind(course_id).bind(provider_id).fetch_all(p).await?);
+        let enrolled: HashMap<i64, (i64, NaiveDate)> =
+            students.iter().map(|(worker, record, started, _, _)| (*worker, (*record, *started))).collect();
+        // The template lists each student by name and masked ID number; together they find them.
+        let by_masked: HashMap<(&str, &str), (i64, NaiveDate)> = students
+            .iter()
+            .map(|(_, record, started, masked, name)| ((masked.as_str(), name.as_str()), (*record, *started)))
+            .collect();
         let hours = u32::try_from(course.hours).unwrap_or(0);
         let mut good: Vec<(i64, ResultDraft)> = Vec::new();
         let mut seen: HashMap<i64, usize> = HashMap::new();
         for ((row, cells), (_, number)) in rows.iter().zip(&numbers) {
             let cell = |k: &str| cells.get(k).cloned().unwrap_or_default();
             let mut errors: Vec<FieldError> = Vec::new();
+            let masked = cell("id_number");
             let enrolment = match number {
+                // As the template lists them: masked number and name, both as enrolled.
+                Err(_) if masked.contains('*') => {
+                    let found = by_masked.get(&(masked.trim(), cell("name").trim())).copied();
+                    if found.is_none() {
+                        errors.push(not_enrolled());
+                    }
+                    found
+                }
                 Err(e) => {
                     errors.push(e.clone());
                     None
