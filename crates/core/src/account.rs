@@ -274,7 +274,12 @@ impl AccountForm {
         let username = errors.take("username", parse_username(&self.username));
         // The shown name defaults to the sign-in name, as `jiazheng user add` does.
         let shown = if self.display_name.trim().is_empty() { &self.username } else { &self.display_name };
-        let display_name = errors.take("display_name", required_text(shown, MAX_NAME_CHARS));
+        // An empty shown name is fine: the sign-in name's own error says what is missing.
+        let display_name = if self.display_name.trim().is_empty() && username.is_none() {
+            None
+        } else {
+            errors.take("display_name", required_text(shown, MAX_NAME_CHARS))
+        };
         let password = if self.password_mode == "typed" {
             errors.take("password", parse_password(&self.password)).map(InitialPassword::Typed)
         } else {

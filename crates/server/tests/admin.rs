@@ -210,7 +210,8 @@ async fn a_reset_ends_the_sessions_and_the_old_password_fails() {
     assert_eq!(nanguan.get(app.url("/regulator")).send().await.unwrap().status(), 200);
     let id = account_id(&app, "nanguan").await;
 
-    let (status, html) = post(&client, &app, &format!("/admin/accounts/{id}/password"), &[("csrf", &csrf)]).await;
+    let (status, html) =
+        post(&client, &app, &format!("/admin/accounts/{id}/password"), &[("csrf", &csrf), ("confirm", "yes")]).await;
     assert_eq!(status, 200, "{html}");
     let password = password_in(&html);
     assert_eq!(nanguan.get(app.url("/regulator")).send().await.unwrap().status(), 401, "the old session ended");
@@ -230,7 +231,12 @@ async fn disabling_ends_the_sessions_and_refuses_sign_in_until_enabled_again() {
     let id = account_id(&app, "agency_a").await;
     let read = version(&app, id).await;
 
-    let fields = [("csrf", csrf.as_str()), ("version", read.as_str())];
+    let unconfirmed = [("csrf", csrf.as_str()), ("version", read.as_str())];
+    let (status, html) = post(&client, &app, &format!("/admin/accounts/{id}/disable"), &unconfirmed).await;
+    assert_eq!(status, 422, "one click without the box does nothing");
+    assert!(html.contains("请先勾选确认框"), "{html}");
+    assert_eq!(agency.get(app.url("/agency/workers")).send().await.unwrap().status(), 200, "still signed in");
+    let fields = [("csrf", csrf.as_str()), ("version", read.as_str()), ("confirm", "yes")];
     let (status, _) = post(&client, &app, &format!("/admin/accounts/{id}/disable"), &fields).await;
     assert_eq!(status, 303);
     assert_eq!(agency.get(app.url("/agency/workers")).send().await.unwrap().status(), 401);
@@ -293,7 +299,7 @@ async fn an_admin_cannot_disable_or_demote_their_own_account() {
     let read = version(&app, me).await;
     let page = client.get(app.url(&format!("/admin/accounts/{me}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("id=\"own\"") && !page.contains("id=\"disable\""), "{page}");
-    let fields = [("csrf", csrf.as_str()), ("version", read.as_str())];
+    let fields = [("csrf", csrf.as_str()), ("version", read.as_str()), ("confirm", "yes")];
     let (status, html) = post(&client, &app, &format!("/admin/accounts/{me}/disable"), &fields).await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"problem\">不能停用自己的账号"), "{html}");
@@ -304,7 +310,8 @@ async fn an_admin_cannot_disable_or_demote_their_own_account() {
     assert_eq!(client.get(app.url("/admin/accounts")).send().await.unwrap().status(), 200, "still signed in");
 
     // Resetting one's own password ends one's sessions but keeps the admin signed in here.
-    let (status, html) = post(&client, &app, &format!("/admin/accounts/{me}/password"), &[("csrf", &csrf)]).await;
+    let (status, html) =
+        post(&client, &app, &format!("/admin/accounts/{me}/password"), &[("csrf", &csrf), ("confirm", "yes")]).await;
     assert_eq!(status, 200, "{html}");
     let password = password_in(&html);
     assert_eq!(client.get(app.url("/admin/accounts")).send().await.unwrap().status(), 200);

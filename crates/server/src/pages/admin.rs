@@ -602,6 +602,22 @@ struct StepPost {
     csrf: String,
     #[serde(default)]
     version: String,
+    /// The box ticked to say the admin means it (reset and disable end the person's sessions).
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// Reset and disable act on someone else's working day: one stray click must not do it.
+fn confirmed(post: &StepPost) -> Result<(), AppError> {
+    match post.confirm.as_deref() {
+        Some("yes") => Ok(()),
+        _ => Err(AppError::invalid(
+            "confirm",
+            "required",
+            "请先勾选确认框，再执行此操作",
+            "tick the box to confirm, then press the button",
+        )),
+    }
 }
 
 async fn reset_password(
@@ -614,6 +630,9 @@ async fn reset_password(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&post.csrf))?;
     let actor = admin(&viewer)?;
+    if let Err(error) = confirmed(&post) {
+        return refused(&state, lang, &viewer, id, error).await;
+    }
     let password = generate_password();
     state.store.reset_password(id, &password, actor).await?;
     // Every session of the account ended, this one too when the admin reset their own: they
@@ -664,6 +683,9 @@ async fn set_disabled(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&post.csrf))?;
     let actor = admin(&viewer)?;
+    if disabled && let Err(error) = confirmed(&post) {
+        return refused(&state, lang, &viewer, id, error).await;
+    }
     let version = id_of(&post.version).unwrap_or(0);
     match state.store.set_account_disabled(id, version, disabled, actor).await.map_err(AppError::from) {
         Ok(()) => {

@@ -178,7 +178,13 @@ impl GradeView {
             .iter()
             .map(|c| {
                 let reason = if lang.is_en() { c.reason_en.clone() } else { c.reason_zh.clone() };
-                let entries = c.entries.iter().map(|e| format!("#{e}")).collect::<Vec<_>>().join(" ");
+                // How many records back the line; the records themselves are on the timeline.
+                let entries = match (c.entries.len(), lang.is_en()) {
+                    (0, _) => String::new(),
+                    (1, true) => "1 record".to_string(),
+                    (n, true) => format!("{n} records"),
+                    (n, false) => format!("{n} 条记录"),
+                };
                 (reason, format!("{:+.1}", c.points), entries)
             })
             .collect();

@@ -262,6 +262,8 @@ pub struct WorkersPage {
     pub rows: Vec<WorkerRow>,
     pub pager: Pager,
     pub action: String,
+    /// Only this agency's workers (from its page's "see all" link), kept through the search.
+    agency: Option<i64>,
 }
 
 /// The masked worker search, shared by the public page and the regulator's view.
@@ -287,7 +289,10 @@ pub async fn worker_search_page(
     let name = q.name.clone().unwrap_or_default();
     let district = query.district.as_ref().map(|d| d.to_string()).unwrap_or_default();
     let service = query.service.map(|s| s.as_str().to_string()).unwrap_or_default();
-    let base = format!("name={}&district={}&service={}", encode(&name), encode(&district), encode(&service));
+    let mut base = format!("name={}&district={}&service={}", encode(&name), encode(&district), encode(&service));
+    if let Some(agency) = query.agency {
+        base.push_str(&format!("&agency={agency}"));
+    }
     render(&WorkersPage {
         chrome: Chrome::new(lang, viewer, action, title),
         pager: Pager::new(&page, action, &base),
@@ -301,6 +306,7 @@ pub async fn worker_search_page(
         district,
         service,
         action: action.to_string(),
+        agency: query.agency,
     })
 }
 
