@@ -238,14 +238,17 @@ async fn a_worker_sees_their_own_record_and_answers_binding_requests() {
     assert_eq!(store.binding(binding.id).await.unwrap().status, "active");
     // The worker asks the other agency to take them on; that agency sees the request.
     let html = client.get(app.url("/me")).send().await.unwrap().text().await.unwrap();
-    let uscc_b = app.db.store.agency(app.agency_b).await.unwrap().uscc;
-    let ask = client
-        .post(app.url("/me/bindings"))
-        .form(&[("csrf", csrf_in(&html)), ("uscc", uscc_b), ("kind", "intermediary".into())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ask.status(), 303);
+    // By the name the worker knows, not a code to copy; a name that fits nothing says so.
+    let ask = |name: &'static str| {
+        client
+            .post(app.url("/me/bindings"))
+            .form(&[("csrf", csrf_in(&html)), ("uscc", name.to_string()), ("kind", "intermediary".into())])
+            .send()
+    };
+    let unknown = ask("没有这家家政公司").await.unwrap();
+    assert_eq!(unknown.status(), 422);
+    assert!(unknown.text().await.unwrap().contains("没有找到这家企业"));
+    assert_eq!(ask("朝阳区好帮手家政").await.unwrap().status(), 303);
     let request = store.open_binding(worker, app.agency_b).await.unwrap().unwrap();
     assert_eq!((request.requested_by.as_str(), request.kind.as_str()), ("worker", "intermediary"));
     let agency_b = sign_in(&app, "agency_b").await;

@@ -173,13 +173,14 @@ async fn ask_to_join(
 ) -> Result<Response, AppError> {
     let worker = own_worker(&viewer)?;
     viewer.check_csrf(Some(&form.csrf))?;
-    let uscc = jiazheng_core::ids::Uscc::parse(&form.uscc).map_err(crate::api::field_error("uscc"))?;
-    let agency = match state.store.agency_by_uscc(uscc.as_str()).await {
-        Ok(agency) => agency,
-        Err(jiazheng_store::StoreError::NotFound) => {
-            return render_me(&state, lang, &viewer, Some(lang.t("me.no_agency")), StatusCode::NOT_FOUND).await;
+    // The agency as the worker knows it: its full name or its credit code.
+    let agency = match super::subjects::named(&state, "agency", &form.uscc, None).await {
+        Ok(id) => state.store.agency(id).await?,
+        Err(AppError::Invalid(errors)) => {
+            let message = errors.0.first().map(|e| lang.pick(&e.message_zh, &e.message_en).to_string());
+            return render_me(&state, lang, &viewer, message, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
-        Err(other) => return Err(other.into()),
+        Err(other) => return Err(other),
     };
     let kind = crate::api::workers::parse_kind(Some(&form.kind))?;
     match state.store.request_binding(worker, agency.id, kind, Side::Worker).await {

@@ -16,6 +16,7 @@ pub mod queue_view;
 pub mod regulator;
 pub mod school;
 pub mod session;
+pub mod subjects;
 pub mod timeline;
 pub mod words;
 pub mod workforce;

@@ -101,7 +101,7 @@ impl QueueView {
         filter.newest_first = self.sort == "newest";
         let mut agency_error = None;
         if !self.agency.is_empty() {
-            match super::credit_work::named_subject(state, "agency", &self.agency, area).await {
+            match super::subjects::named(state, "agency", &self.agency, area).await {
                 Ok(id) => filter.agency = Some(id),
                 Err(AppError::Invalid(errors)) => {
                     // Nothing matches an agency that is not there.
