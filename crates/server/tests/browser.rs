@@ -81,6 +81,10 @@ mod tempdir {
             std::fs::create_dir_all(&path).unwrap();
             Self(path)
         }
+
+        pub fn path(&self) -> &std::path::Path {
+            &self.0
+        }
     }
 
     impl Drop for Dir {
@@ -324,8 +328,11 @@ async fn look_at(client: &Client, name: &str) {
         .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![])
         .await
         .unwrap();
-    // The signed-in person's own name in the header is theirs to choose; the rest is ours.
-    let script = "return [...document.querySelectorAll('header nav, main')].map(e => e.innerText).join('\\n')";
+    // People's own names (the signed-in person's in the header, an uploader's) are theirs to
+    // choose; the rest is ours.
+    let script = "return [...document.querySelectorAll('header nav, main')].map(e => { const c = e.cloneNode(true); \
+                  c.querySelectorAll('.person').forEach(p => p.remove()); document.body.appendChild(c); \
+                  const t = c.innerText; c.remove(); return t; }).join('\\n')";
     let text = client.execute(script, vec![]).await.unwrap();
     let text = text.as_str().unwrap_or_default().to_string();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screens");
@@ -344,6 +351,127 @@ async fn look_at(client: &Client, name: &str) {
         panic!("{name}: the page is {overflow} px wider than the screen: {culprits}");
     }
     assert_eq!(codes_in(&text), Vec::<String>::new(), "{name}: codes in the visible text:\n{text}");
+}
+
+/// A 600 × 800 picture saved as PNG in the browser's profile folder, for file inputs.
+fn portrait_file(profile: &tempdir::Dir) -> std::path::PathBuf {
+    let path = profile.path().join("portrait.png");
+    let picture = image::RgbImage::from_fn(600, 800, |x, y| image::Rgb([(x / 3) as u8, (y / 4) as u8, 150]));
+    picture.save(&path).unwrap();
+    path
+}
+
+/// Puts a file in a file input, as a person choosing it would.
+async fn choose_file(client: &Client, id: &str, path: &std::path::Path) {
+    client.find(Locator::Id(id)).await.unwrap().send_keys(&path.display().to_string()).await.unwrap();
+}
+
+/// Both sizes every journey is walked at: a phone and a desktop.
+const WIDTHS: [(Option<u32>, &str); 2] = [(Some(390), "390"), (None, "1366")];
+
+async fn browser_for(width: Option<u32>) -> (Client, Driver, tempdir::Dir) {
+    let (client, driver, profile) = browser_at(width).await;
+    if width.is_none() {
+        client.set_window_size(1366, 900).await.unwrap();
+    }
+    (client, driver, profile)
+}
+
+/// A resident complains about a service from the service itself: no number typed, the empty
+/// form answered beside the field, the filed complaint confirmed on their services page.
+#[tokio::test]
+async fn a_resident_files_a_complaint_from_a_service_on_a_phone_and_a_desktop() {
+    for (width, label) in WIDTHS {
+        let app = TestApp::spawn().await;
+        let worker = app.employ(62, "蒋丽", "cleaning").await;
+        let service = json!({"worker_id": worker, "resident": "resident", "service": "cleaning",
+            "performed_on": jiazheng_server::api::workers::today().to_string()});
+        let (status, recorded) = app.post_json("/api/v1/services", &app.token("agency_a").await, &service).await;
+        assert_eq!(status, 201, "{recorded}");
+        let id = recorded["id"].as_i64().unwrap();
+        let (client, _driver, _profile) = browser_for(width).await;
+        sign_in_as(&client, &app, "resident").await;
+        client.goto(&app.url("/my/services")).await.unwrap();
+        look_at(&client, &format!("resident-services-{label}")).await;
+        client.find(Locator::Id(&format!("complain-worker-{id}"))).await.unwrap().click().await.unwrap();
+        let subject = text_when(&client, "#complaint-subject", |t| !t.is_empty()).await;
+        assert!(subject.contains("蒋丽"), "{subject}");
+        assert!(client.find(Locator::Css("input[inputmode='numeric']")).await.is_err(), "no number to type");
+        client.find(Locator::Id("file-complaint")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#body-error", |t| !t.is_empty()).await;
+        look_at(&client, &format!("resident-complaint-refused-{label}")).await;
+        fill(&client, "body", "约定上午九点，十点半才到，也没有提前告知。").await;
+        client.find(Locator::Id("file-complaint")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#filed", |t| !t.is_empty()).await;
+        let list = text_of(&client, "#complaints").await;
+        assert!(list.contains("蒋丽") && list.contains("十点半才到"), "{list}");
+        look_at(&client, &format!("resident-complaint-filed-{label}")).await;
+        client.close().await.unwrap();
+    }
+}
+
+/// A worker sees their record, puts up their own photo and opens their card to show at a door.
+#[tokio::test]
+async fn a_worker_uploads_their_photo_and_shows_their_card_on_a_phone_and_a_desktop() {
+    for (width, label) in WIDTHS {
+        let app = TestApp::spawn().await;
+        let (worker, _) = app.certified(63, "曹敏").await;
+        app.worker_account("caomin", "曹敏", worker).await;
+        let (client, _driver, profile) = browser_for(width).await;
+        sign_in_as(&client, &app, "caomin").await;
+        client.goto(&app.url("/me")).await.unwrap();
+        look_at(&client, &format!("worker-me-{label}")).await;
+        choose_file(&client, "photo-file", &portrait_file(&profile)).await;
+        client.find(Locator::Id("upload-photo")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#photo-saved", |t| !t.is_empty()).await;
+        client.find(Locator::Id("photo-image")).await.expect("the photo shown");
+        look_at(&client, &format!("worker-photo-{label}")).await;
+        client.find(Locator::Id("show-card")).await.unwrap().click().await.unwrap();
+        let card = text_when(&client, ".service-card", |t| t.contains("曹敏")).await;
+        assert!(card.contains("JZ-"), "{card}");
+        client.find(Locator::Id("card-photo")).await.expect("the photo on the card");
+        look_at(&client, &format!("worker-card-{label}")).await;
+        client.close().await.unwrap();
+    }
+}
+
+/// A school enters a class's results from the sheet it downloaded, refused rows listed first.
+#[tokio::test]
+async fn a_school_imports_a_class_results_on_a_phone_and_a_desktop() {
+    for (width, label) in WIDTHS {
+        let app = TestApp::spawn().await;
+        let course = common::school_with_course(&app, "school", 40).await;
+        let student = id_number("220102", 64);
+        let worker = common::worker_json(&student, "袁芳", "220102001");
+        assert_eq!(app.post_json("/api/v1/workers", &app.token("agency_a").await, &worker).await.0, 201);
+        let started = (jiazheng_server::api::workers::today() - chrono::Duration::days(20)).to_string();
+        let enrol = json!({"id_number": student, "started_on": started});
+        let path = format!("/api/v1/courses/{course}/enrolments");
+        assert_eq!(app.post_json(&path, &app.token("school").await, &enrol).await.0, 201);
+
+        let (client, _driver, profile) = browser_for(width).await;
+        sign_in_as(&client, &app, "school").await;
+        assert_eq!(client.current_url().await.unwrap().path(), "/school");
+        look_at(&client, &format!("school-desk-{label}")).await;
+        client.goto(&app.url(&format!("/school/courses/{course}"))).await.unwrap();
+        look_at(&client, &format!("school-course-{label}")).await;
+        let day = |n: i64| (jiazheng_server::api::workers::today() - chrono::Duration::days(n)).to_string();
+        let sheet = profile.path().join("results.xlsx");
+        std::fs::write(&sheet, common::results_sheet(&[[student.as_str(), "袁芳", &day(19), "合格", "30"]])).unwrap();
+        choose_file(&client, "results-file", &sheet).await;
+        client.find(Locator::Id("import-results")).await.unwrap().click().await.unwrap();
+        let report = text_when(&client, "#results-report", |t| !t.is_empty()).await;
+        assert!(report.contains("不低于60分") && report.contains("至少需要5天"), "{report}");
+        look_at(&client, &format!("school-results-refused-{label}")).await;
+        std::fs::write(&sheet, common::results_sheet(&[[student.as_str(), "袁芳", &day(5), "合格", "88"]])).unwrap();
+        choose_file(&client, "results-file", &sheet).await;
+        client.find(Locator::Id("import-results")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#results-report", |t| t.contains("已录入成绩")).await;
+        let table = text_of(&client, "#enrolments").await;
+        assert!(table.contains("合格 (88)"), "{table}");
+        look_at(&client, &format!("school-results-{label}")).await;
+        client.close().await.unwrap();
+    }
 }
 
 /// The system admin creates an agency admin on a phone: the agency found by name, the password
@@ -409,9 +537,23 @@ async fn the_agency_verifies_identity_and_prints_a_card_and_the_regulator_review
         look_at(&client, &format!("agency-record-{label}")).await;
         client.find(Locator::Id("verify-identity")).await.unwrap().click().await.unwrap();
         text_when(&client, "#identity", |t| t.contains("身份已核验")).await;
+        // The photo: a file that is not a picture is refused beside the field, then a real one.
+        let not_a_photo = _profile.path().join("notes.txt");
+        std::fs::write(&not_a_photo, "not a face").unwrap();
+        choose_file(&client, "photo-file", &not_a_photo).await;
+        client.find(Locator::Id("upload-photo")).await.unwrap().click().await.unwrap();
+        let error = text_when(&client, "#photo-error", |t| !t.is_empty()).await;
+        assert!(error.contains("不是有效的 JPEG 或 PNG 图片"), "{error}");
+        look_at(&client, &format!("agency-photo-refused-{label}")).await;
+        let photo = portrait_file(&_profile);
+        choose_file(&client, "photo-file", &photo).await;
+        client.find(Locator::Id("upload-photo")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#photo-saved", |t| !t.is_empty()).await;
+        look_at(&client, &format!("agency-photo-{label}")).await;
         client.find(Locator::Id("issue-card")).await.unwrap().click().await.unwrap();
         let card = text_when(&client, ".service-card", |t| t.contains("韩雪")).await;
         assert!(card.contains("JZ-"), "{card}");
+        client.find(Locator::Id("card-photo")).await.expect("the photo on the card");
         look_at(&client, &format!("agency-card-{label}")).await;
         client.goto(&app.url(&format!("/workers/{worker}/timeline"))).await.unwrap();
         let timeline = text_of(&client, "main").await;

@@ -988,49 +988,11 @@ async fn error_pages_keep_the_signed_in_header_and_say_words_not_codes() {
     assert!(refused.text().await.unwrap().contains("action=\"/logout\""));
 }
 
-/// A results sheet with these rows under the template's header.
-fn results_sheet(rows: &[[&str; 5]]) -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    for (column, title) in ["身份证号", "姓名", "结业日期", "考核结果", "分数"].iter().enumerate() {
-        sheet.write_string(0, column as u16, *title).unwrap();
-    }
-    for (row, cells) in rows.iter().enumerate() {
-        for (column, value) in cells.iter().enumerate() {
-            sheet.write_string(row as u32 + 1, column as u16, *value).unwrap();
-        }
-    }
-    book.save_to_buffer().unwrap()
-}
-
 #[tokio::test]
 async fn a_school_enters_a_class_from_a_sheet_all_or_nothing_with_results_that_agree() {
     let app = TestApp::spawn().await;
-    let admin = app.token("admin").await;
-    let provider = serde_json::json!({"kind": "training_base", "name": "长春市春城家政职业培训学校", "code": "4122010201", "district": "220102", "teaches": "岗前培训"});
-    let (status, created) = app.post_json("/api/v1/providers", &admin, &provider).await;
-    assert_eq!(status, 201, "{created}");
-    let provider_id = created["id"].as_i64().unwrap();
-    app.db
-        .store
-        .create_account(&jiazheng_store::accounts::NewAccount {
-            username: "school".into(),
-            display_name: "春城培训学校".into(),
-            password: PASSWORD.into(),
-            role: jiazheng_core::account::Role::School,
-            agency_id: None,
-            district_code: None,
-            worker_id: None,
-            provider_id: Some(provider_id),
-            bank_id: None,
-        })
-        .await
-        .unwrap();
+    let course = common::school_with_course(&app, "school", 40).await;
     let token = app.token("school").await;
-    let course =
-        serde_json::json!({"name": "家政服务员岗前培训", "kind": "pre_job", "mode": "in_person", "hours": "40"});
-    let (_, course) = app.post_json(&format!("/api/v1/providers/{provider_id}/courses"), &token, &course).await;
-    let course = course["id"].as_i64().unwrap();
     let today = jiazheng_server::api::workers::today();
     let day = |n: i64| (today - chrono::Duration::days(n)).to_string();
     let (first, second) = (id_number("220102", 91), id_number("220102", 92));
@@ -1070,7 +1032,7 @@ async fn a_school_enters_a_class_from_a_sheet_all_or_nothing_with_results_that_a
     assert!(not_excel.contains("id=\"file-error\"") && not_excel.contains("不是有效的 Excel"), "{not_excel}");
     let outsider = id_number("220102", 93);
     let (d5, d10, d19) = (day(5), day(10), day(19));
-    let bad = results_sheet(&[
+    let bad = common::results_sheet(&[
         [first.as_str(), "冯淑英", d5.as_str(), "合格", "30"],
         [second.as_str(), "陈秀兰", d19.as_str(), "合格", "88"],
         [outsider.as_str(), "路人", d5.as_str(), "合格", "90"],
@@ -1086,7 +1048,7 @@ async fn a_school_enters_a_class_from_a_sheet_all_or_nothing_with_results_that_a
         assert!(app.db.store.exam_results(*record).await.unwrap().is_empty(), "one bad row: nothing entered");
     }
 
-    let good = results_sheet(&[
+    let good = common::results_sheet(&[
         [first.as_str(), "冯淑英", d5.as_str(), "合格", "86"],
         [masked_second.as_str(), "陈秀兰", d10.as_str(), "不合格", "41"],
     ]);
@@ -1104,7 +1066,7 @@ async fn a_school_enters_a_class_from_a_sheet_all_or_nothing_with_results_that_a
     };
     assert_eq!(results, [(true, Some(86)), (false, Some(41))]);
     // The same sheet again replaces the results instead of adding to the credit record.
-    let good_again = results_sheet(&[[first.as_str(), "冯淑英", d5.as_str(), "合格", "86"]]);
+    let good_again = common::results_sheet(&[[first.as_str(), "冯淑英", d5.as_str(), "合格", "86"]]);
     assert_eq!(upload(good_again).await.unwrap().status(), 200);
     let worker = app.db.store.training_record(records[0]).await.unwrap().worker_id;
     let facts = app.db.store.grade_facts(jiazheng_core::credit::SubjectKind::Worker, worker).await.unwrap();

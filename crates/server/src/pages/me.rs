@@ -103,7 +103,7 @@ async fn me_page(
     let view = super::workforce::record_view(state, id, worker.services, lang).await?;
     let inbox = state.store.inbox("worker", id, jiazheng_store::PageRequest::new(None, Some(20))).await?;
     Ok(MePage {
-        photo: super::photos::PhotoPanel::load(state, id, "/me/photo", lang).await?,
+        photo: super::photos::PhotoPanel::load(state, id, "/me/photo").await?,
         consents: state.store.pending_consents(id).await?,
         views: state
             .store

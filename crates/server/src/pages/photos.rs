@@ -40,7 +40,8 @@ impl Saved {
 pub struct PhotoPanel {
     /// Where the picture is served from, changing with the photo so a browser never shows an old one.
     pub src: Option<String>,
-    pub uploaded: Option<String>,
+    /// Who put the photo there (a person's own name) and when, in Beijing time.
+    pub uploaded: Option<(String, String)>,
     pub action: String,
     pub error: Option<String>,
     /// Just replaced: say so.
@@ -48,18 +49,11 @@ pub struct PhotoPanel {
 }
 
 impl PhotoPanel {
-    pub async fn load(state: &AppState, worker_id: i64, action: &str, lang: Lang) -> Result<Self, AppError> {
+    pub async fn load(state: &AppState, worker_id: i64, action: &str) -> Result<Self, AppError> {
         let current = state.store.photo(worker_id).await?;
         Ok(Self {
             src: current.as_ref().map(|p| format!("/workers/{worker_id}/photo.jpg?v={}", &p.digest[..12])),
-            uploaded: current.map(|p| {
-                let at = super::beijing_minutes(p.uploaded_at);
-                if lang.is_en() {
-                    format!("Uploaded by {} at {at}", p.uploaded_by_name)
-                } else {
-                    format!("{} 于 {at} 上传", p.uploaded_by_name)
-                }
-            }),
+            uploaded: current.map(|p| (p.uploaded_by_name, super::beijing_minutes(p.uploaded_at))),
             action: action.to_string(),
             error: None,
             saved: false,

@@ -364,7 +364,7 @@ async fn record_page_for(state: &AppState, lang: Lang, viewer: &Viewer, id: i64)
     }
     Ok(RecordPage {
         card: state.store.current_card(id).await?.map(|(number, _)| number),
-        photo: super::photos::PhotoPanel::load(state, id, &format!("/agency/workers/{id}/photo"), lang).await?,
+        photo: super::photos::PhotoPanel::load(state, id, &format!("/agency/workers/{id}/photo")).await?,
         chrome: Chrome::new(lang, viewer, "/agency/workers", format!("{} · {}", worker.name, lang.t("record.title"))),
         worker_id: id,
         services: service_labels(lang, worker.services),

@@ -325,3 +325,48 @@ pub fn pdf_images(pdf: &[u8]) -> Vec<(u32, u32)> {
         })
         .collect()
 }
+
+/// A results sheet with these rows under the template's header.
+pub fn results_sheet(rows: &[[&str; 5]]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (column, title) in ["身份证号", "姓名", "结业日期", "考核结果", "分数"].iter().enumerate() {
+        sheet.write_string(0, column as u16, *title).unwrap();
+    }
+    for (row, cells) in rows.iter().enumerate() {
+        for (column, value) in cells.iter().enumerate() {
+            sheet.write_string(row as u32 + 1, column as u16, *value).unwrap();
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+/// A training base with a school account (`username`) and one pre-job course of `hours`; the course's id.
+pub async fn school_with_course(app: &TestApp, username: &str, hours: u32) -> i64 {
+    let admin = app.token("admin").await;
+    let provider = serde_json::json!({"kind": "training_base", "name": "长春市春城家政职业培训学校",
+        "code": "4122010209", "district": "220102", "teaches": "岗前培训"});
+    let (status, created) = app.post_json("/api/v1/providers", &admin, &provider).await;
+    assert_eq!(status, 201, "{created}");
+    let provider_id = created["id"].as_i64().unwrap();
+    app.db
+        .store
+        .create_account(&jiazheng_store::accounts::NewAccount {
+            username: username.into(),
+            display_name: "春城培训学校".into(),
+            password: PASSWORD.into(),
+            role: jiazheng_core::account::Role::School,
+            agency_id: None,
+            district_code: None,
+            worker_id: None,
+            provider_id: Some(provider_id),
+            bank_id: None,
+        })
+        .await
+        .unwrap();
+    let token = app.token(username).await;
+    let course = serde_json::json!({"name": "家政服务员岗前培训", "kind": "pre_job", "mode": "in_person", "hours": hours.to_string()});
+    let (status, course) = app.post_json(&format!("/api/v1/providers/{provider_id}/courses"), &token, &course).await;
+    assert_eq!(status, 201, "{course}");
+    course["id"].as_i64().unwrap()
+}
