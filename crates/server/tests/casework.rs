@@ -135,6 +135,17 @@ async fn complaints_count_only_when_upheld_and_two_regulators_cannot_both_act() 
     assert_eq!(credit["upheld_complaints"], 1);
     let (_, mine) = app.get_json("/api/v1/complaints", Some(&resident)).await;
     assert_eq!((mine["total"].clone(), mine["items"][0]["status"].clone()), (json!(1), json!("upheld")));
+
+    // Complaints are counted per resident and day.
+    let limit = jiazheng_store::credit::casework::COMPLAINTS_PER_DAY;
+    for _ in 1..limit {
+        assert_eq!(app.post_json("/api/v1/complaints", &resident, &complaint).await.0, 201);
+    }
+    assert_eq!(
+        app.post_json("/api/v1/complaints", &resident, &complaint).await.0,
+        429,
+        "the day's complaints are used"
+    );
 }
 
 #[tokio::test]

@@ -426,6 +426,10 @@ impl Draft {
 }
 
 impl RegulatorDesk {
+    fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        super::beijing_minutes(*at)
+    }
+
     fn listing(&self, field: &str) -> String {
         self.listing_draft.values.get(field).cloned().unwrap_or_default()
     }

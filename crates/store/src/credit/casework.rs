@@ -57,6 +57,8 @@ row! {
     pub struct ComplaintRow {
         pub id: i64,
         pub resident_account_id: i64,
+        /// The resident's shown name, for the regulator handling the case.
+        pub resident_name: String,
         pub subject_kind: String,
         pub subject_id: i64,
         pub subject_name: String,
@@ -70,10 +72,10 @@ row! {
     }
 }
 
-const SELECT_COMPLAINT: &str = "SELECT c.id, c.resident_account_id, c.subject_kind, c.subject_id,
-    COALESCE(w.name, a.name, '') AS subject_name, c.service_id, c.body, c.status, c.filed_at, c.updated_at,
-    c.decision_reason, c.ledger_seq
-    FROM complaints c
+const SELECT_COMPLAINT: &str = "SELECT c.id, c.resident_account_id, r.display_name AS resident_name, c.subject_kind,
+    c.subject_id, COALESCE(w.name, a.name, '') AS subject_name, c.service_id, c.body, c.status, c.filed_at,
+    c.updated_at, c.decision_reason, c.ledger_seq
+    FROM complaints c JOIN accounts r ON r.id = c.resident_account_id
     LEFT JOIN workers w ON c.subject_kind = 'worker' AND w.id = c.subject_id
     LEFT JOIN agencies a ON c.subject_kind = 'agency' AND a.id = c.subject_id";
 
@@ -117,6 +119,10 @@ fn withdraw_sql(entry: &super::ledger::Entry) -> Option<(String, i64)> {
 
 /// The review queue counts at most this many (and one more, to say "more than").
 pub const QUEUE_COUNT_CAP: i64 = 10_000;
+
+/// Complaints one resident may file in a Beijing day; a household with a real grievance files
+/// one or two.
+pub const COMPLAINTS_PER_DAY: i64 = 10;
 
 /// Which waiting entries a regulator's desk shows, and in what order.
 #[derive(Debug, Clone, Default)]
@@ -334,6 +340,18 @@ impl Store {
 
     /// A resident's complaint against a worker or an agency.
     pub async fn file_complaint(&self, resident: i64, complaint: &Complaint) -> Result<ComplaintRow> {
+        // Counted per resident and Beijing day: a complaint costs a regulator's time.
+        let midnight = jiazheng_core::calendar::beijing_today()
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(jiazheng_core::calendar::beijing()).single())
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(now);
+        let (today,): (i64,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT COUNT(*) FROM complaints WHERE resident_account_id = $1 AND filed_at >= $2",
+        ).bind(resident).bind(midnight).fetch_one(p).await?);
+        if today >= COMPLAINTS_PER_DAY {
+            return Err(StoreError::Limited("complaints"));
+        }
         self.subject_exists(complaint.subject_kind, complaint.subject_id).await?;
         if let Some(service) = complaint.service_id {
             let Ok(service) = self.own_service(service, resident).await else {
