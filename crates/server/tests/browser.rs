@@ -302,22 +302,29 @@ async fn a_resident_sees_the_card_asks_for_the_record_and_the_worker_approves_an
 /// sources such as `agency:19` or `regulator:city`.
 fn codes_in(text: &str) -> Vec<String> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
-        .map(|word| word.trim_matches(':'))
-        .filter(|word| {
+        .filter(|raw| {
+            let word = raw.trim_matches(':');
             let snake = word.split('_').count() > 1
                 && word
                     .split('_')
                     .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
             let source = ["agency:", "regulator:", "provider:", "resident:"].iter().any(|p| word.starts_with(p));
-            snake || source
+            // A `key: value` dump: a lower-case field name followed by a colon ("level: level5").
+            let dump = raw.ends_with(':')
+                && !matches!(word, "http" | "https")
+                && word.len() > 1
+                && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && word.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+            snake || source || dump
         })
-        .map(String::from)
+        .map(|raw| raw.trim_matches(':').to_string())
         .collect()
 }
 
 #[test]
 fn the_code_finder_finds_codes_and_leaves_words() {
     assert_eq!(codes_in("课程 · course_kind: pre_job · 来源 agency:19"), ["course_kind", "pre_job", "agency:19"]);
+    assert_eq!(codes_in("等级 level: level5 · Decision: upheld · http://127.0.0.1/v/x"), ["level"]);
     assert!(codes_in("2026-12-02 10:31 · 岗前培训 · Level 5 (junior) · JZ-220102-000042-2").is_empty());
 }
 
@@ -474,46 +481,48 @@ async fn a_school_imports_a_class_results_on_a_phone_and_a_desktop() {
     }
 }
 
-/// The system admin creates an agency admin on a phone: the agency found by name, the password
+/// The system admin creates an agency admin on a phone and a desktop: the agency found by name, the password
 /// shown once, the new account able to sign in with it, and no page wider than the screen.
 #[tokio::test]
-async fn the_system_admin_creates_an_account_on_a_phone() {
-    let app = TestApp::spawn().await;
-    let (client, _driver, _profile) = browser_at(Some(390)).await;
-    sign_in_as(&client, &app, "admin").await;
-    assert_eq!(client.current_url().await.unwrap().path(), "/admin/accounts");
-    // Sign-in names are the holders' own (some have underscores): regulators' have none.
-    client.goto(&app.url("/admin/accounts?role=regulator")).await.unwrap();
-    let table = text_of(&client, "#accounts").await;
-    assert!(table.contains("监管部门") && table.contains("南关区") && table.contains("全市"), "{table}");
-    look_at(&client, "admin-accounts-390").await;
+async fn the_system_admin_creates_an_account_on_a_phone_and_a_desktop() {
+    for (width, label) in WIDTHS {
+        let app = TestApp::spawn().await;
+        let (client, _driver, _profile) = browser_for(width).await;
+        sign_in_as(&client, &app, "admin").await;
+        assert_eq!(client.current_url().await.unwrap().path(), "/admin/accounts");
+        // Sign-in names are the holders' own (some have underscores): regulators' have none.
+        client.goto(&app.url("/admin/accounts?role=regulator")).await.unwrap();
+        let table = text_of(&client, "#accounts").await;
+        assert!(table.contains("监管部门") && table.contains("南关区") && table.contains("全市"), "{table}");
+        look_at(&client, &format!("admin-accounts-{label}")).await;
 
-    client.goto(&app.url("/admin/accounts/new")).await.unwrap();
-    look_at(&client, "admin-new-390").await;
-    fill(&client, "username", "anxin").await;
-    fill(&client, "display_name", "安心家政管理员").await;
-    client.find(Locator::Css("#role option[value='agency_admin']")).await.unwrap().click().await.unwrap();
-    client.find(Locator::Id("create-account")).await.unwrap().click().await.unwrap();
-    let error = text_when(&client, "#agency-error", |t| !t.is_empty()).await;
-    assert!(error.contains("必填"), "{error}");
-    look_at(&client, "admin-new-refused-390").await;
-    fill(&client, "agency_q", "安心").await;
-    client.find(Locator::Id("create-account")).await.unwrap().click().await.unwrap();
-    let password = text_when(&client, "#new-password", |t| t.len() == 12).await;
-    let created = text_of(&client, "#created-account").await;
-    assert!(created.contains("企业管理员") && created.contains("长春市安心家政服务有限公司"), "{created}");
-    look_at(&client, "admin-created-390").await;
-    client.find(Locator::LinkText("查看该账号")).await.unwrap().click().await.unwrap();
-    text_when(&client, "#log", |t| t.contains("创建账号")).await;
-    look_at(&client, "admin-account-390").await;
-    sign_out(&client).await;
+        client.goto(&app.url("/admin/accounts/new")).await.unwrap();
+        look_at(&client, &format!("admin-new-{label}")).await;
+        fill(&client, "username", "anxin").await;
+        fill(&client, "display_name", "安心家政管理员").await;
+        client.find(Locator::Css("#role option[value='agency_admin']")).await.unwrap().click().await.unwrap();
+        client.find(Locator::Id("create-account")).await.unwrap().click().await.unwrap();
+        let error = text_when(&client, "#agency-error", |t| !t.is_empty()).await;
+        assert!(error.contains("必填"), "{error}");
+        look_at(&client, &format!("admin-new-refused-{label}")).await;
+        fill(&client, "agency_q", "安心").await;
+        client.find(Locator::Id("create-account")).await.unwrap().click().await.unwrap();
+        let password = text_when(&client, "#new-password", |t| t.len() == 12).await;
+        let created = text_of(&client, "#created-account").await;
+        assert!(created.contains("企业管理员") && created.contains("长春市安心家政服务有限公司"), "{created}");
+        look_at(&client, &format!("admin-created-{label}")).await;
+        client.find(Locator::LinkText("查看该账号")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#log", |t| t.contains("创建账号")).await;
+        look_at(&client, &format!("admin-account-{label}")).await;
+        sign_out(&client).await;
 
-    client.goto(&app.url("/login")).await.unwrap();
-    fill(&client, "username", "anxin").await;
-    fill(&client, "password", &password).await;
-    client.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
-    text_when(&client, "h1", |t| t.contains("服务员管理")).await;
-    client.close().await.unwrap();
+        client.goto(&app.url("/login")).await.unwrap();
+        fill(&client, "username", "anxin").await;
+        fill(&client, "password", &password).await;
+        client.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
+        text_when(&client, "h1", |t| t.contains("服务员管理")).await;
+        client.close().await.unwrap();
+    }
 }
 
 /// The agency checks a new worker's identity and prints the card from its screens, and the
