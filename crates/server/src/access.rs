@@ -205,6 +205,8 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/me/bindings/{id}/{action}", Roles(&[W]), "own binding's side"),
     rule("POST", "/me/consents/{id}/{decision}", Roles(&[W]), "a request about own record"),
     rule("POST", "/me/consent-code", Roles(&[W]), "own record"),
+    rule("GET", "/bank", Roles(&[B]), "reports released to this bank"),
+    rule("GET", "/bank/reports/{id}", Roles(&[B]), "released to this bank by the agency's consent"),
     rule("GET", "/school", Roles(&[S]), "own school"),
     rule("POST", "/school/courses", Roles(&[S]), "own school"),
     rule("GET", "/school/courses/{id}", Roles(&[S]), "own course"),

@@ -147,7 +147,7 @@ struct Shown {
 }
 
 /// A JSON value as the page shows it: strings bare, absent values as a dash.
-fn text(value: &Value) -> String {
+pub fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Null => "—".to_string(),
@@ -164,6 +164,43 @@ fn pairs(rows: &[(&str, String)]) -> Table {
     }
 }
 
+/// Who the report is about and for, as labelled rows (the PDF and the bank's page alike).
+pub fn agency_rows(d: &Value) -> Vec<(&'static str, String)> {
+    vec![
+        ("企业名称 Agency", text(&d["agency"]["name"])),
+        ("统一社会信用代码 USCC", text(&d["agency"]["uscc"])),
+        ("法定代表人 Legal representative", text(&d["agency"]["legal_representative"])),
+        ("地址 Address", text(&d["agency"]["address"])),
+        ("提供给 Released to", text(&d["bank"])),
+        ("用途 Purpose", text(&d["purpose"])),
+        ("生成时间 Generated", text(&d["generated_at"])),
+    ]
+}
+
+/// The agency's standing: lists, services, complaints, false entries and workers.
+pub fn standing_rows(d: &Value) -> Vec<(&'static str, String)> {
+    vec![
+        ("红黑名单 List status", text(&d["list_status"])),
+        ("已确认服务 Confirmed services", text(&d["confirmed_services"])),
+        ("成立的投诉 Upheld complaints", text(&d["upheld_complaints"])),
+        ("投诉成立率 Complaint rate", text(&d["complaint_rate"])),
+        ("虚假填报 False entries", text(&d["false_entries"])),
+        ("在职服务员 Employed workers", text(&d["employees"])),
+    ]
+}
+
+/// The grade's lines: reason, points, and the records behind them.
+pub fn grade_rows(d: &Value) -> Vec<[String; 3]> {
+    let lines = d["grade"]["lines"].as_array().cloned().unwrap_or_default();
+    lines.iter().map(|l| [text(&l["reason"]), text(&l["points"]), text(&l["entries"])]).collect()
+}
+
+/// Rewards and penalties: date, kind, authority, document, reason.
+pub fn action_rows(d: &Value) -> Vec<[String; 5]> {
+    let actions = d["actions"].as_array().cloned().unwrap_or_default();
+    actions.iter().map(|a| ["decided_on", "kind", "authority", "document", "reason"].map(|key| text(&a[key]))).collect()
+}
+
 impl Shown {
     fn blocks(&self) -> Vec<Block> {
         let d = &self.content;
@@ -171,42 +208,23 @@ impl Shown {
             Block::Title { text: "家政企业信用报告".into(), size: 16.0 },
             Block::Title { text: "Agency credit report · 信易贷".into(), size: 11.0 },
             Block::Gap(8.0),
-            Block::Table(pairs(&[
-                ("企业名称 Agency", text(&d["agency"]["name"])),
-                ("统一社会信用代码 USCC", text(&d["agency"]["uscc"])),
-                ("法定代表人 Legal representative", text(&d["agency"]["legal_representative"])),
-                ("地址 Address", text(&d["agency"]["address"])),
-                ("提供给 Released to", text(&d["bank"])),
-                ("用途 Purpose", text(&d["purpose"])),
-                ("生成时间 Generated", text(&d["generated_at"])),
-            ])),
+            Block::Table(pairs(&agency_rows(d))),
             Block::Heading("信用等级 Credit grade".into()),
             Block::Paragraph {
                 text: format!("{} · {} 分 / points", text(&d["grade"]["letter"]), text(&d["grade"]["score"])),
                 size: 14.0,
             },
         ];
-        let lines = d["grade"]["lines"].as_array().cloned().unwrap_or_default();
         blocks.push(Block::Table(Table {
             columns: vec![3.0, 1.0, 2.0],
             header: Some(vec!["依据 Reason".into(), "分值 Points".into(), "账本记录 Ledger entries".into()]),
-            rows: lines
-                .iter()
-                .map(|l| vec![text(&l["reason"]).into(), text(&l["points"]).into(), text(&l["entries"]).into()])
-                .collect(),
+            rows: grade_rows(d).into_iter().map(|row| row.into_iter().map(Cell::from).collect()).collect(),
             size: 10.0,
         }));
         blocks.push(Block::Heading("名单与投诉 Lists and complaints".into()));
-        blocks.push(Block::Table(pairs(&[
-            ("红黑名单 List status", text(&d["list_status"])),
-            ("已确认服务 Confirmed services", text(&d["confirmed_services"])),
-            ("成立的投诉 Upheld complaints", text(&d["upheld_complaints"])),
-            ("投诉成立率 Complaint rate", text(&d["complaint_rate"])),
-            ("虚假填报 False entries", text(&d["false_entries"])),
-            ("在职服务员 Employed workers", text(&d["employees"])),
-        ])));
+        blocks.push(Block::Table(pairs(&standing_rows(d))));
         blocks.push(Block::Heading("表彰与处罚 Rewards and penalties".into()));
-        let actions = d["actions"].as_array().cloned().unwrap_or_default();
+        let actions = action_rows(d);
         if actions.is_empty() {
             blocks.push(Block::Paragraph { text: "无 None".into(), size: 10.0 });
         } else {
@@ -219,15 +237,7 @@ impl Shown {
                     "文书 Document".into(),
                     "事由 Reason".into(),
                 ]),
-                rows: actions
-                    .iter()
-                    .map(|a| {
-                        ["decided_on", "kind", "authority", "document", "reason"]
-                            .iter()
-                            .map(|key| Cell::from(text(&a[*key])))
-                            .collect()
-                    })
-                    .collect(),
+                rows: actions.into_iter().map(|row| row.into_iter().map(Cell::from).collect()).collect(),
                 size: 9.0,
             }));
         }

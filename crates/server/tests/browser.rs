@@ -481,6 +481,31 @@ async fn a_school_imports_a_class_results_on_a_phone_and_a_desktop() {
     }
 }
 
+/// A bank opens a credit report an agency released to it and sees that its signature checks out.
+#[tokio::test]
+async fn a_bank_opens_a_released_report_on_a_phone_and_a_desktop() {
+    for (width, label) in WIDTHS {
+        let app = TestApp::spawn().await;
+        let bank = app.bank_account("jlbank", "吉林银行长春分行").await;
+        let url = format!("/api/v1/agencies/{}/credit-report", app.agency_a);
+        let request = json!({"bank_id": bank, "purpose": "流动资金贷款", "consent": true});
+        let token = app.token("agency_a").await;
+        let response = app.client.post(app.url(&url)).bearer_auth(&token).json(&request).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let (client, _driver, _profile) = browser_for(width).await;
+        sign_in_as(&client, &app, "jlbank").await;
+        assert_eq!(client.current_url().await.unwrap().path(), "/bank");
+        let list = text_of(&client, "#reports").await;
+        assert!(list.contains("长春市安心家政服务有限公司") && list.contains("流动资金贷款"), "{list}");
+        look_at(&client, &format!("bank-desk-{label}")).await;
+        client.find(Locator::Css("#reports a.button")).await.unwrap().click().await.unwrap();
+        let verdict = text_when(&client, "#signature", |t| !t.is_empty()).await;
+        assert!(verdict.contains("签名核验通过"), "{verdict}");
+        look_at(&client, &format!("bank-report-{label}")).await;
+        client.close().await.unwrap();
+    }
+}
+
 /// The system admin creates an agency admin on a phone and a desktop: the agency found by name, the password
 /// shown once, the new account able to sign in with it, and no page wider than the screen.
 #[tokio::test]

@@ -775,6 +775,42 @@ async fn the_credit_report_form_keeps_what_was_typed_and_says_what_is_missing() 
     assert!(page.contains("id=\"bank-error\"") && page.contains("id=\"consent-error\""), "{page}");
     assert!(!page.contains("id=\"purpose-error\"") && page.contains("value=\"流动资金贷款\""), "the purpose is kept");
     assert!(page.contains("请选择接收报告的银行") && page.contains("action=\"/logout\""), "in words, signed in");
+
+    // Released to a bank, the report is on that bank's desk, checked; another bank never sees it.
+    let bank = app.bank_account("jlbank", "吉林银行长春分行").await;
+    app.bank_account("otherbank", "另一家银行").await;
+    let bank_id = bank.to_string();
+    let form = [("csrf", csrf.as_str()), ("bank_id", &bank_id), ("purpose", "流动资金贷款"), ("consent", "yes")];
+    let released = agency.post(app.url("/agency/credit-report")).form(&form).send().await.unwrap();
+    assert_eq!(released.status(), 200);
+    let signed_in = browser_client();
+    let login = signed_in.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let landed = signed_in
+        .post(app.url("/login"))
+        .form(&[("username", "jlbank"), ("password", PASSWORD), ("csrf", &csrf_in(&login))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(landed.headers()["location"], "/bank", "the bank lands on its desk");
+    let desk = signed_in.get(app.url("/bank")).send().await.unwrap().text().await.unwrap();
+    assert!(desk.contains("长春市安心家政服务有限公司") && desk.contains("流动资金贷款"), "{desk}");
+    let id: i64 = desk.split("id=\"report-").nth(1).and_then(|r| r.split('"').next()).unwrap().parse().unwrap();
+    let report = signed_in.get(app.url(&format!("/bank/reports/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(report.contains("签名核验通过") && report.contains("吉林银行长春分行"), "{report}");
+    let other = sign_in(&app, "otherbank").await;
+    let other_desk = other.get(app.url("/bank")).send().await.unwrap().text().await.unwrap();
+    assert!(!other_desk.contains("流动资金贷款"));
+    assert_eq!(other.get(app.url(&format!("/bank/reports/{id}"))).send().await.unwrap().status(), 404);
+    assert_eq!(agency.get(app.url("/bank")).send().await.unwrap().status(), 403);
+    // Content changed after signing: the page says not to rely on it.
+    let sql = "UPDATE credit_reports SET content = REPLACE(content, '流动资金贷款', '固定资产贷款') WHERE id = $1";
+    match app.db.store.pool() {
+        jiazheng_store::Pool::Sqlite(p) => sqlx::query(sql).bind(id).execute(p).await.map(drop),
+        jiazheng_store::Pool::Postgres(p) => sqlx::query(sql).bind(id).execute(p).await.map(drop),
+    }
+    .unwrap();
+    let report = signed_in.get(app.url(&format!("/bank/reports/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(report.contains("签名核验未通过"), "{report}");
 }
 
 /// The door page lists as servable only the services the worker meets every rule for today,

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod agency;
 pub mod assets;
+pub mod bank;
 pub mod certificate;
 pub mod complaints;
 pub mod credit_work;
@@ -53,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(credit_work::router())
         .merge(complaints::router())
         .merge(photos::router())
+        .merge(bank::router())
         .merge(timeline::router())
         .merge(admin::router())
         .route("/lang/{code}", get(switch_language))
@@ -118,6 +120,10 @@ impl Chrome {
 
     pub fn is_school(&self) -> bool {
         self.role == Some(Role::School)
+    }
+
+    pub fn is_bank(&self) -> bool {
+        self.role == Some(Role::Bank)
     }
 
     pub fn is_regulator(&self) -> bool {

@@ -84,6 +84,7 @@ fn landing(role: Role) -> &'static str {
         Role::School => "/school",
         Role::Resident => "/my/services",
         Role::SystemAdmin => "/admin/accounts",
+        Role::Bank => "/bank",
         _ => "/",
     }
 }

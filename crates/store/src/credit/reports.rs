@@ -30,6 +30,18 @@ row! {
     }
 }
 
+row! {
+    /// A released report as a bank's list shows it.
+    #[derive(Debug, Clone, Serialize)]
+    pub struct BankReportLine {
+        pub id: i64,
+        pub agency_id: i64,
+        pub agency_name: String,
+        pub purpose: String,
+        pub consented_at: DateTime<Utc>,
+    }
+}
+
 fn hex_bytes<S: serde::Serializer>(bytes: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(&hex::encode(bytes))
 }
@@ -53,6 +65,23 @@ impl Store {
         ).bind(agency_id).bind(bank.id).bind(&bank.name).bind(purpose).bind(jiazheng_core::credit::ledger::canonical(content)).bind(by).bind(now()).bind(digest.to_vec()).bind(i64::from(key_id))
         .bind(signature.to_vec()).fetch_one(p).await?);
         self.released_report(id).await
+    }
+
+    /// The reports released to one bank, newest first.
+    pub async fn reports_for_bank(
+        &self,
+        bank_id: i64,
+        page: crate::PageRequest,
+    ) -> Result<crate::Page<BankReportLine>> {
+        let (items, (total,)): (Vec<BankReportLine>, (i64,)) = on_pool!(self, p => (
+            sqlx::query_as(
+                "SELECT r.id, r.agency_id, a.name AS agency_name, r.purpose, r.consented_at
+                 FROM credit_reports r JOIN agencies a ON a.id = r.agency_id
+                 WHERE r.bank_id = $1 ORDER BY r.id DESC LIMIT $2 OFFSET $3",
+            ).bind(bank_id).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+            sqlx::query_as("SELECT COUNT(*) FROM credit_reports WHERE bank_id = $1").bind(bank_id).fetch_one(p).await?,
+        ));
+        Ok(page.wrap(items, total))
     }
 
     pub async fn released_report(&self, id: i64) -> Result<ReleasedReport> {
