@@ -585,6 +585,7 @@ pub fn print_logins(base: &str) {
         ("resident", "resident"),
         ("school", "school / training base: courses, enrolments, exam results"),
         ("worker", "a worker of that agency: own record and reminders"),
+        ("bank", "吉林银行长春分行: credit reports agencies release to it, at /bank"),
     ] {
         println!("  {name:<10} {what}");
     }
