@@ -438,4 +438,11 @@ async fn the_review_queue_narrows_by_kind_agency_district_and_age() {
     assert!(seqs(district("220104000000")).await.is_empty());
     let elsewhere = QueueFilter { district: Some("220102000000".into()), ..QueueFilter::area(Some("220104000000")) };
     assert!(seqs(elsewhere).await.is_empty(), "a district regulator cannot look into another district");
+    // A full page counts the rest, with and without the waiting time.
+    for filter in [QueueFilter::default(), QueueFilter { entered_before: Some(soon), ..QueueFilter::default() }] {
+        let first = store.review_queue(&filter, PageRequest::new(None, Some(1))).await.unwrap();
+        assert_eq!((first.items.len(), first.total), (1, 3), "{filter:?}");
+    }
+    let old = QueueFilter { entered_before: Some(an_hour_ago), ..QueueFilter::default() };
+    assert_eq!(store.review_queue(&old, PageRequest::new(None, Some(1))).await.unwrap().total, 0);
 }

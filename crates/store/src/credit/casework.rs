@@ -511,9 +511,11 @@ impl Store {
         let total = match page.total_if_known(items.len()) {
             Some(n) => n,
             None => {
+                // The ledger is read only when the waiting time is asked: the queue table has the rest.
+                let ledger =
+                    if filter.entered_before.is_some() { "JOIN credit_ledger e ON e.seq = q.entry_seq" } else { "" };
                 let sql = format!(
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM review_queue q JOIN credit_ledger e ON e.seq = q.entry_seq
-                     {filter_sql} LIMIT {}) AS waiting",
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM review_queue q {ledger} {filter_sql} LIMIT {}) AS waiting",
                     QUEUE_COUNT_CAP + 1
                 );
                 let (n,): (i64,) = on_pool!(self, p => {
