@@ -1080,6 +1080,7 @@ async fn a_school_enters_a_class_from_a_sheet_all_or_nothing_with_results_that_a
     {
         assert!(refused.contains(words), "{words}: {refused}");
     }
+    assert!(refused.contains("<td>分数</td>") && !refused.contains("ID number"), "columns in the page's language");
     for record in &records {
         assert!(app.db.store.exam_results(*record).await.unwrap().is_empty(), "one bad row: nothing entered");
     }

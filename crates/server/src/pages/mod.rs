@@ -122,6 +122,14 @@ impl Chrome {
         self.role == Some(Role::School)
     }
 
+    /// The half of a "中文 / English" label (as spreadsheet columns are named) in the page's language.
+    pub fn in_language(&self, bilingual: &str) -> String {
+        match bilingual.split_once(" / ") {
+            Some((zh, en)) => if self.is_en() { en } else { zh }.to_string(),
+            None => bilingual.to_string(),
+        }
+    }
+
     pub fn is_bank(&self) -> bool {
         self.role == Some(Role::Bank)
     }
