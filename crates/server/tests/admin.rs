@@ -90,7 +90,7 @@ async fn every_kind_of_scoped_account_is_created_from_the_page_and_signs_in_with
         ("staff", "community_staff", &[("district", "220104000000")], "/", "朝阳区"),
         ("college", "school", &[("provider_id", &provider)], "/school", "长春职业技术学院"),
         ("wangfang", "worker", &[("worker_q", &worker_id_number)], "/me", "王芳"),
-        ("jlbank", "bank", &[("bank_id", &bank)], "/", "吉林银行长春分行"),
+        ("jlbank", "bank", &[("bank_id", &bank)], "/bank", "吉林银行长春分行"),
         ("zhangsan", "resident", &[], "/my/services", "—"),
         ("admin2", "system_admin", &[], "/admin/accounts", "全市"),
     ];
