@@ -8,6 +8,7 @@ pub mod credit;
 pub mod division;
 pub mod field;
 pub mod ids;
+pub mod market;
 pub mod registry;
 pub mod workforce;
 

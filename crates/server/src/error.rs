@@ -201,6 +201,11 @@ impl From<StoreError> for AppError {
                         ("该对象已有待审核的名单提议", "A listing proposal for this subject is already open")
                     }
                     "appeal_open" => ("该记录已有待处理的申诉", "An appeal against this entry is already open"),
+                    "menu_item_exists" => (
+                        "该项目已按此方式发布，请修改已有的价格",
+                        "This item is already on the menu this way; change its price instead",
+                    ),
+                    "already_completed" => ("该订单已完成", "This order is already completed"),
                     _ => ("记录冲突", "Conflicting record"),
                 };
                 AppError::Conflict { code: what, message_zh: zh.into(), message_en: en.into(), existing_id }
@@ -211,6 +216,18 @@ impl From<StoreError> for AppError {
             }
             StoreError::File(reason) => AppError::BadRequest(reason),
             StoreError::BadSheet { zh, en } => AppError::invalid("file", "bad_sheet", &zh, &en),
+            StoreError::Overlap { start, end } => {
+                let taken = jiazheng_core::market::slot::Slot { start, end }.describe();
+                AppError::Conflict {
+                    code: "overlap",
+                    message_zh: format!("该服务员在 {taken}（北京时间）已有安排，请换一个时段或服务员"),
+                    message_en: format!(
+                        "The worker is already booked {taken} (Beijing time); pick another time or worker"
+                    ),
+                    existing_id: None,
+                }
+            }
+            StoreError::TooSoon(secs) => AppError::TooManyAttempts { retry_after_secs: secs },
             StoreError::Limited(_) => AppError::DailyLimit {
                 retry_after_secs: jiazheng_core::calendar::seconds_to_beijing_midnight(chrono::Utc::now()),
             },

@@ -25,6 +25,12 @@ pub enum StoreError {
     /// A daily limit was reached; try again after Beijing midnight.
     #[error("daily limit reached: {0}")]
     Limited(&'static str),
+    /// The worker is booked (or on leave) for part of this time: the range that is taken.
+    #[error("overlaps a booking")]
+    Overlap { start: chrono::DateTime<chrono::Utc>, end: chrono::DateTime<chrono::Utc> },
+    /// Asked again too soon; wait this many seconds.
+    #[error("too soon")]
+    TooSoon(u64),
     /// An uploaded sheet that cannot be read as one, said in both languages.
     #[error("sheet: {en}")]
     BadSheet { zh: String, en: String },

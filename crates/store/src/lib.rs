@@ -11,6 +11,7 @@ pub mod credit;
 pub mod crypto;
 mod error;
 pub mod excel;
+pub mod market;
 pub mod registry;
 mod reseal;
 pub mod testing;

@@ -51,6 +51,21 @@ impl TestDb {
     }
 }
 
+/// An employee-based agency in 南关区 whose code is composed from `body` (8 characters).
+pub async fn agency(store: &Store, body: &str) -> i64 {
+    let form = jiazheng_core::registry::agency::AgencyForm {
+        uscc: jiazheng_core::ids::Uscc::compose("220102", body),
+        name: format!("长春市{body}家政服务有限公司"),
+        brand_name: String::new(),
+        legal_representative: "李明".into(),
+        address: "人民大街1号".into(),
+        street_code: "220102001".into(),
+        phone: "043188886666".into(),
+        business_model: "employee".into(),
+    };
+    store.create_agency(&form.parse().expect("a valid agency")).await.expect("agency created")
+}
+
 /// Gives a worker of `agency_id` what cleaning work needs: pre-job training passed 30 days
 /// ago, an in-home health check on `checked_on`, and an accident policy running a year from
 /// 60 days ago. Tests move `checked_on` to make the check valid, expiring or lapsed.

@@ -1,8 +1,7 @@
 //! Workforce records, the compliance board, bulk entry and the daily job on a real database.
 
 use chrono::NaiveDate;
-use jiazheng_core::ids::{ResidentId, Uscc};
-use jiazheng_core::registry::agency::AgencyForm;
+use jiazheng_core::ids::ResidentId;
 use jiazheng_core::registry::binding::BindingKind;
 use jiazheng_core::registry::worker::{WorkerDraft, WorkerForm};
 use jiazheng_core::workforce::compliance::{Condition, Requirement, Standing, assess};
@@ -45,19 +44,7 @@ fn worker(seq: u16, name: &str, services: &str, related: bool) -> WorkerDraft {
     .unwrap()
 }
 
-async fn agency(store: &Store, body: &str) -> i64 {
-    let form = AgencyForm {
-        uscc: Uscc::compose("220102", body),
-        name: format!("长春市{body}家政服务有限公司"),
-        brand_name: String::new(),
-        legal_representative: "李明".into(),
-        address: "人民大街1号".into(),
-        street_code: "220102001".into(),
-        phone: "043188886666".into(),
-        business_model: "employee".into(),
-    };
-    store.create_agency(&form.parse().unwrap()).await.unwrap()
-}
+use jiazheng_store::testing::agency;
 
 /// Workers actively bound to the agency (both sides confirmed).
 async fn hire(store: &Store, agency_id: i64, drafts: &[WorkerDraft]) -> Vec<i64> {

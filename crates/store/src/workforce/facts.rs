@@ -38,6 +38,17 @@ pub struct WorkerFacts {
 /// worker, each with its facts nested: SQLite hands every row to the async side across threads,
 /// so two thousand rows cost more than the query itself.
 fn facts_sql(engine: Engine, scope: FactsScope) -> String {
+    let from = match scope {
+        FactsScope::Agency(_) => {
+            "FROM bindings b JOIN workers w ON w.id = b.worker_id WHERE b.agency_id = $1 AND b.status = 'active'"
+        }
+        FactsScope::Range(..) => "FROM workers w WHERE w.id BETWEEN $1 AND $2",
+    };
+    facts_sql_from(engine, from)
+}
+
+/// The facts query over the workers `from` selects (as `w`).
+fn facts_sql_from(engine: Engine, from: &str) -> String {
     // (aggregate open, close) for the outer text, nested JSON aggregates, array builder, hex.
     let (outer_open, outer_close, arr, hex) = match engine {
         Engine::Sqlite => ("json_group_array(", ")", "json_array", "hex(h.result_cipher)"),
@@ -70,12 +81,6 @@ fn facts_sql(engine: Engine, scope: FactsScope) -> String {
         &format!("{arr}(c.kind, c.trade, c.level, c.valid_until)"),
         "FROM skill_certificates c WHERE c.worker_id = w.id AND c.withdrawn_seq IS NULL",
     );
-    let from = match scope {
-        FactsScope::Agency(_) => {
-            "FROM bindings b JOIN workers w ON w.id = b.worker_id WHERE b.agency_id = $1 AND b.status = 'active'"
-        }
-        FactsScope::Range(..) => "FROM workers w WHERE w.id BETWEEN $1 AND $2",
-    };
     format!(
         "SELECT {outer_open}{arr}(w.id, w.name, w.id_masked, w.district_code, w.services, w.education_related,
             {agencies}, {trainings}, {health}, {policies}, {agency_policies}, {certificates}){outer_close}
@@ -145,6 +150,22 @@ impl Store {
             }
             query.fetch_one(p).await?
         });
+        let Some(json) = json else { return Ok(Vec::new()) };
+        let workers: Vec<Vec<Value>> = serde_json::from_str(&json).map_err(|_| bad("bad aggregated facts"))?;
+        let mut out = workers.iter().map(|w| self.worker_facts_of(w)).collect::<Result<Vec<_>>>()?;
+        out.sort_unstable_by_key(|w| w.id);
+        Ok(out)
+    }
+
+    /// The facts of the listed workers (unknown ids are skipped), in id order.
+    pub async fn load_facts_of_workers(&self, ids: &[i64]) -> Result<Vec<WorkerFacts>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Integers only, so the list is written into the text.
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let sql = facts_sql_from(self.engine(), &format!("FROM workers w WHERE w.id IN ({list})"));
+        let (json,): (Option<String>,) = on_pool!(self, p => sqlx::query_as(AssertSqlSafe(sql)).fetch_one(p).await?);
         let Some(json) = json else { return Ok(Vec::new()) };
         let workers: Vec<Vec<Value>> = serde_json::from_str(&json).map_err(|_| bad("bad aggregated facts"))?;
         let mut out = workers.iter().map(|w| self.worker_facts_of(w)).collect::<Result<Vec<_>>>()?;

@@ -1,0 +1,444 @@
+//! The market on a real database: one-time codes, menus and their price history, shifts and
+//! leave, bookings that never overlap (even 64 at once), idempotent creates, and an order's life.
+
+use chrono::{Duration, NaiveDate, Utc};
+use jiazheng_core::account::{Principal, Role, Scope};
+use jiazheng_core::calendar::beijing_today;
+use jiazheng_core::credit::casework::Rating;
+use jiazheng_core::ids::{Mobile, ResidentId};
+use jiazheng_core::market::menu::MenuForm;
+use jiazheng_core::market::order::OrderStatus;
+use jiazheng_core::market::slot::{Shift, Slot, SlotForm};
+use jiazheng_core::market::sms::CodeCheck;
+use jiazheng_core::market::{CatalogItem, PriceMode};
+use jiazheng_core::registry::binding::BindingKind;
+use jiazheng_core::registry::worker::WorkerForm;
+use jiazheng_store::market::orders::{BookingRequest, IdempotencyKey};
+use jiazheng_store::market::search::WorkerQuery;
+use jiazheng_store::registry::workers::{NewBinding, NewWorker};
+use jiazheng_store::testing::TestDb;
+use jiazheng_store::{PageRequest, Store, StoreError};
+
+const COMMUNITY: &str = "220102001001";
+
+struct Market {
+    db: TestDb,
+    agency: i64,
+    agency_admin: Principal,
+    workers: Vec<i64>,
+    menu: i64,
+}
+
+fn today() -> NaiveDate {
+    beijing_today()
+}
+
+use jiazheng_store::testing::agency;
+
+async fn account(store: &Store, name: &str, role: Role, scope: &Scope) -> Principal {
+    let new =
+        jiazheng_store::accounts::NewAccount::scoped(name.into(), name.into(), "password-123".into(), role, scope);
+    let id = store.create_account(&new).await.unwrap();
+    Principal { account_id: id, role, scope: scope.clone() }
+}
+
+/// An agency selling 日常保洁 by the hour (¥45, at least 2 hours, free cancellation until 24 hours
+/// before, 20% after), with `n` workers: the first `qualified` have what cleaning needs and work
+/// 08:00–20:00 every day.
+async fn market(n: u16, qualified: u16) -> Market {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let agency_id = agency(store, "MA0M0001").await;
+    let agency_admin = account(store, "agency1", Role::AgencyAdmin, &Scope::Agency(agency_id)).await;
+    let drafts: Vec<_> = (1..=n)
+        .map(|seq| {
+            WorkerForm {
+                id_number: ResidentId::compose(
+                    "220102",
+                    NaiveDate::from_ymd_opt(1980, 1, 1).unwrap() + Duration::days(seq.into()),
+                    seq,
+                ),
+                name: format!("王{}", ["芳", "丽", "静", "敏", "燕", "霞"][usize::from(seq) % 6]),
+                phone: format!("139{seq:08}"),
+                education_level: "college".into(),
+                education_related: "否".into(),
+                home_street: "220102001".into(),
+                services: vec!["cleaning".into()],
+                ..Default::default()
+            }
+            .parse(today())
+            .unwrap()
+        })
+        .collect();
+    let binding = Some(NewBinding { agency_id, kind: BindingKind::Employee, active: true });
+    let rows: Vec<NewWorker> = drafts.iter().map(|draft| NewWorker { draft, binding }).collect();
+    let workers = store.insert_workers(&rows).await.unwrap();
+    let shift = Shift::parse("08:00", "20:00").unwrap();
+    for &worker in workers.iter().take(usize::from(qualified)) {
+        jiazheng_store::testing::give_cleaning_records(store, agency_id, worker, today() - Duration::days(30), today())
+            .await
+            .unwrap();
+        let week: Vec<(u8, Shift)> = (1..=7).map(|d| (d, shift)).collect();
+        store.set_shifts(worker, &week, agency_admin.account_id).await.unwrap();
+    }
+    let menu = MenuForm {
+        item: "日常保洁".into(),
+        mode: "per_hour".into(),
+        price: "45".into(),
+        amount: "2".into(),
+        free_cancel_hours: "24".into(),
+        cancel_fee_percent: "20".into(),
+        ..Default::default()
+    };
+    let menu = store.publish_menu_item(agency_id, &menu.parse().unwrap(), agency_admin.account_id).await.unwrap();
+    Market { db, agency: agency_id, agency_admin, workers, menu: menu.id }
+}
+
+async fn resident(store: &Store, phone: &str) -> Principal {
+    let (id, new) = store.resident_by_phone(&Mobile::parse(phone).unwrap()).await.unwrap();
+    assert!(new);
+    store.set_resident_address(id, COMMUNITY, "华阳小区3栋2单元501").await.unwrap();
+    Principal { account_id: id, role: Role::Resident, scope: Scope::None }
+}
+
+/// A slot `days` ahead at `time`, Beijing.
+fn slot(days: i64, time: &str, hours: u32) -> Slot {
+    let form =
+        SlotForm { date: (today() + Duration::days(days)).to_string(), time: time.into(), hours: hours.to_string() };
+    form.parse(jiazheng_core::market::menu::Unit::Hours { min_hours: 1 }, Utc::now()).unwrap()
+}
+
+fn request(menu: i64, slot: Slot, worker: Option<i64>) -> BookingRequest {
+    BookingRequest { menu_item_id: menu, slot, worker_id: worker, note: String::new() }
+}
+
+fn stars(n: i64) -> Rating {
+    Rating { quality: n, punctuality: n, attitude: n, communication: n, comment: "准时，认真".into() }
+}
+
+#[tokio::test]
+async fn sixty_four_bookings_of_one_worker_at_overlapping_times_make_exactly_one_order() {
+    let m = market(1, 1).await;
+    let store = m.db.store.clone();
+    let someone = resident(&store, "13800000001").await;
+    let worker = m.workers[0];
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let store = store.clone();
+        // Every slot meets every other: 10:00–12:00, 10:30–12:30 and 11:00–13:00 on one day.
+        let time = ["10:00", "10:30", "11:00"][i % 3];
+        let request = request(m.menu, slot(3, time, 2), Some(worker));
+        let resident = someone.account_id;
+        tasks.push(tokio::spawn(async move { store.book(resident, &request, None).await }));
+    }
+    let mut booked = 0;
+    let mut overlaps = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => booked += 1,
+            Err(StoreError::Overlap { start, end }) => {
+                assert!(end > start && start > Utc::now(), "the overlap names the time taken");
+                overlaps += 1;
+            }
+            Err(other) => panic!("unexpected: {other:?}"),
+        }
+    }
+    assert_eq!((booked, overlaps), (1, 63));
+    let calendar = store.calendar(worker, Utc::now()).await.unwrap();
+    assert_eq!(calendar.len(), 1);
+    let orders = store.orders_of_resident(someone.account_id, PageRequest::default()).await.unwrap();
+    assert_eq!(orders.total, 1, "refused bookings leave no order behind");
+}
+
+#[tokio::test]
+async fn a_key_repeated_ten_times_makes_one_order_and_a_reused_key_is_refused() {
+    let m = market(2, 2).await;
+    let store = m.db.store.clone();
+    let someone = resident(&store, "13800000002").await;
+    let key = IdempotencyKey { key: "c0ffee-1".into(), digest: vec![1; 32] };
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (store, key) = (store.clone(), key.clone());
+        let request = request(m.menu, slot(4, "09:00", 2), None);
+        let resident = someone.account_id;
+        tasks.push(tokio::spawn(async move { store.book(resident, &request, Some(&key)).await }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    let mut replays = 0;
+    for task in tasks {
+        let booked = task.await.unwrap().unwrap();
+        ids.insert(booked.order.id);
+        replays += usize::from(booked.replayed);
+    }
+    assert_eq!((ids.len(), replays), (1, 9));
+    assert_eq!(store.orders_of_resident(someone.account_id, PageRequest::default()).await.unwrap().total, 1);
+    let other = IdempotencyKey { key: "c0ffee-1".into(), digest: vec![2; 32] };
+    match store.book(someone.account_id, &request(m.menu, slot(5, "09:00", 2), None), Some(&other)).await {
+        Err(StoreError::Invalid(errors)) => assert_eq!(errors.0[0].code, "key_reused"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_order_runs_from_booking_to_a_rating_on_the_workers_record_and_keeps_its_price() {
+    let m = market(2, 2).await;
+    let store = &m.db.store;
+    let someone = resident(store, "13800000003").await;
+    let booked = store.book(someone.account_id, &request(m.menu, slot(2, "14:00", 3), None), None).await.unwrap();
+    let order = booked.order;
+    assert_eq!((order.status(), order.total_fen, order.quantity), (OrderStatus::Requested, 13_500, 3));
+
+    // The price rises after booking: the order keeps what it was booked at.
+    let menu = store.menu_item(m.menu).await.unwrap();
+    let dearer = MenuForm {
+        item: "daily_cleaning".into(),
+        mode: "per_hour".into(),
+        price: "60".into(),
+        amount: "2".into(),
+        free_cancel_hours: "24".into(),
+        cancel_fee_percent: "20".into(),
+        ..Default::default()
+    };
+    store
+        .update_menu_item(m.agency, m.menu, menu.version, &dearer.parse().unwrap(), m.agency_admin.account_id)
+        .await
+        .unwrap();
+    assert_eq!(store.order(order.id).await.unwrap().total_fen, 13_500);
+    let history = store.price_history(m.menu).await.unwrap();
+    assert_eq!(history.iter().map(|p| p.price_fen).collect::<Vec<_>>(), [6000, 4500]);
+    assert_eq!(history[0].previous_fen, Some(4500));
+    let rises = store.price_rises(None, 10, PageRequest::default()).await.unwrap();
+    assert_eq!(rises.total, 1);
+    assert!((rises.items[0].percent() - 33.33).abs() < 0.01);
+    assert_eq!(store.price_rises(None, 40, PageRequest::default()).await.unwrap().total, 0);
+    // A stale edit loses.
+    assert!(matches!(
+        store
+            .update_menu_item(m.agency, m.menu, menu.version, &dearer.parse().unwrap(), m.agency_admin.account_id)
+            .await,
+        Err(StoreError::Stale)
+    ));
+
+    // The resident cannot take the agency's steps, another agency cannot see the order.
+    assert!(store.confirm_order(order.id, &someone).await.is_err());
+    let other = agency(store, "MA0M0002").await;
+    let stranger = account(store, "agency2", Role::AgencyAdmin, &Scope::Agency(other)).await;
+    assert!(matches!(store.confirm_order(order.id, &stranger).await, Err(StoreError::NotFound)));
+
+    let admin = &m.agency_admin;
+    store.confirm_order(order.id, admin).await.unwrap();
+    let assigned = store.assign_order(order.id, m.workers[1], admin).await.unwrap();
+    assert_eq!((assigned.status(), assigned.worker_id), (OrderStatus::Assigned, Some(m.workers[1])));
+    assert!(matches!(store.rate_order(order.id, &someone, &stars(5)).await, Err(StoreError::Invalid(_))));
+    store.start_order(order.id, admin).await.unwrap();
+    let done = store.complete_order(order.id, admin).await.unwrap();
+    assert_eq!(done.status(), OrderStatus::Completed);
+    let rated = store.rate_order(order.id, &someone, &stars(4)).await.unwrap();
+    assert_eq!(rated.status(), OrderStatus::Rated);
+    assert!(matches!(
+        store.rate_order(order.id, &someone, &stars(1)).await,
+        Err(StoreError::Conflict { what: "already_rated", .. })
+    ));
+    let ledger = store.ledger_of(jiazheng_core::credit::SubjectKind::Worker, m.workers[1]).await.unwrap();
+    let rating = ledger.iter().find(|e| e.kind == "rating").expect("a rating entry");
+    assert_eq!(rating.source, format!("order:{}", order.id));
+    assert!(ledger.iter().any(|e| e.kind == "service" && e.source == format!("order:{}", order.id)));
+    let steps: Vec<String> = store.order_events(order.id).await.unwrap().into_iter().map(|e| e.step).collect();
+    assert_eq!(steps, ["request", "confirm", "assign", "start", "complete", "rate"]);
+}
+
+#[tokio::test]
+async fn workers_who_fail_the_rules_or_are_off_shift_are_refused_with_the_reason() {
+    let m = market(2, 1).await;
+    let store = &m.db.store;
+    let someone = resident(store, "13800000004").await;
+    let unqualified = m.workers[1];
+    match store.book(someone.account_id, &request(m.menu, slot(2, "10:00", 2), Some(unqualified)), None).await {
+        Err(StoreError::Invalid(errors)) => {
+            assert_eq!((errors.0[0].field.as_str(), errors.0[0].code), ("worker_id", "not_compliant"));
+            assert!(errors.0[0].message_zh.contains("岗前培训"), "{}", errors.0[0].message_zh);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    match store.book(someone.account_id, &request(m.menu, slot(2, "19:00", 2), Some(m.workers[0])), None).await {
+        Err(StoreError::Invalid(errors)) => assert_eq!(errors.0[0].code, "off_shift"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Leave blocks bookings, and bookings block leave.
+    let leave = slot(6, "08:00", 12);
+    store.add_leave(m.workers[0], &leave, "回老家", m.agency_admin.account_id).await.unwrap();
+    assert!(matches!(
+        store.book(someone.account_id, &request(m.menu, slot(6, "10:00", 2), Some(m.workers[0])), None).await,
+        Err(StoreError::Overlap { .. })
+    ));
+    let orders = store.orders_of_resident(someone.account_id, PageRequest::default()).await.unwrap();
+    assert_eq!(orders.total, 0, "nothing half-written");
+}
+
+#[tokio::test]
+async fn search_finds_only_free_compliant_workers_on_shift_and_puts_earlier_ones_first() {
+    let m = market(6, 4).await;
+    let store = &m.db.store;
+    let someone = resident(store, "13800000005").await;
+    let when = slot(3, "09:00", 2);
+    let query = |resident: Option<i64>| WorkerQuery {
+        item: CatalogItem::DailyCleaning,
+        mode: PriceMode::PerHour,
+        slot: when,
+        district: Some("220102000000".into()),
+        level: None,
+        resident,
+        after: 0,
+        limit: 10,
+    };
+    let found = store.available_workers(&query(None)).await.unwrap();
+    let ids: Vec<i64> = found.workers.iter().map(|w| w.worker_id).collect();
+    assert_eq!(ids, m.workers[..4].to_vec(), "the two without records are left out");
+    // One is booked then, one is on leave: both drop out.
+    store.book(someone.account_id, &request(m.menu, when, Some(m.workers[0])), None).await.unwrap();
+    store.add_leave(m.workers[1], &slot(3, "08:00", 4), "", m.agency_admin.account_id).await.unwrap();
+    let ids: Vec<i64> =
+        store.available_workers(&query(None)).await.unwrap().workers.iter().map(|w| w.worker_id).collect();
+    assert_eq!(ids, m.workers[2..4].to_vec());
+    // Nobody works at 21:00.
+    let late = WorkerQuery { slot: slot(3, "20:00", 2), ..query(None) };
+    assert!(store.available_workers(&late).await.unwrap().workers.is_empty());
+    // A worker the resident had before comes first.
+    let earlier =
+        store.book(someone.account_id, &request(m.menu, slot(1, "09:00", 2), Some(m.workers[3])), None).await.unwrap();
+    for step in 0..3 {
+        let admin = &m.agency_admin;
+        match step {
+            0 => store.confirm_order(earlier.order.id, admin).await.map(|_| ()),
+            1 => store.start_order(earlier.order.id, admin).await.map(|_| ()),
+            _ => store.complete_order(earlier.order.id, admin).await.map(|_| ()),
+        }
+        .unwrap();
+    }
+    let found = store.available_workers(&query(Some(someone.account_id))).await.unwrap();
+    assert_eq!(found.workers[0].worker_id, m.workers[3]);
+    assert!(found.workers[0].previous);
+    assert_eq!(found.workers.iter().filter(|w| w.worker_id == m.workers[3]).count(), 1);
+}
+
+#[tokio::test]
+async fn cancelling_costs_what_the_terms_say_and_frees_the_worker() {
+    let m = market(1, 1).await;
+    let store = &m.db.store;
+    let someone = resident(store, "13800000006").await;
+    // More than 24 hours ahead: free.
+    let far =
+        store.book(someone.account_id, &request(m.menu, slot(5, "10:00", 2), Some(m.workers[0])), None).await.unwrap();
+    let cancelled = store.cancel_order(far.order.id, &someone, "临时有事").await.unwrap();
+    assert_eq!((cancelled.status(), cancelled.cancel_fee_fen), (OrderStatus::Cancelled, Some(0)));
+    assert!(store.calendar(m.workers[0], Utc::now()).await.unwrap().is_empty(), "the time is free again");
+    // Inside 24 hours: 20%. The slot is the next whole half hour at least 90 minutes away.
+    let start = Utc::now() + Duration::minutes(90);
+    let start = chrono::DateTime::from_timestamp(start.timestamp() - start.timestamp() % 1800 + 1800, 0).unwrap();
+    let soon = Slot { start, end: start + Duration::hours(2) };
+    let near = store.book(someone.account_id, &request(m.menu, soon, None), None).await.unwrap();
+    let cancelled = store.cancel_order(near.order.id, &someone, "").await.unwrap();
+    assert_eq!(cancelled.cancel_fee_fen, Some(1800));
+    assert!(store.cancel_order(near.order.id, &someone, "").await.is_err(), "once");
+}
+
+#[tokio::test]
+async fn sign_in_codes_expire_lock_after_five_wrong_tries_and_are_rationed() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let phone = Mobile::parse("13912345678").unwrap();
+    let code = store.issue_sign_in_code(&phone, "10.0.0.1").await.unwrap();
+    assert!(matches!(store.issue_sign_in_code(&phone, "10.0.0.1").await, Err(StoreError::TooSoon(s)) if s <= 60));
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (1..=4).rev() {
+        assert_eq!(store.check_sign_in_code(&phone, wrong).await.unwrap(), CodeCheck::Wrong { tries_left: left });
+    }
+    assert_eq!(store.check_sign_in_code(&phone, wrong).await.unwrap(), CodeCheck::Locked);
+    assert_eq!(store.check_sign_in_code(&phone, &code).await.unwrap(), CodeCheck::Locked, "even the right code");
+    // Another number's code is another matter, and a right code works once.
+    let other = Mobile::parse("13912345679").unwrap();
+    let code = store.issue_sign_in_code(&other, "10.0.0.1").await.unwrap();
+    assert_eq!(store.check_sign_in_code(&other, &code).await.unwrap(), CodeCheck::Accepted);
+    assert_eq!(store.check_sign_in_code(&other, &code).await.unwrap(), CodeCheck::Expired);
+    // One address asking for many numbers runs out.
+    let mut refused = None;
+    for n in 0..40 {
+        let phone = Mobile::parse(&format!("137{n:08}")).unwrap();
+        if let Err(e) = store.issue_sign_in_code(&phone, "10.9.9.9").await {
+            refused = Some((n, e));
+            break;
+        }
+    }
+    assert!(matches!(refused, Some((30, StoreError::Limited("sms_codes_per_address")))), "{refused:?}");
+}
+
+#[tokio::test]
+async fn an_erased_resident_leaves_orders_under_a_pseudonym() {
+    let m = market(1, 1).await;
+    let store = &m.db.store;
+    let someone = resident(store, "13800000007").await;
+    let profile = store.resident_profile(someone.account_id).await.unwrap();
+    assert_eq!(profile.address.as_deref(), Some("华阳小区3栋2单元501"));
+    assert!(profile.community_name.unwrap().contains("华阳社区"));
+    let booked = store.book(someone.account_id, &request(m.menu, slot(2, "10:00", 2), None), None).await.unwrap();
+    match store.erase_resident(someone.account_id).await {
+        Err(StoreError::Invalid(errors)) => assert_eq!(errors.0[0].code, "orders_open"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    store.cancel_order(booked.order.id, &someone, "").await.unwrap();
+    store.erase_resident(someone.account_id).await.unwrap();
+    let order = store.order(booked.order.id).await.unwrap();
+    assert_eq!(order.resident_name, format!("已注销居民 #{}", someone.account_id));
+    assert_eq!(store.order_address(&order).await.unwrap(), "");
+    let profile = store.resident_profile(someone.account_id).await.unwrap();
+    assert!(profile.phone_masked.is_none() && profile.address.is_none());
+    // The number can sign up afresh, as a new account.
+    let (again, new) = store.resident_by_phone(&Mobile::parse("13800000007").unwrap()).await.unwrap();
+    assert!(new && again != someone.account_id);
+    // Bad addresses are refused beside their fields.
+    match store.set_resident_address(again, "220102001", &"长".repeat(121)).await {
+        Err(StoreError::Invalid(errors)) => {
+            let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(fields, ["community", "address"]);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn postgres_itself_refuses_overlapping_rows_whoever_writes_them() {
+    let m = market(1, 1).await;
+    let jiazheng_store::Pool::Postgres(pool) = m.db.store.pool() else {
+        return; // SQLite has no exclusion constraints: its single writer checks inside the transaction.
+    };
+    let insert = "INSERT INTO worker_bookings (worker_id, kind, starts_at, ends_at, note, entered_by, created_at)
+        VALUES ($1, 'leave', $2, $3, '', $4, now())";
+    let first = slot(3, "10:00", 2);
+    sqlx::query(insert)
+        .bind(m.workers[0])
+        .bind(first.start)
+        .bind(first.end)
+        .bind(m.agency_admin.account_id)
+        .execute(pool)
+        .await
+        .unwrap();
+    let second = slot(3, "11:30", 2);
+    let refused = sqlx::query(insert)
+        .bind(m.workers[0])
+        .bind(second.start)
+        .bind(second.end)
+        .bind(m.agency_admin.account_id)
+        .execute(pool)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.as_database_error().and_then(|e| e.code()).as_deref(), Some("23P01"));
+    let touching = slot(3, "12:00", 2);
+    sqlx::query(insert)
+        .bind(m.workers[0])
+        .bind(touching.start)
+        .bind(touching.end)
+        .bind(m.agency_admin.account_id)
+        .execute(pool)
+        .await
+        .expect("half-open ranges that touch do not overlap");
+}
