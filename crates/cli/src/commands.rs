@@ -26,7 +26,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { data, bind, demo: with_demo, secure_cookies, trusted_proxies } => {
             let import_reports = Some(data.data_dir.join("import-reports"));
             let photos = Some(data.data_dir.join("photos"));
-            let config = jiazheng_server::Config { secure_cookies, trusted_proxies, import_reports, photos };
+            let config = jiazheng_server::Config {
+                secure_cookies,
+                trusted_proxies,
+                import_reports,
+                photos,
+                ..Default::default()
+            };
             serve(&data, &bind, with_demo, config).await
         }
         Command::Demo { command: DemoCommand::Generate { data, agencies, workers, seed } } => {
@@ -465,11 +471,15 @@ async fn serve(
     if with_demo {
         demo::ensure_demo(&store).await?;
     }
+    let config_has_no_gateway = config.texts.is_none();
     let app = jiazheng_server::Application::build(store.clone(), bind, config)
         .await
         .with_context(|| format!("bind {bind}"))?;
     let addr = app.local_addr()?;
     println!("jiazheng is listening on http://{addr}/");
+    if config_has_no_gateway {
+        println!("no SMS gateway is configured: residents' sign-in codes are written to this log (look for \"SMS\")");
+    }
     tokio::spawn(daily_jobs(store.clone()));
     tokio::spawn(checkpoint_timer(store.clone()));
     if with_demo {

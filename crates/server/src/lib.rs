@@ -13,6 +13,7 @@ pub mod error;
 pub mod files;
 pub mod i18n;
 pub mod limits;
+pub mod market;
 pub mod pages;
 pub mod pdf;
 pub mod photo;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub verified: Arc<cache::Keyed<jiazheng_core::credit::token::Claims>>,
     /// The public keys, re-read every minute (a new key is rare).
     pub keys: Arc<cache::Ttl<Vec<jiazheng_store::credit::keys::PublicKey>>>,
+    /// Where sign-in codes are sent.
+    pub texts: Arc<dyn jiazheng_store::workforce::jobs::Delivery>,
 }
 
 impl AppState {
@@ -101,6 +104,28 @@ pub struct Config {
     /// PostgreSQL database must share this directory too. Without it, a directory of this
     /// server's own, removed when the server is dropped.
     pub photos: Option<std::path::PathBuf>,
+    /// Where text messages (sign-in codes) go; without one, the built-in `LogDelivery` writes
+    /// them to the server log.
+    pub texts: Option<TextChannel>,
+    /// A price that rose more than this many percent within twelve months is listed for the
+    /// regulator (`None`: 10).
+    pub price_alert_percent: Option<i64>,
+}
+
+/// A text-message channel, as the configuration holds it.
+#[derive(Clone)]
+pub struct TextChannel(pub Arc<dyn jiazheng_store::workforce::jobs::Delivery>);
+
+impl std::fmt::Debug for TextChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TextChannel({})", self.0.channel())
+    }
+}
+
+impl Config {
+    pub fn price_alert_percent(&self) -> i64 {
+        self.price_alert_percent.unwrap_or(10)
+    }
 }
 
 /// The largest body any route takes unless it says otherwise: forms and JSON are small.
@@ -169,7 +194,12 @@ impl Application {
             Some(dir) => files::Folder::at(dir.clone()),
             None => files::Folder::temporary("photos"),
         };
+        let texts = match &config.texts {
+            Some(channel) => channel.0.clone(),
+            None => Arc::new(jiazheng_store::workforce::jobs::LogDelivery::default()),
+        };
         let state = AppState {
+            texts,
             photos: Arc::new(photo::Photos::new(photos)),
             photo_work: Arc::new(tokio::sync::Semaphore::new(1)),
             store,

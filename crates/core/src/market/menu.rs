@@ -115,6 +115,11 @@ pub fn parse_price(raw: &str) -> Result<i64, Invalid> {
     Ok(fen)
 }
 
+/// A package length in days.
+pub fn whole_days(raw: &str) -> Result<u32, Invalid> {
+    whole_in(raw, 1, MAX_PACKAGE_DAYS)
+}
+
 pub(crate) fn whole_in(raw: &str, low: u32, high: u32) -> Result<u32, Invalid> {
     let text = raw.trim();
     if text.is_empty() {

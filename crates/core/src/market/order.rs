@@ -23,6 +23,7 @@ choice!(
 choice!(
     /// A step someone takes on an order.
     OrderStep {
+        Request = ("request", "提交订单", "Place the order"),
         Confirm = ("confirm", "确认订单", "Confirm"),
         Assign = ("assign", "派单", "Assign a worker"),
         Start = ("start", "开始服务", "Start the service"),

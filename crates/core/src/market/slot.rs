@@ -161,6 +161,84 @@ impl Shift {
     }
 }
 
+/// Leave in whole Beijing days, first to last, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct LeaveForm {
+    pub from: String,
+    pub to: String,
+    pub note: String,
+}
+
+/// Leave lasts at most this many days at a time.
+pub const MAX_LEAVE_DAYS: i64 = 90;
+
+impl LeaveForm {
+    /// The days as a slot; leave starts today at the earliest.
+    pub fn parse(&self, today: NaiveDate) -> Result<Slot, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let from = errors.take("from", parse_date(&self.from));
+        let to = errors.take("to", parse_date(&self.to));
+        let (Some(from), Some(to)) = (from, to) else { return Err(errors) };
+        if from < today {
+            errors.0.push(Invalid::new("in_the_past", "不能登记已过去的日期", "cannot start in the past").at("from"));
+        }
+        if to < from {
+            errors.0.push(
+                Invalid::new("end_before_start", "结束日期不能早于开始日期", "must not end before it starts").at("to"),
+            );
+        } else if (to - from).num_days() >= MAX_LEAVE_DAYS {
+            errors
+                .0
+                .push(Invalid::new("too_long", "单次请假最多90天", "leave lasts at most 90 days at a time").at("to"));
+        }
+        if !errors.0.is_empty() {
+            return Err(errors);
+        }
+        Ok(Slot { start: day_start(from), end: day_start(to) + Duration::days(1) })
+    }
+}
+
+/// Weekly working hours as typed: `from`/`to` per weekday (1 = Monday); both empty is a day off.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WeekForm {
+    /// Seven entries, Monday first.
+    pub days: Vec<DayForm>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct DayForm {
+    pub from: String,
+    pub to: String,
+}
+
+impl WeekForm {
+    pub fn parse(&self) -> Result<Vec<(u8, Shift)>, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        if self.days.len() != 7 {
+            errors.0.push(Invalid::new("seven_days", "请填写周一到周日", "give Monday to Sunday").at("days"));
+            return Err(errors);
+        }
+        let mut week = Vec::new();
+        for (i, day) in self.days.iter().enumerate() {
+            let weekday = i as u8 + 1;
+            match (day.from.trim(), day.to.trim()) {
+                ("", "") => {}
+                (from, to) => {
+                    if let Some(shift) = errors.take(&format!("day{weekday}"), Shift::parse(from, to)) {
+                        week.push((weekday, shift));
+                    }
+                }
+            }
+        }
+        if errors.0.is_empty() { Ok(week) } else { Err(errors) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +283,30 @@ mod tests {
         assert_eq!(code(form("2026-12-05", "09:00", "-2"), hours).code, "out_of_range");
         assert_eq!(code(form("2027-12-05", "09:00", "2"), hours).code, "too_far");
         assert_eq!(code(form("", "", ""), Unit::Visit { minutes: 120 }).field, "date");
+    }
+
+    #[test]
+    fn leave_takes_whole_days_from_today_on() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let leave = LeaveForm { from: "2026-12-03".into(), to: "2026-12-04".into(), note: String::new() };
+        let slot = leave.parse(today).unwrap();
+        assert_eq!(slot.minutes(), 2 * 24 * 60);
+        assert_eq!(slot.describe(), "2026-12-03 – 2026-12-04");
+        let past = LeaveForm { from: "2026-11-30".into(), to: "2026-11-29".into(), note: String::new() };
+        let codes: Vec<_> = past.parse(today).unwrap_err().0.into_iter().map(|e| e.code).collect();
+        assert_eq!(codes, ["in_the_past", "end_before_start"]);
+    }
+
+    #[test]
+    fn a_week_has_seven_days_and_empty_ones_are_off() {
+        let day = |from: &str, to: &str| DayForm { from: from.into(), to: to.into() };
+        let mut days = vec![day("08:00", "18:00"); 5];
+        days.extend([day("", ""), day("09:00", "12:00")]);
+        let week = WeekForm { days }.parse().unwrap();
+        assert_eq!(week.iter().map(|(d, _)| *d).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 7]);
+        let bad = WeekForm { days: vec![day("18:00", "08:00"); 7] }.parse().unwrap_err();
+        assert_eq!((bad.0.len(), bad.0[0].field.as_str()), (7, "day1"));
+        assert_eq!(WeekForm { days: vec![] }.parse().unwrap_err().0[0].code, "seven_days");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod bindings;
 pub mod casework;
 pub mod credit;
 pub mod divisions;
+pub mod market;
 pub mod providers;
 pub mod service_points;
 pub mod session;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(providers::router())
         .merge(credit::router())
         .merge(casework::router())
+        .merge(market::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
 
@@ -67,12 +69,18 @@ pub fn docs() -> Router<AppState> {
         casework::review_entry, casework::record_action, casework::propose_listing, casework::open_listings,
         casework::review_listing, casework::credit_list, casework::file_appeal, casework::open_appeals,
         casework::decide_appeal, casework::agency_credit, casework::credit_report, casework::released_report, casework::banks,
+        market::catalog, market::agency_menu, market::price_history, market::offers, market::available,
+        market::send_code, market::resident_session, market::profile, market::set_profile, market::erase,
+        market::publish, market::update_item, market::withdraw, market::shifts, market::set_shifts, market::calendar,
+        market::add_leave, market::remove_leave, market::create_order, market::orders, market::order, market::step,
+        market::rate, market::price_rises,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
         (name = "registry", description = "Divisions, agencies, workers, service points"),
         (name = "workforce", description = "Training, certificates, health checks, insurance, education, compliance"),
         (name = "credit", description = "Ledger, signed checkpoints, home-service certificates"),
+        (name = "market", description = "Catalog, menus and prices, available workers, residents, orders"),
     ),
     modifiers(&BearerAuth, &ErrorAnswers)
 )]

@@ -21,6 +21,8 @@ pub struct TestApp {
     pub agency_b: i64,
     pub uscc_a: String,
     pub client: reqwest::Client,
+    /// The built-in text channel: sign-in codes sent land here (and in the log).
+    pub texts: std::sync::Arc<jiazheng_store::workforce::jobs::LogDelivery>,
 }
 
 pub fn agency_form(body: &str, name: &str, street: &str) -> AgencyForm {
@@ -96,11 +98,41 @@ impl TestApp {
                 .await
                 .unwrap();
         }
-        let app = Application::build(store, "127.0.0.1:0", Config::default()).await.unwrap();
+        let texts = std::sync::Arc::new(jiazheng_store::workforce::jobs::LogDelivery::default());
+        let config = Config { texts: Some(jiazheng_server::TextChannel(texts.clone())), ..Config::default() };
+        let app = Application::build(store, "127.0.0.1:0", config).await.unwrap();
         let base = format!("http://{}", app.local_addr().unwrap());
         tokio::spawn(app.run());
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { base, db, agency_a, agency_b, uscc_a, client }
+        Self { base, db, agency_a, agency_b, uscc_a, client, texts }
+    }
+
+    /// The sign-in code last sent to `phone`.
+    pub fn code_sent_to(&self, phone: &str) -> String {
+        let text = self.texts.last_text_to(phone).expect("a text was sent");
+        text.chars().filter(char::is_ascii_digit).take(6).collect()
+    }
+
+    /// A resident signed in by phone code, with a household in 华阳社区; returns the bearer token.
+    pub async fn phone_resident(&self, phone: &str) -> String {
+        let (status, _) = self.post_json("/api/v1/resident/codes", "", &json!({"phone": phone})).await;
+        assert_eq!(status, 202);
+        let code = self.code_sent_to(phone);
+        let (status, body) =
+            self.post_json("/api/v1/resident/session", "", &json!({"phone": phone, "code": code})).await;
+        assert_eq!(status, 200, "{body}");
+        let token = body["token"].as_str().unwrap().to_string();
+        let household = json!({"community": "220102001001", "address": "华阳小区3栋2单元501"});
+        let response = self
+            .client
+            .put(self.url("/api/v1/resident/profile"))
+            .bearer_auth(&token)
+            .json(&household)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        token
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -76,6 +76,8 @@ impl Store {
              JOIN bindings b ON b.worker_id = w.id AND b.status = 'active'
              JOIN menu_items m ON m.agency_id = b.agency_id AND m.item = $1 AND m.mode = $2 AND m.withdrawn_at IS NULL
                  AND ($9 = '' OR m.level = $9)
+                 AND ((m.mode = 'per_item' AND m.amount <= $14) OR (m.mode = 'per_hour' AND m.amount * 60 <= $14)
+                      OR (m.mode = 'package' AND m.amount * 1440 = $14))
              JOIN agencies a ON a.id = m.agency_id
              {shift_join}
              WHERE (w.services & $3) <> 0 AND ($4 = '' OR w.district_code = $4)
@@ -86,7 +88,7 @@ impl Store {
         let level = query.level.map_or("", |l| l.as_str());
         let resident = query.resident.unwrap_or(0);
         // The resident's earlier workers first (few), then everyone else in id order.
-        let earlier_sql = format!("{base} AND {previous} ORDER BY w.id LIMIT 20");
+        let earlier_sql = format!("{base} AND {previous} AND $12 = $12 AND $13 = $13 ORDER BY w.id LIMIT 20");
         let rest_sql = format!("{base} AND w.id > $12 ORDER BY w.id LIMIT $13");
         // Some found may fail the rules on the day: read a few more than the page.
         let fetch = (query.limit * 2 + 5) as i64;
@@ -95,7 +97,7 @@ impl Store {
                 on_pool!(self, p => sqlx::query_as::<_, AvailableWorker>(sqlx::AssertSqlSafe($sql.clone()))
                     .bind(query.item.as_str()).bind(query.mode.as_str()).bind(query.item.service().bit())
                     .bind(&district).bind(weekday).bind(from_minute).bind(to_minute).bind(resident).bind(level)
-                    .bind(query.slot.start).bind(query.slot.end).bind($after).bind($limit)
+                    .bind(query.slot.start).bind(query.slot.end).bind($after).bind($limit).bind(query.slot.minutes())
                     .fetch_all(p).await?)
             };
         }

@@ -70,6 +70,54 @@ pub trait Delivery: Send + Sync {
     fn delivered_on_write(&self) -> bool {
         false
     }
+    /// Sends a text message (a sign-in code) to a phone; channels that cannot say so.
+    fn send_text<'a>(&'a self, _phone: &'a jiazheng_core::ids::Mobile, _text: &'a str) -> DeliveryFuture<'a> {
+        Box::pin(async { Err("this channel sends no text messages".to_string()) })
+    }
+}
+
+/// The built-in delivery of a machine without an SMS gateway: every message goes to the server
+/// log (the number masked), and the last ones are kept in memory so that a demo or a test can
+/// read a code sent to a number.
+#[derive(Default)]
+pub struct LogDelivery {
+    recent: std::sync::Mutex<std::collections::VecDeque<(String, String)>>,
+}
+
+/// Messages kept in memory by `LogDelivery`.
+const RECENT_TEXTS: usize = 1000;
+
+impl LogDelivery {
+    /// The last text sent to `phone`, if it is still kept.
+    pub fn last_text_to(&self, phone: &str) -> Option<String> {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent.iter().rev().find(|(to, _)| to == phone).map(|(_, text)| text.clone())
+    }
+}
+
+impl Delivery for LogDelivery {
+    fn channel(&self) -> &'static str {
+        "log"
+    }
+
+    fn deliver<'a>(&'a self, notification: &'a Notification) -> DeliveryFuture<'a> {
+        Box::pin(async move {
+            tracing::info!(recipient = notification.recipient_id, text = %notification.message(false), "reminder");
+            Ok(())
+        })
+    }
+
+    fn send_text<'a>(&'a self, phone: &'a jiazheng_core::ids::Mobile, text: &'a str) -> DeliveryFuture<'a> {
+        Box::pin(async move {
+            tracing::info!(to = %phone.masked(), %text, "SMS (no gateway configured: written to this log)");
+            let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+            if recent.len() >= RECENT_TEXTS {
+                recent.pop_front();
+            }
+            recent.push_back((phone.as_str().to_string(), text.to_string()));
+            Ok(())
+        })
+    }
 }
 
 /// Delivery to the inbox pages: recording the reminder is the delivery.

@@ -1,0 +1,217 @@
+//! The market over HTTP: residents sign in with a phone code, agencies publish prices and
+//! shifts, 64 clients race for one worker's slot, retries with one key book once, bad input is
+//! refused field by field, and an order runs to a rating on the worker's credit record.
+
+mod common;
+
+use chrono::Duration;
+use common::TestApp;
+use jiazheng_core::calendar::beijing_today;
+use serde_json::{Value, json};
+
+/// A qualified cleaner of agency A working 08:00–20:00 every day, and the agency's 日常保洁 by
+/// the hour at ¥45 (at least 2 hours). Returns (agency token, worker id, menu item id).
+async fn cleaning_market(app: &TestApp, seq: u16) -> (String, i64, i64) {
+    let worker = app.employ(seq, "王芳", "cleaning").await;
+    let today = beijing_today();
+    jiazheng_store::testing::give_cleaning_records(
+        &app.db.store,
+        app.agency_a,
+        worker,
+        today - Duration::days(30),
+        today,
+    )
+    .await
+    .unwrap();
+    let agency = app.token("agency_a").await;
+    let day = json!({"from": "08:00", "to": "20:00"});
+    let week = json!({"days": [day, day, day, day, day, day, day]});
+    let response = app
+        .client
+        .put(app.url(&format!("/api/v1/workers/{worker}/shifts")))
+        .bearer_auth(&agency)
+        .json(&week)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let menu = app.db.store.menu_of_agency(app.agency_a).await.unwrap();
+    let menu_id = match menu.first() {
+        Some(item) => item.id,
+        None => {
+            let form = json!({"item": "日常保洁", "mode": "per_hour", "price": "45", "amount": "2",
+                "free_cancel_hours": "24", "cancel_fee_percent": "20", "description": "擦拭、吸尘、拖地"});
+            let (status, body) = app.post_json("/api/v1/agency/menu", &agency, &form).await;
+            assert_eq!(status, 201, "{body}");
+            body["id"].as_i64().unwrap()
+        }
+    };
+    (agency, worker, menu_id)
+}
+
+fn day(n: i64) -> String {
+    (beijing_today() + Duration::days(n)).to_string()
+}
+
+#[tokio::test]
+async fn sixty_four_clients_racing_for_one_slot_book_it_once_and_ten_retries_make_one_order() {
+    let app = TestApp::spawn().await;
+    let (_, worker, menu) = cleaning_market(&app, 1).await;
+    let resident = app.phone_resident("13700000001").await;
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let (client, url, token) = (app.client.clone(), app.url("/api/v1/orders"), resident.clone());
+        let time = ["10:00", "10:30", "11:00", "09:30"][i % 4];
+        let body = json!({"menu_item_id": menu, "date": day(3), "time": time, "hours": "2", "worker_id": worker});
+        tasks.push(tokio::spawn(async move {
+            let response = client.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        if status == 409 {
+            assert_eq!(body["error"]["code"], "overlap");
+            assert!(body["error"]["message_zh"].as_str().unwrap().contains(&day(3)), "{body}");
+        }
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    assert_eq!(statuses, [(201, 1), (409, 63)].into_iter().collect());
+
+    // Ten sends of one request with one key: one order, the same answer each time.
+    let body = json!({"menu_item_id": menu, "date": day(4), "time": "14:00", "hours": "3"});
+    let mut ids = std::collections::BTreeSet::new();
+    for attempt in 0..10 {
+        let response = app
+            .client
+            .post(app.url("/api/v1/orders"))
+            .bearer_auth(&resident)
+            .header("Idempotency-Key", "retry-7f3a")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        assert_eq!(response.headers().get("idempotency-replayed").is_some(), attempt > 0);
+        ids.insert(response.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    assert_eq!(ids.len(), 1);
+    let (_, mine) = app.get_json("/api/v1/orders", Some(&resident)).await;
+    assert_eq!(mine["total"], 2);
+    // The same key with another body is refused, and books nothing.
+    let other = json!({"menu_item_id": menu, "date": day(5), "time": "14:00", "hours": "3"});
+    let response = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .bearer_auth(&resident)
+        .header("Idempotency-Key", "retry-7f3a")
+        .json(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+}
+
+#[tokio::test]
+async fn bad_bookings_prices_and_codes_are_refused_field_by_field_and_write_nothing() {
+    let app = TestApp::spawn().await;
+    let (agency, _, menu) = cleaning_market(&app, 2).await;
+    let resident = app.phone_resident("13700000002").await;
+    let cases = [
+        (json!({"menu_item_id": menu, "date": day(-1), "time": "10:00", "hours": "2"}), "time", "in_the_past"),
+        (json!({"menu_item_id": menu, "date": day(2), "time": "10:00", "hours": "0"}), "hours", "out_of_range"),
+        (json!({"menu_item_id": menu, "date": day(2), "time": "10:00", "hours": "-3"}), "hours", "out_of_range"),
+        (
+            json!({"menu_item_id": menu + 999, "date": day(2), "time": "10:00", "hours": "2"}),
+            "menu_item_id",
+            "no_such_item",
+        ),
+    ];
+    for (body, field, code) in cases {
+        let (status, answer) = app.post_json("/api/v1/orders", &resident, &body).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(
+            (answer["error"]["fields"][0]["field"].as_str(), answer["error"]["fields"][0]["code"].as_str()),
+            (Some(field), Some(code))
+        );
+    }
+    let (_, mine) = app.get_json("/api/v1/orders", Some(&resident)).await;
+    assert_eq!(mine["total"], 0);
+    for (price, code) in [("0", "price_positive"), ("100000.01", "price_too_high"), ("-1", "amount")] {
+        let form = json!({"item": "深度保洁", "mode": "per_item", "price": price, "amount": "240",
+            "free_cancel_hours": "24", "cancel_fee_percent": "20"});
+        let (status, answer) = app.post_json("/api/v1/agency/menu", &agency, &form).await;
+        assert_eq!((status, answer["error"]["fields"][0]["code"].as_str()), (422, Some(code)));
+    }
+    let form = json!({"item": "足疗", "mode": "per_item", "price": "100", "amount": "60",
+        "free_cancel_hours": "24", "cancel_fee_percent": "20"});
+    let (status, answer) = app.post_json("/api/v1/agency/menu", &agency, &form).await;
+    assert_eq!((status, answer["error"]["fields"][0]["field"].as_str()), (422, Some("item")));
+    assert_eq!(app.db.store.menu_of_agency(app.agency_a).await.unwrap().len(), 1);
+
+    // Five wrong codes lock the code, with a clear message; the right one no longer works.
+    let phone = "13700000003";
+    assert_eq!(app.post_json("/api/v1/resident/codes", "", &json!({"phone": phone})).await.0, 202);
+    let code = app.code_sent_to(phone);
+    let wrong = if code == "123456" { "654321" } else { "123456" };
+    let mut last = Value::Null;
+    for _ in 0..5 {
+        let (status, body) =
+            app.post_json("/api/v1/resident/session", "", &json!({"phone": phone, "code": wrong})).await;
+        assert_eq!(status, 422);
+        last = body;
+    }
+    assert_eq!(last["error"]["fields"][0]["code"], "code_locked");
+    assert!(last["error"]["fields"][0]["message_zh"].as_str().unwrap().contains("重新获取"));
+    let (status, body) = app.post_json("/api/v1/resident/session", "", &json!({"phone": phone, "code": code})).await;
+    assert_eq!((status, body["error"]["fields"][0]["code"].as_str()), (422, Some("code_locked")));
+    // A second code within the minute waits.
+    let (status, _) = app.post_json("/api/v1/resident/codes", "", &json!({"phone": phone})).await;
+    assert_eq!(status, 429);
+    let (status, body) = app.post_json("/api/v1/resident/codes", "", &json!({"phone": "1234"})).await;
+    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (422, Some("phone")));
+}
+
+#[tokio::test]
+async fn an_order_runs_from_booking_to_a_rating_on_the_workers_timeline() {
+    let app = TestApp::spawn().await;
+    let (agency, worker, menu) = cleaning_market(&app, 3).await;
+    let resident = app.phone_resident("13700000004").await;
+    let body = json!({"menu_item_id": menu, "date": day(2), "time": "09:00", "hours": "2"});
+    let (status, order) = app.post_json("/api/v1/orders", &resident, &body).await;
+    assert_eq!(status, 201, "{order}");
+    let id = order["id"].as_i64().unwrap();
+    assert_eq!((order["status"].as_str(), order["total_fen"].as_i64()), (Some("requested"), Some(9000)));
+
+    // Another agency sees nothing; the resident cannot take the agency's steps.
+    let other = app.token("agency_b").await;
+    assert_eq!(app.get_json(&format!("/api/v1/orders/{id}"), Some(&other)).await.0, 404);
+    let (status, _) =
+        app.post_json(&format!("/api/v1/orders/{id}/steps"), &resident, &json!({"step": "confirm"})).await;
+    assert_eq!(status, 422);
+
+    let (_, detail) = app.get_json(&format!("/api/v1/orders/{id}"), Some(&agency)).await;
+    assert_eq!(detail["steps"], json!(["confirm", "assign", "cancel"]));
+    assert_eq!(detail["address"], "华阳小区3栋2单元501");
+    let steps = [
+        json!({"step": "confirm"}),
+        json!({"step": "assign", "worker_id": worker}),
+        json!({"step": "start"}),
+        json!({"step": "complete"}),
+    ];
+    for step in steps {
+        let (status, body) = app.post_json(&format!("/api/v1/orders/{id}/steps"), &agency, &step).await;
+        assert_eq!(status, 200, "{step}: {body}");
+    }
+    let rating = json!({"quality": 5, "punctuality": 4, "attitude": 5, "communication": 5, "comment": "很细致"});
+    let (status, rated) = app.post_json(&format!("/api/v1/orders/{id}/rating"), &resident, &rating).await;
+    assert_eq!((status, rated["status"].as_str()), (200, Some("rated")));
+    let (status, again) = app.post_json(&format!("/api/v1/orders/{id}/rating"), &resident, &rating).await;
+    assert_eq!((status, again["error"]["code"].as_str()), (409, Some("already_rated")));
+    let (_, timeline) = app.get_json(&format!("/api/v1/workers/{worker}/ledger"), Some(&agency)).await;
+    let entries = timeline.as_array().or_else(|| timeline["entries"].as_array()).expect("entries");
+    let rating_entry = entries.iter().find(|e| e["kind"] == "rating").expect("the rating is on the record");
+    assert_eq!(rating_entry["source"], format!("order:{id}"));
+}
