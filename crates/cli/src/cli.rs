@@ -130,6 +130,18 @@ pub enum DemoCommand {
         #[arg(long, default_value_t = 1_000_000)]
         entries: usize,
     },
+    /// Add the market: menus for every agency, weekly shifts for every employed worker, RESIDENTS
+    /// residents and BOOKINGS orders per employed worker over the coming week.
+    Market {
+        #[command(flatten)]
+        data: DataOptions,
+        #[arg(long, default_value_t = 10)]
+        bookings: usize,
+        #[arg(long, default_value_t = 1000)]
+        residents: usize,
+        #[arg(long, default_value_t = 3)]
+        seed: u64,
+    },
     /// Write a synthetic worker import sheet (for trying or benchmarking the import).
     Xlsx {
         #[command(flatten)]

@@ -41,6 +41,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Demo { command: DemoCommand::Market { data, bookings, residents, seed } } => {
+            let store = open_bulk(&data).await?;
+            let summary = crate::market_demo::generate(&store, bookings, residents, seed, true).await?;
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo { command: DemoCommand::Certificates { data, count, output } } => {
             let store = open(&data).await?;
             let tokens = demo::certificates(&store, count, beijing_today()).await?;

@@ -465,6 +465,9 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
         ids.insert(username, id);
     }
     credit_examples(store, agency_id, &staff, &ids).await?;
+    let market = crate::market_demo::generate(store, 2, 50, 1, false).await?;
+    let states = crate::market_demo::every_state(store, agency_id, ids["agency"], ids["resident"]).await?;
+    println!("{market}; {states} demo orders of the demo agency, one per state");
     // The school has enrolled some of the agency's workers in its pre-job course.
     if let Some(provider) = provider {
         let provider_name = store.provider(provider).await?.name;

@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod demo;
 mod history;
+mod market_demo;
 
 use clap::Parser;
 

@@ -205,8 +205,17 @@ pub async fn search(state: &AppState, viewer: &Viewer, form: &SearchForm) -> Res
         .as_ref()
         .filter(|s| s.principal.role == jiazheng_core::account::Role::Resident)
         .map(|s| s.principal.account_id);
-    let query =
-        WorkerQuery { item, mode, slot, district, level, resident, after: form.after.unwrap_or(0).max(0), limit: 20 };
+    let query = WorkerQuery {
+        item,
+        mode,
+        slot,
+        district,
+        level,
+        resident,
+        after: form.after.unwrap_or(0).max(0),
+        limit: 20,
+        menu_item: None,
+    };
     let mut found = state.store.available_workers(&query).await?;
     for worker in &mut found.workers {
         worker.worker_name = jiazheng_core::credit::certificate::mask_name(&worker.worker_name);

@@ -308,7 +308,8 @@ fn codes_in(text: &str) -> Vec<String> {
                 && word
                     .split('_')
                     .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
-            let source = ["agency:", "regulator:", "provider:", "resident:"].iter().any(|p| word.starts_with(p));
+            let source =
+                ["agency:", "regulator:", "provider:", "resident:", "order:"].iter().any(|p| word.starts_with(p));
             // A `key: value` dump: a lower-case field name followed by a colon ("level: level5").
             let dump = raw.ends_with(':')
                 && !matches!(word, "http" | "https")
@@ -610,5 +611,117 @@ async fn the_agency_verifies_identity_and_prints_a_card_and_the_regulator_review
         let after = text_of(&client, "#review-queue").await;
         assert!(after.matches("韩雪").count() < queue.matches("韩雪").count(), "{after}");
         client.close().await.unwrap();
+    }
+}
+
+/// Picks an option of a select by its value, as a person choosing from the list.
+async fn choose(client: &Client, id: &str, value: &str) {
+    client.find(Locator::Id(id)).await.unwrap().select_by_value(value).await.unwrap();
+}
+
+/// Sets a date field (typing into one depends on the browser's locale).
+async fn set_date(client: &Client, id: &str, day: &str) {
+    client.execute(&format!("document.getElementById('{id}').value = '{day}'"), vec![]).await.unwrap();
+}
+
+/// The market's whole journey: a new resident signs up with a phone code, sets the household,
+/// finds a worker and books two hours of 日常保洁; the agency (in its own browser) confirms the
+/// resident's choice, starts and completes the order; the resident rates it; the rating is on
+/// the worker's credit timeline with the order as its source.
+#[tokio::test]
+async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches_the_timeline() {
+    for (width, label) in WIDTHS {
+        let app = TestApp::spawn().await;
+        let (_, worker, _) = app.cleaning_market(64).await;
+        let phone = "13911112222";
+        let (client, _driver, _profile) = browser_for(width).await;
+        client.goto(&app.url("/login")).await.unwrap();
+        client.find(Locator::Id("phone-login")).await.unwrap().click().await.unwrap();
+        text_when(&client, "h1", |t| t.contains("手机验证码")).await;
+        fill(&client, "phone", "1391111").await;
+        client.find(Locator::Id("send-code")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#phone-error", |t| t.contains("11位")).await;
+        look_at(&client, &format!("market-phone-refused-{label}")).await;
+        fill(&client, "phone", phone).await;
+        client.find(Locator::Id("send-code")).await.unwrap().click().await.unwrap();
+        let sent = text_when(&client, "#code-sent", |t| !t.is_empty()).await;
+        assert!(sent.contains("139****2222"), "{sent}");
+        look_at(&client, &format!("market-code-sent-{label}")).await;
+        fill(&client, "code", &app.code_sent_to(phone)).await;
+        client.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+        text_when(&client, "h1", |t| t.contains("找服务")).await;
+
+        // The household: district, street, community picked from lists; the rest typed.
+        go_by_menu(&client, "/my/profile").await;
+        text_when(&client, "h1", |t| t.contains("我的账户")).await;
+        choose(&client, "district", "220102").await;
+        client.find(Locator::Id("next-place")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#street", |_| true).await;
+        choose(&client, "street", "220102001").await;
+        client.find(Locator::Id("next-place")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#community option[value='220102001001']", |_| true).await;
+        client.find(Locator::Id("save-address")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#community-error", |t| !t.is_empty()).await;
+        choose(&client, "community", "220102001001").await;
+        fill(&client, "address", "华阳小区3栋2单元501").await;
+        client.find(Locator::Id("save-address")).await.unwrap().click().await.unwrap();
+        let household = text_when(&client, "#household", |t| t.contains("华阳小区")).await;
+        assert!(household.contains("华阳社区"), "{household}");
+        look_at(&client, &format!("market-profile-{label}")).await;
+
+        // Find and book.
+        let day = (jiazheng_core::calendar::beijing_today() + chrono::Duration::days(2)).to_string();
+        go_by_menu(&client, "/market").await;
+        choose(&client, "item", "daily_cleaning").await;
+        choose(&client, "mode", "per_hour").await;
+        set_date(&client, "date", &day).await;
+        choose(&client, "time", "10:00").await;
+        choose(&client, "hours", "2").await;
+        client.find(Locator::Id("search")).await.unwrap().click().await.unwrap();
+        text_when(&client, &format!("#worker-{worker}"), |t| t.contains("王*")).await;
+        look_at(&client, &format!("market-found-{label}")).await;
+        client.find(Locator::Id(&format!("book-{worker}"))).await.unwrap().click().await.unwrap();
+        let total = text_when(&client, "#book-total", |t| !t.is_empty()).await;
+        assert_eq!(total, "¥90.00");
+        assert!(text_of(&client, "#book-when").await.contains("10:00–12:00"));
+        look_at(&client, &format!("market-confirm-{label}")).await;
+        client.find(Locator::Id("place-order")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#placed", |t| !t.is_empty()).await;
+        let order_url = client.current_url().await.unwrap();
+        let order_id: i64 = order_url.path().rsplit('/').next().unwrap().parse().unwrap();
+        assert_eq!(text_of(&client, "#order-status").await, "待确认");
+        look_at(&client, &format!("market-order-placed-{label}")).await;
+
+        // The agency, in its own browser, serves it.
+        let (agency, _agency_driver, _agency_profile) = browser_for(width).await;
+        sign_in_as(&agency, &app, "agency_a").await;
+        go_by_menu(&agency, "/agency/orders").await;
+        agency.find(Locator::Id("tab-upcoming")).await.unwrap().click().await.unwrap();
+        text_when(&agency, &format!("#order-{order_id}"), |t| t.contains("日常保洁")).await;
+        look_at(&agency, &format!("market-board-{label}")).await;
+        agency.goto(&app.url(&format!("/agency/orders/{order_id}"))).await.unwrap();
+        for (step, status) in [("confirm", "已派单"), ("start", "服务中"), ("complete", "已完成")] {
+            agency.find(Locator::Id(&format!("step-{step}"))).await.unwrap().click().await.unwrap();
+            text_when(&agency, "#order-status", |t| t == status).await;
+        }
+        look_at(&agency, &format!("market-agency-order-{label}")).await;
+
+        // The resident rates it, once.
+        client.refresh().await.unwrap();
+        text_when(&client, "#order-status", |t| t == "已完成").await;
+        choose(&client, "rate-punctuality", "4").await;
+        fill(&client, "comment", "打扫得很仔细").await;
+        client.find(Locator::Id("submit-rating")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#order-status", |t| t == "已评价").await;
+        assert!(client.find(Locator::Id("submit-rating")).await.is_err(), "one rating per order");
+        look_at(&client, &format!("market-rated-{label}")).await;
+
+        // The rating is on the worker's credit timeline, from the platform order.
+        agency.goto(&app.url(&format!("/workers/{worker}/timeline"))).await.unwrap();
+        let timeline = text_when(&agency, "main", |t| t.contains("评价")).await;
+        assert!(timeline.contains(&format!("平台订单 JZ{order_id:08}")), "{timeline}");
+        look_at(&agency, &format!("market-timeline-{label}")).await;
+        client.close().await.unwrap();
+        agency.close().await.unwrap();
     }
 }

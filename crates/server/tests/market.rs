@@ -9,46 +9,6 @@ use common::TestApp;
 use jiazheng_core::calendar::beijing_today;
 use serde_json::{Value, json};
 
-/// A qualified cleaner of agency A working 08:00–20:00 every day, and the agency's 日常保洁 by
-/// the hour at ¥45 (at least 2 hours). Returns (agency token, worker id, menu item id).
-async fn cleaning_market(app: &TestApp, seq: u16) -> (String, i64, i64) {
-    let worker = app.employ(seq, "王芳", "cleaning").await;
-    let today = beijing_today();
-    jiazheng_store::testing::give_cleaning_records(
-        &app.db.store,
-        app.agency_a,
-        worker,
-        today - Duration::days(30),
-        today,
-    )
-    .await
-    .unwrap();
-    let agency = app.token("agency_a").await;
-    let day = json!({"from": "08:00", "to": "20:00"});
-    let week = json!({"days": [day, day, day, day, day, day, day]});
-    let response = app
-        .client
-        .put(app.url(&format!("/api/v1/workers/{worker}/shifts")))
-        .bearer_auth(&agency)
-        .json(&week)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let menu = app.db.store.menu_of_agency(app.agency_a).await.unwrap();
-    let menu_id = match menu.first() {
-        Some(item) => item.id,
-        None => {
-            let form = json!({"item": "日常保洁", "mode": "per_hour", "price": "45", "amount": "2",
-                "free_cancel_hours": "24", "cancel_fee_percent": "20", "description": "擦拭、吸尘、拖地"});
-            let (status, body) = app.post_json("/api/v1/agency/menu", &agency, &form).await;
-            assert_eq!(status, 201, "{body}");
-            body["id"].as_i64().unwrap()
-        }
-    };
-    (agency, worker, menu_id)
-}
-
 fn day(n: i64) -> String {
     (beijing_today() + Duration::days(n)).to_string()
 }
@@ -56,7 +16,7 @@ fn day(n: i64) -> String {
 #[tokio::test]
 async fn sixty_four_clients_racing_for_one_slot_book_it_once_and_ten_retries_make_one_order() {
     let app = TestApp::spawn().await;
-    let (_, worker, menu) = cleaning_market(&app, 1).await;
+    let (_, worker, menu) = app.cleaning_market(1).await;
     let resident = app.phone_resident("13700000001").await;
     let mut tasks = Vec::new();
     for i in 0..64 {
@@ -117,7 +77,7 @@ async fn sixty_four_clients_racing_for_one_slot_book_it_once_and_ten_retries_mak
 #[tokio::test]
 async fn bad_bookings_prices_and_codes_are_refused_field_by_field_and_write_nothing() {
     let app = TestApp::spawn().await;
-    let (agency, _, menu) = cleaning_market(&app, 2).await;
+    let (agency, _, menu) = app.cleaning_market(2).await;
     let resident = app.phone_resident("13700000002").await;
     let cases = [
         (json!({"menu_item_id": menu, "date": day(-1), "time": "10:00", "hours": "2"}), "time", "in_the_past"),
@@ -177,7 +137,7 @@ async fn bad_bookings_prices_and_codes_are_refused_field_by_field_and_write_noth
 #[tokio::test]
 async fn an_order_runs_from_booking_to_a_rating_on_the_workers_timeline() {
     let app = TestApp::spawn().await;
-    let (agency, worker, menu) = cleaning_market(&app, 3).await;
+    let (agency, worker, menu) = app.cleaning_market(3).await;
     let resident = app.phone_resident("13700000004").await;
     let body = json!({"menu_item_id": menu, "date": day(2), "time": "09:00", "hours": "2"});
     let (status, order) = app.post_json("/api/v1/orders", &resident, &body).await;

@@ -290,6 +290,7 @@ async fn search_finds_only_free_compliant_workers_on_shift_and_puts_earlier_ones
         resident,
         after: 0,
         limit: 10,
+        menu_item: None,
     };
     let found = store.available_workers(&query(None)).await.unwrap();
     let ids: Vec<i64> = found.workers.iter().map(|w| w.worker_id).collect();

@@ -3,12 +3,14 @@
 
 pub mod admin;
 pub mod agency;
+pub mod agency_market;
 pub mod assets;
 pub mod bank;
 pub mod certificate;
 pub mod complaints;
 pub mod credit_work;
 pub mod import;
+pub mod market;
 pub mod me;
 pub mod photos;
 pub mod points;
@@ -57,6 +59,8 @@ pub fn router() -> Router<AppState> {
         .merge(bank::router())
         .merge(timeline::router())
         .merge(admin::router())
+        .merge(market::router())
+        .merge(agency_market::router())
         .route("/lang/{code}", get(switch_language))
 }
 

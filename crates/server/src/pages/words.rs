@@ -47,6 +47,7 @@ const FIELDS: &[(&str, &str, &str, Shape)] = &[
     ("ends_on", "止保", "to", Shape::Text),
     ("sum_insured_fen", "保额", "sum insured", Shape::Money),
     ("method", "核验方式", "method", Shape::Choice(IdentityMethod::label_of)),
+    ("item", "服务项目", "item", Shape::Choice(jiazheng_core::market::CatalogItem::label_of)),
     ("performed_on", "服务日期", "performed", Shape::Text),
     ("stars", "评分", "stars", Shape::Text),
     ("list", "名单", "list", Shape::Choice(CreditList::label_of)),
@@ -56,20 +57,7 @@ const FIELDS: &[(&str, &str, &str, Shape)] = &[
     ("reason", "事由", "reason", Shape::Text),
 ];
 
-/// Yuan with two decimals and thousands separators: 100000000 fen → ¥1,000,000.00.
-pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let fen = fen.unsigned_abs();
-    let whole = (fen / 100).to_string();
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("{sign}¥{grouped}.{:02}", fen % 100)
-}
+pub use jiazheng_core::market::menu::yuan;
 
 /// The kind-specific label of a `kind` field (a certificate's, an insurance policy's) or of
 /// a `service` field that names a service (not a service record's number).
@@ -157,6 +145,10 @@ pub async fn source_names<'a>(
                 .ok()
                 .map(|d| if en { format!("{} regulator", d.name) } else { format!("{}监管部门", d.name) }),
             ("resident", _) => Some((if en { "a resident" } else { "居民" }).to_string()),
+            // The order number people quote; the resident stays unnamed.
+            ("order", _) => {
+                id.map(|id| if en { format!("platform order JZ{id:08}") } else { format!("平台订单 JZ{id:08}") })
+            }
             ("worker", _) => Some((if en { "the worker" } else { "本人" }).to_string()),
             _ => None,
         };

@@ -135,6 +135,46 @@ impl TestApp {
         token
     }
 
+    /// A qualified cleaner of agency A working 08:00–20:00 every day, and the agency's 日常保洁 by
+    /// the hour at ¥45 (at least 2 hours). Returns (agency token, worker id, menu item id).
+    pub async fn cleaning_market(&self, seq: u16) -> (String, i64, i64) {
+        let worker = self.employ(seq, "王芳", "cleaning").await;
+        let today = jiazheng_core::calendar::beijing_today();
+        jiazheng_store::testing::give_cleaning_records(
+            &self.db.store,
+            self.agency_a,
+            worker,
+            today - chrono::Duration::days(30),
+            today,
+        )
+        .await
+        .unwrap();
+        let agency = self.token("agency_a").await;
+        let day = json!({"from": "08:00", "to": "20:00"});
+        let week = json!({"days": [day, day, day, day, day, day, day]});
+        let response = self
+            .client
+            .put(self.url(&format!("/api/v1/workers/{worker}/shifts")))
+            .bearer_auth(&agency)
+            .json(&week)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let menu = self.db.store.menu_of_agency(self.agency_a).await.unwrap();
+        let menu_id = match menu.first() {
+            Some(item) => item.id,
+            None => {
+                let form = json!({"item": "日常保洁", "mode": "per_hour", "price": "45", "amount": "2",
+                    "free_cancel_hours": "24", "cancel_fee_percent": "20", "description": "擦拭、吸尘、拖地"});
+                let (status, body) = self.post_json("/api/v1/agency/menu", &agency, &form).await;
+                assert_eq!(status, 201, "{body}");
+                body["id"].as_i64().unwrap()
+            }
+        };
+        (agency, worker, menu_id)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

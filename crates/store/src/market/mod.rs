@@ -2,6 +2,7 @@
 //! history, workers' shifts and bookings, and orders with every step taken on them.
 
 pub mod availability;
+pub mod bulk;
 pub mod menus;
 pub mod orders;
 pub mod residents;

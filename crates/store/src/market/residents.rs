@@ -225,9 +225,13 @@ impl Store {
         }
         let Some(code) = code.filter(|_| errors.0.is_empty()) else { return Err(StoreError::Invalid(errors)) };
         let sealed = self.crypto().seal_at(text, &address_place(account_id));
+        // Residents made by an administrator (with a password) have no profile row yet.
         let done = on_pool!(self, p => sqlx::query(
-            "UPDATE resident_profiles SET community_code = $1, address_cipher = $2, updated_at = $3
-             WHERE account_id = $4 AND erased_at IS NULL",
+            "INSERT INTO resident_profiles (account_id, community_code, address_cipher, updated_at)
+             SELECT id, $1, $2, $3 FROM accounts WHERE id = $4 AND role = 'resident' AND disabled = FALSE
+             ON CONFLICT (account_id) DO UPDATE SET community_code = excluded.community_code,
+                 address_cipher = excluded.address_cipher, updated_at = excluded.updated_at
+             WHERE resident_profiles.erased_at IS NULL",
         ).bind(code.as_str()).bind(sealed).bind(now()).bind(account_id).execute(p).await?.rows_affected());
         if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }

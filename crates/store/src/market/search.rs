@@ -26,6 +26,9 @@ pub struct WorkerQuery {
     pub resident: Option<i64>,
     /// Only workers with a larger id (the next page).
     pub after: i64,
+    /// Only this menu item's agency and terms (an agency assigning an order); its length is
+    /// the order's, whatever the slot left of it.
+    pub menu_item: Option<i64>,
     pub limit: usize,
 }
 
@@ -76,8 +79,9 @@ impl Store {
              JOIN bindings b ON b.worker_id = w.id AND b.status = 'active'
              JOIN menu_items m ON m.agency_id = b.agency_id AND m.item = $1 AND m.mode = $2 AND m.withdrawn_at IS NULL
                  AND ($9 = '' OR m.level = $9)
-                 AND ((m.mode = 'per_item' AND m.amount <= $14) OR (m.mode = 'per_hour' AND m.amount * 60 <= $14)
+                 AND ($15 <> 0 OR (m.mode = 'per_item' AND m.amount <= $14) OR (m.mode = 'per_hour' AND m.amount * 60 <= $14)
                       OR (m.mode = 'package' AND m.amount * 1440 = $14))
+                 AND ($15 = 0 OR m.id = $15)
              JOIN agencies a ON a.id = m.agency_id
              {shift_join}
              WHERE (w.services & $3) <> 0 AND ($4 = '' OR w.district_code = $4)
@@ -97,7 +101,7 @@ impl Store {
                 on_pool!(self, p => sqlx::query_as::<_, AvailableWorker>(sqlx::AssertSqlSafe($sql.clone()))
                     .bind(query.item.as_str()).bind(query.mode.as_str()).bind(query.item.service().bit())
                     .bind(&district).bind(weekday).bind(from_minute).bind(to_minute).bind(resident).bind(level)
-                    .bind(query.slot.start).bind(query.slot.end).bind($after).bind($limit).bind(query.slot.minutes())
+                    .bind(query.slot.start).bind(query.slot.end).bind($after).bind($limit).bind(query.slot.minutes()).bind(query.menu_item.unwrap_or(0))
                     .fetch_all(p).await?)
             };
         }
