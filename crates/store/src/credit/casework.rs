@@ -43,12 +43,15 @@ row! {
         pub performed_on: NaiveDate,
         pub confirmed_at: Option<DateTime<Utc>>,
         pub rated: bool,
+        /// The platform order it came from; none for a service the agency recorded itself
+        /// (delivered off the platform).
+        pub order_id: Option<i64>,
     }
 }
 
 const SELECT_SERVICE: &str = "SELECT s.id, s.agency_id, a.name AS agency_name, s.worker_id, w.name AS worker_name,
     s.resident_account_id, s.service, s.performed_on, s.confirmed_at,
-    EXISTS (SELECT 1 FROM ratings r WHERE r.service_id = s.id) AS rated
+    EXISTS (SELECT 1 FROM ratings r WHERE r.service_id = s.id) AS rated, s.order_id
     FROM service_records s JOIN agencies a ON a.id = s.agency_id JOIN workers w ON w.id = s.worker_id";
 
 row! {

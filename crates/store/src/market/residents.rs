@@ -238,9 +238,13 @@ impl Store {
 
     /// The household address sealed for an order of this resident, or why there is none.
     pub(crate) async fn household(&self, account_id: i64) -> Result<(String, String)> {
-        let profile = self.resident_profile(account_id).await?;
-        match (profile.community_code, profile.address) {
-            (Some(code), Some(address)) => Ok((code, address)),
+        let row: Option<(Option<String>, Option<Vec<u8>>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT community_code, address_cipher FROM resident_profiles WHERE account_id = $1",
+        ).bind(account_id).fetch_optional(p).await?);
+        match row {
+            Some((Some(code), Some(cipher))) if !cipher.is_empty() => {
+                Ok((code, self.crypto().open_at(&cipher, &address_place(account_id))?))
+            }
             _ => Err(StoreError::Invalid(FieldErrors(vec![
                 Invalid::new("no_address", "请先填写服务地址", "add your household address first").at("address"),
             ]))),
