@@ -240,7 +240,13 @@ pub async fn every_state(store: &Store, agency: i64, agency_admin: i64, resident
         }
         // A chosen worker is accepted when the agency confirms: the path a resident's choice takes.
         let chosen = if needs_worker { worker } else { None };
-        let request = BookingRequest { menu_item_id: menu.id, slot, worker_id: chosen, note: String::new() };
+        let request = BookingRequest {
+            menu_item_id: menu.id,
+            slot,
+            worker_id: chosen,
+            note: String::new(),
+            expected_price_fen: None,
+        };
         let id = store.book(resident, &request, None).await?.order.id;
         if status == OrderStatus::Cancelled {
             store.cancel_order(id, &me, "临时出差").await?;

@@ -206,6 +206,14 @@ impl From<StoreError> for AppError {
                         "This item is already on the menu this way; change its price instead",
                     ),
                     "already_completed" => ("该订单已完成", "This order is already completed"),
+                    "already_disputed" => (
+                        "该订单已提出过争议，请等待监管部门处理投诉",
+                        "This order was disputed before; the regulator handles the complaint",
+                    ),
+                    "price_changed" => (
+                        "企业刚刚调整了价格或规则，请查看新价格后再预约",
+                        "The agency has just changed the price or terms; check the new price and book again",
+                    ),
                     _ => ("记录冲突", "Conflicting record"),
                 };
                 AppError::Conflict { code: what, message_zh: zh.into(), message_en: en.into(), existing_id }

@@ -77,14 +77,18 @@ pub struct BookingForm {
     /// A worker the resident chose (from the search); empty to let the agency choose.
     pub worker_id: Option<i64>,
     pub note: String,
+    /// The unit price (fen) the resident was shown; if the agency changed it since, the booking
+    /// is refused (409) rather than made at a price nobody saw.
+    pub price_fen: Option<i64>,
 }
 
 impl BookingForm {
     /// The digest a retry with the same key must match.
     fn digest(&self) -> Vec<u8> {
         let canonical = format!(
-            "{}|{}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}|{}",
             self.menu_item_id,
+            self.price_fen.unwrap_or(0),
             self.date.trim(),
             self.time.trim(),
             self.hours.trim(),
@@ -123,7 +127,13 @@ pub async fn book(
     let slot = SlotForm { date: form.date.clone(), time: form.time.clone(), hours: form.hours.clone() }
         .parse(menu.unit()?, chrono::Utc::now())
         .map_err(AppError::Invalid)?;
-    let request = BookingRequest { menu_item_id: menu.id, slot, worker_id: form.worker_id, note: form.note.clone() };
+    let request = BookingRequest {
+        menu_item_id: menu.id,
+        slot,
+        worker_id: form.worker_id,
+        note: form.note.clone(),
+        expected_price_fen: form.price_fen,
+    };
     let booked = state.store.book(session.principal.account_id, &request, key.as_ref()).await?;
     Ok(booked)
 }

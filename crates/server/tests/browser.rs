@@ -692,11 +692,13 @@ async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches
         assert_eq!(text_of(&client, "#order-status").await, "待确认");
         look_at(&client, &format!("market-order-placed-{label}")).await;
 
-        // The agency, in its own browser, serves it.
+        // The day comes (the order is moved to have begun three hours ago); the agency, in its
+        // own browser, serves it.
+        jiazheng_store::testing::let_order_begin(&app.db.store, order_id).await.unwrap();
         let (agency, _agency_driver, _agency_profile) = browser_for(width).await;
         sign_in_as(&agency, &app, "agency_a").await;
         go_by_menu(&agency, "/agency/orders").await;
-        agency.find(Locator::Id("tab-upcoming")).await.unwrap().click().await.unwrap();
+        agency.find(Locator::Id("tab-today")).await.unwrap().click().await.unwrap();
         text_when(&agency, &format!("#order-{order_id}"), |t| t.contains("日常保洁")).await;
         look_at(&agency, &format!("market-board-{label}")).await;
         agency.goto(&app.url(&format!("/agency/orders/{order_id}"))).await.unwrap();
@@ -709,6 +711,9 @@ async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches
         // The resident rates it, once.
         client.refresh().await.unwrap();
         text_when(&client, "#order-status", |t| t == "已完成").await;
+        for dimension in ["quality", "attitude", "communication"] {
+            choose(&client, &format!("rate-{dimension}"), "5").await;
+        }
         choose(&client, "rate-punctuality", "4").await;
         fill(&client, "comment", "打扫得很仔细").await;
         client.find(Locator::Id("submit-rating")).await.unwrap().click().await.unwrap();

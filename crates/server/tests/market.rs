@@ -80,7 +80,7 @@ async fn bad_bookings_prices_and_codes_are_refused_field_by_field_and_write_noth
     let (agency, _, menu) = app.cleaning_market(2).await;
     let resident = app.phone_resident("13700000002").await;
     let cases = [
-        (json!({"menu_item_id": menu, "date": day(-1), "time": "10:00", "hours": "2"}), "time", "in_the_past"),
+        (json!({"menu_item_id": menu, "date": day(-1), "time": "10:00", "hours": "2"}), "date", "in_the_past"),
         (json!({"menu_item_id": menu, "date": day(2), "time": "10:00", "hours": "0"}), "hours", "out_of_range"),
         (json!({"menu_item_id": menu, "date": day(2), "time": "10:00", "hours": "-3"}), "hours", "out_of_range"),
         (
@@ -155,13 +155,17 @@ async fn an_order_runs_from_booking_to_a_rating_on_the_workers_timeline() {
     let (_, detail) = app.get_json(&format!("/api/v1/orders/{id}"), Some(&agency)).await;
     assert_eq!(detail["steps"], json!(["confirm", "assign", "cancel"]));
     assert_eq!(detail["address"], "华阳小区3栋2单元501");
-    let steps = [
-        json!({"step": "confirm"}),
-        json!({"step": "assign", "worker_id": worker}),
-        json!({"step": "start"}),
-        json!({"step": "complete"}),
-    ];
-    for step in steps {
+    for step in [json!({"step": "confirm"}), json!({"step": "assign", "worker_id": worker})] {
+        let (status, body) = app.post_json(&format!("/api/v1/orders/{id}/steps"), &agency, &step).await;
+        assert_eq!(status, 200, "{step}: {body}");
+    }
+    // Two days early the service cannot be started (nor disputed: the resident cancels instead).
+    let (status, body) = app.post_json(&format!("/api/v1/orders/{id}/steps"), &agency, &json!({"step": "start"})).await;
+    assert_eq!((status, body["error"]["fields"][0]["code"].as_str()), (422, Some("too_early")));
+    let dispute = json!({"step": "dispute", "reason": "还没来就想投诉"});
+    assert_eq!(app.post_json(&format!("/api/v1/orders/{id}/steps"), &resident, &dispute).await.0, 422);
+    jiazheng_store::testing::let_order_begin(&app.db.store, id).await.unwrap();
+    for step in [json!({"step": "start"}), json!({"step": "complete"})] {
         let (status, body) = app.post_json(&format!("/api/v1/orders/{id}/steps"), &agency, &step).await;
         assert_eq!(status, 200, "{step}: {body}");
     }
@@ -174,4 +178,8 @@ async fn an_order_runs_from_booking_to_a_rating_on_the_workers_timeline() {
     let entries = timeline.as_array().or_else(|| timeline["entries"].as_array()).expect("entries");
     let rating_entry = entries.iter().find(|e| e["kind"] == "rating").expect("the rating is on the record");
     assert_eq!(rating_entry["source"], format!("order:{id}"));
+    // A rated order is closed to disputes (a complaint goes through the service record).
+    let dispute = json!({"step": "dispute", "reason": "地板没有拖干净，留有水渍"});
+    let (status, body) = app.post_json(&format!("/api/v1/orders/{id}/steps"), &resident, &dispute).await;
+    assert_eq!(status, 422, "{body}");
 }

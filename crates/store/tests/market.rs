@@ -109,7 +109,7 @@ fn slot(days: i64, time: &str, hours: u32) -> Slot {
 }
 
 fn request(menu: i64, slot: Slot, worker: Option<i64>) -> BookingRequest {
-    BookingRequest { menu_item_id: menu, slot, worker_id: worker, note: String::new() }
+    BookingRequest { menu_item_id: menu, slot, worker_id: worker, note: String::new(), expected_price_fen: None }
 }
 
 fn stars(n: i64) -> Rating {
@@ -230,6 +230,16 @@ async fn an_order_runs_from_booking_to_a_rating_on_the_workers_record_and_keeps_
     let assigned = store.assign_order(order.id, m.workers[1], admin).await.unwrap();
     assert_eq!((assigned.status(), assigned.worker_id), (OrderStatus::Assigned, Some(m.workers[1])));
     assert!(matches!(store.rate_order(order.id, &someone, &stars(5)).await, Err(StoreError::Invalid(_))));
+    // Nobody starts or completes a visit days before it.
+    match store.complete_order(order.id, admin).await {
+        Err(StoreError::Invalid(errors)) => assert_eq!(errors.0[0].code, "too_early"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    match store.start_order(order.id, admin).await {
+        Err(StoreError::Invalid(errors)) => assert_eq!(errors.0[0].code, "too_early"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    jiazheng_store::testing::let_order_begin(store, order.id).await.unwrap();
     store.start_order(order.id, admin).await.unwrap();
     let done = store.complete_order(order.id, admin).await.unwrap();
     assert_eq!(done.status(), OrderStatus::Completed);
@@ -253,16 +263,33 @@ async fn workers_who_fail_the_rules_or_are_off_shift_are_refused_with_the_reason
     let store = &m.db.store;
     let someone = resident(store, "13800000004").await;
     let unqualified = m.workers[1];
-    match store.book(someone.account_id, &request(m.menu, slot(2, "10:00", 2), Some(unqualified)), None).await {
-        Err(StoreError::Invalid(errors)) => {
-            assert_eq!((errors.0[0].field.as_str(), errors.0[0].code), ("worker_id", "not_compliant"));
-            assert!(errors.0[0].message_zh.contains("岗前培训"), "{}", errors.0[0].message_zh);
+    let cleaning = jiazheng_core::market::menu::Unit::Hours { min_hours: 2 };
+    // The agency is told why, by name; a resident only that the worker cannot come then.
+    let refusal = |outcome: Result<(), StoreError>| match outcome {
+        Err(StoreError::Invalid(errors)) => errors.0[0].clone(),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let why = refusal(
+        store
+            .worker_fits(unqualified, &m.agency, CatalogItem::DailyCleaning, None, cleaning, &slot(2, "10:00", 2))
+            .await,
+    );
+    assert_eq!((why.field.as_str(), why.code), ("worker_id", "not_compliant"));
+    assert!(why.message_zh.contains("岗前培训") && why.message_zh.contains("王"), "{}", why.message_zh);
+    let why = refusal(
+        store
+            .worker_fits(m.workers[0], &m.agency, CatalogItem::DailyCleaning, None, cleaning, &slot(2, "19:00", 2))
+            .await,
+    );
+    assert_eq!(why.code, "off_shift");
+    for (worker, time) in [(unqualified, "10:00"), (m.workers[0], "19:00")] {
+        match store.book(someone.account_id, &request(m.menu, slot(2, time, 2), Some(worker)), None).await {
+            Err(StoreError::Invalid(errors)) => {
+                assert_eq!(errors.0[0].code, "worker_unavailable");
+                assert!(!errors.0[0].message_zh.contains("王") && !errors.0[0].message_zh.contains("培训"));
+            }
+            other => panic!("expected a refusal, got {other:?}"),
         }
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-    match store.book(someone.account_id, &request(m.menu, slot(2, "19:00", 2), Some(m.workers[0])), None).await {
-        Err(StoreError::Invalid(errors)) => assert_eq!(errors.0[0].code, "off_shift"),
-        other => panic!("expected a refusal, got {other:?}"),
     }
     // Leave blocks bookings, and bookings block leave.
     let leave = slot(6, "08:00", 12);
@@ -307,6 +334,7 @@ async fn search_finds_only_free_compliant_workers_on_shift_and_puts_earlier_ones
     // A worker the resident had before comes first.
     let earlier =
         store.book(someone.account_id, &request(m.menu, slot(1, "09:00", 2), Some(m.workers[3])), None).await.unwrap();
+    jiazheng_store::testing::let_order_begin(store, earlier.order.id).await.unwrap();
     for step in 0..3 {
         let admin = &m.agency_admin;
         match step {
@@ -338,9 +366,62 @@ async fn cancelling_costs_what_the_terms_say_and_frees_the_worker() {
     let start = chrono::DateTime::from_timestamp(start.timestamp() - start.timestamp() % 1800 + 1800, 0).unwrap();
     let soon = Slot { start, end: start + Duration::hours(2) };
     let near = store.book(someone.account_id, &request(m.menu, soon, None), None).await.unwrap();
+    // Before the agency confirms, cancelling is free even then; after, the terms apply.
+    let unconfirmed = store.book(someone.account_id, &request(m.menu, soon, None), None).await.unwrap();
+    assert_eq!(store.cancel_order(unconfirmed.order.id, &someone, "").await.unwrap().cancel_fee_fen, Some(0));
+    store.confirm_order(near.order.id, &m.agency_admin).await.unwrap();
     let cancelled = store.cancel_order(near.order.id, &someone, "").await.unwrap();
     assert_eq!(cancelled.cancel_fee_fen, Some(1800));
     assert!(store.cancel_order(near.order.id, &someone, "").await.is_err(), "once");
+}
+
+#[tokio::test]
+async fn a_price_changed_since_the_page_refuses_the_booking_and_an_order_is_disputed_once() {
+    let m = market(1, 1).await;
+    let store = &m.db.store;
+    let someone = resident(store, "13800000008").await;
+    let seen = BookingRequest { expected_price_fen: Some(4500), ..request(m.menu, slot(2, "10:00", 2), None) };
+    let menu = store.menu_item(m.menu).await.unwrap();
+    let dearer = MenuForm {
+        item: "daily_cleaning".into(),
+        mode: "per_hour".into(),
+        price: "99".into(),
+        amount: "2".into(),
+        free_cancel_hours: "168".into(),
+        cancel_fee_percent: "100".into(),
+        ..Default::default()
+    };
+    store
+        .update_menu_item(m.agency, m.menu, menu.version, &dearer.parse().unwrap(), m.agency_admin.account_id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.book(someone.account_id, &seen, None).await,
+        Err(StoreError::Conflict { what: "price_changed", .. })
+    ));
+    let now_seen = BookingRequest { expected_price_fen: Some(9900), ..seen };
+    let order = store
+        .book(someone.account_id, &now_seen, Some(&IdempotencyKey { key: "k".into(), digest: vec![3] }))
+        .await
+        .unwrap()
+        .order;
+    assert_eq!((order.total_fen, order.free_cancel_hours, order.cancel_fee_percent), (19_800, 168, 100));
+
+    let admin = &m.agency_admin;
+    store.confirm_order(order.id, admin).await.unwrap();
+    store.assign_order(order.id, m.workers[0], admin).await.unwrap();
+    jiazheng_store::testing::let_order_begin(store, order.id).await.unwrap();
+    store.start_order(order.id, admin).await.unwrap();
+    assert!(matches!(store.dispute_order(order.id, &someone, "短").await, Err(StoreError::Invalid(_))));
+    let disputed = store.dispute_order(order.id, &someone, "只做了一个小时就走了").await.unwrap();
+    assert_eq!(disputed.status(), OrderStatus::Disputed);
+    store.resolve_order(order.id, admin, "已补做一小时").await.unwrap();
+    assert!(matches!(
+        store.dispute_order(order.id, &someone, "再次投诉同一订单").await,
+        Err(StoreError::Conflict { what: "already_disputed", .. })
+    ));
+    let complaints = store.complaints(None, Some(someone.account_id), None, PageRequest::default()).await.unwrap();
+    assert_eq!(complaints.total, 1);
 }
 
 #[tokio::test]

@@ -60,7 +60,8 @@ pub fn next(status: OrderStatus, step: OrderStep, by: Party) -> Result<OrderStat
         (Completed, Rate, Party::Resident) => Rated,
         (Requested | Confirmed | Assigned, Cancel, Party::Resident | Party::Agency) => Cancelled,
         (Assigned | InService, Replace, Party::Resident) => Confirmed,
-        (Assigned | InService | Completed, Dispute, Party::Resident) => Disputed,
+        // Before the service starts there is nothing to dispute: the resident cancels instead.
+        (InService | Completed, Dispute, Party::Resident) => Disputed,
         (Disputed, Resolve, Party::Agency | Party::Regulator) => Completed,
         _ => {
             return Err(Invalid::new(
@@ -76,6 +77,25 @@ pub fn next(status: OrderStatus, step: OrderStep, by: Party) -> Result<OrderStat
         }
     };
     Ok(to)
+}
+
+/// Whether a step may be taken yet: a service starts on its day at the earliest and is
+/// completed only once it has begun, so nobody records (or rates) a visit before it happens.
+pub fn in_time(step: OrderStep, start: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Invalid> {
+    let start_day = crate::market::slot::day_start(crate::calendar::beijing_date(start));
+    match step {
+        OrderStep::Start if now < start_day => Err(Invalid::new(
+            "too_early",
+            "服务当天才能开始服务",
+            "a service can be started on its day at the earliest",
+        )),
+        OrderStep::Complete if now < start => Err(Invalid::new(
+            "too_early",
+            "服务开始后才能标记完成",
+            "a service can be completed only after it has begun",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The steps `by` may take now, for buttons.
@@ -134,6 +154,19 @@ mod tests {
         assert_eq!(refusal.message_zh, "订单待确认时，家政企业不能服务完成");
         assert_eq!(steps(Requested, Party::Agency), vec![Confirm, Assign, Cancel]);
         assert_eq!(steps(Completed, Party::Resident), vec![Rate, Dispute]);
+        assert!(next(Assigned, Dispute, Party::Resident).is_err(), "cancel before the service, dispute after");
+    }
+
+    #[test]
+    fn a_visit_is_started_on_its_day_and_completed_once_begun() {
+        let start: DateTime<Utc> = "2026-12-05T02:00:00Z".parse().unwrap(); // 10:00 Beijing
+        let night_before: DateTime<Utc> = "2026-12-04T15:59:00Z".parse().unwrap();
+        let morning: DateTime<Utc> = "2026-12-04T16:30:00Z".parse().unwrap(); // 00:30 Beijing, that day
+        assert_eq!(in_time(Start, start, night_before).unwrap_err().code, "too_early");
+        assert!(in_time(Start, start, morning).is_ok());
+        assert_eq!(in_time(Complete, start, morning).unwrap_err().code, "too_early");
+        assert!(in_time(Complete, start, start).is_ok());
+        assert!(in_time(Cancel, start, night_before).is_ok());
     }
 
     #[test]

@@ -102,7 +102,9 @@ impl SlotForm {
         };
         let Some(slot) = slot else { return Err(errors) };
         if slot.start <= now {
-            let field = if matches!(unit, Unit::Days { .. }) { "date" } else { "time" };
+            // A day gone is the date's fault; an hour gone today is the time's.
+            let today = crate::calendar::beijing_date(now);
+            let field = if matches!(unit, Unit::Days { .. }) || slot.day() < today { "date" } else { "time" };
             errors.0.push(
                 Invalid::new("in_the_past", "开始时间已过，请选择以后的时间", "starts in the past; pick a later time")
                     .at(field),
@@ -275,7 +277,9 @@ mod tests {
     fn past_short_and_odd_slots_are_refused_beside_their_fields() {
         let code = |f: SlotForm, unit| f.parse(unit, now()).unwrap_err().0[0].clone();
         let hours = Unit::Hours { min_hours: 2 };
-        assert_eq!(code(form("2026-12-01", "09:30", "2"), hours).code, "in_the_past");
+        let earlier_today = code(form("2026-12-01", "09:30", "2"), hours);
+        assert_eq!((earlier_today.field.as_str(), earlier_today.code), ("time", "in_the_past"));
+        assert_eq!(code(form("2026-11-30", "11:00", "2"), hours).field, "date");
         assert_eq!(code(form("2026-12-05", "09:15", "2"), hours).code, "half_hours");
         let short = code(form("2026-12-05", "09:00", "1"), hours);
         assert_eq!((short.field.as_str(), short.code), ("hours", "out_of_range"));

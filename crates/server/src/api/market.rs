@@ -385,7 +385,10 @@ pub async fn remove_leave(
 ) -> Result<StatusCode, AppError> {
     viewer.check_csrf(csrf_header(&headers))?;
     crate::market::calendar_keeper(&state, &viewer, id, true).await?;
-    state.store.remove_leave(id, leave_id).await?;
+    let session = viewer.require()?;
+    // A worker removes only the leave they entered; the agency any.
+    let only = (session.principal.role == Role::Worker).then_some(session.principal.account_id);
+    state.store.remove_leave(id, leave_id, only).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -331,6 +331,7 @@ struct OrderPage {
     /// Workers who may be sent now: employed, meeting the rules, free and on shift.
     candidates: Vec<AvailableWorker>,
     errors: FieldErrors,
+    place: String,
 }
 
 impl OrderPage {
@@ -389,6 +390,7 @@ async fn order_page(
         events: event_lines(lang, &state.store.order_events(id).await?),
         steps,
         candidates,
+        place: state.store.place_name(&order.community_code, &order.community_name).await?,
         order,
         errors,
     })
@@ -660,7 +662,7 @@ async fn agency_remove_leave(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     crate::market::calendar_keeper(&state, &viewer, id, false).await?;
-    state.store.remove_leave(id, leave_id).await?;
+    state.store.remove_leave(id, leave_id, None).await?;
     Ok(Redirect::to(&format!("/agency/workers/{id}/availability")).into_response())
 }
 
@@ -712,7 +714,8 @@ async fn remove_my_leave(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     let id = own_worker(&viewer)?;
-    state.store.remove_leave(id, leave_id).await?;
+    let me = viewer.require()?.principal.account_id;
+    state.store.remove_leave(id, leave_id, Some(me)).await?;
     Ok(Redirect::to("/me/leave").into_response())
 }
 
@@ -738,11 +741,11 @@ impl RisesPage {
     }
 
     fn base(&self, r: &PriceRise) -> String {
-        yuan(r.base_fen)
+        price_text(self.chrome.lang, &r.mode, r.amount, r.base_fen)
     }
 
     fn now(&self, r: &PriceRise) -> String {
-        yuan(r.price_fen)
+        price_text(self.chrome.lang, &r.mode, r.amount, r.price_fen)
     }
 
     fn rise(&self, r: &PriceRise) -> String {

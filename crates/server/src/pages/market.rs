@@ -507,7 +507,8 @@ async fn find(
     viewer: Viewer,
     Query(mut form): Query<SearchForm>,
 ) -> Result<Response, AppError> {
-    let searched = !form.item.is_empty();
+    // Asked with a time or place but no item: said, not silently ignored.
+    let searched = !form.item.is_empty() || !form.mode.is_empty() || !form.district.is_empty() || !form.date.is_empty();
     if form.date.is_empty() {
         form.date = (crate::api::workers::today() + chrono::Duration::days(1)).to_string();
     }
@@ -580,6 +581,8 @@ struct BookPage {
     /// A refusal that is not one field's (the worker is taken then).
     problem: Option<String>,
     times: Vec<String>,
+    /// Said before booking when the slot is already inside the paid-cancellation window.
+    fee_warning: Option<String>,
 }
 
 impl BookPage {
@@ -644,8 +647,17 @@ async fn book_page(
         Some(id) => Some(jiazheng_core::credit::certificate::mask_name(&state.store.worker(id).await?.name)),
         None => None,
     };
+    let fee_warning = slot
+        .filter(|s| {
+            (s.start - chrono::Utc::now()).num_minutes() < menu.free_cancel_hours * 60 && menu.cancel_fee_percent > 0
+        })
+        .map(|_| {
+            let fee = menu.price_fen * quantity * menu.cancel_fee_percent / 100;
+            format!("{}{}", lang.t("book.fee_warning"), yuan(fee))
+        });
     Ok(BookPage {
         chrome: Chrome::new(lang, viewer, "/market/book", lang.t("book.title")),
+        fee_warning,
         total: slot.map(|_| yuan(menu.price_fen * quantity)),
         terms: terms_text(lang, menu.free_cancel_hours, menu.cancel_fee_percent),
         price: price_text(lang, &menu.mode, menu.amount, menu.price_fen),
@@ -677,6 +689,7 @@ async fn book_form(
         hours: q.hours,
         worker_id: q.worker,
         note: String::new(),
+        price_fen: None,
     };
     // One key per page: a double click or a resend books once.
     let key = hex::encode(jiazheng_store::crypto::random_bytes::<16>());
@@ -698,6 +711,9 @@ struct BookPost {
     worker_id: Option<i64>,
     #[serde(default)]
     note: String,
+    /// The unit price the page showed.
+    #[serde(default)]
+    price_fen: Option<i64>,
 }
 
 async fn place_order(
@@ -714,6 +730,7 @@ async fn place_order(
         hours: post.hours,
         worker_id: post.worker_id,
         note: post.note,
+        price_fen: post.price_fen,
     };
     match crate::market::book(&state, &viewer, &form, Some(&post.key)).await {
         Ok(booked) => Ok(Redirect::to(&format!("/my/orders/{}?placed=1", booked.order.id)).into_response()),
@@ -787,11 +804,27 @@ struct MyOrderPage {
     placed: bool,
     errors: FieldErrors,
     reason: String,
+    /// The step whose form was refused: its errors and typed words stay in that form only.
+    failed_step: String,
+    /// Community, street and district as people read them.
+    place: String,
 }
 
 impl MyOrderPage {
     fn err(&self, field: &str) -> Option<String> {
         field_message(&self.errors, self.chrome.lang, field)
+    }
+
+    fn err_in(&self, step: &str, field: &str) -> Option<String> {
+        if self.failed_step == step { self.err(field) } else { None }
+    }
+
+    fn typed(&self, step: &str) -> &str {
+        if self.failed_step == step { &self.reason } else { "" }
+    }
+
+    fn chosen(&self) -> Option<String> {
+        self.order.requested_worker_name.as_deref().map(jiazheng_core::credit::certificate::mask_name)
     }
 
     fn item(&self) -> &'static str {
@@ -819,6 +852,7 @@ impl MyOrderPage {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn order_page(
     state: &AppState,
     lang: Lang,
@@ -827,6 +861,7 @@ async fn order_page(
     placed: bool,
     errors: FieldErrors,
     reason: String,
+    failed_step: String,
 ) -> Result<MyOrderPage, AppError> {
     let me = resident_id(viewer)?;
     let who = &viewer.require()?.principal;
@@ -834,8 +869,7 @@ async fn order_page(
     if order.resident_account_id != me {
         return Err(AppError::NotFound);
     }
-    let minutes_before = (order.starts_at - chrono::Utc::now()).num_minutes();
-    let fee = order.terms().fee(order.total_fen, minutes_before);
+    let fee = jiazheng_store::market::orders::cancel_fee(&order, party, chrono::Utc::now());
     let cancel_fee =
         if fee == 0 { lang.t("orders.cancel_free") } else { format!("{}{}", lang.t("orders.cancel_fee"), yuan(fee)) };
     Ok(MyOrderPage {
@@ -844,10 +878,12 @@ async fn order_page(
         events: event_lines(lang, &state.store.order_events(id).await?),
         steps: crate::market::steps_for(&order, party),
         cancel_fee,
+        place: state.store.place_name(&order.community_code, &order.community_name).await?,
         order,
         placed,
         errors,
         reason,
+        failed_step,
     })
 }
 
@@ -863,7 +899,19 @@ async fn my_order(
     Path(id): Path<i64>,
     Query(q): Query<PlacedQuery>,
 ) -> Result<Response, AppError> {
-    render(&order_page(&state, lang, &viewer, id, q.placed.is_some(), FieldErrors::default(), String::new()).await?)
+    render(
+        &order_page(
+            &state,
+            lang,
+            &viewer,
+            id,
+            q.placed.is_some(),
+            FieldErrors::default(),
+            String::new(),
+            String::new(),
+        )
+        .await?,
+    )
 }
 
 #[derive(Deserialize)]
@@ -910,7 +958,7 @@ async fn resident_step(
     match step_from_page(&state, &viewer, id, &post.step, &post.reason, post.worker_id).await? {
         Ok(()) => Ok(Redirect::to(&format!("/my/orders/{id}")).into_response()),
         Err(errors) => {
-            let page = order_page(&state, lang, &viewer, id, false, errors, post.reason).await?;
+            let page = order_page(&state, lang, &viewer, id, false, errors, post.reason, post.step).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
     }
@@ -944,7 +992,7 @@ async fn rate_order(
             Ok(Redirect::to(&format!("/my/orders/{id}")).into_response())
         }
         Err(AppError::Invalid(errors)) => {
-            let page = order_page(&state, lang, &viewer, id, false, errors, String::new()).await?;
+            let page = order_page(&state, lang, &viewer, id, false, errors, String::new(), "rate".into()).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(other) => Err(other),

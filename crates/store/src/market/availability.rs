@@ -82,11 +82,13 @@ impl Store {
         }
     }
 
-    /// Cancels leave not yet over.
-    pub async fn remove_leave(&self, worker_id: i64, id: i64) -> Result<()> {
+    /// Cancels leave not yet over; with `entered_by`, only leave that account entered (a worker
+    /// removes their own leave, not leave the agency put in).
+    pub async fn remove_leave(&self, worker_id: i64, id: i64, entered_by: Option<i64>) -> Result<()> {
         let done = on_pool!(self, p => sqlx::query(
-            "DELETE FROM worker_bookings WHERE id = $1 AND worker_id = $2 AND kind = 'leave' AND ends_at > $3",
-        ).bind(id).bind(worker_id).bind(now()).execute(p).await?.rows_affected());
+            "DELETE FROM worker_bookings WHERE id = $1 AND worker_id = $2 AND kind = 'leave' AND ends_at > $3
+                 AND ($4 = 0 OR entered_by = $4)",
+        ).bind(id).bind(worker_id).bind(now()).bind(entered_by.unwrap_or(0)).execute(p).await?.rows_affected());
         if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 

@@ -82,6 +82,8 @@ row! {
         pub district_code: String,
         pub item: String,
         pub mode: String,
+        /// Minutes per visit, minimum hours, or package days, by mode.
+        pub amount: i64,
         pub level: String,
         /// The price twelve months ago (or the first price since).
         pub base_fen: i64,
@@ -232,7 +234,7 @@ impl Store {
     pub async fn price_rises(&self, area: Option<&str>, percent: i64, page: PageRequest) -> Result<Page<PriceRise>> {
         let since = now().checked_sub_months(Months::new(12)).unwrap_or(DateTime::<Utc>::MIN_UTC);
         let inner = "SELECT m.id AS menu_item_id, m.agency_id, a.name AS agency_name, a.district_code, m.item, m.mode,
-                m.level, m.price_fen, m.price_since,
+                m.amount, m.level, m.price_fen, m.price_since,
                 COALESCE((SELECT p.price_fen FROM menu_prices p WHERE p.menu_item_id = m.id AND p.effective_from <= $1
                           ORDER BY p.id DESC LIMIT 1),
                          (SELECT p.price_fen FROM menu_prices p WHERE p.menu_item_id = m.id ORDER BY p.id LIMIT 1)) AS base_fen,

@@ -53,6 +53,8 @@ row! {
         pub starts_at: DateTime<Utc>,
         pub ends_at: DateTime<Utc>,
         pub requested_worker_id: Option<i64>,
+        /// The worker the resident chose, by name (pages mask it for the resident).
+        pub requested_worker_name: Option<String>,
         pub worker_id: Option<i64>,
         pub worker_name: Option<String>,
         pub community_code: String,
@@ -69,10 +71,11 @@ row! {
 const SELECT_ORDER: &str = "SELECT o.id, o.resident_account_id, r.display_name AS resident_name, o.agency_id,
     a.name AS agency_name, a.district_code AS agency_district, o.menu_item_id, o.item, o.mode, o.level,
     o.unit_price_fen, o.quantity, o.total_fen, o.free_cancel_hours, o.cancel_fee_percent, o.starts_at, o.ends_at,
-    o.requested_worker_id, o.worker_id, w.name AS worker_name, o.community_code, d.name AS community_name, o.note,
+    o.requested_worker_id, rw.name AS requested_worker_name, o.worker_id, w.name AS worker_name, o.community_code, d.name AS community_name, o.note,
     o.status, o.cancel_fee_fen, o.service_id, o.version, o.created_at
     FROM orders o JOIN accounts r ON r.id = o.resident_account_id JOIN agencies a ON a.id = o.agency_id
-    JOIN divisions d ON d.code = o.community_code LEFT JOIN workers w ON w.id = o.worker_id";
+    JOIN divisions d ON d.code = o.community_code LEFT JOIN workers w ON w.id = o.worker_id
+    LEFT JOIN workers rw ON rw.id = o.requested_worker_id";
 
 impl OrderRow {
     pub fn status(&self) -> OrderStatus {
@@ -126,6 +129,8 @@ pub struct BookingRequest {
     pub slot: Slot,
     pub worker_id: Option<i64>,
     pub note: String,
+    /// The unit price the resident was shown; a different price now refuses the booking.
+    pub expected_price_fen: Option<i64>,
 }
 
 /// A retried create: the key the client sent and a digest of what it asked.
@@ -200,6 +205,17 @@ fn reason_text(reason: &str) -> Result<String> {
     Ok(text.to_string())
 }
 
+/// What cancelling costs the resident now: nothing while the agency has not confirmed, nothing
+/// when the agency cancels, else what the published terms say.
+pub fn cancel_fee(order: &OrderRow, party: Party, at: DateTime<Utc>) -> i64 {
+    match (party, order.status()) {
+        (Party::Resident, OrderStatus::Confirmed | OrderStatus::Assigned) => {
+            order.terms().fee(order.total_fen, (order.starts_at - at).num_minutes())
+        }
+        _ => 0,
+    }
+}
+
 impl Store {
     /// Books an item for a resident. With a chosen worker, their time is taken now (or not at
     /// all: an overlap refuses the whole order). With a key, a retry returns the first answer.
@@ -233,20 +249,34 @@ impl Store {
         let quantity = if matches!(unit, Unit::Hours { .. }) { request.slot.minutes() / 60 } else { 1 };
         let (community, address) = self.household(resident).await?;
         if let Some(worker) = request.worker_id {
+            // The reasons name the worker and their records: for the agency, not for a resident.
             self.worker_fits(worker, &menu.agency_id, menu.catalog_item()?, menu.skill_level(), unit, &request.slot)
                 .await
                 .map_err(|e| match e {
-                    StoreError::Invalid(errors) => StoreError::Invalid(errors),
+                    StoreError::Invalid(_) => invalid(
+                        "worker_id",
+                        Invalid::new(
+                            "worker_unavailable",
+                            "该服务员此时段无法接单，请换一个时间或服务员",
+                            "this worker cannot take this slot; pick another time or worker",
+                        ),
+                    ),
                     other => other,
                 })?;
         }
         let sealed = self.crypto().seal_at(&address, &format!("orders.address:{resident}"));
         let at = now();
         let outcome = write_tx!(self, tx => async {
-            // The price in effect as the order is written is the price it keeps.
-            let (price_id, price_fen): (i64, i64) = sqlx::query_as(
-                "SELECT id, price_fen FROM menu_prices WHERE menu_item_id = $1 ORDER BY id DESC LIMIT 1",
+            // The price and terms in effect as the order is written are the ones it keeps, and
+            // they must be the ones the resident was shown.
+            let (price_id, price_fen, free_hours, fee_percent): (i64, i64, i64, i64) = sqlx::query_as(
+                "SELECT p.id, p.price_fen, m.free_cancel_hours, m.cancel_fee_percent
+                 FROM menu_items m JOIN menu_prices p ON p.menu_item_id = m.id
+                 WHERE m.id = $1 AND m.withdrawn_at IS NULL ORDER BY p.id DESC LIMIT 1",
             ).bind(menu.id).fetch_one(&mut *tx).await?;
+            if request.expected_price_fen.is_some_and(|seen| seen != price_fen) {
+                return Err(StoreError::Conflict { what: "price_changed", existing_id: None });
+            }
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO orders (resident_account_id, agency_id, menu_item_id, price_id, item, mode, level,
                      unit_price_fen, quantity, total_fen, free_cancel_hours, cancel_fee_percent, starts_at, ends_at,
@@ -254,8 +284,8 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'requested', $19, $19)
                  RETURNING id",
             ).bind(resident).bind(menu.agency_id).bind(menu.id).bind(price_id).bind(&menu.item).bind(&menu.mode)
-            .bind(&menu.level).bind(price_fen).bind(quantity).bind(price_fen * quantity).bind(menu.free_cancel_hours)
-            .bind(menu.cancel_fee_percent).bind(request.slot.start).bind(request.slot.end).bind(request.worker_id)
+            .bind(&menu.level).bind(price_fen).bind(quantity).bind(price_fen * quantity).bind(free_hours)
+            .bind(fee_percent).bind(request.slot.start).bind(request.slot.end).bind(request.worker_id)
             .bind(&community).bind(&sealed).bind(note).bind(at).fetch_one(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO order_events (order_id, step, from_status, to_status, party, actor_account_id, reason, at)
@@ -426,13 +456,22 @@ impl Store {
     }
 
     fn check_step(order: &OrderRow, step: OrderStep, party: Party) -> Result<OrderStatus> {
-        order::next(order.status(), step, party).map_err(|e| invalid("step", e))
+        let to = order::next(order.status(), step, party).map_err(|e| invalid("step", e))?;
+        order::in_time(step, order.starts_at, now()).map_err(|e| invalid("step", e))?;
+        Ok(to)
     }
 
     /// The agency confirms; a worker the resident chose (already booked) is accepted with it.
     pub async fn confirm_order(&self, id: i64, who: &Principal) -> Result<OrderRow> {
         let (order, party) = self.order_for(id, who).await?;
         Self::check_step(&order, OrderStep::Confirm, party)?;
+        if let (Some(worker), Some(item), Ok(mode)) =
+            (order.requested_worker_id, order.catalog_item(), PriceMode::parse(&order.mode))
+        {
+            // What held at booking may have lapsed since: checked again as the agency accepts.
+            let level = SkillLevel::parse(&order.level).ok();
+            self.worker_fits(worker, &order.agency_id, item, level, Unit::from_parts(mode, 1), &order.slot()).await?;
+        }
         write_tx!(self, tx => async {
             move_in!(tx, &order, OrderStep::Confirm, OrderStatus::Confirmed, party, who.account_id, "")?;
             if let Some(worker) = order.requested_worker_id {
@@ -546,10 +585,7 @@ impl Store {
         let (order, party) = self.order_for(id, who).await?;
         let to = Self::check_step(&order, OrderStep::Cancel, party)?;
         let reason = reason_text(reason)?;
-        let fee = match party {
-            Party::Resident => order.terms().fee(order.total_fen, (order.starts_at - now()).num_minutes()),
-            _ => 0,
-        };
+        let fee = cancel_fee(&order, party, now());
         write_tx!(self, tx => async {
             move_in!(tx, &order, OrderStep::Cancel, to, party, who.account_id, &reason)?;
             sqlx::query("UPDATE orders SET cancel_fee_fen = $1 WHERE id = $2").bind(fee).bind(id).execute(&mut *tx).await?;
@@ -592,8 +628,24 @@ impl Store {
         let (order, party) = self.order_for(id, who).await?;
         let to = Self::check_step(&order, OrderStep::Dispute, party)?;
         let body = jiazheng_core::field::required_paragraphs(body, 2000).map_err(|e| invalid("reason", e))?;
+        if body.chars().count() < 5 {
+            return Err(invalid(
+                "reason",
+                Invalid::new(
+                    "too_short",
+                    "请具体说明发生了什么（至少5个字）",
+                    "say what happened (at least 5 characters)",
+                ),
+            ));
+        }
         let at = now();
         write_tx!(self, tx => async {
+            // One dispute per order: a resolved one is not reopened (the complaint stays with the regulator).
+            let (earlier,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM complaints WHERE order_id = $1")
+                .bind(id).fetch_one(&mut *tx).await?;
+            if earlier > 0 {
+                return Err(StoreError::Conflict { what: "already_disputed", existing_id: None });
+            }
             move_in!(tx, &order, OrderStep::Dispute, to, party, who.account_id, &body)?;
             sqlx::query(
                 "INSERT INTO complaints (resident_account_id, subject_kind, subject_id, service_id, body, status,

@@ -191,7 +191,7 @@ impl Store {
     }
 
     /// "朝阳区 · 南湖街道 · 某社区" for a community.
-    pub(crate) async fn place_name(&self, community: &str, name: &str) -> Result<String> {
+    pub async fn place_name(&self, community: &str, name: &str) -> Result<String> {
         let street = DivisionCode::parse(community).map(|c| c.street()).ok();
         let district = DivisionCode::parse(community).map(|c| c.district()).ok();
         let mut parts = Vec::new();
