@@ -651,25 +651,7 @@ async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches
         client.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
         text_when(&client, "h1", |t| t.contains("找服务")).await;
 
-        // The household: district, street, community picked from lists; the rest typed.
-        go_by_menu(&client, "/my/profile").await;
-        text_when(&client, "h1", |t| t.contains("我的账户")).await;
-        choose(&client, "district", "220102").await;
-        client.find(Locator::Id("next-place")).await.unwrap().click().await.unwrap();
-        text_when(&client, "#street", |_| true).await;
-        choose(&client, "street", "220102001").await;
-        client.find(Locator::Id("next-place")).await.unwrap().click().await.unwrap();
-        text_when(&client, "#community option[value='220102001001']", |_| true).await;
-        client.find(Locator::Id("save-address")).await.unwrap().click().await.unwrap();
-        text_when(&client, "#community-error", |t| !t.is_empty()).await;
-        choose(&client, "community", "220102001001").await;
-        fill(&client, "address", "华阳小区3栋2单元501").await;
-        client.find(Locator::Id("save-address")).await.unwrap().click().await.unwrap();
-        let household = text_when(&client, "#household", |t| t.contains("华阳小区")).await;
-        assert!(household.contains("华阳社区"), "{household}");
-        look_at(&client, &format!("market-profile-{label}")).await;
-
-        // Find and book.
+        // Find and book; the booking asks for the household first and comes back to itself.
         let day = (jiazheng_core::calendar::beijing_today() + chrono::Duration::days(2)).to_string();
         go_by_menu(&client, "/market").await;
         choose(&client, "item", "daily_cleaning").await;
@@ -681,9 +663,29 @@ async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches
         text_when(&client, &format!("#worker-{worker}"), |t| t.contains("王*")).await;
         look_at(&client, &format!("market-found-{label}")).await;
         client.find(Locator::Id(&format!("book-{worker}"))).await.unwrap().click().await.unwrap();
+        client.find(Locator::Id("set-address")).await.unwrap().click().await.unwrap();
+
+        // The household: district, street, community picked from lists; the rest typed.
+        text_when(&client, "h1", |t| t.contains("我的账户")).await;
+        choose(&client, "district", "220102").await;
+        client.find(Locator::Id("next-place")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#street", |_| true).await;
+        choose(&client, "street", "220102001").await;
+        client.find(Locator::Id("next-place")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#community option[value='220102001001']", |_| true).await;
+        client.find(Locator::Id("save-address")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#community-error", |t| !t.is_empty()).await;
+        choose(&client, "community", "220102001001").await;
+        fill(&client, "address", "华阳小区3栋2单元501").await;
+        look_at(&client, &format!("market-profile-{label}")).await;
+        client.find(Locator::Id("save-address")).await.unwrap().click().await.unwrap();
+
+        // Back on the booking, with the address.
         let total = text_when(&client, "#book-total", |t| !t.is_empty()).await;
         assert_eq!(total, "¥90.00");
         assert!(text_of(&client, "#book-when").await.contains("10:00–12:00"));
+        let facts = text_of(&client, "dl.facts").await;
+        assert!(facts.contains("华阳社区") && facts.contains("华阳小区3栋2单元501"), "{facts}");
         look_at(&client, &format!("market-confirm-{label}")).await;
         client.find(Locator::Id("place-order")).await.unwrap().click().await.unwrap();
         text_when(&client, "#placed", |t| !t.is_empty()).await;

@@ -275,6 +275,13 @@ struct ProfilePage {
     address: String,
     errors: FieldErrors,
     saved: bool,
+    /// The booking to return to once the address is saved.
+    next: String,
+}
+
+/// Only a booking page of our own is a place to return to from the profile.
+fn booking_return(next: &str) -> Option<&str> {
+    (next.starts_with("/market/book?") && !next.contains("//") && !next.contains('\\')).then_some(next)
 }
 
 impl ProfilePage {
@@ -291,6 +298,8 @@ struct PlaceQuery {
     street: String,
     #[serde(default)]
     saved: Option<u8>,
+    #[serde(default)]
+    next: String,
 }
 
 fn resident_id(viewer: &Viewer) -> Result<i64, AppError> {
@@ -308,6 +317,7 @@ async fn profile_page(
     address: String,
     errors: FieldErrors,
     saved: bool,
+    next: &str,
 ) -> Result<ProfilePage, AppError> {
     let me = resident_id(viewer)?;
     let profile = state.store.resident_profile(me).await?;
@@ -339,6 +349,7 @@ async fn profile_page(
         address,
         errors,
         saved,
+        next: booking_return(next).unwrap_or_default().to_string(),
     })
 }
 
@@ -360,6 +371,7 @@ async fn profile(
         String::new(),
         FieldErrors::default(),
         q.saved.is_some(),
+        &q.next,
     )
     .await?;
     render(&page)
@@ -377,6 +389,8 @@ struct HouseholdPost {
     community: String,
     #[serde(default)]
     address: String,
+    #[serde(default)]
+    next: String,
 }
 
 async fn save_profile(
@@ -388,14 +402,16 @@ async fn save_profile(
     viewer.check_csrf(Some(&form.csrf))?;
     let me = resident_id(&viewer)?;
     match state.store.set_resident_address(me, &form.community, &form.address).await {
-        Ok(()) => Ok(Redirect::to("/my/profile?saved=1").into_response()),
+        Ok(()) => Ok(Redirect::to(booking_return(&form.next).unwrap_or("/my/profile?saved=1")).into_response()),
         Err(jiazheng_store::StoreError::Invalid(errors)) => {
             let digits = |raw: &str, n: usize| raw.chars().filter(char::is_ascii_digit).take(n).collect::<String>();
             let community = digits(&form.community, 12);
             let street = community.get(..9).map_or_else(|| digits(&form.street, 9), str::to_string);
             let district = street.get(..6).map_or_else(|| digits(&form.district, 6), str::to_string);
+            let next = form.next.clone();
             let page =
-                profile_page(&state, lang, &viewer, district, street, community, form.address, errors, false).await?;
+                profile_page(&state, lang, &viewer, district, street, community, form.address, errors, false, &next)
+                    .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(other) => Err(other.into()),
@@ -439,6 +455,7 @@ async fn delete_account(
                 String::new(),
                 errors,
                 false,
+                "",
             )
             .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
@@ -596,6 +613,22 @@ impl BookPage {
 
     fn level(&self) -> &'static str {
         level_label(self.chrome.lang, &self.menu.level)
+    }
+
+    /// The profile page that comes back to this booking once the address is saved.
+    fn profile_link(&self) -> String {
+        let f = &self.form;
+        let mut back = format!(
+            "/market/book?menu={}&date={}&time={}&hours={}",
+            self.menu.id,
+            super::encode(&f.date),
+            super::encode(&f.time),
+            super::encode(&f.hours)
+        );
+        if let Some(w) = f.worker_id {
+            back.push_str(&format!("&worker={w}"));
+        }
+        format!("/my/profile?next={}", super::encode(&back))
     }
 
     fn by_hour(&self) -> bool {

@@ -261,8 +261,8 @@ impl Store {
             if open > 0 {
                 return Err(StoreError::Invalid(FieldErrors(vec![Invalid::new(
                     "orders_open",
-                    format!("您还有{open}个进行中的订单，请先完成或取消"),
-                    format!("{open} of your orders are still running; finish or cancel them first"),
+                    format!("您还有{open}个进行中的订单（含处理中的争议），请待其完成、取消或处理完毕后再注销"),
+                    format!("{open} of your orders are still running (disputes included); delete the account once they are done, cancelled or resolved"),
                 ).at("confirm")])));
             }
             let done = sqlx::query(
