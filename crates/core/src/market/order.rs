@@ -98,6 +98,17 @@ pub fn in_time(step: OrderStep, start: DateTime<Utc>, now: DateTime<Utc>) -> Res
     }
 }
 
+/// When a change of worker takes effect: at the start of a service not yet begun, else at the
+/// next Beijing midnight (the outgoing worker keeps the day they are in).
+pub fn handover(start: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    if start > now {
+        start
+    } else {
+        let today = crate::calendar::beijing_date(now);
+        crate::market::slot::day_start(today.succ_opt().unwrap_or(today))
+    }
+}
+
 /// The steps `by` may take now, for buttons.
 pub fn steps(status: OrderStatus, by: Party) -> Vec<OrderStep> {
     OrderStep::ALL.iter().copied().filter(|s| next(status, *s, by).is_ok()).collect()
@@ -167,6 +178,14 @@ mod tests {
         assert_eq!(in_time(Complete, start, morning).unwrap_err().code, "too_early");
         assert!(in_time(Complete, start, start).is_ok());
         assert!(in_time(Cancel, start, night_before).is_ok());
+    }
+
+    #[test]
+    fn a_new_worker_takes_over_at_the_start_or_the_next_beijing_midnight() {
+        let start: DateTime<Utc> = "2026-12-05T16:00:00Z".parse().unwrap();
+        assert_eq!(handover(start, start - Duration::hours(1)), start);
+        let running: DateTime<Utc> = "2026-12-07T03:00:00Z".parse().unwrap(); // 11:00 Beijing, 12-07
+        assert_eq!(handover(start, running).to_rfc3339(), "2026-12-07T16:00:00+00:00");
     }
 
     #[test]

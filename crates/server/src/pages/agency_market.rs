@@ -400,11 +400,7 @@ async fn order_page(
 async fn assignable(state: &AppState, order: &OrderRow) -> Result<Vec<AvailableWorker>, AppError> {
     let (Some(item), Ok(mode)) = (order.catalog_item(), PriceMode::parse(&order.mode)) else { return Ok(Vec::new()) };
     let now = chrono::Utc::now();
-    let start = if order.starts_at <= now {
-        jiazheng_core::market::slot::day_start(jiazheng_core::calendar::beijing_date(now) + chrono::Duration::days(1))
-    } else {
-        order.starts_at
-    };
+    let start = jiazheng_core::market::order::handover(order.starts_at, now);
     if start >= order.ends_at {
         return Ok(Vec::new());
     }

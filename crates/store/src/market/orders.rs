@@ -492,11 +492,7 @@ impl Store {
         let item = order.catalog_item().ok_or(StoreError::Crypto("bad stored item"))?;
         let mode = PriceMode::parse(&order.mode).map_err(|_| StoreError::Crypto("bad stored mode"))?;
         // After a change of worker in a running service, the new worker starts the next day.
-        let start = if order.starts_at <= now() {
-            day_start(beijing_date(now()).succ_opt().unwrap_or(beijing_date(now())))
-        } else {
-            order.starts_at
-        };
+        let start = order::handover(order.starts_at, now());
         let slot = Slot { start, end: order.ends_at };
         if slot.start >= slot.end {
             return Err(invalid("step", Invalid::new("nothing_left", "服务期已结束", "the service period is over")));
@@ -604,11 +600,7 @@ impl Store {
         order::may_replace(order.starts_at, order.ends_at, at).map_err(|e| invalid("step", e))?;
         let reason = reason_text(reason)?;
         // The outgoing worker keeps today (whole days) or nothing not yet begun.
-        let cut = if order.starts_at <= at {
-            day_start(beijing_date(at).succ_opt().unwrap_or(beijing_date(at)))
-        } else {
-            order.starts_at
-        };
+        let cut = order::handover(order.starts_at, at);
         write_tx!(self, tx => async {
             move_in!(tx, &order, OrderStep::Replace, to, party, who.account_id, &reason)?;
             sqlx::query("DELETE FROM worker_bookings WHERE order_id = $1 AND starts_at >= $2")
