@@ -488,6 +488,7 @@ async fn serve(
     }
     tokio::spawn(daily_jobs(store.clone()));
     tokio::spawn(checkpoint_timer(store.clone()));
+    tokio::spawn(readiness_keeper(store.clone()));
     if with_demo {
         demo::print_logins(&format!("http://{addr}"));
     }
@@ -508,6 +509,22 @@ async fn checkpoint_timer(store: Store) {
         if let Err(error) = store.checkpoint_if_moved().await {
             tracing::error!(%error, "signing the ledger head failed");
         }
+    }
+}
+
+/// Recomputes the readiness of workers whose facts changed, a batch at a time, soon after the
+/// change (the search assesses a stale worker itself meanwhile, so this is for speed only).
+async fn readiness_keeper(store: Store) {
+    loop {
+        let pause = match store.refresh_readiness(500, beijing_today()).await {
+            Ok(0) => std::time::Duration::from_secs(1),
+            Ok(_) => std::time::Duration::from_millis(10),
+            Err(error) => {
+                tracing::error!(%error, "refreshing readiness failed");
+                std::time::Duration::from_secs(10)
+            }
+        };
+        tokio::time::sleep(pause).await;
     }
 }
 

@@ -368,6 +368,17 @@ pub async fn generate(
     }
     producer.join().map_err(|_| anyhow::anyhow!("the generator thread failed"))?;
     bar.finish_and_clear();
+    let bar = progress_bar(workers as u64, "readiness");
+    if !show_progress {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    store
+        .refresh_all_readiness(jiazheng_core::calendar::beijing_today(), &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await?;
+    bar.finish_and_clear();
     Ok(summary)
 }
 

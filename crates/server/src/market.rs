@@ -134,7 +134,7 @@ pub async fn book(
         note: form.note.clone(),
         expected_price_fen: form.price_fen,
     };
-    let booked = state.store.book(session.principal.account_id, &request, key.as_ref()).await?;
+    let booked = state.store.book_item(session.principal.account_id, &menu, &request, key.as_ref()).await?;
     Ok(booked)
 }
 

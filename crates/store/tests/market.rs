@@ -524,3 +524,84 @@ async fn postgres_itself_refuses_overlapping_rows_whoever_writes_them() {
         .await
         .expect("half-open ranges that touch do not overlap");
 }
+
+#[tokio::test]
+async fn readiness_follows_every_fact_written_and_a_stale_worker_is_assessed_until_refreshed() {
+    use jiazheng_core::registry::binding::{BindingAction, Side};
+    use jiazheng_core::workforce::records::{HealthCheckDraft, InsuranceDraft};
+    use jiazheng_core::workforce::{HealthCategory, InsuranceKind};
+    use jiazheng_store::workforce::Recorder;
+
+    let m = market(3, 2).await;
+    let store = &m.db.store;
+    let query = WorkerQuery {
+        item: CatalogItem::DailyCleaning,
+        mode: PriceMode::PerHour,
+        slot: slot(3, "09:00", 2),
+        district: Some("220102000000".into()),
+        level: None,
+        resident: None,
+        after: 0,
+        limit: 10,
+        menu_item: None,
+    };
+    let found = || async {
+        store.available_workers(&query).await.unwrap().workers.iter().map(|w| w.worker_id).collect::<Vec<_>>()
+    };
+    let refresh = || async { store.refresh_all_readiness(today(), &|_, _| {}).await.unwrap() };
+    // New workers wait for their spans; meanwhile the search assesses them itself.
+    assert_eq!(store.stale_readiness().await.unwrap(), 3);
+    assert_eq!(found().await, m.workers[..2]);
+    assert_eq!(refresh().await, 3);
+    assert_eq!(store.stale_readiness().await.unwrap(), 0);
+    assert_eq!(found().await, m.workers[..2], "the spans give the same answer");
+    // Ready from today until the day after the policy's last (a year from 60 days ago); no
+    // span for the third.
+    let lapses = today() - Duration::days(60) + Duration::days(366);
+    assert_eq!(store.readiness_of(m.workers[0]).await.unwrap(), [("cleaning".to_string(), today(), lapses)]);
+    assert!(store.readiness_of(m.workers[2]).await.unwrap().is_empty());
+
+    // A failed check on the day of the passed one: the cautious reading wins, and the worker
+    // drops out of the search before any refresh.
+    let by = Recorder::agency(m.agency, None);
+    let failed = HealthCheckDraft {
+        checked_on: today() - Duration::days(30),
+        institution: "长春市南关区疾控中心".into(),
+        category: HealthCategory::InHome,
+        passed: false,
+        notes: None,
+    };
+    store.add_health_checks(&[(m.workers[0], &failed, by)]).await.unwrap();
+    assert_eq!(store.stale_readiness().await.unwrap(), 1);
+    assert_eq!(found().await, m.workers[1..2]);
+    refresh().await;
+    assert!(store.readiness_of(m.workers[0]).await.unwrap().is_empty());
+    assert_eq!(found().await, m.workers[1..2]);
+    // Booking reads the same spans: refused without them, refused off shift, taken otherwise.
+    let someone = resident(store, "13800000006").await;
+    let refused = |worker: usize, when: Slot| {
+        let request = request(m.menu, when, Some(m.workers[worker]));
+        async move { store.book(someone.account_id, &request, None).await.unwrap_err() }
+    };
+    for error in [refused(0, slot(3, "09:00", 2)).await, refused(1, slot(3, "19:00", 2)).await] {
+        assert!(matches!(&error, StoreError::Invalid(e) if e.0[0].code == "worker_unavailable"), "{error:?}");
+    }
+    store.book(someone.account_id, &request(m.menu, slot(3, "09:00", 2), Some(m.workers[1])), None).await.unwrap();
+
+    // Every other fact the rules read marks its workers too: a policy of the agency marks all it
+    // employs, and a step on a binding marks its worker.
+    let policy = InsuranceDraft {
+        kind: InsuranceKind::EmployerLiability,
+        insurer: "中国人寿长春分公司".into(),
+        policy_number: "PA-1".into(),
+        starts_on: today(),
+        ends_on: today() + Duration::days(365),
+        sum_insured_fen: 50_000_000,
+    };
+    store.add_policies(&[(None, m.agency, &policy, by)]).await.unwrap();
+    assert_eq!(store.stale_readiness().await.unwrap(), 3);
+    refresh().await;
+    let binding = store.open_binding(m.workers[1], m.agency).await.unwrap().unwrap();
+    store.act_on_binding(binding.id, BindingAction::RequestEnd, Side::Agency).await.unwrap();
+    assert_eq!(store.stale_readiness().await.unwrap(), 1);
+}

@@ -1,7 +1,7 @@
 //! When a booking runs: a half-open range [start, end) in UTC, read from what a resident picks in
 //! Beijing time. Visits and hours start on the half hour; packages take whole Beijing days.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 
 use super::menu::{MAX_HOURS, Unit, whole_in};
 use crate::calendar::beijing;
@@ -29,6 +29,19 @@ impl Slot {
     /// The Beijing date the slot starts on.
     pub fn day(&self) -> NaiveDate {
         crate::calendar::beijing_date(self.start)
+    }
+
+    /// The Beijing date of the slot's last minute.
+    pub fn last_day(&self) -> NaiveDate {
+        crate::calendar::beijing_date(self.end - Duration::seconds(1))
+    }
+
+    /// What a weekly shift is compared with: the Beijing weekday the slot starts on (1 is
+    /// Monday) and the minutes from that day's midnight to the slot's start and to its end.
+    pub fn on_the_week(&self) -> (i64, i64, i64) {
+        let local = self.start.with_timezone(&beijing());
+        let from = (self.start - day_start(local.date_naive())).num_minutes();
+        (i64::from(local.weekday().number_from_monday()), from, from + self.minutes())
     }
 
     /// `2026-12-05 09:00–11:00` in Beijing time; a range of whole days as dates.
@@ -322,5 +335,13 @@ mod tests {
         assert!(!shift.holds(&late));
         assert_eq!(Shift::parse("18:00", "08:00").unwrap_err().code, "end_before_start");
         assert_eq!(Shift::parse("08:00", "24:00").unwrap().to, 1440);
+        // The week's view a database compares with shifts agrees with `holds`.
+        for slot in [morning, late] {
+            let (weekday, from, to) = slot.on_the_week();
+            assert_eq!(weekday, 6, "2026-12-05 is a Saturday");
+            assert_eq!(shift.holds(&slot), i64::from(shift.from) <= from && to <= i64::from(shift.to));
+        }
+        assert_eq!(late.on_the_week(), (6, 17 * 60, 19 * 60));
+        assert_eq!(late.last_day(), late.day());
     }
 }

@@ -452,6 +452,55 @@ pub fn assess(facts: &Facts, requirement: &Requirement, today: NaiveDate) -> Com
     Compliance { compliant: checks.iter().all(|c| c.standing.is_met()), checks }
 }
 
+/// The days from `from` on when a worker meets a requirement, as half-open spans
+/// `[start, end)`; `end` is `None` when nothing on record lapses. The rules compare today only
+/// with dates the facts name or derive (an expiry, a policy's first day and the day after its
+/// last), so assessing on `from` and on each of those dates gives the answer for every day.
+pub fn ready_spans(facts: &Facts, requirement: &Requirement, from: NaiveDate) -> Vec<(NaiveDate, Option<NaiveDate>)> {
+    let mut turns: Vec<NaiveDate> = Vec::new();
+    for completed in facts.trainings.iter().filter_map(|t| t.completed_on) {
+        turns.push(retraining_due(completed));
+    }
+    for check in &facts.health_checks {
+        turns.push(health_check_expiry(check.checked_on));
+    }
+    for policy in &facts.policies {
+        turns.push(policy.starts_on);
+        turns.extend(policy.ends_on.succ_opt());
+    }
+    turns.extend(facts.certificates.iter().filter_map(|c| c.valid_until?.succ_opt()));
+    turns.retain(|day| *day > from);
+    turns.sort_unstable();
+    turns.dedup();
+    let mut spans = Vec::new();
+    let mut open: Option<NaiveDate> = None;
+    for day in std::iter::once(from).chain(turns) {
+        match (assess(facts, requirement, day).compliant, open) {
+            (true, None) => open = Some(day),
+            (false, Some(start)) => {
+                spans.push((start, Some(day)));
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    spans.extend(open.map(|start| (start, None)));
+    spans
+}
+
+/// The first day in `first..=last` on which the worker does not meet the requirement, if any.
+pub fn first_unready_day(
+    facts: &Facts,
+    requirement: &Requirement,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Option<NaiveDate> {
+    match ready_spans(facts, requirement, first).first() {
+        Some((start, end)) if *start == first => end.filter(|end| *end <= last),
+        _ => Some(first),
+    }
+}
+
 /// Whether a worker holds any certificate valid today (the certified share).
 pub fn is_certified(facts: &Facts, today: NaiveDate) -> bool {
     facts.certificates.iter().any(|c| c.valid_until.is_none_or(|u| u >= today))

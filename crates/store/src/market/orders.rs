@@ -15,7 +15,7 @@ use jiazheng_core::market::order::{self, OrderStatus, OrderStep, Party};
 use jiazheng_core::market::slot::{Slot, day_start};
 use jiazheng_core::market::{CatalogItem, PriceMode};
 use jiazheng_core::workforce::SkillLevel;
-use jiazheng_core::workforce::compliance::assess;
+use jiazheng_core::workforce::compliance::{assess, first_unready_day};
 use serde::Serialize;
 use serde_json::json;
 
@@ -220,14 +220,25 @@ impl Store {
     /// Books an item for a resident. With a chosen worker, their time is taken now (or not at
     /// all: an overlap refuses the whole order). With a key, a retry returns the first answer.
     pub async fn book(&self, resident: i64, request: &BookingRequest, key: Option<&IdempotencyKey>) -> Result<Booked> {
+        let menu = self.menu_item(request.menu_item_id).await.map_err(|_| {
+            invalid("menu_item_id", Invalid::new("no_such_item", "没有这个服务项目", "no such item on any menu"))
+        })?;
+        self.book_item(resident, &menu, request, key).await
+    }
+
+    /// `book` for a caller that has read the menu item already (`request.menu_item_id` is its id).
+    pub async fn book_item(
+        &self,
+        resident: i64,
+        menu: &super::menus::MenuRow,
+        request: &BookingRequest,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Booked> {
         if let Some(key) = key
             && let Some(order) = self.replay(resident, key).await?
         {
             return Ok(Booked { order, replayed: true });
         }
-        let menu = self.menu_item(request.menu_item_id).await.map_err(|_| {
-            invalid("menu_item_id", Invalid::new("no_such_item", "没有这个服务项目", "no such item on any menu"))
-        })?;
         let note = request.note.trim();
         if note.chars().count() > MAX_NOTE_CHARS {
             return Err(invalid("note", Invalid::too_long(MAX_NOTE_CHARS)));
@@ -320,6 +331,30 @@ impl Store {
         }
     }
 
+    /// Whether the worker is employed by the agency, ready for the item's service through the
+    /// slot by spans that are not being recomputed, and (for visits) on shift.
+    async fn plainly_fits(
+        &self,
+        worker_id: i64,
+        agency_id: i64,
+        item: CatalogItem,
+        unit: Unit,
+        slot: &Slot,
+    ) -> Result<bool> {
+        let (weekday, from_minute, to_minute) = slot.on_the_week();
+        let whole_days = matches!(unit, Unit::Days { .. });
+        let (fits,): (bool,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM bindings WHERE worker_id = $1 AND agency_id = $2 AND status = 'active')
+                AND NOT EXISTS (SELECT 1 FROM readiness_stale WHERE worker_id = $1)
+                AND EXISTS (SELECT 1 FROM worker_readiness WHERE worker_id = $1 AND service = $3
+                            AND ready_from <= $4 AND ready_until > $5)
+                AND ($6 OR EXISTS (SELECT 1 FROM worker_shifts WHERE worker_id = $1 AND weekday = $7
+                                   AND from_minute <= $8 AND to_minute >= $9))",
+        ).bind(worker_id).bind(agency_id).bind(item.service().as_str()).bind(slot.day()).bind(slot.last_day())
+        .bind(whole_days).bind(weekday).bind(from_minute).bind(to_minute).fetch_one(p).await?);
+        Ok(fits)
+    }
+
     /// The order a key already made, if any; the same key with another request is refused.
     async fn replay(&self, resident: i64, key: &IdempotencyKey) -> Result<Option<OrderRow>> {
         let seen: Option<(Vec<u8>, i64)> = on_pool!(self, p => sqlx::query_as(
@@ -350,6 +385,12 @@ impl Store {
         unit: Unit,
         slot: &Slot,
     ) -> Result<()> {
+        // Most bookings meet every rule, and the kept readiness, the binding and the shift say so
+        // in one look; the facts are read only to say why not (or for a level, or a worker whose
+        // readiness is being recomputed).
+        if level.is_none() && self.plainly_fits(worker_id, *agency_id, item, unit, slot).await? {
+            return Ok(());
+        }
         if !self.employs(*agency_id, worker_id).await? {
             return Err(invalid(
                 "worker_id",
@@ -360,17 +401,10 @@ impl Store {
         let facts = facts.first().ok_or(StoreError::NotFound)?;
         let requirement = item.requirement(level);
         let last_day = beijing_date(slot.end - Duration::seconds(1));
-        let mut reasons_zh = Vec::new();
-        let mut reasons_en = Vec::new();
-        for day in [slot.day(), last_day] {
-            for check in assess(&facts.facts, &requirement, day).unmet() {
-                if !reasons_zh.contains(&check.reason_zh) {
-                    reasons_zh.push(check.reason_zh.clone());
-                    reasons_en.push(check.reason_en.clone());
-                }
-            }
-        }
-        if !reasons_zh.is_empty() {
+        if let Some(day) = first_unready_day(&facts.facts, &requirement, slot.day(), last_day) {
+            let unmet = assess(&facts.facts, &requirement, day);
+            let (reasons_zh, reasons_en): (Vec<_>, Vec<_>) =
+                unmet.unmet().map(|c| (c.reason_zh.clone(), c.reason_en.clone())).unzip();
             return Err(invalid(
                 "worker_id",
                 Invalid::new(

@@ -3,12 +3,10 @@
 //! place, skill, menu, shift and bookings, walking workers in id order so a page stops early; the
 //! rules in core then decide on the few it found.
 
-use chrono::Duration;
-use jiazheng_core::calendar::{beijing, beijing_date};
 use jiazheng_core::market::slot::Slot;
 use jiazheng_core::market::{CatalogItem, PriceMode};
 use jiazheng_core::workforce::SkillLevel;
-use jiazheng_core::workforce::compliance::assess;
+use jiazheng_core::workforce::compliance::first_unready_day;
 use serde::Serialize;
 
 use crate::{Result, Store, on_pool};
@@ -59,24 +57,18 @@ pub struct Found {
     pub next_after: Option<i64>,
 }
 
-/// Workers read per window, and windows per search at most (a page then says "more").
-const WINDOW: i64 = 250;
-const MAX_WINDOWS: usize = 24;
+/// Candidates in the first window; each next window is twice as large, up to `MAX_WINDOW`.
+const FIRST_WINDOW: i64 = 48;
+const MAX_WINDOW: i64 = 1000;
+const MAX_WINDOWS: usize = 8;
 
 impl Store {
     pub async fn available_workers(&self, query: &WorkerQuery) -> Result<Found> {
-        let local = query.slot.start.with_timezone(&beijing());
-        let weekday: i64 = local.format("%u").to_string().parse().unwrap_or(1);
-        let from_minute = (query.slot.start - jiazheng_core::market::slot::day_start(local.date_naive())).num_minutes();
-        let to_minute = from_minute + query.slot.minutes();
-        let shift_join = if query.mode == PriceMode::Package {
-            ""
-        } else {
-            "JOIN worker_shifts s ON s.worker_id = w.id AND s.weekday = $5 AND s.from_minute <= $6 AND s.to_minute >= $7"
-        };
-        let previous = "EXISTS (SELECT 1 FROM orders o WHERE o.worker_id = w.id AND o.resident_account_id = $8
-                 AND o.status IN ('completed', 'rated'))";
-        // Workers come in windows of ids (read from the district's index in id order); the joins
+        let (weekday, from_minute, to_minute) = query.slot.on_the_week();
+        let first_day = query.slot.day();
+        let last_day = query.slot.last_day();
+        // Candidates come in windows of ids: workers ready for the service through the slot's
+        // days (from worker_readiness) and workers whose readiness is being recomputed; the joins
         // then run over one window, so a search costs a few windows however large the city.
         // SQLite's planner would start from the item's menus (every agency selling it) unless the
         // window of workers is made the outer loop; CROSS JOIN is how SQLite is told the order.
@@ -84,7 +76,16 @@ impl Store {
             crate::Engine::Sqlite => "CROSS JOIN",
             crate::Engine::Postgres => "JOIN",
         };
-        let shift_join = shift_join.replace("JOIN", join);
+        let shift_join = if query.mode == PriceMode::Package {
+            String::new()
+        } else {
+            format!(
+                "{join} worker_shifts s ON s.worker_id = w.id AND s.weekday = $5 AND s.from_minute <= $6 AND s.to_minute >= $7"
+            )
+        };
+        let previous =
+            "($8 <> 0 AND EXISTS (SELECT 1 FROM orders o WHERE o.worker_id = w.id AND o.resident_account_id = $8
+                 AND o.status IN ('completed', 'rated')))";
         let base = |workers: &str| {
             format!(
                 "SELECT w.id AS worker_id, w.name AS worker_name, w.district_code, m.agency_id, a.name AS agency_name,
@@ -93,83 +94,114 @@ impl Store {
                  {join} bindings b ON b.worker_id = w.id AND b.status = 'active'
                  {join} menu_items m ON m.agency_id = b.agency_id AND m.item = $1 AND m.mode = $2 AND m.withdrawn_at IS NULL
                      AND ($9 = '' OR m.level = $9)
-                     AND ($15 <> 0 OR (m.mode = 'per_item' AND m.amount <= $14) OR (m.mode = 'per_hour' AND m.amount * 60 <= $14)
-                          OR (m.mode = 'package' AND m.amount * 1440 = $14))
-                     AND ($15 = 0 OR m.id = $15)
+                     AND ($12 <> 0 OR (m.mode = 'per_item' AND m.amount <= $11) OR (m.mode = 'per_hour' AND m.amount * 60 <= $11)
+                          OR (m.mode = 'package' AND m.amount * 1440 = $11))
+                     AND ($12 = 0 OR m.id = $12)
                  {join} agencies a ON a.id = m.agency_id
                  {shift_join}
                  WHERE {workers} AND (w.services & $3) <> 0 AND ($4 = '' OR w.district_code = $4)
                    AND NOT EXISTS (SELECT 1 FROM worker_bookings k WHERE k.worker_id = w.id
-                                   AND k.starts_at < $11 AND k.ends_at > $10)
-                   AND $12 = $12 AND $13 = $13
+                                   AND k.starts_at < $10 AND k.ends_at > $13)
                  ORDER BY w.id"
             )
         };
         let district = query.district.clone().unwrap_or_default();
         let level = query.level.map_or("", |l| l.as_str());
         let resident = query.resident.unwrap_or(0);
-        let bit = query.item.service().bit();
+        let service = query.item.service();
+        let bit = service.bit();
         macro_rules! run {
             ($sql:expr) => {
                 on_pool!(self, p => sqlx::query_as::<_, AvailableWorker>(sqlx::AssertSqlSafe($sql))
                     .bind(query.item.as_str()).bind(query.mode.as_str()).bind(bit)
                     .bind(&district).bind(weekday).bind(from_minute).bind(to_minute).bind(resident).bind(level)
-                    .bind(query.slot.start).bind(query.slot.end).bind(0_i64).bind(0_i64).bind(query.slot.minutes())
-                    .bind(query.menu_item.unwrap_or(0))
+                    .bind(query.slot.end).bind(query.slot.minutes()).bind(query.menu_item.unwrap_or(0))
+                    .bind(query.slot.start)
                     .fetch_all(p).await?)
             };
         }
+        // Rows whose readiness the database could not vouch for: assessed in Rust below.
+        let mut unvouched = std::collections::HashSet::new();
         let mut found: Vec<AvailableWorker> = Vec::new();
-        if query.resident.is_some() && query.after == 0 {
+        let previous_first = query.resident.is_some() && query.after == 0;
+        if previous_first {
             // The resident's earlier workers (few), first.
             let earlier = "w.id IN (SELECT o.worker_id FROM orders o WHERE o.resident_account_id = $8
                     AND o.status IN ('completed', 'rated') ORDER BY o.id DESC LIMIT 50)";
             found = run!(format!("{} LIMIT 20", base(earlier)));
+            unvouched.extend(found.iter().map(|w| w.worker_id));
         }
-        // Some found may fail the rules on the day: read a few more than the page.
-        let fetch = query.limit * 2 + 5;
+        let candidates_sql = format!(
+            "SELECT worker_id, CAST(0 AS BIGINT) AS stale FROM (
+                 SELECT DISTINCT worker_id FROM worker_readiness
+                 WHERE service = $1 {in_district} AND worker_id > $2 AND ready_from <= $3 AND ready_until > $4
+                 ORDER BY worker_id LIMIT $5) r
+             UNION ALL
+             SELECT worker_id, CAST(1 AS BIGINT) AS stale FROM (
+                 SELECT t.worker_id FROM readiness_stale t {join} workers w ON w.id = t.worker_id
+                 WHERE t.worker_id > $2 AND (w.services & $7) <> 0 AND ($6 = '' OR w.district_code = $6)
+                 ORDER BY t.worker_id LIMIT $5) s",
+            in_district = if district.is_empty() { "AND $6 = ''" } else { "AND district_code = $6" },
+        );
+        let fetch = query.limit + 1;
+        let mut window = FIRST_WINDOW;
         let mut after = query.after;
         let mut exhausted = false;
         let mut rest = Vec::new();
         for _ in 0..MAX_WINDOWS {
-            let ids: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as(
-                "SELECT id FROM workers WHERE ($1 = '' OR district_code = $1) AND (services & $2) <> 0 AND id > $3
-                 ORDER BY id LIMIT $4",
-            ).bind(&district).bind(bit).bind(after).bind(WINDOW).fetch_all(p).await?);
-            let Some(&(last,)) = ids.last() else {
+            let mut rows: Vec<(i64, i64)> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(candidates_sql.as_str()))
+                .bind(service.as_str()).bind(after).bind(first_day).bind(last_day).bind(window)
+                .bind(&district).bind(bit)
+                .fetch_all(p).await?);
+            let (ready, stale) =
+                rows.iter().fold((0, 0), |(r, s), (_, st)| if *st == 0 { (r + 1, s) } else { (r, s + 1) });
+            // The union's first `window` ids lie within the first `window` of each part.
+            rows.sort_unstable();
+            let mut ids: Vec<(i64, bool)> = Vec::new();
+            for (id, is_stale) in rows {
+                match ids.last_mut() {
+                    Some(last) if last.0 == id => last.1 |= is_stale == 1,
+                    _ => ids.push((id, is_stale == 1)),
+                }
+            }
+            ids.truncate(window as usize);
+            let Some(&(last, _)) = ids.last() else {
                 exhausted = true;
                 break;
             };
             after = last;
+            unvouched.extend(ids.iter().filter(|(_, is_stale)| *is_stale).map(|(id, _)| *id));
             // Integers only, so the window is written into the text.
-            let list = ids.iter().map(|(id,)| id.to_string()).collect::<Vec<_>>().join(",");
+            let list = ids.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(",");
             rest.extend(run!(base(&format!("w.id IN ({list})"))));
-            if (ids.len() as i64) < WINDOW {
+            if ready < window && stale < window {
                 exhausted = true;
                 break;
             }
             if rest.len() >= fetch {
                 break;
             }
+            window = (window * 2).min(MAX_WINDOW);
         }
         let last_scanned = after;
-        let previous_first = query.resident.is_some() && query.after == 0;
         found.extend(rest.into_iter().filter(|w| !(previous_first && w.previous)));
-        // The rules, on the first and the last day of the slot.
-        let ids: Vec<i64> = found.iter().map(|w| w.worker_id).collect();
+        // The rules in Rust for what the spans do not vouch for: stale workers, the resident's
+        // earlier workers, and menus asking for a level.
+        let doubtful = |w: &AvailableWorker| !w.level.is_empty() || unvouched.contains(&w.worker_id);
+        let ids: Vec<i64> = found.iter().filter(|w| doubtful(w)).map(|w| w.worker_id).collect();
         let facts = self.load_facts_of_workers(&ids).await?;
-        let requirement = query.item.requirement(query.level);
-        let last_day = beijing_date(query.slot.end - Duration::seconds(1));
-        let fit: std::collections::HashSet<i64> = facts
-            .iter()
-            .filter(|f| [query.slot.day(), last_day].iter().all(|d| assess(&f.facts, &requirement, *d).compliant))
-            .map(|f| f.id)
-            .collect();
+        let facts: std::collections::HashMap<i64, _> = facts.iter().map(|f| (f.id, &f.facts)).collect();
+        let fits = |w: &AvailableWorker| {
+            !doubtful(w) || {
+                let requirement = query.item.requirement(SkillLevel::parse(&w.level).ok());
+                facts
+                    .get(&w.worker_id)
+                    .is_some_and(|f| first_unready_day(f, &requirement, first_day, last_day).is_none())
+            }
+        };
         let mut seen = std::collections::HashSet::new();
-        let mut workers: Vec<AvailableWorker> = found
-            .into_iter()
-            .filter(|w| fit.contains(&w.worker_id) && seen.insert((w.worker_id, w.agency_id)))
-            .collect();
+        let mut workers: Vec<AvailableWorker> =
+            found.into_iter().filter(|w| fits(w) && seen.insert((w.worker_id, w.agency_id))).collect();
         let next_after = if workers.len() > query.limit {
             workers.truncate(query.limit);
             workers.iter().filter(|w| !w.previous || !previous_first).map(|w| w.worker_id).max()

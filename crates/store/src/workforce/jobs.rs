@@ -206,6 +206,9 @@ impl Store {
     ) -> Result<JobReport> {
         let started = Instant::now();
         let run_id = self.start_job_run("workforce_daily").await?;
+        // The readiness spans are exact until a fact changes; this only catches up on workers
+        // the server's keeper has not reached (a bulk import, a server that was down).
+        self.refresh_all_readiness(today, &|_, _| {}).await?;
         let (max_id,): (Option<i64>,) =
             on_pool!(self, p => sqlx::query_as("SELECT MAX(id) FROM workers").fetch_one(p).await?);
         let max_id = max_id.unwrap_or(0);

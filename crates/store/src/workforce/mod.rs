@@ -6,6 +6,7 @@ pub mod facts;
 pub mod import;
 pub mod jobs;
 pub mod providers;
+pub mod readiness;
 pub mod results;
 
 use chrono::{DateTime, NaiveDate, Utc};
