@@ -2,6 +2,8 @@
 -- Idempotency-Key. Threads take disjoint shares of the prepared (menu, worker, day, time) list,
 -- so a 409 means the platform refused a real overlap, not that the script repeated itself.
 local token = os.getenv("BOOK_TOKEN")
+-- Keys differ between runs, so a rerun on kept data never replays an earlier run's answer.
+local run = os.getenv("RUN_ID") or "0"
 local combos = {}
 for line in io.lines(os.getenv("COMBOS_FILE")) do combos[#combos + 1] = line end
 local threads = {}
@@ -20,7 +22,7 @@ request = function()
   return wrk.format("POST", "/api/v1/orders", {
     ["Authorization"] = "Bearer " .. token,
     ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = "bench-" .. offset .. "-" .. n,
+    ["Idempotency-Key"] = "bench-" .. run .. "-" .. offset .. "-" .. n,
   }, body)
 end
 dofile("scripts/bench/report.lua")

@@ -44,6 +44,7 @@ pub struct AppState {
     pub photo_work: Arc<tokio::sync::Semaphore>,
     pub home_stats: Arc<cache::Ttl<pages::public::HomeStats>>,
     pub districts: Arc<cache::Ttl<Vec<jiazheng_store::registry::divisions::Division>>>,
+    pub streets: Arc<cache::Ttl<Vec<StreetGroup>>>,
     /// Today's status per certificate number, for the door check.
     pub door: Arc<cache::Keyed<jiazheng_store::credit::certificates::LiveStatus>>,
     /// The door page as an anonymous visitor sees it, per token, language and day, with the
@@ -88,6 +89,37 @@ impl AppState {
     pub async fn districts(&self) -> Result<Arc<Vec<jiazheng_store::registry::divisions::Division>>, AppError> {
         Ok(self.districts.get_or_try(|| self.store.districts()).await?)
     }
+
+    /// The city's streets under their districts, for a picker; re-read every five minutes.
+    pub async fn street_groups(&self) -> Result<Arc<Vec<StreetGroup>>, AppError> {
+        let districts = self.districts().await?;
+        Ok(self
+            .streets
+            .get_or_try(|| async {
+                let streets = self.store.streets().await?;
+                Ok::<_, jiazheng_store::StoreError>(
+                    districts
+                        .iter()
+                        .map(|d| StreetGroup {
+                            district: d.name.clone(),
+                            streets: streets
+                                .iter()
+                                .filter(|s| s.code.get(..6) == d.code.get(..6))
+                                .filter_map(|s| Some((s.code.get(..9)?.to_string(), s.name.clone())))
+                                .collect(),
+                        })
+                        .collect(),
+                )
+            })
+            .await?)
+    }
+}
+
+/// A district's name and its streets as (9-digit code, name).
+#[derive(Debug, Clone)]
+pub struct StreetGroup {
+    pub district: String,
+    pub streets: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -209,6 +241,7 @@ impl Application {
             reports: Arc::new(reports),
             home_stats: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(30))),
             districts: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(300))),
+            streets: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(300))),
             // Writes through this server drop the entry at once; writes by other processes
             // (imports, jobs) show within the time-to-live.
             door: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(30), 200_000)),

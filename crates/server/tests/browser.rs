@@ -143,7 +143,7 @@ async fn agency_admin_adds_a_worker_fixes_a_bad_id_and_the_public_sees_it_masked
     fill(&client, "id_number", &with_wrong_check(&good)).await;
     fill(&client, "name", "冯秀兰").await;
     fill(&client, "phone", "139 0431 2222").await;
-    fill(&client, "home_street", "220102001").await;
+    choose(&client, "home_street", "220102001").await;
     client.find(Locator::Css("input[name='services'][value='elderly_care']")).await.unwrap().click().await.unwrap();
     client.find(Locator::Id("save-worker")).await.unwrap().click().await.unwrap();
 
@@ -665,18 +665,18 @@ async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches
         client.find(Locator::Id(&format!("book-{worker}"))).await.unwrap().click().await.unwrap();
         client.find(Locator::Id("set-address")).await.unwrap().click().await.unwrap();
 
-        // The household: district, street, community picked from lists; the rest typed.
+        // The household: street, then community picked from lists; the rest typed. What was
+        // typed before a step survives it.
         text_when(&client, "h1", |t| t.contains("我的账户")).await;
-        choose(&client, "district", "220102").await;
-        client.find(Locator::Id("next-place")).await.unwrap().click().await.unwrap();
-        text_when(&client, "#street", |_| true).await;
+        fill(&client, "address", "华阳小区3栋2单元501").await;
         choose(&client, "street", "220102001").await;
         client.find(Locator::Id("next-place")).await.unwrap().click().await.unwrap();
         text_when(&client, "#community option[value='220102001001']", |_| true).await;
+        let kept = client.find(Locator::Id("address")).await.unwrap().prop("value").await.unwrap();
+        assert_eq!(kept.as_deref(), Some("华阳小区3栋2单元501"));
         client.find(Locator::Id("save-address")).await.unwrap().click().await.unwrap();
         text_when(&client, "#community-error", |t| !t.is_empty()).await;
         choose(&client, "community", "220102001001").await;
-        fill(&client, "address", "华阳小区3栋2单元501").await;
         look_at(&client, &format!("market-profile-{label}")).await;
         client.find(Locator::Id("save-address")).await.unwrap().click().await.unwrap();
 

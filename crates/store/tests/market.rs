@@ -605,3 +605,53 @@ async fn readiness_follows_every_fact_written_and_a_stale_worker_is_assessed_unt
     store.act_on_binding(binding.id, BindingAction::RequestEnd, Side::Agency).await.unwrap();
     assert_eq!(store.stale_readiness().await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn paging_through_a_busy_hour_lists_every_free_worker_once() {
+    let m = market(150, 150).await;
+    let store = &m.db.store;
+    let when = slot(2, "10:00", 2);
+    // Nine of every ten are booked then: a page needs more than one window of candidates.
+    let someone = resident(store, "13800000007").await;
+    let mut free = Vec::new();
+    for (i, &worker) in m.workers.iter().enumerate() {
+        if i % 10 == 0 {
+            free.push(worker);
+        } else {
+            store.book(someone.account_id, &request(m.menu, when, Some(worker)), None).await.unwrap();
+        }
+    }
+    let query = |slot: Slot, after: i64| WorkerQuery {
+        item: CatalogItem::DailyCleaning,
+        mode: PriceMode::PerHour,
+        slot,
+        district: Some("220102000000".into()),
+        level: None,
+        resident: None,
+        after,
+        limit: 7,
+        menu_item: None,
+    };
+    let every_page = |slot: Slot| async move {
+        let (mut seen, mut after, mut pages) = (Vec::new(), 0, 0);
+        loop {
+            let found = store.available_workers(&query(slot, after)).await.unwrap();
+            assert!(found.workers.len() <= 7);
+            seen.extend(found.workers.iter().map(|w| w.worker_id));
+            pages += 1;
+            match found.next_after {
+                Some(next) => after = next,
+                None => return (seen, pages),
+            }
+        }
+    };
+    for refreshed in [false, true] {
+        if refreshed {
+            store.refresh_all_readiness(today(), &|_, _| {}).await.unwrap();
+        }
+        assert_eq!(every_page(when).await, (free.clone(), 3), "15 free, 7 a page; refreshed: {refreshed}");
+        // An hour nobody is booked: every page is cut short of its window.
+        let (seen, pages) = every_page(slot(2, "15:00", 2)).await;
+        assert_eq!((seen, pages), (m.workers.clone(), 22), "refreshed: {refreshed}");
+    }
+}

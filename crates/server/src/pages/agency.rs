@@ -91,6 +91,7 @@ struct WorkerFormPage {
     errors: FieldErrors,
     notice: Option<String>,
     existing_id: Option<i64>,
+    streets: std::sync::Arc<Vec<crate::StreetGroup>>,
 }
 
 impl WorkerFormPage {
@@ -161,7 +162,7 @@ impl WorkerFormBody {
     }
 }
 
-async fn new_form(lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
+async fn new_form(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
     viewer.require_agency()?;
     let form = WorkerForm { education_level: "senior".into(), ..Default::default() };
     render(&WorkerFormPage {
@@ -173,6 +174,7 @@ async fn new_form(lang: Lang, viewer: Viewer) -> Result<Response, AppError> {
         errors: FieldErrors::default(),
         notice: None,
         existing_id: None,
+        streets: state.street_groups().await?,
     })
 }
 
@@ -197,6 +199,7 @@ async fn create(
         errors: FieldErrors::default(),
         notice: None,
         existing_id: None,
+        streets: state.street_groups().await?,
     };
     let kind = parse_kind(Some(&body.kind));
     let (draft, kind) = match (body.form().parse(today()), kind) {
@@ -267,6 +270,7 @@ async fn edit_form(
         errors: FieldErrors::default(),
         notice: None,
         existing_id: None,
+        streets: state.street_groups().await?,
     })
 }
 
@@ -293,6 +297,7 @@ async fn update(
         errors: FieldErrors::default(),
         notice: None,
         existing_id: None,
+        streets: state.street_groups().await?,
     };
     let draft = match body.form().parse(today()) {
         Ok(draft) => draft,

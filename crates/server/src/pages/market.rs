@@ -266,10 +266,8 @@ async fn phone_sign_in(
 struct ProfilePage {
     chrome: Chrome,
     profile: ResidentProfile,
-    districts: Vec<Division>,
-    streets: Vec<Division>,
+    streets: std::sync::Arc<Vec<crate::StreetGroup>>,
     communities: Vec<Division>,
-    district: String,
     street: String,
     community: String,
     address: String,
@@ -293,8 +291,6 @@ impl ProfilePage {
 #[derive(Deserialize, Default)]
 struct PlaceQuery {
     #[serde(default)]
-    district: String,
-    #[serde(default)]
     street: String,
     #[serde(default)]
     saved: Option<u8>,
@@ -306,44 +302,53 @@ fn resident_id(viewer: &Viewer) -> Result<i64, AppError> {
     Ok(viewer.require_role(&[jiazheng_core::account::Role::Resident])?.principal.account_id)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the household form holds as typed: the street picked, the community, the address.
+#[derive(Default)]
+struct Household {
+    street: String,
+    community: String,
+    address: String,
+}
+
+impl Household {
+    /// Digits only, cut to their lengths; a community outside the street is dropped.
+    fn tidy(street: &str, community: &str, address: String) -> Self {
+        let digits = |raw: &str, n: usize| raw.chars().filter(char::is_ascii_digit).take(n).collect::<String>();
+        let street = digits(street, 9);
+        let community = digits(community, 12);
+        let community = if street.is_empty() || community.starts_with(&street) { community } else { String::new() };
+        Self { street, community, address }
+    }
+}
+
 async fn profile_page(
     state: &AppState,
     lang: Lang,
     viewer: &Viewer,
-    district: String,
-    street: String,
-    community: String,
-    address: String,
+    typed: Option<Household>,
     errors: FieldErrors,
     saved: bool,
     next: &str,
 ) -> Result<ProfilePage, AppError> {
     let me = resident_id(viewer)?;
     let profile = state.store.resident_profile(me).await?;
-    // The place already chosen opens the pickers where it is.
-    let known = profile.community_code.clone().unwrap_or_default();
-    let community = if community.is_empty() { known.clone() } else { community };
-    let street = if street.is_empty() && community.len() == 12 { community[..9].to_string() } else { street };
-    let district = if district.is_empty() && street.len() >= 6 { street[..6].to_string() } else { district };
-    let districts = state.districts().await?.to_vec();
-    let district_code = format!("{district:0<12}");
-    let streets =
-        if district.len() == 6 { state.store.child_divisions(Some(&district_code)).await? } else { Vec::new() };
-    let communities = if street.len() == 9 && street.starts_with(&district) {
+    // Until something is typed, the form opens on the household on record.
+    let Household { street, community, address } = typed.unwrap_or_else(|| Household {
+        street: profile.community_code.as_deref().and_then(|c| c.get(..9)).unwrap_or_default().to_string(),
+        community: profile.community_code.clone().unwrap_or_default(),
+        address: profile.address.clone().unwrap_or_default(),
+    });
+    let street = if street.is_empty() { community.get(..9).unwrap_or_default().to_string() } else { street };
+    let communities = if street.len() == 9 {
         state.store.child_divisions(Some(&format!("{street:0<12}"))).await?
     } else {
         Vec::new()
     };
-    let address =
-        if address.is_empty() && errors.0.is_empty() { profile.address.clone().unwrap_or_default() } else { address };
     Ok(ProfilePage {
         chrome: Chrome::new(lang, viewer, "/my/profile", lang.t("profile.title")),
         profile,
-        districts,
-        streets,
+        streets: state.street_groups().await?,
         communities,
-        district,
         street,
         community,
         address,
@@ -359,30 +364,17 @@ async fn profile(
     viewer: Viewer,
     Query(q): Query<PlaceQuery>,
 ) -> Result<Response, AppError> {
-    let district: String = q.district.chars().filter(char::is_ascii_digit).take(6).collect();
-    let street: String = q.street.chars().filter(char::is_ascii_digit).take(9).collect();
-    let page = profile_page(
-        &state,
-        lang,
-        &viewer,
-        district,
-        street,
-        String::new(),
-        String::new(),
-        FieldErrors::default(),
-        q.saved.is_some(),
-        &q.next,
-    )
-    .await?;
+    let typed = (!q.street.is_empty()).then(|| Household::tidy(&q.street, "", String::new()));
+    let page = profile_page(&state, lang, &viewer, typed, FieldErrors::default(), q.saved.is_some(), &q.next).await?;
     render(&page)
 }
 
 #[derive(Deserialize)]
 struct HouseholdPost {
     csrf: String,
-    /// The pickers' place, kept so a refused form opens where it was.
+    /// `place`: show the communities of the street picked, keeping what was typed; no save.
     #[serde(default)]
-    district: String,
+    step: String,
     #[serde(default)]
     street: String,
     #[serde(default)]
@@ -401,17 +393,15 @@ async fn save_profile(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
     let me = resident_id(&viewer)?;
+    let typed = Household::tidy(&form.street, &form.community, form.address.clone());
+    if form.step == "place" {
+        let page = profile_page(&state, lang, &viewer, Some(typed), FieldErrors::default(), false, &form.next).await?;
+        return render(&page);
+    }
     match state.store.set_resident_address(me, &form.community, &form.address).await {
         Ok(()) => Ok(Redirect::to(booking_return(&form.next).unwrap_or("/my/profile?saved=1")).into_response()),
         Err(jiazheng_store::StoreError::Invalid(errors)) => {
-            let digits = |raw: &str, n: usize| raw.chars().filter(char::is_ascii_digit).take(n).collect::<String>();
-            let community = digits(&form.community, 12);
-            let street = community.get(..9).map_or_else(|| digits(&form.street, 9), str::to_string);
-            let district = street.get(..6).map_or_else(|| digits(&form.district, 6), str::to_string);
-            let next = form.next.clone();
-            let page =
-                profile_page(&state, lang, &viewer, district, street, community, form.address, errors, false, &next)
-                    .await?;
+            let page = profile_page(&state, lang, &viewer, Some(typed), errors, false, &form.next).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(other) => Err(other.into()),
@@ -445,19 +435,7 @@ async fn delete_account(
             Ok((jar.remove(expired_cookie(crate::auth::SESSION_COOKIE)), Redirect::to("/?erased=1")).into_response())
         }
         Err(jiazheng_store::StoreError::Invalid(errors)) => {
-            let page = profile_page(
-                &state,
-                lang,
-                &viewer,
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                errors,
-                false,
-                "",
-            )
-            .await?;
+            let page = profile_page(&state, lang, &viewer, None, errors, false, "").await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(other) => Err(other.into()),

@@ -57,7 +57,7 @@ pub struct Found {
     pub next_after: Option<i64>,
 }
 
-/// Candidates in the first window; each next window is twice as large, up to `MAX_WINDOW`.
+/// Candidates in the first window; the next ones are sized by the share found free so far.
 const FIRST_WINDOW: i64 = 48;
 const MAX_WINDOW: i64 = 1000;
 const MAX_WINDOWS: usize = 8;
@@ -131,57 +131,83 @@ impl Store {
             found = run!(format!("{} LIMIT 20", base(earlier)));
             unvouched.extend(found.iter().map(|w| w.worker_id));
         }
+        // Both lists come back as one row of comma-separated ids: SQLite hands every row to the
+        // async side across threads, which costs more than reading the ids.
+        let list_of = |ids: &str| match self.engine() {
+            crate::Engine::Sqlite => format!("group_concat({ids})"),
+            crate::Engine::Postgres => format!("string_agg({ids}::text, ',')"),
+        };
         let candidates_sql = format!(
-            "SELECT worker_id, CAST(0 AS BIGINT) AS stale FROM (
-                 SELECT DISTINCT worker_id FROM worker_readiness
-                 WHERE service = $1 {in_district} AND worker_id > $2 AND ready_from <= $3 AND ready_until > $4
-                 ORDER BY worker_id LIMIT $5) r
-             UNION ALL
-             SELECT worker_id, CAST(1 AS BIGINT) AS stale FROM (
-                 SELECT t.worker_id FROM readiness_stale t {join} workers w ON w.id = t.worker_id
-                 WHERE t.worker_id > $2 AND (w.services & $7) <> 0 AND ($6 = '' OR w.district_code = $6)
-                 ORDER BY t.worker_id LIMIT $5) s",
+            "SELECT (SELECT {ready_list} FROM (
+                        SELECT DISTINCT worker_id FROM worker_readiness
+                        WHERE service = $1 {in_district} AND worker_id > $2 AND ready_from <= $3 AND ready_until > $4
+                        ORDER BY worker_id LIMIT $5) r),
+                    (SELECT {stale_list} FROM (
+                        SELECT t.worker_id FROM readiness_stale t {join} workers w ON w.id = t.worker_id
+                        WHERE t.worker_id > $2 AND (w.services & $7) <> 0 AND ($6 = '' OR w.district_code = $6)
+                        ORDER BY t.worker_id LIMIT $5) s)",
+            ready_list = list_of("r.worker_id"),
+            stale_list = list_of("s.worker_id"),
             in_district = if district.is_empty() { "AND $6 = ''" } else { "AND district_code = $6" },
         );
+        let ids_in = |text: Option<String>| -> Vec<i64> {
+            text.unwrap_or_default().split(',').filter_map(|id| id.trim().parse().ok()).collect()
+        };
         let fetch = query.limit + 1;
         let mut window = FIRST_WINDOW;
         let mut after = query.after;
         let mut exhausted = false;
-        let mut rest = Vec::new();
+        let mut rest: Vec<AvailableWorker> = Vec::new();
+        let mut scanned = 0usize;
         for _ in 0..MAX_WINDOWS {
-            let mut rows: Vec<(i64, i64)> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(candidates_sql.as_str()))
+            let (ready, stale): (Option<String>, Option<String>) = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(candidates_sql.as_str()))
                 .bind(service.as_str()).bind(after).bind(first_day).bind(last_day).bind(window)
                 .bind(&district).bind(bit)
-                .fetch_all(p).await?);
-            let (ready, stale) =
-                rows.iter().fold((0, 0), |(r, s), (_, st)| if *st == 0 { (r + 1, s) } else { (r, s + 1) });
+                .fetch_one(p).await?);
+            let (ready, stale) = (ids_in(ready), ids_in(stale));
+            let more = ready.len() as i64 == window || stale.len() as i64 == window;
             // The union's first `window` ids lie within the first `window` of each part.
-            rows.sort_unstable();
-            let mut ids: Vec<(i64, bool)> = Vec::new();
-            for (id, is_stale) in rows {
-                match ids.last_mut() {
-                    Some(last) if last.0 == id => last.1 |= is_stale == 1,
-                    _ => ids.push((id, is_stale == 1)),
-                }
-            }
+            let mut ids: Vec<(i64, bool)> =
+                ready.into_iter().map(|id| (id, false)).chain(stale.into_iter().map(|id| (id, true))).collect();
+            ids.sort_unstable();
+            ids.dedup_by(|next, kept| {
+                let same = next.0 == kept.0;
+                kept.1 |= same && next.1;
+                same
+            });
             ids.truncate(window as usize);
             let Some(&(last, _)) = ids.last() else {
                 exhausted = true;
                 break;
             };
             after = last;
+            scanned += ids.len();
             unvouched.extend(ids.iter().filter(|(_, is_stale)| *is_stale).map(|(id, _)| *id));
             // Integers only, so the window is written into the text.
             let list = ids.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(",");
-            rest.extend(run!(base(&format!("w.id IN ({list})"))));
-            if ready < window && stale < window {
+            // Rows in id order, no more than the page still needs (with room for a worker listed
+            // by several agencies): a free hour stops early.
+            let cap = fetch.saturating_sub(rest.len()) + 8;
+            let mut batch = run!(format!("{} LIMIT {cap}", base(&format!("w.id IN ({list})"))));
+            let cut = batch.len() >= cap;
+            if let (true, Some(last)) = (cut, batch.last().map(|w| w.worker_id)) {
+                // The last worker's other rows may lie past the cut: they come with the next page.
+                batch.retain(|w| w.worker_id != last);
+                after = last - 1;
+            }
+            rest.extend(batch);
+            if !cut && !more {
                 exhausted = true;
                 break;
             }
             if rest.len() >= fetch {
                 break;
             }
-            window = (window * 2).min(MAX_WINDOW);
+            // The next window is sized by how often a candidate was free so far (busy hours
+            // need many), with a margin, so a page is usually one or two windows.
+            let hits = rest.len().max(1) as f64 / scanned as f64;
+            let wanted = (fetch - rest.len()) as f64 / hits * 1.25;
+            window = (wanted.ceil() as i64).clamp(FIRST_WINDOW, (window * 4).min(MAX_WINDOW));
         }
         let last_scanned = after;
         found.extend(rest.into_iter().filter(|w| !(previous_first && w.previous)));

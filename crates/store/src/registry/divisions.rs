@@ -187,6 +187,13 @@ impl Store {
         )
     }
 
+    /// Every street (and town) of the city, in code order (so grouped by district).
+    pub async fn streets(&self) -> Result<Vec<Division>> {
+        Ok(
+            on_pool!(self, p => sqlx::query_as("SELECT * FROM divisions WHERE level = 'street' ORDER BY code").fetch_all(p).await?),
+        )
+    }
+
     pub async fn division_counts(&self) -> Result<DivisionCounts> {
         let rows: Vec<(String, Option<String>, i64)> = on_pool!(self, p => sqlx::query_as(
             "SELECT level, unit_type, COUNT(*) FROM divisions GROUP BY level, unit_type",
