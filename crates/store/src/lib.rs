@@ -85,6 +85,9 @@ pub enum Engine {
 pub struct Store {
     pool: Pool,
     crypto: Crypto,
+    /// SQLite's write transactions queue here, in turn, rather than in SQLite's busy handler,
+    /// which sleeps a millisecond and more before it looks again.
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// One page of a list, as every list in the platform is served.
@@ -183,7 +186,7 @@ impl Store {
             migrator(migrations::SQLITE).run(&pool).await?;
             Pool::Sqlite(pool)
         };
-        let store = Self { pool, crypto };
+        let store = Self { pool, crypto, writer: Default::default() };
         let resealed = store.reseal_queued().await?;
         if resealed > 0 {
             tracing::info!(resealed, "re-sealed values bound to their rows");
@@ -194,6 +197,14 @@ impl Store {
     /// The SQLite URL for a file in `data_dir`.
     pub fn sqlite_url(data_dir: &Path) -> String {
         format!("sqlite://{}", data_dir.join("jiazheng.db").display())
+    }
+
+    /// The turn to write on SQLite (held until the transaction ends); PostgreSQL needs none.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.pool {
+            Pool::Sqlite(_) => Some(self.writer.lock().await),
+            Pool::Postgres(_) => None,
+        }
     }
 
     pub fn engine(&self) -> Engine {

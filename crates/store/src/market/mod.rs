@@ -37,6 +37,7 @@ impl WritePool for sqlx::PgPool {
 macro_rules! write_tx {
     ($store:expr, $tx:ident => $body:expr) => {{
         use $crate::market::WritePool as _;
+        let _turn = $store.write_turn().await;
         $crate::on_pool!($store, p => async {
             let mut $tx = p.begin_write().await?;
             let value = { let body: $crate::Result<_> = $body; body }?;
