@@ -178,6 +178,7 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/login", Public, "limited per name and address"),
     rule("POST", "/logout", Public, "ends the session it carries"),
     rule("GET", "/login/phone", Public, ""),
+    rule("GET", "/market/login", Public, "redirects to /login/phone"),
     rule("POST", "/login/phone/code", Public, "limited per number and address; same answer for every number"),
     rule("POST", "/login/phone", Public, "code locks after 5 wrong tries; wrong codes limited per address"),
     rule("GET", "/market", Public, "masked names"),

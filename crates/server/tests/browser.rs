@@ -687,6 +687,14 @@ async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches
         let facts = text_of(&client, "dl.facts").await;
         assert!(facts.contains("华阳社区") && facts.contains("华阳小区3栋2单元501"), "{facts}");
         look_at(&client, &format!("market-confirm-{label}")).await;
+        // A length changed on this page is priced again before anything is booked.
+        choose(&client, "hours", "3").await;
+        client.find(Locator::Id("place-order")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#problem", |t| t.contains("合计")).await;
+        assert_eq!(text_of(&client, "#book-total").await, "¥135.00");
+        choose(&client, "hours", "2").await;
+        client.find(Locator::Id("place-order")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#book-total", |t| t == "¥90.00").await;
         client.find(Locator::Id("place-order")).await.unwrap().click().await.unwrap();
         text_when(&client, "#placed", |t| !t.is_empty()).await;
         let order_url = client.current_url().await.unwrap();
@@ -716,11 +724,20 @@ async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches
         for dimension in ["quality", "attitude", "communication"] {
             choose(&client, &format!("rate-{dimension}"), "5").await;
         }
-        choose(&client, "rate-punctuality", "4").await;
         fill(&client, "comment", "打扫得很仔细").await;
+        // One dimension forgotten: said beside it, the rest kept.
+        client.find(Locator::Id("submit-rating")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#rate .field-error", |t| !t.is_empty()).await;
+        let kept = client.find(Locator::Id("rate-quality")).await.unwrap().prop("value").await.unwrap();
+        assert_eq!(kept.as_deref(), Some("5"));
+        let kept = client.find(Locator::Id("rate-comment")).await.unwrap().prop("value").await.unwrap();
+        assert_eq!(kept.as_deref(), Some("打扫得很仔细"));
+        choose(&client, "rate-punctuality", "4").await;
         client.find(Locator::Id("submit-rating")).await.unwrap().click().await.unwrap();
         text_when(&client, "#order-status", |t| t == "已评价").await;
         assert!(client.find(Locator::Id("submit-rating")).await.is_err(), "one rating per order");
+        let mine = text_of(&client, "#my-rating").await;
+        assert!(mine.contains("★★★★☆") && mine.contains("打扫得很仔细"), "{mine}");
         look_at(&client, &format!("market-rated-{label}")).await;
 
         // The rating is on the worker's credit timeline, from the platform order.

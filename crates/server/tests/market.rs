@@ -183,3 +183,19 @@ async fn an_order_runs_from_booking_to_a_rating_on_the_workers_timeline() {
     let (status, body) = app.post_json(&format!("/api/v1/orders/{id}/steps"), &resident, &dispute).await;
     assert_eq!(status, 422, "{body}");
 }
+
+#[tokio::test]
+async fn a_signed_out_booking_goes_through_the_phone_sign_in_and_back_to_itself() {
+    let app = TestApp::spawn().await;
+    let response = app.client.get(app.url("/market/book?menu=7&worker=3")).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(location, "/login/phone?next=%2Fmarket%2Fbook%3Fmenu%3D7%26worker%3D3");
+    let page = app.client.get(app.url(&location)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"name="next" value="/market/book?menu=7&#38;worker=3""#), "{page}");
+    // Only a booking page of ours is a place to return to.
+    let page = app.client.get(app.url("/login/phone?next=https%3A%2F%2Fevil.example%2F")).send().await.unwrap();
+    assert!(!page.text().await.unwrap().contains(r#"name="next""#));
+    let old = app.client.get(app.url("/market/login")).send().await.unwrap();
+    assert_eq!((old.status().as_u16(), old.headers()["location"].to_str().unwrap()), (308, "/login/phone"));
+}

@@ -33,6 +33,7 @@ use crate::{AppError, AppState};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login/phone", get(phone_form).post(phone_sign_in))
+        .route("/market/login", get(|| async { Redirect::permanent("/login/phone") }))
         .route("/login/phone/code", post(phone_code))
         .route("/my/profile", get(profile).post(save_profile))
         .route("/my/profile/delete", post(delete_account))
@@ -149,6 +150,8 @@ struct PhoneLoginPage {
     sent_to: Option<String>,
     phone_error: Option<String>,
     code_error: Option<String>,
+    /// The booking to return to once signed in.
+    next: String,
 }
 
 fn phone_page(
@@ -158,6 +161,7 @@ fn phone_page(
     sent_to: Option<String>,
     errors: &FieldErrors,
     status: StatusCode,
+    next: &str,
 ) -> Result<Response, AppError> {
     let token = hex::encode(jiazheng_store::crypto::random_bytes::<16>());
     let cookie =
@@ -171,12 +175,19 @@ fn phone_page(
         sent_to,
         phone_error: field_message(errors, lang, "phone"),
         code_error: field_message(errors, lang, "code"),
+        next: booking_return(next).unwrap_or_default().to_string(),
     };
     Ok((status, jar.add(cookie), render(&page)?).into_response())
 }
 
-async fn phone_form(lang: Lang, jar: CookieJar) -> Result<Response, AppError> {
-    phone_page(lang, jar, String::new(), None, &FieldErrors::default(), StatusCode::OK)
+#[derive(Deserialize, Default)]
+struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+async fn phone_form(lang: Lang, jar: CookieJar, Query(q): Query<NextQuery>) -> Result<Response, AppError> {
+    phone_page(lang, jar, String::new(), None, &FieldErrors::default(), StatusCode::OK, &q.next)
 }
 
 #[derive(Deserialize)]
@@ -186,6 +197,8 @@ struct PhoneForm {
     phone: String,
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    next: String,
 }
 
 fn login_csrf(jar: &CookieJar, presented: &str) -> Result<(), AppError> {
@@ -219,7 +232,7 @@ async fn phone_code(
     match crate::market::send_sign_in_code(&state, peer, &form.phone).await {
         Ok(phone) => {
             let sent = Some(phone.masked());
-            phone_page(lang, jar, phone.as_str().to_string(), sent, &FieldErrors::default(), StatusCode::OK)
+            phone_page(lang, jar, phone.as_str().to_string(), sent, &FieldErrors::default(), StatusCode::OK, &form.next)
         }
         Err(error @ (AppError::Invalid(_) | AppError::TooManyAttempts { .. } | AppError::DailyLimit { .. })) => {
             let status = error.status();
@@ -227,7 +240,7 @@ async fn phone_code(
             let sent = matches!(error, AppError::TooManyAttempts { .. })
                 .then(|| jiazheng_core::ids::Mobile::parse(&form.phone).ok().map(|p| p.masked()))
                 .flatten();
-            phone_page(lang, jar, form.phone, sent, &as_field_error(&error, lang, "phone"), status)
+            phone_page(lang, jar, form.phone, sent, &as_field_error(&error, lang, "phone"), status, &form.next)
         }
         Err(other) => Err(other),
     }
@@ -248,12 +261,12 @@ async fn phone_sign_in(
             }
             let jar =
                 jar.remove(expired_cookie(LOGIN_CSRF_COOKIE)).add(session_cookie(token, state.config.secure_cookies));
-            Ok((jar, Redirect::to("/market")).into_response())
+            Ok((jar, Redirect::to(booking_return(&form.next).unwrap_or("/market"))).into_response())
         }
         Err(error @ (AppError::Invalid(_) | AppError::TooManyAttempts { .. })) => {
             let status = error.status();
             let sent = jiazheng_core::ids::Mobile::parse(&form.phone).ok().map(|p| p.masked());
-            phone_page(lang, jar, form.phone, sent, &as_field_error(&error, lang, "code"), status)
+            phone_page(lang, jar, form.phone, sent, &as_field_error(&error, lang, "code"), status, &form.next)
         }
         Err(other) => Err(other),
     }
@@ -536,8 +549,12 @@ async fn find(
                 });
                 let district = form.district.get(..6).map(|d| format!("{d:0<12}"));
                 let page = PageRequest::new(Some(1), Some(20));
-                offers = state.store.offers_of_item(search.item, district.as_deref(), page).await?.items;
-                offers.retain(|m| m.mode == search.mode.as_str());
+                let level = SkillLevel::parse(form.level.trim()).ok();
+                offers = state
+                    .store
+                    .offers_sold_as(search.item, Some(search.mode), level, district.as_deref(), page)
+                    .await?
+                    .items;
             }
             Err(AppError::Invalid(found)) => errors = found,
             Err(other) => return Err(other),
@@ -583,6 +600,10 @@ struct BookPage {
 impl BookPage {
     fn err(&self, field: &str) -> Option<String> {
         field_message(&self.errors, self.chrome.lang, field)
+    }
+
+    fn shown(&self) -> String {
+        shown_slot(&self.form)
     }
 
     fn item(&self) -> &'static str {
@@ -688,10 +709,13 @@ async fn book_form(
     State(state): State<AppState>,
     lang: Lang,
     viewer: Viewer,
+    uri: axum::http::Uri,
     Query(q): Query<BookQuery>,
 ) -> Result<Response, AppError> {
     if viewer.session.is_none() {
-        return Ok(Redirect::to("/login/phone").into_response());
+        // Signed in, the resident comes back to this booking.
+        let here = uri.path_and_query().map_or("/market", |p| p.as_str());
+        return Ok(Redirect::to(&format!("/login/phone?next={}", super::encode(here))).into_response());
     }
     let form = BookingForm {
         menu_item_id: q.menu,
@@ -725,6 +749,14 @@ struct BookPost {
     /// The unit price the page showed.
     #[serde(default)]
     price_fen: Option<i64>,
+    /// The date, time and hours whose total the page showed.
+    #[serde(default)]
+    shown: String,
+}
+
+/// What a booking page's total was worked out for.
+fn shown_slot(form: &BookingForm) -> String {
+    format!("{}|{}|{}", form.date.trim(), form.time.trim(), form.hours.trim())
 }
 
 async fn place_order(
@@ -743,6 +775,12 @@ async fn place_order(
         note: post.note,
         price_fen: post.price_fen,
     };
+    if post.shown != shown_slot(&form) {
+        // The time or length changed on the page: show the new total before anything is booked.
+        let notice = Some(lang.t("book.check_again"));
+        let page = book_page(&state, lang, &viewer, form, post.key, FieldErrors::default(), notice).await?;
+        return render(&page);
+    }
     match crate::market::book(&state, &viewer, &form, Some(&post.key)).await {
         Ok(booked) => Ok(Redirect::to(&format!("/my/orders/{}?placed=1", booked.order.id)).into_response()),
         Err(AppError::Invalid(errors)) => {
@@ -819,11 +857,43 @@ struct MyOrderPage {
     failed_step: String,
     /// Community, street and district as people read them.
     place: String,
+    /// The resident's rating, once given.
+    rating: Option<jiazheng_core::credit::casework::Rating>,
+    /// A rating refused, as typed.
+    typed_rating: RatingForm,
 }
 
 impl MyOrderPage {
     fn err(&self, field: &str) -> Option<String> {
         field_message(&self.errors, self.chrome.lang, field)
+    }
+
+    /// What was typed in one field of a refused rating.
+    fn typed_in_rating(&self, field: &str) -> &str {
+        let r = &self.typed_rating;
+        match field {
+            "quality" => &r.quality,
+            "punctuality" => &r.punctuality,
+            "attitude" => &r.attitude,
+            "communication" => &r.communication,
+            _ => &r.comment,
+        }
+    }
+
+    /// Each dimension of a rating: its label, the stars and the stars drawn (★★★★☆).
+    fn rating_lines(&self, r: &jiazheng_core::credit::casework::Rating) -> Vec<(String, i64, String)> {
+        [
+            ("services.quality", r.quality),
+            ("services.punctuality", r.punctuality),
+            ("services.attitude", r.attitude),
+            ("services.communication", r.communication),
+        ]
+        .into_iter()
+        .map(|(key, stars)| {
+            let drawn = (1..=5).map(|n| if n <= stars { '★' } else { '☆' }).collect();
+            (self.chrome.t(key), stars, drawn)
+        })
+        .collect()
     }
 
     fn err_in(&self, step: &str, field: &str) -> Option<String> {
@@ -890,6 +960,8 @@ async fn order_page(
         steps: crate::market::steps_for(&order, party),
         cancel_fee,
         place: state.store.place_name(&order.community_code, &order.community_name).await?,
+        rating: state.store.rating_of_order(&order).await?,
+        typed_rating: RatingForm::default(),
         order,
         placed,
         errors,
@@ -1003,7 +1075,8 @@ async fn rate_order(
             Ok(Redirect::to(&format!("/my/orders/{id}")).into_response())
         }
         Err(AppError::Invalid(errors)) => {
-            let page = order_page(&state, lang, &viewer, id, false, errors, String::new(), "rate".into()).await?;
+            let mut page = order_page(&state, lang, &viewer, id, false, errors, String::new(), "rate".into()).await?;
+            page.typed_rating = post.rating;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(other) => Err(other),

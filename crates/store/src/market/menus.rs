@@ -212,17 +212,32 @@ impl Store {
         district: Option<&str>,
         page: PageRequest,
     ) -> Result<Page<MenuRow>> {
-        let filter = "m.item = $1 AND m.withdrawn_at IS NULL AND ($2 = '' OR a.district_code = $2)";
-        let sql = format!("{SELECT_MENU} WHERE {filter} ORDER BY m.price_fen, m.id LIMIT $3 OFFSET $4");
+        self.offers_sold_as(item, None, None, district, page).await
+    }
+
+    /// The offers of an item sold one way (`mode`) and, for packages by level, at `level`.
+    pub async fn offers_sold_as(
+        &self,
+        item: CatalogItem,
+        mode: Option<PriceMode>,
+        level: Option<SkillLevel>,
+        district: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<MenuRow>> {
+        let mode = mode.map_or("", |m| m.as_str());
+        let level = level.map_or("", |l| l.as_str());
+        let filter = "m.item = $1 AND m.withdrawn_at IS NULL AND ($2 = '' OR a.district_code = $2)
+            AND ($3 = '' OR m.mode = $3) AND ($4 = '' OR m.level = $4)";
+        let sql = format!("{SELECT_MENU} WHERE {filter} ORDER BY m.price_fen, m.id LIMIT $5 OFFSET $6");
         let count = format!("SELECT COUNT(*) FROM menu_items m JOIN agencies a ON a.id = m.agency_id WHERE {filter}");
         let district = district.unwrap_or("");
         let rows: Vec<MenuRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(item.as_str())
-            .bind(district).bind(page.limit()).bind(page.offset()).fetch_all(p).await?);
+            .bind(district).bind(mode).bind(level).bind(page.limit()).bind(page.offset()).fetch_all(p).await?);
         let total = match page.total_if_known(rows.len()) {
             Some(total) => total,
             None => {
                 on_pool!(self, p => sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(count)).bind(item.as_str())
-                .bind(district).fetch_one(p).await?)
+                .bind(district).bind(mode).bind(level).fetch_one(p).await?)
                 .0
             }
         };

@@ -733,6 +733,21 @@ impl Store {
         self.order(id).await
     }
 
+    /// The rating an order's resident gave, once given.
+    pub async fn rating_of_order(&self, order: &OrderRow) -> Result<Option<Rating>> {
+        let Some(service) = order.service_id else { return Ok(None) };
+        let row: Option<(i64, i64, i64, i64, Option<String>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT quality, punctuality, attitude, communication, comment FROM ratings WHERE service_id = $1",
+        ).bind(service).fetch_optional(p).await?);
+        Ok(row.map(|(quality, punctuality, attitude, communication, comment)| Rating {
+            quality,
+            punctuality,
+            attitude,
+            communication,
+            comment: comment.unwrap_or_default(),
+        }))
+    }
+
     /// A resident's orders, newest first.
     pub async fn orders_of_resident(&self, resident: i64, page: PageRequest) -> Result<Page<OrderRow>> {
         let sql = format!("{SELECT_ORDER} WHERE o.resident_account_id = $1 ORDER BY o.id DESC LIMIT $2 OFFSET $3");
