@@ -231,6 +231,7 @@ pub async fn every_state(store: &Store, agency: i64, agency_admin: i64, resident
             after: 0,
             limit: 1,
             menu_item: Some(menu.id),
+            for_order: None,
         };
         // The rules are read for the day; a worker who is free and fit then is sent.
         let worker = store.available_workers(&query).await?.workers.first().map(|w| w.worker_id);
@@ -246,6 +247,7 @@ pub async fn every_state(store: &Store, agency: i64, agency_admin: i64, resident
             worker_id: chosen,
             note: String::new(),
             expected_price_fen: None,
+            expected_version: None,
         };
         let id = store.book(resident, &request, None).await?.order.id;
         if status == OrderStatus::Cancelled {

@@ -80,6 +80,9 @@ pub struct BookingForm {
     /// The unit price (fen) the resident was shown; if the agency changed it since, the booking
     /// is refused (409) rather than made at a price nobody saw.
     pub price_fen: Option<i64>,
+    /// The menu item's `version` the resident was shown: a change of its terms since refuses
+    /// the booking (409) the same way.
+    pub menu_version: Option<i64>,
 }
 
 impl BookingForm {
@@ -121,6 +124,12 @@ pub async fn book(
         }
         Some(k) => Some(IdempotencyKey { key: k.to_string(), digest: form.digest() }),
     };
+    // A retry answers with the first order even if the item or the time has gone since.
+    if let Some(key) = &key
+        && let Some(order) = state.store.replay(session.principal.account_id, key).await?
+    {
+        return Ok(Booked { order, replayed: true });
+    }
     let menu = state.store.menu_item(form.menu_item_id).await.map_err(|_| {
         invalid("menu_item_id", Invalid::new("no_such_item", "没有这个服务项目", "no such item on any menu"))
     })?;
@@ -133,6 +142,7 @@ pub async fn book(
         worker_id: form.worker_id,
         note: form.note.clone(),
         expected_price_fen: form.price_fen,
+        expected_version: form.menu_version,
     };
     let booked = state.store.book_item(session.principal.account_id, &menu, &request, key.as_ref()).await?;
     Ok(booked)
@@ -225,6 +235,7 @@ pub async fn search(state: &AppState, viewer: &Viewer, form: &SearchForm) -> Res
         after: form.after.unwrap_or(0).max(0),
         limit: 20,
         menu_item: None,
+        for_order: None,
     };
     let mut found = state.store.available_workers(&query).await?;
     for worker in &mut found.workers {

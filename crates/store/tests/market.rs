@@ -109,7 +109,14 @@ fn slot(days: i64, time: &str, hours: u32) -> Slot {
 }
 
 fn request(menu: i64, slot: Slot, worker: Option<i64>) -> BookingRequest {
-    BookingRequest { menu_item_id: menu, slot, worker_id: worker, note: String::new(), expected_price_fen: None }
+    BookingRequest {
+        menu_item_id: menu,
+        slot,
+        worker_id: worker,
+        note: String::new(),
+        expected_price_fen: None,
+        expected_version: None,
+    }
 }
 
 fn stars(n: i64) -> Rating {
@@ -318,6 +325,7 @@ async fn search_finds_only_free_compliant_workers_on_shift_and_puts_earlier_ones
         after: 0,
         limit: 10,
         menu_item: None,
+        for_order: None,
     };
     let found = store.available_workers(&query(None)).await.unwrap();
     let ids: Vec<i64> = found.workers.iter().map(|w| w.worker_id).collect();
@@ -399,6 +407,30 @@ async fn a_price_changed_since_the_page_refuses_the_booking_and_an_order_is_disp
         store.book(someone.account_id, &seen, None).await,
         Err(StoreError::Conflict { what: "price_changed", .. })
     ));
+    // Harsher terms at the same price are refused the same way; a new length is a new item.
+    let menu = store.menu_item(m.menu).await.unwrap();
+    let seen_then =
+        BookingRequest { expected_price_fen: Some(9900), expected_version: Some(menu.version), ..seen.clone() };
+    let harsher = MenuForm { free_cancel_hours: "168".into(), cancel_fee_percent: "100".into(), ..dearer.clone() };
+    let harsher = MenuForm { cancel_fee_percent: "50".into(), ..harsher };
+    store
+        .update_menu_item(m.agency, m.menu, menu.version, &harsher.parse().unwrap(), m.agency_admin.account_id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.book(someone.account_id, &seen_then, None).await,
+        Err(StoreError::Conflict { what: "price_changed", .. })
+    ));
+    let longer = MenuForm { amount: "4".into(), ..dearer.clone() };
+    let version = store.menu_item(m.menu).await.unwrap().version;
+    let longer = longer.parse().unwrap();
+    let refused = store.update_menu_item(m.agency, m.menu, version, &longer, m.agency_admin.account_id).await;
+    assert!(matches!(refused, Err(StoreError::Invalid(e)) if e.0[0].code == "fixed"));
+    let restored = MenuForm { cancel_fee_percent: "100".into(), ..dearer.clone() };
+    store
+        .update_menu_item(m.agency, m.menu, version, &restored.parse().unwrap(), m.agency_admin.account_id)
+        .await
+        .unwrap();
     let now_seen = BookingRequest { expected_price_fen: Some(9900), ..seen };
     let order = store
         .book(someone.account_id, &now_seen, Some(&IdempotencyKey { key: "k".into(), digest: vec![3] }))
@@ -544,6 +576,7 @@ async fn readiness_follows_every_fact_written_and_a_stale_worker_is_assessed_unt
         after: 0,
         limit: 10,
         menu_item: None,
+        for_order: None,
     };
     let found = || async {
         store.available_workers(&query).await.unwrap().workers.iter().map(|w| w.worker_id).collect::<Vec<_>>()
@@ -611,14 +644,13 @@ async fn paging_through_a_busy_hour_lists_every_free_worker_once() {
     let m = market(150, 150).await;
     let store = &m.db.store;
     let when = slot(2, "10:00", 2);
-    // Nine of every ten are booked then: a page needs more than one window of candidates.
-    let someone = resident(store, "13800000007").await;
+    // Nine of every ten are away then: a page needs more than one window of candidates.
     let mut free = Vec::new();
     for (i, &worker) in m.workers.iter().enumerate() {
         if i % 10 == 0 {
             free.push(worker);
         } else {
-            store.book(someone.account_id, &request(m.menu, when, Some(worker)), None).await.unwrap();
+            store.add_leave(worker, &when, "", m.agency_admin.account_id).await.unwrap();
         }
     }
     let query = |slot: Slot, after: i64| WorkerQuery {
@@ -631,6 +663,7 @@ async fn paging_through_a_busy_hour_lists_every_free_worker_once() {
         after,
         limit: 7,
         menu_item: None,
+        for_order: None,
     };
     let every_page = |slot: Slot| async move {
         let (mut seen, mut after, mut pages) = (Vec::new(), 0, 0);
@@ -654,4 +687,42 @@ async fn paging_through_a_busy_hour_lists_every_free_worker_once() {
         let (seen, pages) = every_page(slot(2, "15:00", 2)).await;
         assert_eq!((seen, pages), (m.workers.clone(), 22), "refreshed: {refreshed}");
     }
+}
+
+#[tokio::test]
+async fn one_resident_cannot_hold_a_calendar_and_a_worker_who_left_is_not_sent() {
+    use jiazheng_core::registry::binding::{BindingAction, Side};
+
+    let m = market(2, 2).await;
+    let store = &m.db.store;
+    let hoarder = resident(store, "13800000009").await;
+    for day in 1..=5 {
+        store
+            .book(hoarder.account_id, &request(m.menu, slot(day, "10:00", 2), Some(m.workers[0])), None)
+            .await
+            .unwrap();
+    }
+    let sixth = store.book(hoarder.account_id, &request(m.menu, slot(6, "10:00", 2), Some(m.workers[0])), None).await;
+    assert!(matches!(&sixth, Err(StoreError::Invalid(e)) if e.0[0].code == "too_many_waiting"), "{sixth:?}");
+    let orders = store.orders_of_resident(hoarder.account_id, PageRequest::default()).await.unwrap();
+    assert_eq!(orders.total, 5, "nothing written for the sixth");
+
+    // Another resident asking for a taken time is told the time they asked, not whose it is.
+    let other = resident(store, "13800000010").await;
+    let asked = slot(1, "11:00", 2);
+    match store.book(other.account_id, &request(m.menu, asked, Some(m.workers[0])), None).await {
+        Err(StoreError::Overlap { start, end }) => assert_eq!((start, end), (asked.start, asked.end)),
+        other => panic!("{other:?}"),
+    }
+
+    // The worker leaves the agency after being assigned: the order does not start with them.
+    let order = store.book(other.account_id, &request(m.menu, slot(1, "15:00", 2), Some(m.workers[1])), None).await;
+    let order = order.unwrap().order;
+    store.confirm_order(order.id, &m.agency_admin).await.unwrap();
+    jiazheng_store::testing::let_order_begin(store, order.id).await.unwrap();
+    let binding = store.open_binding(m.workers[1], m.agency).await.unwrap().unwrap();
+    store.act_on_binding(binding.id, BindingAction::RequestEnd, Side::Agency).await.unwrap();
+    store.act_on_binding(binding.id, BindingAction::ConfirmEnd, Side::Worker).await.unwrap();
+    let start = store.start_order(order.id, &m.agency_admin).await;
+    assert!(matches!(&start, Err(StoreError::Invalid(e)) if e.0[0].code == "not_agency_worker"), "{start:?}");
 }

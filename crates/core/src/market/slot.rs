@@ -198,6 +198,11 @@ impl LeaveForm {
         let (Some(from), Some(to)) = (from, to) else { return Err(errors) };
         if from < today {
             errors.0.push(Invalid::new("in_the_past", "不能登记已过去的日期", "cannot start in the past").at("from"));
+        } else if (from - today).num_days() > MAX_DAYS_AHEAD {
+            errors.0.push(
+                Invalid::new("too_far", "最多登记180天内的请假", "leave can be entered at most 180 days ahead")
+                    .at("from"),
+            );
         }
         if to < from {
             errors.0.push(
@@ -312,6 +317,8 @@ mod tests {
         let past = LeaveForm { from: "2026-11-30".into(), to: "2026-11-29".into(), note: String::new() };
         let codes: Vec<_> = past.parse(today).unwrap_err().0.into_iter().map(|e| e.code).collect();
         assert_eq!(codes, ["in_the_past", "end_before_start"]);
+        let far = LeaveForm { from: "9999-12-31".into(), to: "9999-12-31".into(), note: String::new() };
+        assert_eq!(far.parse(today).unwrap_err().0[0].code, "too_far");
     }
 
     #[test]

@@ -414,6 +414,7 @@ async fn assignable(state: &AppState, order: &OrderRow) -> Result<Vec<AvailableW
         after: 0,
         limit: 50,
         menu_item: Some(order.menu_item_id),
+        for_order: Some(order.id),
     };
     let mut found = state.store.available_workers(&query).await?.workers;
     if let Some(chosen) = order.requested_worker_id {

@@ -725,6 +725,7 @@ async fn book_form(
         worker_id: q.worker,
         note: String::new(),
         price_fen: None,
+        menu_version: None,
     };
     // One key per page: a double click or a resend books once.
     let key = hex::encode(jiazheng_store::crypto::random_bytes::<16>());
@@ -749,6 +750,9 @@ struct BookPost {
     /// The unit price the page showed.
     #[serde(default)]
     price_fen: Option<i64>,
+    /// The menu item's version (length and terms) the page showed.
+    #[serde(default)]
+    menu_version: Option<i64>,
     /// The date, time and hours whose total the page showed.
     #[serde(default)]
     shown: String,
@@ -774,6 +778,7 @@ async fn place_order(
         worker_id: post.worker_id,
         note: post.note,
         price_fen: post.price_fen,
+        menu_version: post.menu_version,
     };
     if post.shown != shown_slot(&form) {
         // The time or length changed on the page: show the new total before anything is booked.

@@ -133,12 +133,15 @@ impl Store {
         if current.item != draft.item.as_str()
             || current.mode != draft.unit.mode().as_str()
             || current.level != draft.level.map_or("", |l| l.as_str())
+            || current.amount != i64::from(draft.unit.amount())
         {
+            // A length is part of the price (the same fen for fewer hours is a rise): a new
+            // length is a new item with its own price history.
             return Err(StoreError::Invalid(jiazheng_core::FieldErrors(vec![
                 jiazheng_core::field::Invalid::new(
                     "fixed",
-                    "项目、计价方式和等级发布后不能修改；请下架后重新发布",
-                    "the item, mode and level cannot change once published; withdraw it and publish anew",
+                    "项目、计价方式、等级和时长（天数）发布后不能修改；请下架后重新发布",
+                    "the item, mode, level and length cannot change once published; withdraw it and publish anew",
                 )
                 .at("item"),
             ])));

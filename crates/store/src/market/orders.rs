@@ -131,6 +131,9 @@ pub struct BookingRequest {
     pub note: String,
     /// The unit price the resident was shown; a different price now refuses the booking.
     pub expected_price_fen: Option<i64>,
+    /// The menu item's version the resident was shown (its length and terms); a change since
+    /// refuses the booking too.
+    pub expected_version: Option<i64>,
 }
 
 /// A retried create: the key the client sent and a digest of what it asked.
@@ -198,11 +201,23 @@ macro_rules! move_in {
 }
 
 fn reason_text(reason: &str) -> Result<String> {
-    let text = reason.trim();
-    if text.chars().count() > MAX_NOTE_CHARS {
-        return Err(invalid("reason", Invalid::too_long(MAX_NOTE_CHARS)));
+    free_text("reason", reason)
+}
+
+/// A note or reason: optional, at most `MAX_NOTE_CHARS`, lines of text without control characters.
+fn free_text(field: &str, raw: &str) -> Result<String> {
+    if raw.trim().is_empty() {
+        return Ok(String::new());
     }
-    Ok(text.to_string())
+    jiazheng_core::field::required_paragraphs(raw, MAX_NOTE_CHARS).map_err(|e| invalid(field, e))
+}
+
+/// Orders a resident may have waiting for agencies at once: each with a chosen worker holds
+/// that worker's time, so an unbounded number would let one account empty a worker's calendar.
+/// `JIAZHENG_MAX_WAITING_ORDERS` raises it (the booking benchmark books as one resident).
+pub fn max_waiting_orders() -> i64 {
+    static MAX: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *MAX.get_or_init(|| std::env::var("JIAZHENG_MAX_WAITING_ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(5))
 }
 
 /// What cancelling costs the resident now: nothing while the agency has not confirmed, nothing
@@ -239,10 +254,8 @@ impl Store {
         {
             return Ok(Booked { order, replayed: true });
         }
-        let note = request.note.trim();
-        if note.chars().count() > MAX_NOTE_CHARS {
-            return Err(invalid("note", Invalid::too_long(MAX_NOTE_CHARS)));
-        }
+        let note = free_text("note", &request.note)?;
+        let note = note.as_str();
         let unit = menu.unit()?;
         let expected = match unit {
             Unit::Visit { minutes } => Some(i64::from(minutes)),
@@ -280,13 +293,27 @@ impl Store {
         let outcome = write_tx!(self, tx => async {
             // The price and terms in effect as the order is written are the ones it keeps, and
             // they must be the ones the resident was shown.
-            let (price_id, price_fen, free_hours, fee_percent): (i64, i64, i64, i64) = sqlx::query_as(
-                "SELECT p.id, p.price_fen, m.free_cancel_hours, m.cancel_fee_percent
-                 FROM menu_items m JOIN menu_prices p ON p.menu_item_id = m.id
-                 WHERE m.id = $1 AND m.withdrawn_at IS NULL ORDER BY p.id DESC LIMIT 1",
-            ).bind(menu.id).fetch_one(&mut *tx).await?;
-            if request.expected_price_fen.is_some_and(|seen| seen != price_fen) {
+            let (price_id, price_fen, free_hours, fee_percent, version): (i64, i64, i64, i64, i64) =
+                sqlx::query_as(
+                    "SELECT p.id, p.price_fen, m.free_cancel_hours, m.cancel_fee_percent, m.version
+                     FROM menu_items m JOIN menu_prices p ON p.menu_item_id = m.id
+                     WHERE m.id = $1 AND m.withdrawn_at IS NULL ORDER BY p.id DESC LIMIT 1",
+                ).bind(menu.id).fetch_one(&mut *tx).await?;
+            if request.expected_price_fen.is_some_and(|seen| seen != price_fen)
+                || request.expected_version.is_some_and(|seen| seen != version)
+            {
                 return Err(StoreError::Conflict { what: "price_changed", existing_id: None });
+            }
+            let (waiting,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM orders WHERE resident_account_id = $1 AND status = 'requested'",
+            ).bind(resident).fetch_one(&mut *tx).await?;
+            let most = max_waiting_orders();
+            if waiting >= most {
+                return Err(invalid("step", Invalid::new(
+                    "too_many_waiting",
+                    format!("您已有{most}个订单等待企业确认，请等确认或取消后再预约"),
+                    format!("{most} of your orders are waiting for agencies; book more once one is confirmed or cancelled"),
+                )));
             }
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO orders (resident_account_id, agency_id, menu_item_id, price_id, item, mode, level,
@@ -323,9 +350,12 @@ impl Store {
                 {
                     return Ok(Booked { order, replayed: true });
                 }
-                match request.worker_id {
-                    Some(worker) => Err(self.name_overlap(error, worker, &request.slot).await),
-                    None => Err(error),
+                match (request.worker_id, error) {
+                    // The time asked for is named, not the other household's booking.
+                    (Some(_), StoreError::Overlap { .. }) => {
+                        Err(StoreError::Overlap { start: request.slot.start, end: request.slot.end })
+                    }
+                    (_, error) => Err(error),
                 }
             }
         }
@@ -355,8 +385,24 @@ impl Store {
         Ok(fits)
     }
 
+    /// The assigned worker must still work for the agency when the service starts and ends: a
+    /// worker who left is replaced (or the order cancelled) first.
+    async fn still_employed(&self, order: &OrderRow) -> Result<()> {
+        match order.worker_id {
+            Some(worker) if !self.employs(order.agency_id, worker).await? => Err(invalid(
+                "worker_id",
+                Invalid::new(
+                    "not_agency_worker",
+                    "该服务员已不在本企业，请先改派或取消订单",
+                    "the worker no longer works for this agency; assign another or cancel the order",
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The order a key already made, if any; the same key with another request is refused.
-    async fn replay(&self, resident: i64, key: &IdempotencyKey) -> Result<Option<OrderRow>> {
+    pub async fn replay(&self, resident: i64, key: &IdempotencyKey) -> Result<Option<OrderRow>> {
         let seen: Option<(Vec<u8>, i64)> = on_pool!(self, p => sqlx::query_as(
             "SELECT request_digest, order_id FROM idempotency_keys WHERE account_id = $1 AND key = $2",
         ).bind(resident).bind(&key.key).fetch_optional(p).await?);
@@ -551,6 +597,7 @@ impl Store {
     pub async fn start_order(&self, id: i64, who: &Principal) -> Result<OrderRow> {
         let (order, party) = self.order_for(id, who).await?;
         let to = Self::check_step(&order, OrderStep::Start, party)?;
+        self.still_employed(&order).await?;
         write_tx!(self, tx => move_in!(tx, &order, OrderStep::Start, to, party, who.account_id, ""))?;
         self.order(id).await
     }
@@ -560,6 +607,7 @@ impl Store {
     pub async fn complete_order(&self, id: i64, who: &Principal) -> Result<OrderRow> {
         let (order, party) = self.order_for(id, who).await?;
         let to = Self::check_step(&order, OrderStep::Complete, party)?;
+        self.still_employed(&order).await?;
         self.finish(&order, OrderStep::Complete, to, party, who.account_id, "").await?;
         self.order(id).await
     }

@@ -27,6 +27,8 @@ pub struct WorkerQuery {
     /// Only this menu item's agency and terms (an agency assigning an order); its length is
     /// the order's, whatever the slot left of it.
     pub menu_item: Option<i64>,
+    /// The order being assigned: the time it holds does not make its own worker busy.
+    pub for_order: Option<i64>,
     pub limit: usize,
 }
 
@@ -101,7 +103,8 @@ impl Store {
                  {shift_join}
                  WHERE {workers} AND (w.services & $3) <> 0 AND ($4 = '' OR w.district_code = $4)
                    AND NOT EXISTS (SELECT 1 FROM worker_bookings k WHERE k.worker_id = w.id
-                                   AND k.starts_at < $10 AND k.ends_at > $13)
+                                   AND k.starts_at < $10 AND k.ends_at > $13
+                                   AND ($14 = 0 OR k.order_id IS NULL OR k.order_id <> $14))
                  ORDER BY w.id"
             )
         };
@@ -116,7 +119,7 @@ impl Store {
                     .bind(query.item.as_str()).bind(query.mode.as_str()).bind(bit)
                     .bind(&district).bind(weekday).bind(from_minute).bind(to_minute).bind(resident).bind(level)
                     .bind(query.slot.end).bind(query.slot.minutes()).bind(query.menu_item.unwrap_or(0))
-                    .bind(query.slot.start)
+                    .bind(query.slot.start).bind(query.for_order.unwrap_or(0))
                     .fetch_all(p).await?)
             };
         }
