@@ -214,7 +214,8 @@ fn free_text(field: &str, raw: &str) -> Result<String> {
 
 /// Orders a resident may have waiting for agencies at once: each with a chosen worker holds
 /// that worker's time, so an unbounded number would let one account empty a worker's calendar.
-/// `JIAZHENG_MAX_WAITING_ORDERS` raises it (the booking benchmark books as one resident).
+/// `JIAZHENG_MAX_WAITING_ORDERS` changes it; 0 lifts it (the booking benchmark books as one
+/// resident).
 pub fn max_waiting_orders() -> i64 {
     static MAX: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
     *MAX.get_or_init(|| std::env::var("JIAZHENG_MAX_WAITING_ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(5))
@@ -235,13 +236,20 @@ impl Store {
     /// Books an item for a resident. With a chosen worker, their time is taken now (or not at
     /// all: an overlap refuses the whole order). With a key, a retry returns the first answer.
     pub async fn book(&self, resident: i64, request: &BookingRequest, key: Option<&IdempotencyKey>) -> Result<Booked> {
+        // A retry answers with the first order even if the item or the time has gone since.
+        if let Some(key) = key
+            && let Some(order) = self.replay(resident, key).await?
+        {
+            return Ok(Booked { order, replayed: true });
+        }
         let menu = self.menu_item(request.menu_item_id).await.map_err(|_| {
             invalid("menu_item_id", Invalid::new("no_such_item", "没有这个服务项目", "no such item on any menu"))
         })?;
         self.book_item(resident, &menu, request, key).await
     }
 
-    /// `book` for a caller that has read the menu item already (`request.menu_item_id` is its id).
+    /// `book` for a caller that has read the menu item and looked for the key already
+    /// (`request.menu_item_id` is the item's id).
     pub async fn book_item(
         &self,
         resident: i64,
@@ -249,11 +257,6 @@ impl Store {
         request: &BookingRequest,
         key: Option<&IdempotencyKey>,
     ) -> Result<Booked> {
-        if let Some(key) = key
-            && let Some(order) = self.replay(resident, key).await?
-        {
-            return Ok(Booked { order, replayed: true });
-        }
         let note = free_text("note", &request.note)?;
         let note = note.as_str();
         let unit = menu.unit()?;
@@ -293,22 +296,22 @@ impl Store {
         let outcome = write_tx!(self, tx => async {
             // The price and terms in effect as the order is written are the ones it keeps, and
             // they must be the ones the resident was shown.
-            let (price_id, price_fen, free_hours, fee_percent, version): (i64, i64, i64, i64, i64) =
+            let most = max_waiting_orders();
+            // With the resident's orders waiting for agencies (as many as the limit), in one look.
+            let (price_id, price_fen, free_hours, fee_percent, version, waiting): (i64, i64, i64, i64, i64, i64) =
                 sqlx::query_as(
-                    "SELECT p.id, p.price_fen, m.free_cancel_hours, m.cancel_fee_percent, m.version
+                    "SELECT p.id, p.price_fen, m.free_cancel_hours, m.cancel_fee_percent, m.version,
+                        (SELECT COUNT(*) FROM (SELECT 1 FROM orders WHERE resident_account_id = $2
+                             AND status = 'requested' LIMIT $3) w)
                      FROM menu_items m JOIN menu_prices p ON p.menu_item_id = m.id
                      WHERE m.id = $1 AND m.withdrawn_at IS NULL ORDER BY p.id DESC LIMIT 1",
-                ).bind(menu.id).fetch_one(&mut *tx).await?;
+                ).bind(menu.id).bind(resident).bind(most).fetch_one(&mut *tx).await?;
             if request.expected_price_fen.is_some_and(|seen| seen != price_fen)
                 || request.expected_version.is_some_and(|seen| seen != version)
             {
                 return Err(StoreError::Conflict { what: "price_changed", existing_id: None });
             }
-            let (waiting,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM orders WHERE resident_account_id = $1 AND status = 'requested'",
-            ).bind(resident).fetch_one(&mut *tx).await?;
-            let most = max_waiting_orders();
-            if waiting >= most {
+            if most > 0 && waiting >= most {
                 return Err(invalid("step", Invalid::new(
                     "too_many_waiting",
                     format!("您已有{most}个订单等待企业确认，请等确认或取消后再预约"),
