@@ -60,6 +60,11 @@ async fn sixty_four_clients_racing_for_one_slot_book_it_once_and_ten_retries_mak
     assert_eq!(ids.len(), 1);
     let (_, mine) = app.get_json("/api/v1/orders", Some(&resident)).await;
     assert_eq!(mine["total"], 2);
+    // The worker the resident chose reads back as the search showed them: masked.
+    let chosen = mine["items"].as_array().unwrap().iter().find(|o| o["requested_worker_id"] == worker).unwrap();
+    assert!(chosen["requested_worker_name"].as_str().unwrap().contains('*'), "{chosen}");
+    let (_, detail) = app.get_json(&format!("/api/v1/orders/{}", chosen["id"]), Some(&resident)).await;
+    assert_eq!(detail["order"]["requested_worker_name"], chosen["requested_worker_name"]);
     // The same key with another body is refused, and books nothing.
     let other = json!({"menu_item_id": menu, "date": day(5), "time": "14:00", "hours": "3"});
     let response = app

@@ -151,7 +151,7 @@ async fn sixty_four_bookings_of_one_worker_at_overlapping_times_make_exactly_one
         }
     }
     assert_eq!((booked, overlaps), (1, 63));
-    let calendar = store.calendar(worker, Utc::now()).await.unwrap();
+    let calendar = store.calendar(worker, Utc::now(), None).await.unwrap();
     assert_eq!(calendar.len(), 1);
     let orders = store.orders_of_resident(someone.account_id, PageRequest::default()).await.unwrap();
     assert_eq!(orders.total, 1, "refused bookings leave no order behind");
@@ -368,7 +368,7 @@ async fn cancelling_costs_what_the_terms_say_and_frees_the_worker() {
         store.book(someone.account_id, &request(m.menu, slot(5, "10:00", 2), Some(m.workers[0])), None).await.unwrap();
     let cancelled = store.cancel_order(far.order.id, &someone, "临时有事").await.unwrap();
     assert_eq!((cancelled.status(), cancelled.cancel_fee_fen), (OrderStatus::Cancelled, Some(0)));
-    assert!(store.calendar(m.workers[0], Utc::now()).await.unwrap().is_empty(), "the time is free again");
+    assert!(store.calendar(m.workers[0], Utc::now(), None).await.unwrap().is_empty(), "the time is free again");
     // Inside 24 hours: 20%. The slot is the next whole half hour at least 90 minutes away.
     let start = Utc::now() + Duration::minutes(90);
     let start = chrono::DateTime::from_timestamp(start.timestamp() - start.timestamp() % 1800 + 1800, 0).unwrap();
@@ -706,6 +706,13 @@ async fn one_resident_cannot_hold_a_calendar_and_a_worker_who_left_is_not_sent()
     assert!(matches!(&sixth, Err(StoreError::Invalid(e)) if e.0[0].code == "too_many_waiting"), "{sixth:?}");
     let orders = store.orders_of_resident(hoarder.account_id, PageRequest::default()).await.unwrap();
     assert_eq!(orders.total, 5, "nothing written for the sixth");
+
+    // Another agency sees the worker's time taken, not whose orders fill it.
+    let mine = store.calendar(m.workers[0], Utc::now(), Some(m.agency)).await.unwrap();
+    assert!(mine.len() == 5 && mine.iter().all(|b| b.order_id.is_some() && b.item.is_some()));
+    let theirs = store.calendar(m.workers[0], Utc::now(), Some(m.agency + 1000)).await.unwrap();
+    assert_eq!(theirs.len(), 5);
+    assert!(theirs.iter().all(|b| b.order_id.is_none() && b.item.is_none() && b.note.is_empty()));
 
     // Another resident asking for a taken time is told the time they asked, not whose it is.
     let other = resident(store, "13800000010").await;

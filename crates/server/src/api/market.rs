@@ -354,7 +354,8 @@ pub async fn calendar(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<BookingRow>>, AppError> {
     crate::market::calendar_keeper(&state, &viewer, id, true).await?;
-    Ok(Json(state.store.calendar(id, chrono::Utc::now()).await?))
+    let seen_by = viewer.session.as_ref().and_then(|s| s.principal.agency_id());
+    Ok(Json(state.store.calendar(id, chrono::Utc::now(), seen_by).await?))
 }
 
 /// Takes whole days of leave (the employing agency, or the worker for themselves); refused with
@@ -452,9 +453,19 @@ pub async fn orders(
     let page = PageRequest::new(query.page, query.per_page);
     let rows = match session.principal.agency_id() {
         Some(agency) => state.store.order_board(agency, parse_board(query.board.as_deref())?, page).await?,
-        None => state.store.orders_of_resident(session.principal.account_id, page).await?,
+        None => {
+            let mut rows = state.store.orders_of_resident(session.principal.account_id, page).await?;
+            rows.items.iter_mut().for_each(mask_chosen_worker);
+            rows
+        }
     };
     Ok(Json(rows.into()))
+}
+
+/// A resident sees the worker they chose from the search as the search showed them: masked.
+fn mask_chosen_worker(order: &mut OrderRow) {
+    order.requested_worker_name =
+        order.requested_worker_name.as_deref().map(jiazheng_core::credit::certificate::mask_name);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -477,7 +488,10 @@ pub async fn order(
     Path(id): Path<i64>,
 ) -> Result<Json<OrderDetail>, AppError> {
     let who = &viewer.require()?.principal;
-    let (order, party) = state.store.order_for(id, who).await?;
+    let (mut order, party) = state.store.order_for(id, who).await?;
+    if party == jiazheng_core::market::Party::Resident {
+        mask_chosen_worker(&mut order);
+    }
     let address = match party {
         jiazheng_core::market::Party::Regulator => None,
         _ => Some(state.store.order_address(&order).await?),

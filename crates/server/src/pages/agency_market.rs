@@ -533,7 +533,10 @@ async fn availability_page(
         base,
         may_set_shifts: !own,
         week,
-        calendar: state.store.calendar(worker_id, chrono::Utc::now()).await?,
+        calendar: state
+            .store
+            .calendar(worker_id, chrono::Utc::now(), viewer.session.as_ref().and_then(|s| s.principal.agency_id()))
+            .await?,
         leave,
         errors,
         saved,

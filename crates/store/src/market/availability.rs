@@ -93,11 +93,18 @@ impl Store {
     }
 
     /// A worker's bookings and leave that end after `from`, soonest first.
-    pub async fn calendar(&self, worker_id: i64, from: DateTime<Utc>) -> Result<Vec<BookingRow>> {
+    /// The worker's time taken from `from` on. Seen by an agency (`seen_by`), another agency's
+    /// orders and leave it did not enter show as busy time only: no order, item or note.
+    pub async fn calendar(&self, worker_id: i64, from: DateTime<Utc>, seen_by: Option<i64>) -> Result<Vec<BookingRow>> {
         Ok(on_pool!(self, p => sqlx::query_as(
-            "SELECT k.id, k.worker_id, k.kind, k.order_id, o.item, k.starts_at, k.ends_at, k.note
-             FROM worker_bookings k LEFT JOIN orders o ON o.id = k.order_id
+            "SELECT k.id, k.worker_id, k.kind,
+                 CASE WHEN $3 = 0 OR o.agency_id = $3 THEN k.order_id END AS order_id,
+                 CASE WHEN $3 = 0 OR o.agency_id = $3 THEN o.item END AS item,
+                 k.starts_at, k.ends_at,
+                 CASE WHEN $3 = 0 OR o.agency_id = $3 OR (k.kind = 'leave' AND (a.agency_id = $3 OR a.worker_id = k.worker_id))
+                      THEN k.note ELSE '' END AS note
+             FROM worker_bookings k LEFT JOIN orders o ON o.id = k.order_id LEFT JOIN accounts a ON a.id = k.entered_by
              WHERE k.worker_id = $1 AND k.ends_at > $2 ORDER BY k.starts_at LIMIT 200",
-        ).bind(worker_id).bind(from).fetch_all(p).await?))
+        ).bind(worker_id).bind(from).bind(seen_by.unwrap_or(0)).fetch_all(p).await?))
     }
 }
