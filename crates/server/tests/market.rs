@@ -204,3 +204,17 @@ async fn a_signed_out_booking_goes_through_the_phone_sign_in_and_back_to_itself(
     let old = app.client.get(app.url("/market/login")).send().await.unwrap();
     assert_eq!((old.status().as_u16(), old.headers()["location"].to_str().unwrap()), (308, "/login/phone"));
 }
+
+#[tokio::test]
+async fn a_withdrawn_items_price_history_stays_public() {
+    let app = TestApp::spawn().await;
+    let (_, _, menu) = app.cleaning_market(1).await;
+    app.db.store.withdraw_menu_item(app.agency_a, menu).await.unwrap();
+    let page = app.client.get(app.url(&format!("/prices/{menu}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let text = page.text().await.unwrap();
+    assert!(text.contains("id=\"withdrawn\"") && text.contains("¥45.00"), "{text}");
+    let (status, prices) = app.get_json(&format!("/api/v1/menu-items/{menu}/prices"), None).await;
+    assert_eq!((status, prices.as_array().map(Vec::len)), (200, Some(1)));
+    assert_eq!(app.get_json("/api/v1/menu-items/999999/prices", None).await.0, 404);
+}

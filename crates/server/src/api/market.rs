@@ -100,7 +100,7 @@ pub async fn price_history(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<PriceRow>>, AppError> {
-    state.store.menu_item(id).await?;
+    state.store.published_item(id).await?;
     Ok(Json(state.store.price_history(id).await?))
 }
 

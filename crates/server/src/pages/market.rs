@@ -1142,6 +1142,8 @@ struct PriceHistoryPage {
     chrome: Chrome,
     menu: MenuRow,
     prices: Vec<PriceRow>,
+    /// The Beijing day the item left the menu, if it has.
+    withdrawn: Option<String>,
 }
 
 impl PriceHistoryPage {
@@ -1174,8 +1176,10 @@ async fn price_history(
     viewer: Viewer,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let menu = state.store.menu_item(id).await?;
+    let (menu, withdrawn) = state.store.published_item(id).await?;
+    let withdrawn = withdrawn.map(|at| jiazheng_core::calendar::beijing_date(at).to_string());
     let prices = state.store.price_history(id).await?;
     let title = format!("{} · {}", menu.agency_name, lang.t("prices.history"));
-    render(&PriceHistoryPage { chrome: Chrome::new(lang, &viewer, &format!("/prices/{id}"), title), menu, prices })
+    let chrome = Chrome::new(lang, &viewer, &format!("/prices/{id}"), title);
+    render(&PriceHistoryPage { chrome, menu, prices, withdrawn })
 }

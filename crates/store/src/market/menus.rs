@@ -179,6 +179,19 @@ impl Store {
         if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 
+    /// An item as it was published, withdrawn or not, and the day it was withdrawn: its price
+    /// history stays public after it leaves the menu.
+    pub async fn published_item(&self, id: i64) -> Result<(MenuRow, Option<DateTime<Utc>>)> {
+        let sql = format!("{SELECT_MENU} WHERE m.id = $1");
+        let row: MenuRow =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?)
+                .ok_or(StoreError::NotFound)?;
+        let (withdrawn,): (Option<DateTime<Utc>>,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT withdrawn_at FROM menu_items WHERE id = $1",
+        ).bind(id).fetch_one(p).await?);
+        Ok((row, withdrawn))
+    }
+
     /// An item on the menu now (withdrawn items are not found).
     pub async fn menu_item(&self, id: i64) -> Result<MenuRow> {
         let sql = format!("{SELECT_MENU} WHERE m.id = $1 AND m.withdrawn_at IS NULL");
