@@ -702,17 +702,21 @@ async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches
         assert_eq!(text_of(&client, "#order-status").await, "待确认");
         look_at(&client, &format!("market-order-placed-{label}")).await;
 
-        // The day comes (the order is moved to have begun three hours ago); the agency, in its
-        // own browser, serves it.
-        jiazheng_store::testing::let_order_begin(&app.db.store, order_id).await.unwrap();
+        // The agency, in its own browser, confirms the resident's choice ahead (the confirmation
+        // checks the worker's shift at the booked time); then the day comes (the order is moved
+        // to have begun three hours ago) and the agency serves it.
         let (agency, _agency_driver, _agency_profile) = browser_for(width).await;
         sign_in_as(&agency, &app, "agency_a").await;
+        agency.goto(&app.url(&format!("/agency/orders/{order_id}"))).await.unwrap();
+        agency.find(Locator::Id("step-confirm")).await.unwrap().click().await.unwrap();
+        text_when(&agency, "#order-status", |t| t == "已派单").await;
+        jiazheng_store::testing::let_order_begin(&app.db.store, order_id).await.unwrap();
         go_by_menu(&agency, "/agency/orders").await;
         agency.find(Locator::Id("tab-today")).await.unwrap().click().await.unwrap();
         text_when(&agency, &format!("#order-{order_id}"), |t| t.contains("日常保洁")).await;
         look_at(&agency, &format!("market-board-{label}")).await;
         agency.goto(&app.url(&format!("/agency/orders/{order_id}"))).await.unwrap();
-        for (step, status) in [("confirm", "已派单"), ("start", "服务中"), ("complete", "已完成")] {
+        for (step, status) in [("start", "服务中"), ("complete", "已完成")] {
             agency.find(Locator::Id(&format!("step-{step}"))).await.unwrap().click().await.unwrap();
             text_when(&agency, "#order-status", |t| t == status).await;
         }
