@@ -79,9 +79,7 @@ impl Store {
 
     /// Refreshes every stale worker, reporting (done, still stale at the start) as it goes.
     pub async fn refresh_all_readiness(&self, today: NaiveDate, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<u64> {
-        let (total,): (i64,) =
-            on_pool!(self, p => sqlx::query_as("SELECT COUNT(*) FROM readiness_stale").fetch_one(p).await?);
-        let total = total.max(0) as u64;
+        let total = self.stale_readiness().await?.max(0) as u64;
         let mut done = 0;
         loop {
             let taken = self.refresh_readiness(1000, today).await? as u64;
