@@ -9,6 +9,7 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub mod cache;
+pub mod contracts;
 pub mod error;
 pub mod files;
 pub mod i18n;

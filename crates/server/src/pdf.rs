@@ -239,6 +239,13 @@ pub enum Block {
     },
     Table(Table),
     Gap(f32),
+    /// A QR code `side` points square with a caption to its right (modules row by row).
+    Qr {
+        modules: Vec<bool>,
+        width: usize,
+        side: f32,
+        caption: String,
+    },
 }
 
 /// What is drawn on a page, in points from its top-left corner.
@@ -334,6 +341,24 @@ impl<'f> Layout<'f> {
                 self.y += 4.0;
             }
             Block::Table(table) => self.table(table),
+            Block::Qr { modules, width, side, caption } => {
+                self.ensure(*side + 8.0);
+                let module = side / *width as f32;
+                for (i, _) in modules.iter().enumerate().filter(|(_, dark)| **dark) {
+                    let (row, col) = (i / width, i % width);
+                    let x = MARGIN + col as f32 * module;
+                    if let Some(rect) = Rect::from_xywh(x, self.y + row as f32 * module, module, module) {
+                        self.mark(Mark::Box { rect, fill: Some(BLACK), stroke: false });
+                    }
+                }
+                let size = 9.0;
+                let mut top = self.y + 4.0;
+                for line in self.font.wrap(caption, size, Self::content_width() - side - 12.0) {
+                    self.text_line(MARGIN + side + 12.0, top, size, line, BLACK);
+                    top += size * LINE_HEIGHT;
+                }
+                self.y += side + 8.0;
+            }
         }
     }
 

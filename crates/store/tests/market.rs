@@ -730,3 +730,142 @@ async fn one_resident_cannot_hold_a_calendar_and_a_worker_who_left_is_not_sent()
     let start = store.start_order(order.id, &m.agency_admin).await;
     assert!(matches!(&start, Err(StoreError::Invalid(e)) if e.0[0].code == "not_agency_worker"), "{start:?}");
 }
+
+/// A contract laid out as the server would, with a stand-in file: the store keeps bytes.
+fn laid(draft: &jiazheng_store::market::contracts::Draft, file: &[u8]) -> jiazheng_store::market::contracts::Laid {
+    use sha2::Digest;
+    let number = jiazheng_core::market::contract::number(draft.kind, today(), rand::random());
+    let mut facts = draft.facts.clone();
+    facts.insert("contract_number", number.clone());
+    facts.insert("drafted_on", today().to_string());
+    let filled = jiazheng_core::market::contract::fill(draft.kind, &facts).unwrap();
+    jiazheng_store::market::contracts::Laid {
+        number,
+        content: serde_json::to_value(&filled).unwrap(),
+        template_version: filled.version,
+        pdf: file.to_vec(),
+        sha256: sha2::Sha256::digest(file).into(),
+    }
+}
+
+#[tokio::test]
+async fn a_contract_is_signed_by_its_parties_only_and_its_digest_reaches_the_ledger() {
+    use jiazheng_core::market::contract::{ContractKind, ContractStatus, Signer};
+    use jiazheng_store::market::contracts::Gap;
+    let m = market(1, 1).await;
+    let store = &m.db.store;
+    let admin = &m.agency_admin;
+    let someone = resident(store, "13800000011").await;
+    let order = store.book(someone.account_id, &request(m.menu, slot(3, "09:00", 2), Some(m.workers[0])), None).await;
+    let order = order.unwrap().order;
+    let draft =
+        |order| async move { store.order_contract_draft(&store.order(order).await.unwrap(), "平台", "商务局").await };
+    assert_eq!(draft(order.id).await.unwrap().err(), Some(Gap::NoWorker));
+    store.confirm_order(order.id, admin).await.unwrap();
+    assert_eq!(draft(order.id).await.unwrap().err(), Some(Gap::ResidentIdentity));
+    // The name and number are checked field by field.
+    match store.set_resident_identity(someone.account_id, " ", "2201021980").await {
+        Err(StoreError::Invalid(errors)) => {
+            let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(fields, ["legal_name", "id_number"]);
+        }
+        other => panic!("expected field errors, got {other:?}"),
+    }
+    let id_number = ResidentId::compose("220102", NaiveDate::from_ymd_opt(1985, 6, 1).unwrap(), 7);
+    store.set_resident_identity(someone.account_id, "李秀兰", &id_number).await.unwrap();
+    let draft = draft(order.id).await.unwrap().expect("ready");
+    assert_eq!(draft.kind, ContractKind::EmployeeService, "an employee serves under the two-party contract");
+    assert_eq!(draft.facts["resident_name"], "李秀兰");
+    let masked = ResidentId::parse(&id_number, today()).unwrap().masked();
+    assert_eq!(draft.facts["resident_id"], masked, "the contract shows the number masked");
+    assert!(draft.facts["service_address"].contains("华阳小区3栋2单元501"));
+    assert_eq!(draft.facts["total_price"], "¥90.00");
+
+    let file = b"%PDF-1.7 a contract as signed".to_vec();
+    let kept = store.keep_contract(&draft, &laid(&draft, &file)).await.unwrap();
+    // A second draft of the same order keeps the first.
+    let again = store.keep_contract(&draft, &laid(&draft, b"%PDF another layout")).await.unwrap();
+    assert_eq!(again.id, kept.id);
+    assert_eq!(kept.status(), ContractStatus::Signing);
+
+    // Only the parties sign, each their own part, and only the file they saw.
+    let other = agency(store, "MA0M0009").await;
+    let stranger = account(store, "agency9", Role::AgencyAdmin, &Scope::Agency(other)).await;
+    assert!(matches!(
+        store.sign_contract(kept.id, Signer::Agency, &stranger, "x", &kept.sha256).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.sign_contract(kept.id, Signer::Agency, &someone, "x", &kept.sha256).await,
+        Err(StoreError::NotFound)
+    ));
+    match store.sign_contract(kept.id, Signer::Resident, &someone, "李秀兰", &"0".repeat(64)).await {
+        Err(StoreError::Invalid(errors)) => assert_eq!(errors.0[0].code, "contract_changed"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let half = store.sign_contract(kept.id, Signer::Agency, admin, "企业", &kept.sha256).await.unwrap();
+    assert_eq!(half.status(), ContractStatus::Signing);
+    assert!(matches!(
+        store.sign_contract(kept.id, Signer::Agency, admin, "企业", &kept.sha256).await,
+        Err(StoreError::Conflict { what: "already_signed", .. })
+    ));
+    let ledger = store.ledger_of(jiazheng_core::credit::SubjectKind::Agency, m.agency).await.unwrap();
+    assert!(!ledger.iter().any(|e| e.kind == "contract"), "no entry before every party signed");
+    let signed = store.sign_contract(kept.id, Signer::Resident, &someone, "李秀兰", &kept.sha256).await.unwrap();
+    assert_eq!(signed.status(), ContractStatus::Signed);
+    let ledger = store.ledger_of(jiazheng_core::credit::SubjectKind::Agency, m.agency).await.unwrap();
+    let entry = ledger.iter().find(|e| e.kind == "contract").expect("the signed contract's entry");
+    assert_eq!(entry.source, format!("contract:{}", kept.number));
+    assert!(entry.payload.contains(&kept.sha256));
+    let signatures = store.contract_signatures(kept.id).await.unwrap();
+    assert_eq!(signatures.len(), 2);
+    assert!(signatures.iter().all(|s| s.sha256 == kept.sha256));
+    use sha2::Digest;
+    let digest: [u8; 32] = sha2::Sha256::digest(&file).into();
+    assert_eq!(store.contracts_by_digest(&digest).await.unwrap()[0].id, kept.id);
+    let mut changed = file.clone();
+    changed[3] ^= 1;
+    let digest: [u8; 32] = sha2::Sha256::digest(&changed).into();
+    assert!(store.contracts_by_digest(&digest).await.unwrap().is_empty());
+
+    // The rate counts services begun, under a signed contract or not.
+    assert_eq!(store.contract_use_totals(None).await.unwrap().services, 0);
+    jiazheng_store::testing::let_order_begin(store, order.id).await.unwrap();
+    store.start_order(order.id, admin).await.unwrap();
+    let totals = store.contract_use_totals(None).await.unwrap();
+    assert_eq!((totals.services, totals.under_contract, totals.rate()), (1, 1, Some(100.0)));
+
+    // A signing code is good for that contract only, never for signing in.
+    let phone = store.signing_phone(&kept, Signer::Resident).await.unwrap();
+    assert_eq!(phone.as_str(), "13800000011");
+    let purpose = jiazheng_store::market::contracts::code_purpose(&kept, Signer::Resident);
+    let code = store.issue_code(&phone, &purpose, "10.0.0.1").await.unwrap();
+    assert_eq!(store.check_sign_in_code(&phone, &code).await.unwrap(), CodeCheck::Expired);
+    assert_eq!(store.check_code(&phone, &purpose, &code).await.unwrap(), CodeCheck::Accepted);
+}
+
+#[tokio::test]
+async fn cancelling_or_replacing_voids_the_contract_and_the_signed_text_stays() {
+    use jiazheng_core::market::contract::ContractStatus;
+    let m = market(1, 1).await;
+    let store = &m.db.store;
+    let someone = resident(store, "13800000012").await;
+    let id_number = ResidentId::compose("220102", NaiveDate::from_ymd_opt(1990, 2, 3).unwrap(), 9);
+    store.set_resident_identity(someone.account_id, "赵敏", &id_number).await.unwrap();
+    let order = store.book(someone.account_id, &request(m.menu, slot(4, "09:00", 2), Some(m.workers[0])), None).await;
+    let order = order.unwrap().order;
+    store.confirm_order(order.id, &m.agency_admin).await.unwrap();
+    let draft =
+        store.order_contract_draft(&store.order(order.id).await.unwrap(), "平台", "商务局").await.unwrap().unwrap();
+    let kept = store.keep_contract(&draft, &laid(&draft, b"%PDF one")).await.unwrap();
+    store.cancel_order(order.id, &someone, "计划有变").await.unwrap();
+    assert!(store.contract_of_order(order.id).await.unwrap().is_none(), "no live contract");
+    let void = store.contract(kept.id).await.unwrap();
+    assert_eq!(void.status(), ContractStatus::Void);
+    assert_eq!(void.sha256, kept.sha256, "the file is kept as it was");
+    assert_eq!(store.contract_pdf(kept.id).await.unwrap(), b"%PDF one");
+    assert_eq!(
+        store.order_contract_draft(&store.order(order.id).await.unwrap(), "平台", "商务局").await.unwrap().err(),
+        Some(jiazheng_store::market::contracts::Gap::Closed)
+    );
+}

@@ -30,6 +30,7 @@ choice!(
         Insurance = ("insurance", "保险", "Insurance"),
         Binding = ("binding", "企业关联", "Agency binding"),
         Service = ("service", "服务记录", "Completed service"),
+        Contract = ("contract", "签订示范合同", "Model contract signed"),
         Rating = ("rating", "消费者评价", "Rating"),
         ComplaintUpheld = ("complaint_upheld", "投诉成立", "Upheld complaint"),
         Reward = ("reward", "表彰奖励", "Reward"),

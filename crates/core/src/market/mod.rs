@@ -2,6 +2,7 @@
 //! are free, and the orders residents place.
 
 pub mod catalog;
+pub mod contract;
 pub mod menu;
 pub mod order;
 pub mod slot;

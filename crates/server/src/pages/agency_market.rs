@@ -332,6 +332,9 @@ struct OrderPage {
     candidates: Vec<AvailableWorker>,
     errors: FieldErrors,
     place: String,
+    contract: super::contracts::ContractCard,
+    /// The contract card's identity form is the resident's; the agency's page never shows it.
+    typed_identity: (String, String),
 }
 
 impl OrderPage {
@@ -372,6 +375,7 @@ async fn order_page(
     state: &AppState,
     lang: Lang,
     viewer: &Viewer,
+    headers: &axum::http::HeaderMap,
     id: i64,
     errors: FieldErrors,
 ) -> Result<OrderPage, AppError> {
@@ -391,6 +395,15 @@ async fn order_page(
         steps,
         candidates,
         place: state.store.place_name(&order.community_code, &order.community_name).await?,
+        contract: super::contracts::contract_card(
+            state,
+            lang,
+            &order,
+            headers,
+            jiazheng_core::market::contract::Signer::Agency,
+        )
+        .await?,
+        typed_identity: Default::default(),
         order,
         errors,
     })
@@ -427,9 +440,10 @@ async fn order(
     State(state): State<AppState>,
     lang: Lang,
     viewer: Viewer,
+    headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    render(&order_page(&state, lang, &viewer, id, FieldErrors::default()).await?)
+    render(&order_page(&state, lang, &viewer, &headers, id, FieldErrors::default()).await?)
 }
 
 #[derive(Deserialize)]
@@ -446,6 +460,7 @@ async fn step(
     State(state): State<AppState>,
     lang: Lang,
     viewer: Viewer,
+    headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
     Form(post): Form<StepPost>,
 ) -> Result<Response, AppError> {
@@ -454,7 +469,7 @@ async fn step(
     match step_from_page(&state, &viewer, id, &post.step, &post.reason, post.worker_id).await? {
         Ok(()) => Ok(Redirect::to(&format!("/agency/orders/{id}")).into_response()),
         Err(errors) => {
-            let page = order_page(&state, lang, &viewer, id, errors).await?;
+            let page = order_page(&state, lang, &viewer, &headers, id, errors).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
     }

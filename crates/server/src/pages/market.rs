@@ -866,6 +866,9 @@ struct MyOrderPage {
     rating: Option<jiazheng_core::credit::casework::Rating>,
     /// A rating refused, as typed.
     typed_rating: RatingForm,
+    contract: super::contracts::ContractCard,
+    /// The contract name and ID number as typed, when refused.
+    typed_identity: (String, String),
 }
 
 impl MyOrderPage {
@@ -943,6 +946,7 @@ async fn order_page(
     state: &AppState,
     lang: Lang,
     viewer: &Viewer,
+    headers: &axum::http::HeaderMap,
     id: i64,
     placed: bool,
     errors: FieldErrors,
@@ -967,6 +971,15 @@ async fn order_page(
         place: state.store.place_name(&order.community_code, &order.community_name).await?,
         rating: state.store.rating_of_order(&order).await?,
         typed_rating: RatingForm::default(),
+        contract: super::contracts::contract_card(
+            state,
+            lang,
+            &order,
+            headers,
+            jiazheng_core::market::contract::Signer::Resident,
+        )
+        .await?,
+        typed_identity: Default::default(),
         order,
         placed,
         errors,
@@ -984,6 +997,7 @@ async fn my_order(
     State(state): State<AppState>,
     lang: Lang,
     viewer: Viewer,
+    headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
     Query(q): Query<PlacedQuery>,
 ) -> Result<Response, AppError> {
@@ -992,6 +1006,7 @@ async fn my_order(
             &state,
             lang,
             &viewer,
+            &headers,
             id,
             q.placed.is_some(),
             FieldErrors::default(),
@@ -1038,6 +1053,7 @@ async fn resident_step(
     State(state): State<AppState>,
     lang: Lang,
     viewer: Viewer,
+    headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
     Form(post): Form<StepPost>,
 ) -> Result<Response, AppError> {
@@ -1046,7 +1062,7 @@ async fn resident_step(
     match step_from_page(&state, &viewer, id, &post.step, &post.reason, post.worker_id).await? {
         Ok(()) => Ok(Redirect::to(&format!("/my/orders/{id}")).into_response()),
         Err(errors) => {
-            let page = order_page(&state, lang, &viewer, id, false, errors, post.reason, post.step).await?;
+            let page = order_page(&state, lang, &viewer, &headers, id, false, errors, post.reason, post.step).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
     }
@@ -1063,6 +1079,7 @@ async fn rate_order(
     State(state): State<AppState>,
     lang: Lang,
     viewer: Viewer,
+    headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
     Form(post): Form<RatingPost>,
 ) -> Result<Response, AppError> {
@@ -1080,12 +1097,32 @@ async fn rate_order(
             Ok(Redirect::to(&format!("/my/orders/{id}")).into_response())
         }
         Err(AppError::Invalid(errors)) => {
-            let mut page = order_page(&state, lang, &viewer, id, false, errors, String::new(), "rate".into()).await?;
+            let mut page =
+                order_page(&state, lang, &viewer, &headers, id, false, errors, String::new(), "rate".into()).await?;
             page.typed_rating = post.rating;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(other) => Err(other),
     }
+}
+
+/// The order again with the contract identity form refused: its errors beside the fields and
+/// the typed values kept.
+#[allow(clippy::too_many_arguments)]
+pub async fn order_with_identity_errors(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    headers: &axum::http::HeaderMap,
+    id: i64,
+    errors: FieldErrors,
+    legal_name: String,
+    id_number: String,
+) -> Result<Response, AppError> {
+    let mut page =
+        order_page(state, lang, viewer, headers, id, false, errors, String::new(), "identity".into()).await?;
+    page.typed_identity = (legal_name, id_number);
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
 // ---- public price lists -----------------------------------------------------------------

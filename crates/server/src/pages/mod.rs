@@ -8,6 +8,7 @@ pub mod assets;
 pub mod bank;
 pub mod certificate;
 pub mod complaints;
+pub mod contracts;
 pub mod credit_work;
 pub mod import;
 pub mod market;
@@ -61,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(market::router())
         .merge(agency_market::router())
+        .merge(contracts::router())
         .route("/lang/{code}", get(switch_language))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod availability;
 pub mod bulk;
+pub mod contracts;
 pub mod menus;
 pub mod orders;
 pub mod residents;

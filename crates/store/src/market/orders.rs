@@ -19,6 +19,7 @@ use jiazheng_core::workforce::compliance::{assess, first_unready_day};
 use serde::Serialize;
 use serde_json::json;
 
+use super::contracts::void_order_contract_in;
 use super::{take_time_in, write_tx};
 use crate::credit::ledger::{NewEntry, append_in, ledger_tx};
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
@@ -669,6 +670,7 @@ impl Store {
         let fee = cancel_fee(&order, party, now());
         write_tx!(self, tx => async {
             move_in!(tx, &order, OrderStep::Cancel, to, party, who.account_id, &reason)?;
+            void_order_contract_in!(tx, id, "订单已取消 Order cancelled").await?;
             sqlx::query("UPDATE orders SET cancel_fee_fen = $1 WHERE id = $2").bind(fee).bind(id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM worker_bookings WHERE order_id = $1").bind(id).execute(&mut *tx).await?;
             Ok(())
@@ -688,6 +690,7 @@ impl Store {
         let cut = order::handover(order.starts_at, at);
         write_tx!(self, tx => async {
             move_in!(tx, &order, OrderStep::Replace, to, party, who.account_id, &reason)?;
+            void_order_contract_in!(tx, id, "更换服务员 Worker replaced").await?;
             sqlx::query("DELETE FROM worker_bookings WHERE order_id = $1 AND starts_at >= $2")
                 .bind(id).bind(cut).execute(&mut *tx).await?;
             sqlx::query("UPDATE worker_bookings SET ends_at = $1 WHERE order_id = $2 AND ends_at > $1")

@@ -18,6 +18,9 @@ use crate::{Result, Store, StoreError, now, on_pool};
 
 pub const MAX_ADDRESS_CHARS: usize = 120;
 
+/// What a sign-in code is for (other codes name the contract they sign).
+const SIGN_IN: &str = "sign_in";
+
 /// A stored resident's password hash that no password matches: residents sign in by code.
 const NO_PASSWORD: &str = "!";
 
@@ -44,7 +47,7 @@ fn address_place(account_id: i64) -> String {
     format!("resident_profiles.address:{account_id}")
 }
 
-fn phone_place(account_id: i64) -> String {
+pub(crate) fn phone_place(account_id: i64) -> String {
     format!("resident_profiles.phone:{account_id}")
 }
 
@@ -64,16 +67,22 @@ fn six_digits() -> String {
 }
 
 impl Store {
-    fn sign_in_code_hash(&self, phone: &Mobile, code: &str) -> Vec<u8> {
-        self.crypto().lookup_hash("sms_code", &format!("{}:{code}", phone.as_str()))
+    /// A code is good only for what it was sent for: signing in, or signing one contract.
+    fn sms_code_hash(&self, phone: &Mobile, purpose: &str, code: &str) -> Vec<u8> {
+        self.crypto().lookup_hash("sms_code", &format!("{purpose}:{}:{code}", phone.as_str()))
     }
 
     /// Issues a sign-in code for `phone`, asked from network `address`; the caller delivers it.
     /// Refuses a second code within a minute, and past the daily limits per number and address.
     pub async fn issue_sign_in_code(&self, phone: &Mobile, address: &str) -> Result<String> {
+        self.issue_code(phone, SIGN_IN, address).await
+    }
+
+    /// Issues a code for `purpose` (the limits count every code the number was sent).
+    pub async fn issue_code(&self, phone: &Mobile, purpose: &str, address: &str) -> Result<String> {
         let phone_hash = self.crypto().lookup_hash("phone", phone.as_str());
         let code = six_digits();
-        let code_hash = self.sign_in_code_hash(phone, &code);
+        let code_hash = self.sms_code_hash(phone, purpose, &code);
         let at = now();
         let midnight = beijing_midnight(at);
         write_tx!(self, tx => async {
@@ -99,8 +108,9 @@ impl Store {
             sqlx::query("UPDATE sms_codes SET used_at = $1 WHERE phone_hash = $2 AND used_at IS NULL")
                 .bind(at).bind(&phone_hash).execute(&mut *tx).await?;
             sqlx::query(
-                "INSERT INTO sms_codes (phone_hash, code_hash, address, sent_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-            ).bind(&phone_hash).bind(&code_hash).bind(address).bind(at).bind(at + CODE_LIFETIME)
+                "INSERT INTO sms_codes (phone_hash, code_hash, address, sent_at, expires_at, purpose)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            ).bind(&phone_hash).bind(&code_hash).bind(address).bind(at).bind(at + CODE_LIFETIME).bind(purpose)
             .execute(&mut *tx).await?;
             Ok(())
         }.await)?;
@@ -110,14 +120,20 @@ impl Store {
     /// Checks a typed code against the live code of `phone`; a right code is spent, a wrong one
     /// counts, and the fifth wrong try spends it too.
     pub async fn check_sign_in_code(&self, phone: &Mobile, code: &str) -> Result<CodeCheck> {
+        self.check_code(phone, SIGN_IN, code).await
+    }
+
+    /// Checks a typed code against the live code of `phone` sent for `purpose`.
+    pub async fn check_code(&self, phone: &Mobile, purpose: &str, code: &str) -> Result<CodeCheck> {
         let phone_hash = self.crypto().lookup_hash("phone", phone.as_str());
-        let typed = self.sign_in_code_hash(phone, code);
+        let typed = self.sms_code_hash(phone, purpose, code);
         let at = now();
         write_tx!(self, tx => async {
             let live: Option<(i64, Vec<u8>, i64)> = sqlx::query_as(
                 "SELECT id, code_hash, wrong_tries FROM sms_codes
-                 WHERE phone_hash = $1 AND used_at IS NULL AND expires_at > $2 ORDER BY id DESC LIMIT 1",
-            ).bind(&phone_hash).bind(at).fetch_optional(&mut *tx).await?;
+                 WHERE phone_hash = $1 AND used_at IS NULL AND expires_at > $2 AND purpose = $3
+                 ORDER BY id DESC LIMIT 1",
+            ).bind(&phone_hash).bind(at).bind(purpose).fetch_optional(&mut *tx).await?;
             let Some((id, hash, tries)) = live else { return Ok(CodeCheck::Expired) };
             if tries >= MAX_TRIES {
                 return Ok(CodeCheck::Locked);
@@ -275,7 +291,8 @@ impl Store {
             }
             sqlx::query(
                 "UPDATE resident_profiles SET phone_cipher = NULL, phone_masked = NULL, community_code = NULL,
-                     address_cipher = NULL, updated_at = $1, erased_at = $1 WHERE account_id = $2",
+                     address_cipher = NULL, legal_name = NULL, id_cipher = NULL, id_masked = NULL,
+                     updated_at = $1, erased_at = $1 WHERE account_id = $2",
             ).bind(at).bind(account_id).execute(&mut *tx).await?;
             sqlx::query("UPDATE orders SET address_cipher = $1 WHERE resident_account_id = $2")
                 .bind(Vec::<u8>::new()).bind(account_id).execute(&mut *tx).await?;

@@ -1,0 +1,283 @@
+//! Model contracts as the pages and the API both handle them: drafted once an order has a worker
+//! and the resident has given the name and ID number a contract states, laid out as a PDF that
+//! carries its number and a QR link to its check, signed by each party, and checked by anyone
+//! holding the file.
+
+use jiazheng_core::FieldErrors;
+use jiazheng_core::account::Principal;
+use jiazheng_core::field::Invalid;
+use jiazheng_core::market::contract::{self, ContractStatus, Filled, Signer};
+use jiazheng_core::market::sms::{CodeCheck, parse_code};
+use jiazheng_store::market::contracts::{ContractRow, Draft, Gap, Laid, SignatureRow, code_purpose};
+use jiazheng_store::market::orders::OrderRow;
+use sha2::{Digest, Sha256};
+
+use crate::i18n::Lang;
+use crate::pdf::{Block, Cell, Font, Table};
+use crate::{AppError, AppState};
+
+/// The largest PDF a check accepts: a contract is 20-60 KB.
+pub const MAX_CHECK_BYTES: usize = 2 * 1024 * 1024;
+
+fn invalid(field: &str, invalid: Invalid) -> AppError {
+    AppError::Invalid(FieldErrors(vec![invalid.at(field)]))
+}
+
+/// Where a contract is checked, as its QR code and footer give it.
+pub fn check_link(origin: &str, number: &str) -> String {
+    format!("{origin}/contracts/check?number={number}")
+}
+
+/// The scheme and host people reach this server by, from the request.
+pub fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
+    let scheme = if state.config.secure_cookies { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}
+
+/// The order's live contract, drafted now if the order is ready for one; otherwise what it waits for.
+pub async fn for_order(state: &AppState, order: &OrderRow, origin: &str) -> Result<Result<ContractRow, Gap>, AppError> {
+    if let Some(contract) = state.store.contract_of_order(order.id).await? {
+        return Ok(Ok(contract));
+    }
+    let zh = Lang::Zh;
+    let draft = match state.store.order_contract_draft(order, &zh.t("app.name"), &zh.t("app.regulator")).await? {
+        Ok(draft) => draft,
+        Err(gap) => return Ok(Err(gap)),
+    };
+    Ok(Ok(keep(state, draft, origin).await?))
+}
+
+/// The worker's agreement with the agency of an active binding, drafted now if there is none.
+pub async fn for_binding(state: &AppState, binding_id: i64, origin: &str) -> Result<ContractRow, AppError> {
+    if let Some(contract) = state.store.contract_of_binding(binding_id).await? {
+        return Ok(contract);
+    }
+    let zh = Lang::Zh;
+    let draft = state.store.binding_contract_draft(binding_id, &zh.t("app.name"), &zh.t("app.regulator")).await?;
+    keep(state, draft, origin).await
+}
+
+/// Fills the template, lays out the PDF off the async workers, and keeps both.
+async fn keep(state: &AppState, mut draft: Draft, origin: &str) -> Result<ContractRow, AppError> {
+    let today = jiazheng_core::calendar::beijing_today();
+    let number = contract::number(draft.kind, today, rand::random());
+    draft.facts.insert("contract_number", number.clone());
+    draft.facts.insert("drafted_on", today.to_string());
+    let filled = contract::fill(draft.kind, &draft.facts).map_err(|e| AppError::Internal(e.to_string()))?;
+    let link = check_link(origin, &number);
+    let laid_number = number.clone();
+    let (filled, pdf) = tokio::task::spawn_blocking(move || {
+        let pdf = layout(&filled, &laid_number, &link);
+        (filled, pdf)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let pdf = pdf.map_err(|e| AppError::Internal(e.to_string()))?;
+    let laid = Laid {
+        number,
+        content: serde_json::to_value(&filled).map_err(|e| AppError::Internal(e.to_string()))?,
+        template_version: filled.version.clone(),
+        sha256: Sha256::digest(&pdf).into(),
+        pdf,
+    };
+    Ok(state.store.keep_contract(&draft, &laid).await?)
+}
+
+/// The contract as an A4 PDF: title, clauses, who signs and how, and the QR link to its check.
+pub fn layout(filled: &Filled, number: &str, check_link: &str) -> Result<Vec<u8>, crate::pdf::PdfError> {
+    let font = Font::cjk()?;
+    let mut blocks = vec![
+        Block::Title { text: filled.title.clone(), size: 17.0 },
+        Block::Title { text: filled.subtitle.clone(), size: 10.5 },
+        Block::Paragraph {
+            text: format!("合同编号 Contract No. {number} · 示范文本 Model text {}", filled.version),
+            size: 9.0,
+        },
+        Block::Gap(4.0),
+    ];
+    for clause in &filled.clauses {
+        blocks.push(Block::Heading(clause.heading.clone()));
+        for paragraph in &clause.paragraphs {
+            blocks.push(Block::Paragraph { text: paragraph.clone(), size: 10.5 });
+        }
+    }
+    blocks.push(Block::Table(Table {
+        columns: vec![1.2, 2.0],
+        header: Some(vec!["当事人 Party".into(), "签署方式 How it is signed".into()]),
+        rows: filled
+            .kind
+            .signers()
+            .iter()
+            .map(|signer| {
+                let how = match signer {
+                    Signer::Agency => "企业账户电子签署 Signed with the agency's account",
+                    _ => "手机一次性验证码电子签署 Signed with a one-time code sent to the party's phone",
+                };
+                vec![Cell::from(format!("{} {}", signer.label_zh(), signer.label_en())), Cell::from(how)]
+            })
+            .collect(),
+        size: 9.5,
+    }));
+    let code = qrcode::QrCode::new(check_link.as_bytes()).map_err(|e| crate::pdf::PdfError::Write(e.to_string()))?;
+    blocks.push(Block::Qr {
+        modules: code.to_colors().iter().map(|c| *c == qrcode::Color::Dark).collect(),
+        width: code.width(),
+        side: 86.0,
+        caption: format!(
+            "扫码或访问以下地址，上传本文件即可核验它是否与各方签署的文件一致：{check_link}\n\
+             Scan or visit the address above and upload this file to check it is the one every party signed."
+        ),
+    });
+    let footer = |page: usize, pages: usize| format!("合同编号 {number} · 第 {page}/{pages} 页 Page {page} of {pages}");
+    crate::pdf::render(font, &filled.title, &blocks, footer)
+}
+
+/// The name a signature records.
+async fn signer_name(
+    state: &AppState,
+    contract: &ContractRow,
+    signer: Signer,
+    who: &Principal,
+) -> Result<String, AppError> {
+    Ok(match signer {
+        Signer::Resident => {
+            state.store.resident_identity(who.account_id).await?.map(|(name, _)| name).ok_or(AppError::NotFound)?
+        }
+        Signer::Worker => contract.worker_name.clone(),
+        Signer::Agency => {
+            let account = state.store.account_listing(who.account_id).await?;
+            format!("{}（经办 {}）", contract.agency_name, account.display_name)
+        }
+    })
+}
+
+/// The contract `who` may sign or read, and as which party; others get "not found".
+pub async fn party_to(state: &AppState, contract_id: i64, who: &Principal) -> Result<(ContractRow, Signer), AppError> {
+    let contract = state.store.contract(contract_id).await?;
+    let signer = state.store.signer_in(&contract, who).ok_or(AppError::NotFound)?;
+    Ok((contract, signer))
+}
+
+/// Sends the one-time code a resident or worker signs with, to their own phone.
+pub async fn send_code(
+    state: &AppState,
+    contract_id: i64,
+    who: &Principal,
+    address: std::net::IpAddr,
+) -> Result<String, AppError> {
+    let (contract, signer) = party_to(state, contract_id, who).await?;
+    if signer == Signer::Agency {
+        return Err(invalid(
+            "code",
+            Invalid::new("no_code", "企业以账户签署，无需验证码", "an agency signs with its account"),
+        ));
+    }
+    if contract.status() != ContractStatus::Signing {
+        return Err(invalid(
+            "code",
+            Invalid::new("not_signing", "合同不在签署中", "the contract is not open for signing"),
+        ));
+    }
+    let phone = state.store.signing_phone(&contract, signer).await?;
+    let code = state.store.issue_code(&phone, &code_purpose(&contract, signer), &address.to_string()).await?;
+    let text = format!(
+        "【家政服务平台】您正在签署合同{}（{}，合计以合同为准），验证码{code}，5分钟内有效。如非本人操作请忽略。",
+        contract.number,
+        contract.kind().label_zh()
+    );
+    state.texts.send_text(&phone, &text).await.map_err(AppError::Internal)?;
+    Ok(phone.masked())
+}
+
+/// Signs as `who`'s party: the agency by its account, others with the code sent to their phone.
+/// `seen_sha256` is the digest of the file the page showed, so nobody signs a file they did not see.
+pub async fn sign(
+    state: &AppState,
+    contract_id: i64,
+    who: &Principal,
+    code: &str,
+    seen_sha256: &str,
+) -> Result<ContractRow, AppError> {
+    let (contract, signer) = party_to(state, contract_id, who).await?;
+    if signer != Signer::Agency {
+        let typed = parse_code(code).map_err(|e| invalid("code", e))?;
+        let phone = state.store.signing_phone(&contract, signer).await?;
+        match state.store.check_code(&phone, &code_purpose(&contract, signer), &typed).await? {
+            CodeCheck::Accepted => {}
+            refused => return Err(invalid("code", refused.refusal().unwrap_or_else(Invalid::required))),
+        }
+    }
+    let name = signer_name(state, &contract, signer, who).await?;
+    Ok(state.store.sign_contract(contract_id, signer, who, &name, seen_sha256).await?)
+}
+
+/// What a check finds.
+pub enum Checked {
+    /// The file is byte for byte the one kept with the contract.
+    Unchanged(ContractRow, Vec<SignatureRow>),
+    /// A file was given for this number and it is not the one kept.
+    Differs(ContractRow),
+    /// Only a number was given: the contract's state, without its file.
+    Found(ContractRow, Vec<SignatureRow>),
+    /// Neither the number nor the file's digest is known here.
+    Unknown,
+}
+
+/// Checks a contract by its number, its file, or both.
+pub async fn check(state: &AppState, number: &str, file: Option<&[u8]>) -> Result<Checked, AppError> {
+    let number = if number.trim().is_empty() {
+        None
+    } else {
+        Some(contract::parse_number(number).map_err(|e| invalid("number", e))?)
+    };
+    let file = file.filter(|f| !f.is_empty());
+    if number.is_none() && file.is_none() {
+        return Err(invalid(
+            "file",
+            Invalid::new(
+                "nothing_to_check",
+                "请上传合同文件或填写合同编号",
+                "upload the contract file or type its number",
+            ),
+        ));
+    }
+    let by_number = match &number {
+        Some(n) => state.store.contract_by_number(n).await?,
+        None => None,
+    };
+    let Some(file) = file else {
+        return Ok(match by_number {
+            Some(c) => {
+                let signatures = state.store.contract_signatures(c.id).await?;
+                Checked::Found(c, signatures)
+            }
+            None => Checked::Unknown,
+        });
+    };
+    let digest: [u8; 32] = Sha256::digest(file).into();
+    let matches = state.store.contracts_by_digest(&digest).await?;
+    let found = match &by_number {
+        Some(c) => matches.into_iter().find(|m| m.id == c.id),
+        None => matches.into_iter().next(),
+    };
+    Ok(match (found, by_number) {
+        (Some(c), _) => {
+            let signatures = state.store.contract_signatures(c.id).await?;
+            Checked::Unchanged(c, signatures)
+        }
+        (None, Some(c)) => Checked::Differs(c),
+        (None, None) => Checked::Unknown,
+    })
+}
+
+/// "王秀英" → "王*英": the check by number alone shows who signed without naming them.
+pub fn masked_name(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 => "*".into(),
+        2 => format!("{}*", chars[0]),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
