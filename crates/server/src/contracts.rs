@@ -96,6 +96,17 @@ pub fn layout(filled: &Filled, number: &str, check_link: &str) -> Result<Vec<u8>
         },
         Block::Gap(4.0),
     ];
+    let code = qrcode::QrCode::new(check_link.as_bytes()).map_err(|e| crate::pdf::PdfError::Write(e.to_string()))?;
+    // On the first page, so that the check is one scan away on any printout.
+    blocks.push(Block::Qr {
+        modules: code.to_colors().iter().map(|c| *c == qrcode::Color::Dark).collect(),
+        width: code.width(),
+        side: 72.0,
+        caption: format!(
+            "扫码或访问以下地址，上传本文件即可核验它是否与各方签署的文件一致：{check_link} \
+             Scan or visit the address above and upload this file to check it is the one every party signed."
+        ),
+    });
     for clause in &filled.clauses {
         blocks.push(Block::Heading(clause.heading.clone()));
         for paragraph in &clause.paragraphs {
@@ -119,16 +130,6 @@ pub fn layout(filled: &Filled, number: &str, check_link: &str) -> Result<Vec<u8>
             .collect(),
         size: 9.5,
     }));
-    let code = qrcode::QrCode::new(check_link.as_bytes()).map_err(|e| crate::pdf::PdfError::Write(e.to_string()))?;
-    blocks.push(Block::Qr {
-        modules: code.to_colors().iter().map(|c| *c == qrcode::Color::Dark).collect(),
-        width: code.width(),
-        side: 86.0,
-        caption: format!(
-            "扫码或访问以下地址，上传本文件即可核验它是否与各方签署的文件一致：{check_link}\n\
-             Scan or visit the address above and upload this file to check it is the one every party signed."
-        ),
-    });
     let footer = |page: usize, pages: usize| format!("合同编号 {number} · 第 {page}/{pages} 页 Page {page} of {pages}");
     crate::pdf::render(font, &filled.title, &blocks, footer)
 }
@@ -181,8 +182,9 @@ pub async fn send_code(
     }
     let phone = state.store.signing_phone(&contract, signer).await?;
     let code = state.store.issue_code(&phone, &code_purpose(&contract, signer), &address.to_string()).await?;
+    // The code comes first: phones offer to fill in the first number of a text.
     let text = format!(
-        "【家政服务平台】您正在签署合同{}（{}，合计以合同为准），验证码{code}，5分钟内有效。如非本人操作请忽略。",
+        "【家政服务平台】验证码{code}，用于签署合同{}（{}），5分钟内有效。如非本人操作请忽略。",
         contract.number,
         contract.kind().label_zh()
     );
@@ -200,6 +202,13 @@ pub async fn sign(
     seen_sha256: &str,
 ) -> Result<ContractRow, AppError> {
     let (contract, signer) = party_to(state, contract_id, who).await?;
+    // What the store would refuse is refused before a code is spent on it.
+    contract.open_to_sign(seen_sha256)?;
+    if state.store.contract_signatures(contract_id).await?.iter().any(|s| s.signer() == Some(signer)) {
+        return Err(
+            jiazheng_store::StoreError::Conflict { what: "already_signed", existing_id: Some(contract_id) }.into()
+        );
+    }
     if signer != Signer::Agency {
         let typed = parse_code(code).map_err(|e| invalid("code", e))?;
         let phone = state.store.signing_phone(&contract, signer).await?;

@@ -206,6 +206,7 @@ impl From<StoreError> for AppError {
                         "This item is already on the menu this way; change its price instead",
                     ),
                     "already_completed" => ("该订单已完成", "This order is already completed"),
+                    "already_signed" => ("您已签署过这份合同", "You have already signed this contract"),
                     "already_disputed" => (
                         "该订单已提出过争议，请等待监管部门处理投诉",
                         "This order was disputed before; the regulator handles the complaint",

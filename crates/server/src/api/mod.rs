@@ -3,6 +3,7 @@
 pub mod agencies;
 pub mod bindings;
 pub mod casework;
+pub mod contracts;
 pub mod credit;
 pub mod divisions;
 pub mod market;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(credit::router())
         .merge(casework::router())
         .merge(market::router())
+        .merge(contracts::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
 
@@ -74,6 +76,8 @@ pub fn docs() -> Router<AppState> {
         market::publish, market::update_item, market::withdraw, market::shifts, market::set_shifts, market::calendar,
         market::add_leave, market::remove_leave, market::create_order, market::orders, market::order, market::step,
         market::rate, market::price_rises,
+        contracts::order_contract, contracts::set_identity, contracts::contract, contracts::pdf, contracts::send_code,
+        contracts::sign, contracts::check, contracts::contract_use,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
@@ -81,6 +85,7 @@ pub fn docs() -> Router<AppState> {
         (name = "workforce", description = "Training, certificates, health checks, insurance, education, compliance"),
         (name = "credit", description = "Ledger, signed checkpoints, home-service certificates"),
         (name = "market", description = "Catalog, menus and prices, available workers, residents, orders"),
+        (name = "contracts", description = "Model contracts: drafting, the PDF, signatures, the public check, the rate of use"),
     ),
     modifiers(&BearerAuth, &ErrorAnswers)
 )]

@@ -64,6 +64,31 @@ impl ContractRow {
     pub fn status(&self) -> ContractStatus {
         ContractStatus::parse(&self.status).unwrap_or(ContractStatus::Void)
     }
+
+    /// Whether a party who read the file with digest `seen_sha256` may sign it now.
+    pub fn open_to_sign(&self, seen_sha256: &str) -> Result<()> {
+        if self.status() != ContractStatus::Signing {
+            return Err(invalid(
+                "contract",
+                Invalid::new(
+                    "not_signing",
+                    format!("合同{}，不能签署", self.status().label_zh()),
+                    format!("the contract is {}; it cannot be signed", self.status().label_en().to_lowercase()),
+                ),
+            ));
+        }
+        if !seen_sha256.trim().eq_ignore_ascii_case(&self.sha256) {
+            return Err(invalid(
+                "contract",
+                Invalid::new(
+                    "contract_changed",
+                    "合同文件已更新，请重新查看后签署",
+                    "the contract file changed since you opened it; read it again and sign",
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 row! {
@@ -460,26 +485,7 @@ impl Store {
         if self.signer_in(&contract, who) != Some(signer) {
             return Err(StoreError::NotFound);
         }
-        if contract.status() != ContractStatus::Signing {
-            return Err(invalid(
-                "contract",
-                Invalid::new(
-                    "not_signing",
-                    format!("合同{}，不能签署", contract.status().label_zh()),
-                    format!("the contract is {}; it cannot be signed", contract.status().label_en().to_lowercase()),
-                ),
-            ));
-        }
-        if !seen_sha256.eq_ignore_ascii_case(&contract.sha256) {
-            return Err(invalid(
-                "contract",
-                Invalid::new(
-                    "contract_changed",
-                    "合同文件已更新，请重新查看后签署",
-                    "the contract file changed since you opened it; read it again and sign",
-                ),
-            ));
-        }
+        contract.open_to_sign(seen_sha256)?;
         let method = if signer == Signer::Agency { "account" } else { "sms_code" };
         let at = now();
         let needed = contract.kind().signers();

@@ -89,9 +89,12 @@ impl Store {
             if self.engine() == crate::Engine::Postgres {
                 sqlx::query("SELECT pg_advisory_xact_lock(7311)").execute(&mut *tx).await?;
             }
+            // The day's count is the number's; the minute's wait is per purpose, so a resident who
+            // has just signed in can be sent the code that signs their contract.
             let (today, last): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
-                "SELECT COUNT(*), MAX(sent_at) FROM sms_codes WHERE phone_hash = $1 AND sent_at >= $2",
-            ).bind(&phone_hash).bind(midnight).fetch_one(&mut *tx).await?;
+                "SELECT COUNT(*), MAX(CASE WHEN purpose = $3 THEN sent_at END) FROM sms_codes
+                 WHERE phone_hash = $1 AND sent_at >= $2",
+            ).bind(&phone_hash).bind(midnight).bind(purpose).fetch_one(&mut *tx).await?;
             if let Some(last) = last && at - last < RESEND_AFTER {
                 return Err(StoreError::TooSoon((RESEND_AFTER - (at - last)).num_seconds().max(1) as u64));
             }
@@ -104,9 +107,9 @@ impl Store {
             if from_address >= CODES_PER_ADDRESS_PER_DAY {
                 return Err(StoreError::Limited("sms_codes_per_address"));
             }
-            // A new code replaces the one before it.
-            sqlx::query("UPDATE sms_codes SET used_at = $1 WHERE phone_hash = $2 AND used_at IS NULL")
-                .bind(at).bind(&phone_hash).execute(&mut *tx).await?;
+            // A new code replaces the one sent before it for the same purpose.
+            sqlx::query("UPDATE sms_codes SET used_at = $1 WHERE phone_hash = $2 AND purpose = $3 AND used_at IS NULL")
+                .bind(at).bind(&phone_hash).bind(purpose).execute(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO sms_codes (phone_hash, code_hash, address, sent_at, expires_at, purpose)
                  VALUES ($1, $2, $3, $4, $5, $6)",
