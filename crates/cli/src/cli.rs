@@ -142,6 +142,14 @@ pub enum DemoCommand {
         #[arg(long, default_value_t = 3)]
         seed: u64,
     },
+    /// Lay out a synthetic three-party contract COUNT times and report the time per PDF (the
+    /// benchmark of contract rendering); writes the last PDF to OUTPUT when given.
+    ContractPdf {
+        #[arg(long, default_value_t = 200)]
+        count: usize,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Write a synthetic worker import sheet (for trying or benchmarking the import).
     Xlsx {
         #[command(flatten)]

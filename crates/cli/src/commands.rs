@@ -60,6 +60,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("appended {entries} entries");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Demo { command: DemoCommand::ContractPdf { count, output } } => {
+            let (report, last) = demo::contract_pdf_timing(count.max(1))?;
+            if let Some(output) = output {
+                std::fs::write(&output, last)?;
+            }
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo { command: DemoCommand::Xlsx { data, rows, seed, output } } => {
             let store = open(&data).await?;
             std::fs::write(&output, demo::worker_sheet(&store, rows, seed).await?)?;

@@ -478,6 +478,11 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     credit_examples(store, agency_id, &staff, &ids).await?;
     let market = crate::market_demo::generate(store, 2, 50, 1, false).await?;
     let states = crate::market_demo::every_state(store, agency_id, ids["agency"], ids["resident"]).await?;
+    // The demo resident has given the name and (synthetic) ID number their contracts state, so an
+    // order's contract is drafted as soon as its page is opened.
+    let born = chrono::NaiveDate::from_ymd_opt(1986, 5, 17).unwrap_or_default();
+    let id_number = jiazheng_core::ids::ResidentId::compose("220102", born, 18);
+    store.set_resident_identity(ids["resident"], "张丽华", &id_number).await?;
     println!("{market}; {states} demo orders of the demo agency, one per state");
     // The school has enrolled some of the agency's workers in its pre-job course.
     if let Some(provider) = provider {
@@ -662,4 +667,71 @@ pub async fn ledger(store: &Store, entries: usize) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     Ok(())
+}
+
+/// Lays out a synthetic three-party contract `count` times: the time per PDF (mean, median, 95th
+/// percentile, slowest) and its size, and the last PDF.
+pub fn contract_pdf_timing(count: usize) -> anyhow::Result<(String, Vec<u8>)> {
+    use jiazheng_core::market::contract::{self, ContractKind};
+    let kind = ContractKind::IntermediaryService;
+    let sample = [
+        ("resident_name", "张丽华"),
+        ("resident_id", "220102********0018"),
+        ("resident_phone", "138****0001"),
+        ("service_address", "南关区 · 南岭街道 · 华阳社区 华阳小区3栋2单元501"),
+        ("agency_name", "长春市安心家政服务有限公司"),
+        ("agency_uscc", "91220102MA0Y12345X"),
+        ("agency_legal", "李明"),
+        ("agency_address", "南关区南岭街道人民大街1号"),
+        ("agency_phone", "043188886666"),
+        ("worker_name", "刘桂香"),
+        ("worker_id", "220102********003X"),
+        ("worker_phone", "139****0032"),
+        ("worker_health", "居家服务类，2026-10-01 体检合格，有效期至 2027-10-01"),
+        ("worker_training", "2026-09-15 岗前培训考核合格"),
+        ("worker_insurance", "家政服务员意外伤害或职业责任保险有效，至 2027-06-30"),
+        ("worker_certificate", "家政服务员家务服务员四级/中级"),
+        ("item", "日常保洁"),
+        ("mode", "按小时"),
+        ("description", "擦拭家具、吸尘、拖地、整理台面，厨房和卫生间的日常清洁，不含玻璃外侧和高空作业。"),
+        ("order_number", "JZ00001234"),
+        ("schedule", "2026-12-05 09:00–11:00"),
+        ("unit_price", "¥45.00"),
+        ("quantity", "2"),
+        ("total_price", "¥90.00"),
+        ("deposit", "本合同不收取押金。"),
+        ("free_cancel_hours", "24"),
+        ("cancel_fee_percent", "20"),
+        ("replacement_days", "3"),
+        ("platform", "长春家政服务平台"),
+        ("regulator", "长春市商务局"),
+        ("drafted_on", "2026-12-02"),
+    ];
+    let mut facts: std::collections::BTreeMap<&str, String> = sample.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    let mut times = Vec::with_capacity(count);
+    let mut last = Vec::new();
+    for n in 0..count {
+        let number = contract::number(kind, jiazheng_core::calendar::beijing_today(), rand::random());
+        facts.insert("contract_number", number.clone());
+        let started = std::time::Instant::now();
+        let filled = contract::fill(kind, &facts)?;
+        let link = format!("https://jiazheng.example/contracts/check?number={number}");
+        last = jiazheng_server::contracts::layout(&filled, &number, &link)?;
+        // The first one loads the font: reported apart.
+        if n > 0 || count == 1 {
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    let report = format!(
+        "{} contract PDFs ({} KB each): mean {mean:.1} ms, median {:.1} ms, p95 {:.1} ms, slowest {:.1} ms",
+        times.len(),
+        last.len() / 1024,
+        at(0.5),
+        at(0.95),
+        at(1.0)
+    );
+    Ok((report, last))
 }

@@ -182,7 +182,7 @@ fn back_link(contract: &ContractRow, me: Signer) -> String {
         (Signer::Resident, Some(order)) => format!("/my/orders/{order}"),
         (Signer::Agency, Some(order)) => format!("/agency/orders/{order}"),
         (Signer::Worker, _) => "/me/contracts".into(),
-        (Signer::Agency, None) => format!("/agency/workers/{}", contract.worker_id),
+        (Signer::Agency, None) => format!("/agency/workers/{}/workforce", contract.worker_id),
         (Signer::Resident, None) => "/my/orders".into(),
     }
 }
