@@ -626,7 +626,8 @@ async fn set_date(client: &Client, id: &str, day: &str) {
 
 /// The market's whole journey: a new resident signs up with a phone code, sets the household,
 /// finds a worker and books two hours of 日常保洁; the agency (in its own browser) confirms the
-/// resident's choice, starts and completes the order; the resident rates it; the rating is on
+/// resident's choice; both sign the model contract and the resident checks its file on the public
+/// page; the agency starts and completes the order; the resident rates it; the rating is on
 /// the worker's credit timeline with the order as its source.
 #[tokio::test]
 async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches_the_timeline() {
@@ -634,7 +635,7 @@ async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches
         let app = TestApp::spawn().await;
         let (_, worker, _) = app.cleaning_market(64).await;
         let phone = "13911112222";
-        let (client, _driver, _profile) = browser_for(width).await;
+        let (client, _driver, profile) = browser_for(width).await;
         client.goto(&app.url("/login")).await.unwrap();
         client.find(Locator::Id("phone-login")).await.unwrap().click().await.unwrap();
         text_when(&client, "h1", |t| t.contains("手机验证码")).await;
@@ -710,6 +711,59 @@ async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches
         agency.goto(&app.url(&format!("/agency/orders/{order_id}"))).await.unwrap();
         agency.find(Locator::Id("step-confirm")).await.unwrap().click().await.unwrap();
         text_when(&agency, "#order-status", |t| t == "已派单").await;
+
+        // The contract: the resident gives the name and ID number it states (a wrong number is
+        // said beside the field, the name kept), then each party signs the same file.
+        client.refresh().await.unwrap();
+        text_when(&client, "#order-status", |t| t == "已派单").await;
+        fill(&client, "legal_name", "李秀兰").await;
+        fill(&client, "id_number", "22010219850601").await;
+        client.find(Locator::Id("save-identity")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#id-number-error", |t| !t.is_empty()).await;
+        let kept = client.find(Locator::Id("legal-name")).await.unwrap().prop("value").await.unwrap();
+        assert_eq!(kept.as_deref(), Some("李秀兰"));
+        look_at(&client, &format!("contract-identity-refused-{label}")).await;
+        fill(&client, "id_number", &common::id_number("220104", 90)).await;
+        client.find(Locator::Id("save-identity")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#contract-status", |t| t == "待签署").await;
+        let number = text_of(&client, "#contract-number").await;
+        look_at(&client, &format!("contract-card-{label}")).await;
+
+        agency.refresh().await.unwrap();
+        agency.find(Locator::Id("open-contract")).await.unwrap().click().await.unwrap();
+        text_when(&agency, "#contract-number", |t| t == number).await;
+        agency.find(Locator::Id("contract-read")).await.unwrap().click().await.unwrap();
+        agency.find(Locator::Id("sign-contract")).await.unwrap().click().await.unwrap();
+        text_when(&agency, "#signed-by-me", |t| !t.is_empty()).await;
+        look_at(&agency, &format!("contract-agency-signed-{label}")).await;
+
+        client.find(Locator::Id("open-contract")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#contract-waiting", |t| t.contains("消费者")).await;
+        client.find(Locator::Id("send-code")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#code-sent", |t| t.contains("139****2222")).await;
+        // Signing without ticking that the contract was read is refused beside the box.
+        fill(&client, "code", &app.code_sent_to(phone)).await;
+        client.find(Locator::Id("sign-contract")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#read-error", |t| !t.is_empty()).await;
+        client.find(Locator::Id("contract-read")).await.unwrap().click().await.unwrap();
+        fill(&client, "code", &app.code_sent_to(phone)).await;
+        client.find(Locator::Id("sign-contract")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#contract-status", |t| t == "已签署").await;
+        look_at(&client, &format!("contract-signed-{label}")).await;
+
+        // Anyone holding the file checks it on the public page: this one is unchanged.
+        let contract = app.db.store.contract_by_number(&number).await.unwrap().unwrap();
+        let file = profile.path().join(format!("{number}.pdf"));
+        std::fs::write(&file, app.db.store.contract_pdf(contract.id).await.unwrap()).unwrap();
+        go_by_menu(&client, "/contracts/check").await;
+        text_when(&client, "h1", |t| t.contains("合同核验")).await;
+        choose_file(&client, "check-file", &file).await;
+        client.find(Locator::Id("check-contract")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#verdict", |t| t.contains("与签署时一致")).await;
+        assert!(text_of(&client, "#check-result").await.contains("李秀兰"));
+        look_at(&client, &format!("contract-checked-{label}")).await;
+        client.goto(&app.url(&format!("/my/orders/{order_id}"))).await.unwrap();
+
         jiazheng_store::testing::let_order_begin(&app.db.store, order_id).await.unwrap();
         go_by_menu(&agency, "/agency/orders").await;
         agency.find(Locator::Id("tab-today")).await.unwrap().click().await.unwrap();

@@ -115,13 +115,15 @@ pub async fn give_cleaning_records(
     Ok(())
 }
 
-/// Moves an order (and the worker's time it holds) so that it began three hours ago, as if the
-/// days until it had passed: tests of steps that wait for the service to begin.
+/// Moves an order (and the worker's time it holds) so that it began up to three hours ago, but
+/// today in Beijing (so "today's orders" hold it just after midnight too), as if the days until
+/// it had passed: tests of steps that wait for the service to begin.
 pub async fn let_order_begin(store: &Store, order_id: i64) -> Result<()> {
     let order = store.order(order_id).await?;
     let now = chrono::Utc::now();
-    let start = chrono::DateTime::from_timestamp(now.timestamp() - now.timestamp() % 60, 0).unwrap_or(now)
-        - chrono::Duration::hours(3);
+    let minute = chrono::DateTime::from_timestamp(now.timestamp() - now.timestamp() % 60, 0).unwrap_or(now);
+    let midnight = jiazheng_core::market::slot::day_start(jiazheng_core::calendar::beijing_date(now));
+    let start = (minute - chrono::Duration::hours(3)).max(midnight);
     let end = start + (order.ends_at - order.starts_at);
     crate::on_pool!(store, p => {
         sqlx::query("UPDATE orders SET starts_at = $1, ends_at = $2 WHERE id = $3")
