@@ -482,6 +482,8 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     // order's contract is drafted as soon as its page is opened.
     let born = chrono::NaiveDate::from_ymd_opt(1986, 5, 17).unwrap_or_default();
     let id_number = jiazheng_core::ids::ResidentId::compose("220102", born, 18);
+    let phone = jiazheng_core::ids::Mobile::parse("13800000001").map_err(|e| anyhow::anyhow!(e.message_en))?;
+    store.attach_resident_phone(ids["resident"], &phone).await?;
     store.set_resident_identity(ids["resident"], "张丽华", &id_number).await?;
     println!("{market}; {states} demo orders of the demo agency, one per state");
     // The school has enrolled some of the agency's workers in its pre-job course.

@@ -131,7 +131,8 @@ pub fn layout(filled: &Filled, number: &str, check_link: &str) -> Result<Vec<u8>
         size: 9.5,
     }));
     let footer = |page: usize, pages: usize| format!("合同编号 {number} · 第 {page}/{pages} 页 Page {page} of {pages}");
-    crate::pdf::render(font, &filled.title, &blocks, footer)
+    let subject = format!("contract {number}");
+    crate::pdf::render_with_subject(font, &filled.title, Some(&subject), &blocks, footer)
 }
 
 /// The name a signature records.
@@ -233,8 +234,26 @@ pub enum Checked {
     Unknown,
 }
 
-/// Checks a contract by its number, its file, or both.
-pub async fn check(state: &AppState, number: &str, file: Option<&[u8]>) -> Result<Checked, AppError> {
+/// Checks a contract by its number, its file, or both. Checks from one address that find nothing
+/// or ask by number alone are counted: each tells whether a number exists.
+pub async fn check(
+    state: &AppState,
+    address: std::net::IpAddr,
+    number: &str,
+    file: Option<&[u8]>,
+) -> Result<Checked, AppError> {
+    let key = address.to_string();
+    if let Err(retry_after_secs) = state.limits.contract_checks.check(&key) {
+        return Err(AppError::TooManyAttempts { retry_after_secs });
+    }
+    let checked = check_unlimited(state, number, file).await?;
+    if matches!(checked, Checked::Unknown | Checked::Found(..)) {
+        state.limits.contract_checks.record_failure(&key);
+    }
+    Ok(checked)
+}
+
+async fn check_unlimited(state: &AppState, number: &str, file: Option<&[u8]>) -> Result<Checked, AppError> {
     let number = if number.trim().is_empty() {
         None
     } else {
@@ -270,6 +289,15 @@ pub async fn check(state: &AppState, number: &str, file: Option<&[u8]>) -> Resul
         Some(c) => matches.into_iter().find(|m| m.id == c.id),
         None => matches.into_iter().next(),
     };
+    // A changed file still names its contract (in its information and on every page): a file
+    // that is not the one kept but carries a known number differs from that contract.
+    let by_number = match (by_number, &found) {
+        (None, None) => match number_in(file) {
+            Some(n) => state.store.contract_by_number(&n).await?,
+            None => None,
+        },
+        (by_number, _) => by_number,
+    };
     Ok(match (found, by_number) {
         (Some(c), _) => {
             let signatures = state.store.contract_signatures(c.id).await?;
@@ -280,13 +308,10 @@ pub async fn check(state: &AppState, number: &str, file: Option<&[u8]>) -> Resul
     })
 }
 
-/// "王秀英" → "王*英": the check by number alone shows who signed without naming them.
-pub fn masked_name(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    match chars.len() {
-        0 => String::new(),
-        1 => "*".into(),
-        2 => format!("{}*", chars[0]),
-        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
-    }
+/// The first contract number written in plain text in a file (a PDF's information holds it).
+fn number_in(file: &[u8]) -> Option<String> {
+    file.windows(18)
+        .filter(|w| w.starts_with(b"HT") || w.starts_with(b"XY"))
+        .filter_map(|w| std::str::from_utf8(w).ok())
+        .find_map(|w| contract::parse_number(w).ok())
 }

@@ -99,6 +99,9 @@ pub struct Limits {
     pub school_lookups: Throttle,
     /// Photo uploads per account: each costs a decode of up to 25 megapixels.
     pub photo_uploads: Throttle,
+    /// Contract checks per address that found nothing or asked by number alone (each says
+    /// whether a number exists).
+    pub contract_checks: Throttle,
 }
 
 impl Default for Limits {
@@ -111,6 +114,7 @@ impl Default for Limits {
             code_address: Throttle::new(20, Duration::from_secs(2), 60 * minute, 24 * 60 * minute),
             school_lookups: Throttle::new(SCHOOL_LOOKUPS_PER_DAY, 24 * 60 * minute, 24 * 60 * minute, 24 * 60 * minute),
             photo_uploads: Throttle::new(PHOTO_UPLOADS_FREE, minute, 60 * minute, 24 * 60 * minute),
+            contract_checks: Throttle::new(30, Duration::from_secs(2), 60 * minute, 24 * 60 * minute),
         }
     }
 }

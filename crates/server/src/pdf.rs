@@ -467,6 +467,18 @@ pub fn render(
     blocks: &[Block],
     footer: impl Fn(usize, usize) -> String,
 ) -> Result<Vec<u8>, PdfError> {
+    render_with_subject(font, title, None, blocks, footer)
+}
+
+/// As `render`, with a subject in the document's information (plain text a program can find in
+/// the file without laying it out, such as a contract's number).
+pub fn render_with_subject(
+    font: &Font,
+    title: &str,
+    subject: Option<&str>,
+    blocks: &[Block],
+    footer: impl Fn(usize, usize) -> String,
+) -> Result<Vec<u8>, PdfError> {
     let mut layout = Layout::new(font);
     for block in blocks {
         layout.block(block);
@@ -487,13 +499,23 @@ pub fn render(
             marks
         })
         .collect();
-    write(font, title, (PAGE_WIDTH, PAGE_HEIGHT), pages)
+    write(font, title, subject, (PAGE_WIDTH, PAGE_HEIGHT), pages)
 }
 
 /// Writes pages of marks, each `size` points wide and high.
-fn write(font: &Font, title: &str, size: (f32, f32), pages: Vec<Vec<Mark>>) -> Result<Vec<u8>, PdfError> {
+fn write(
+    font: &Font,
+    title: &str,
+    subject: Option<&str>,
+    size: (f32, f32),
+    pages: Vec<Vec<Mark>>,
+) -> Result<Vec<u8>, PdfError> {
     let mut document = Document::new();
-    document.set_metadata(krilla::metadata::Metadata::new().title(title.to_string()).language("zh-CN".to_string()));
+    let mut metadata = krilla::metadata::Metadata::new().title(title.to_string()).language("zh-CN".to_string());
+    if let Some(subject) = subject {
+        metadata = metadata.description(subject.to_string());
+    }
+    document.set_metadata(metadata);
     let settings = PageSettings::from_wh(size.0, size.1).ok_or(PdfError::Write("page size".into()))?;
     for marks in pages {
         let mut page = document.start_page_with(settings.clone());
@@ -645,7 +667,7 @@ pub fn render_card(font: &Font, card: &CardContent) -> Result<Vec<u8>, PdfError>
         text: card.footer.clone(),
         color: GRAY,
     });
-    write(font, &card.title, (CARD_WIDTH, CARD_HEIGHT), vec![marks])
+    write(font, &card.title, None, (CARD_WIDTH, CARD_HEIGHT), vec![marks])
 }
 
 #[cfg(test)]

@@ -157,7 +157,9 @@ async fn a_two_party_contract_is_drafted_signed_and_checked_by_its_file() {
     let at = changed.len() / 2;
     changed[at] ^= 0x20;
     assert_eq!(check(&app, &number, &changed).await.1["verdict"], "differs");
-    assert_eq!(check(&app, "", &changed).await.1["verdict"], "unknown");
+    // A changed file still names its contract: without the number typed it differs too.
+    assert_eq!(check(&app, "", &changed).await.1["verdict"], "differs");
+    assert_eq!(check(&app, "", b"not a contract at all").await.1["verdict"], "unknown");
     let (_, by_number) = check(&app, &number, &[]).await;
     assert_eq!(by_number["verdict"], "found");
     assert!(

@@ -869,3 +869,61 @@ async fn cancelling_or_replacing_voids_the_contract_and_the_signed_text_stays() 
         Some(jiazheng_store::market::contracts::Gap::Closed)
     );
 }
+
+#[tokio::test]
+async fn a_contract_names_the_parties_as_they_are_when_they_sign() {
+    use jiazheng_core::market::contract::{ContractStatus, Signer};
+    use jiazheng_core::registry::binding::{BindingAction, Side};
+    let m = market(1, 1).await;
+    let store = &m.db.store;
+    let someone = resident(store, "13800000013").await;
+    let first = ResidentId::compose("220102", NaiveDate::from_ymd_opt(1991, 3, 4).unwrap(), 11);
+    store.set_resident_identity(someone.account_id, "李秀兰", &first).await.unwrap();
+    let order = store.book(someone.account_id, &request(m.menu, slot(5, "09:00", 2), Some(m.workers[0])), None).await;
+    let order = store.order(order.unwrap().order.id).await.unwrap();
+    store.confirm_order(order.id, &m.agency_admin).await.unwrap();
+    let order = store.order(order.id).await.unwrap();
+    let draft = store.order_contract_draft(&order, "平台", "商务局").await.unwrap().unwrap();
+    let kept = store.keep_contract(&draft, &laid(&draft, b"%PDF first")).await.unwrap();
+
+    // The resident corrects their identity before signing: the contract naming the old one is void.
+    let second = ResidentId::compose("220102", NaiveDate::from_ymd_opt(1991, 3, 4).unwrap(), 13);
+    store.set_resident_identity(someone.account_id, "李秀英", &second).await.unwrap();
+    assert_eq!(store.contract(kept.id).await.unwrap().status(), ContractStatus::Void);
+    let draft = store.order_contract_draft(&order, "平台", "商务局").await.unwrap().unwrap();
+    assert_eq!(draft.facts["resident_name"], "李秀英");
+    let again = store.keep_contract(&draft, &laid(&draft, b"%PDF second")).await.unwrap();
+    assert_ne!(again.id, kept.id);
+    // Names that are not names are refused.
+    assert!(matches!(
+        store.set_resident_identity(someone.account_id, "\u{200b}\u{200b}", &second).await,
+        Err(StoreError::Invalid(_))
+    ));
+
+    // The worker leaves the agency: the contract being signed is void and cannot be signed.
+    store.sign_contract(again.id, Signer::Agency, &m.agency_admin, "企业", &again.sha256).await.unwrap();
+    let binding = store.open_binding(m.workers[0], m.agency).await.unwrap().expect("the binding");
+    store.act_on_binding(binding.id, BindingAction::RequestEnd, Side::Worker).await.unwrap();
+    // Between the request and its confirmation the binding still holds; a signature checks it.
+    store.act_on_binding(binding.id, BindingAction::ConfirmEnd, Side::Agency).await.unwrap();
+    let void = store.contract(again.id).await.unwrap();
+    assert_eq!(void.status(), ContractStatus::Void);
+    assert!(void.void_reason.unwrap().contains("离开"));
+    assert!(store.sign_contract(again.id, Signer::Resident, &someone, "李秀英", &again.sha256).await.is_err());
+}
+
+#[tokio::test]
+async fn signing_codes_have_their_own_daily_allowance() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let phone = Mobile::parse("13800000014").unwrap();
+    // A stranger spends the number's sign-in codes for the day (one a minute, so the clock is
+    // not waited on: the rows are aged directly).
+    for n in 0..10 {
+        store.issue_sign_in_code(&phone, &format!("10.0.0.{n}")).await.unwrap();
+        jiazheng_store::testing::age_codes(store).await.unwrap();
+    }
+    assert!(matches!(store.issue_sign_in_code(&phone, "10.0.0.99").await, Err(StoreError::Limited(_))));
+    // Its owner can still be sent the code that signs their contract.
+    store.issue_code(&phone, "sign:HT20261202ABCDEFGH:resident", "10.0.1.1").await.unwrap();
+}

@@ -171,9 +171,13 @@ pub fn worker_record_lines(facts: &Facts, day: NaiveDate) -> WorkerRecordLines {
         .iter()
         .filter(|c| c.valid_until.is_none_or(|until| until >= day))
         .map(|c| {
-            let level = c.level.map(|l| l.label_zh()).unwrap_or_default();
-            let trade = c.trade.map(|t| t.label_zh()).unwrap_or_default();
-            format!("{}{}{}", c.kind.label_zh(), trade, level).trim().to_string()
+            let detail: Vec<&str> =
+                [c.trade.map(|t| t.label_zh()), c.level.map(|l| l.label_zh())].into_iter().flatten().collect();
+            if detail.is_empty() {
+                c.kind.label_zh().to_string()
+            } else {
+                format!("{}（{}）", c.kind.label_zh(), detail.join(" "))
+            }
         })
         .collect::<Vec<_>>();
     WorkerRecordLines {
@@ -217,6 +221,36 @@ pub fn parse_number(raw: &str) -> Result<String, crate::field::Invalid> {
 /// The free-replacement window of a service contract, in days (as the order rules have it).
 pub fn replacement_days() -> i64 {
     crate::market::order::FREE_REPLACEMENT_DAYS
+}
+
+/// The unit an order's quantity counts in, by how the item is sold.
+pub fn quantity_unit(mode: &str) -> &'static str {
+    match mode {
+        "per_hour" => "小时",
+        "package" => "期",
+        _ => "次",
+    }
+}
+
+/// A name as a contract states it: letters (any script), the middle dot of some names, and
+/// spaces between words; 2 to `max` characters.
+pub fn parse_legal_name(raw: &str, max: usize) -> Result<String, crate::field::Invalid> {
+    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let count = name.chars().count();
+    if name.is_empty() {
+        return Err(crate::field::Invalid::required());
+    }
+    if count > max {
+        return Err(crate::field::Invalid::too_long(max));
+    }
+    if count < 2 || !name.chars().all(|c| c.is_alphabetic() || matches!(c, '·' | '•' | ' ')) {
+        return Err(crate::field::Invalid::new(
+            "not_a_name",
+            "请填写身份证上的姓名（只含文字，至少两个字）",
+            "type the name on the ID card (letters only, at least two)",
+        ));
+    }
+    Ok(name)
 }
 
 /// A short notice period for ending a worker agreement.
@@ -348,6 +382,16 @@ mod tests {
         assert_eq!(parse_number(&format!(" {} ", a.to_lowercase())), Ok(a));
         assert!(parse_number("HT2026").is_err());
         assert!(parse_number("").is_err());
+    }
+
+    #[test]
+    fn a_legal_name_is_letters() {
+        assert_eq!(parse_legal_name("  李  秀兰 ", 30), Ok("李 秀兰".to_string()));
+        assert_eq!(parse_legal_name("阿依古丽·买买提", 30).map(|n| n.chars().count()), Ok(8));
+        for bad in ["12345", "<b>x</b>", "李", "王1"] {
+            assert!(parse_legal_name(bad, 30).is_err(), "{bad}");
+        }
+        assert_eq!(parse_legal_name(&"张".repeat(31), 30).unwrap_err().code, "too_long");
     }
 
     #[test]

@@ -197,6 +197,7 @@ pub async fn sign(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CheckQuery {
     /// The contract number printed on the file (optional with a file).
     pub number: Option<String>,
@@ -211,7 +212,7 @@ pub struct CheckResult {
     pub status: Option<String>,
     pub kind: Option<String>,
     pub signed_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Signers' parties and times (names only when the file itself was given).
+    /// Signers' parties and times; their names only when the file itself was given.
     pub signatures: Vec<CheckedSignature>,
 }
 
@@ -229,6 +230,7 @@ pub struct CheckedSignature {
     responses((status = 200, body = CheckResult), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn check(
     State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
     ApiQuery(query): ApiQuery<CheckQuery>,
     body: Bytes,
 ) -> Result<Json<CheckResult>, AppError> {
@@ -236,7 +238,7 @@ pub async fn check(
     if !number.trim().is_empty() {
         parse_number(&number).map_err(super::field_error("number"))?;
     }
-    let checked = service::check(&state, &number, (!body.is_empty()).then_some(&body[..])).await?;
+    let checked = service::check(&state, peer, &number, (!body.is_empty()).then_some(&body[..])).await?;
     let result = |verdict: &str, c: Option<&ContractRow>, signatures: Vec<CheckedSignature>| CheckResult {
         verdict: verdict.into(),
         number: c.map(|c| c.number.clone()),
@@ -245,15 +247,12 @@ pub async fn check(
         signed_at: c.and_then(|c| c.signed_at),
         signatures,
     };
-    let named = |signatures: Vec<SignatureRow>, mask: bool| -> Vec<CheckedSignature> {
+    // A number alone says who signed by party and time, never by name.
+    let named = |signatures: Vec<SignatureRow>, hidden: bool| -> Vec<CheckedSignature> {
         signatures
             .into_iter()
             .map(|s| CheckedSignature {
-                name: if mask && s.signer() != Some(Signer::Agency) {
-                    service::masked_name(&s.name)
-                } else {
-                    s.name.clone()
-                },
+                name: if hidden { String::new() } else { s.name.clone() },
                 signer: s.signer,
                 signed_at: s.signed_at,
             })
@@ -268,6 +267,7 @@ pub async fn check(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UseQuery {
     pub page: Option<u32>,
     pub per_page: Option<u32>,

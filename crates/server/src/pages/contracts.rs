@@ -45,16 +45,13 @@ pub struct SignatureLine {
     pub how: String,
 }
 
-fn signature_lines(lang: Lang, signatures: &[SignatureRow], mask: bool) -> Vec<SignatureLine> {
+/// `hidden`: a check by number alone says who signed by party and time, never by name.
+fn signature_lines(lang: Lang, signatures: &[SignatureRow], hidden: bool) -> Vec<SignatureLine> {
     signatures
         .iter()
         .map(|s| {
             let signer = s.signer();
-            let name = match signer {
-                Some(Signer::Agency) | None => s.name.clone(),
-                Some(_) if mask => service::masked_name(&s.name),
-                Some(_) => s.name.clone(),
-            };
+            let name = if hidden { String::new() } else { s.name.clone() };
             SignatureLine {
                 party: signer.map_or("", |p| p.label(lang.is_en())).to_string(),
                 name,
@@ -148,9 +145,16 @@ struct ContractPage {
     sent_to: Option<String>,
     errors: FieldErrors,
     back: String,
+    /// The code and the tick as sent with a refused signature.
+    typed_code: String,
+    ticked: bool,
 }
 
 impl ContractPage {
+    fn waiting_text(&self) -> String {
+        self.waiting.join(self.chrome.lang.pick("、", ", "))
+    }
+
     fn err(&self, field: &str) -> Option<String> {
         field_message(&self.errors, self.chrome.lang, field)
     }
@@ -208,6 +212,8 @@ async fn contract_view(
         me,
         sent_to,
         errors,
+        typed_code: String::new(),
+        ticked: false,
     })
 }
 
@@ -252,10 +258,18 @@ async fn refused_on_page(
     id: i64,
     error: AppError,
     field: &str,
-    sent_to: Option<String>,
+    typed: Option<&SignPost>,
 ) -> Result<Response, AppError> {
     let errors = match error {
         AppError::Invalid(errors) => errors,
+        AppError::TooManyAttempts { retry_after_secs } if field == "send" => {
+            let invalid = jiazheng_core::field::Invalid::new(
+                "wait",
+                format!("验证码已发送，{retry_after_secs} 秒后可重新获取"),
+                format!("a code was sent; ask for another in {retry_after_secs} seconds"),
+            );
+            FieldErrors(vec![invalid.at("send")])
+        }
         error @ (AppError::TooManyAttempts { .. } | AppError::DailyLimit { .. } | AppError::Conflict { .. }) => {
             let body = error.body();
             let invalid = jiazheng_core::field::Invalid::new("refused", body.error.message_zh, body.error.message);
@@ -263,7 +277,11 @@ async fn refused_on_page(
         }
         other => return Err(other),
     };
-    let page = contract_view(state, lang, viewer, id, sent_to, errors).await?;
+    let mut page = contract_view(state, lang, viewer, id, None, errors).await?;
+    if let Some(typed) = typed {
+        page.typed_code = typed.code.chars().filter(char::is_ascii_digit).take(6).collect();
+        page.ticked = typed.read.is_some();
+    }
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
@@ -279,7 +297,7 @@ async fn send_code(
     let who = viewer.require()?.principal.clone();
     match service::send_code(&state, id, &who, peer).await {
         Ok(masked) => render(&contract_view(&state, lang, &viewer, id, Some(masked), FieldErrors::default()).await?),
-        Err(error) => refused_on_page(&state, lang, &viewer, id, error, "code", None).await,
+        Err(error) => refused_on_page(&state, lang, &viewer, id, error, "send", None).await,
     }
 }
 
@@ -303,29 +321,30 @@ async fn sign(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&post.csrf))?;
     let who = viewer.require()?.principal.clone();
+    let (_, me) = service::party_to(&state, id, &who).await?;
+    let mut missing = FieldErrors::default();
     if post.read.is_none() {
         let invalid = jiazheng_core::field::Invalid::new(
             "not_read",
             "请先阅读合同全文并勾选确认",
             "read the whole contract and tick the box first",
         );
-        return refused_on_page(
-            &state,
-            lang,
-            &viewer,
-            id,
-            AppError::Invalid(FieldErrors(vec![invalid.at("read")])),
-            "read",
-            None,
-        )
-        .await;
+        missing.0.push(invalid.at("read"));
+    }
+    if me != Signer::Agency && post.code.trim().is_empty() {
+        let invalid = jiazheng_core::field::Invalid::new(
+            "required",
+            "请输入手机收到的验证码",
+            "type the code sent to your phone",
+        );
+        missing.0.push(invalid.at("code"));
+    }
+    if !missing.is_empty() {
+        return refused_on_page(&state, lang, &viewer, id, AppError::Invalid(missing), "code", Some(&post)).await;
     }
     match service::sign(&state, id, &who, &post.code, &post.sha256).await {
-        Ok(_) => Ok(Redirect::to(&format!("/contracts/{id}")).into_response()),
-        Err(error) => {
-            let sent = (!post.code.is_empty()).then(String::new);
-            refused_on_page(&state, lang, &viewer, id, error, "code", sent).await
-        }
+        Ok(_) => Ok(Redirect::to(&format!("/contracts/{id}#signed-by-me")).into_response()),
+        Err(error) => refused_on_page(&state, lang, &viewer, id, error, "code", Some(&post)).await,
     }
 }
 
@@ -365,7 +384,8 @@ async fn save_identity(
                 id,
                 errors,
                 post.legal_name,
-                post.id_number,
+                // Not sent back: a page with a full ID number in it may be cached or shared.
+                String::new(),
             )
             .await
         }
@@ -453,6 +473,10 @@ enum Outcome {
 }
 
 impl CheckPage {
+    fn joined(&self, items: &[String]) -> String {
+        items.join(self.chrome.lang.pick("、", ", "))
+    }
+
     fn err(&self, field: &str) -> Option<String> {
         field_message(&self.errors, self.chrome.lang, field)
     }
@@ -470,17 +494,20 @@ impl CheckPage {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn check_page(
     state: &AppState,
+    address: std::net::IpAddr,
     lang: Lang,
     viewer: &Viewer,
     number: &str,
     file: Option<&[u8]>,
+    posted: bool,
 ) -> Result<Response, AppError> {
     let chrome = Chrome::new(lang, viewer, "/contracts/check", lang.pick("合同核验", "Check a contract").to_string());
-    let asked = !number.trim().is_empty() || file.is_some();
+    let asked = posted || !number.trim().is_empty() || file.is_some();
     let (outcome, errors) = if asked {
-        match service::check(state, number, file).await {
+        match service::check(state, address, number, file).await {
             Ok(checked) => {
                 let outcome = match checked {
                     Checked::Unchanged(contract, signatures) => {
@@ -497,6 +524,11 @@ async fn check_page(
                 (Some(outcome), FieldErrors::default())
             }
             Err(AppError::Invalid(errors)) => (None, errors),
+            Err(error @ AppError::TooManyAttempts { .. }) => {
+                let body = error.body();
+                let invalid = jiazheng_core::field::Invalid::new("refused", body.error.message_zh, body.error.message);
+                (None, FieldErrors(vec![invalid.at("number")]))
+            }
             Err(other) => return Err(other),
         }
     } else {
@@ -515,16 +547,18 @@ struct CheckQuery {
 
 async fn check_form(
     State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
     lang: Lang,
     viewer: Viewer,
     Query(q): Query<CheckQuery>,
 ) -> Result<Response, AppError> {
-    check_page(&state, lang, &viewer, &q.number, None).await
+    check_page(&state, peer, lang, &viewer, &q.number, None, false).await
 }
 
 /// Checking a file changes nothing, so it needs no sign-in and no CSRF token.
 async fn check_upload(
     State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
     lang: Lang,
     viewer: Viewer,
     mut multipart: Multipart,
@@ -539,7 +573,7 @@ async fn check_upload(
         }
     }
     let file = (!file.is_empty()).then_some(file);
-    check_page(&state, lang, &viewer, &number, file.as_deref()).await
+    check_page(&state, peer, lang, &viewer, &number, file.as_deref(), true).await
 }
 
 // ---- the regulator's rate ---------------------------------------------------------------

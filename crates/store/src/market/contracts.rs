@@ -225,15 +225,29 @@ impl Store {
     /// The name and ID number a resident's contracts state; the number is sealed, shown masked.
     pub async fn set_resident_identity(&self, account_id: i64, name: &str, id_number: &str) -> Result<()> {
         let mut errors = FieldErrors::default();
-        let name = errors.take("legal_name", jiazheng_core::field::required_text(name, MAX_LEGAL_NAME_CHARS));
-        let id = errors.take("id_number", ResidentId::parse(id_number, jiazheng_core::calendar::beijing_today()));
+        let name = errors.take("legal_name", contract::parse_legal_name(name, MAX_LEGAL_NAME_CHARS));
+        let id_number: String = id_number.chars().filter(|c| !c.is_whitespace()).collect();
+        let id = errors.take("id_number", ResidentId::parse(&id_number, jiazheng_core::calendar::beijing_today()));
         let (Some(name), Some(id)) = (name, id) else { return Err(StoreError::Invalid(errors)) };
         let sealed = self.crypto().seal_at(id.as_str(), &identity_place(account_id));
-        let done = on_pool!(self, p => sqlx::query(
-            "UPDATE resident_profiles SET legal_name = $1, id_cipher = $2, id_masked = $3, updated_at = $4
-             WHERE account_id = $5 AND erased_at IS NULL",
-        ).bind(&name).bind(sealed).bind(id.masked()).bind(now()).bind(account_id).execute(p).await?.rows_affected());
-        if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        let at = now();
+        super::write_tx!(self, tx => async {
+            let done = sqlx::query(
+                "UPDATE resident_profiles SET legal_name = $1, id_cipher = $2, id_masked = $3, updated_at = $4
+                 WHERE account_id = $5 AND erased_at IS NULL",
+            ).bind(&name).bind(&sealed).bind(id.masked()).bind(at).bind(account_id).execute(&mut *tx).await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            // A contract the resident has not signed named them as they were: it is drafted again.
+            sqlx::query(
+                "UPDATE contracts SET status = 'void', voided_at = $1, void_reason = $2
+                 WHERE resident_account_id = $3 AND status = 'signing' AND NOT EXISTS (
+                     SELECT 1 FROM contract_signatures s WHERE s.contract_id = contracts.id AND s.signer = 'resident')",
+            ).bind(at).bind("居民更正了姓名或身份证号 The resident corrected their name or ID number").bind(account_id)
+            .execute(&mut *tx).await?;
+            Ok(())
+        }.await)
     }
 
     /// The resident's contract name and masked ID number, once given.
@@ -296,11 +310,18 @@ impl Store {
             ("service_address", address),
             ("item", item.to_string()),
             ("mode", mode.to_string()),
-            ("description", description),
+            (
+                "description",
+                if description.trim().is_empty() {
+                    "按家政企业在平台公示的该服务项目标准提供。".to_string()
+                } else {
+                    description
+                },
+            ),
             ("order_number", order.number()),
             ("schedule", order.slot().describe()),
             ("unit_price", yuan(order.unit_price_fen)),
-            ("quantity", order.quantity.to_string()),
+            ("quantity", format!("{} {}", order.quantity, contract::quantity_unit(&order.mode))),
             ("total_price", yuan(order.total_fen)),
             ("deposit", deposit.to_string()),
             ("free_cancel_hours", order.free_cancel_hours.to_string()),
@@ -504,6 +525,16 @@ impl Store {
                 .bind(contract_id).fetch_one(&mut *tx).await?;
             if status.0 != ContractStatus::Signing.as_str() {
                 return Err(invalid("contract", Invalid::new("not_signing", "合同已不在签署中", "the contract is no longer open for signing")));
+            }
+            let (bound,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM bindings WHERE worker_id = $1 AND agency_id = $2 AND status = 'active'",
+            ).bind(contract.worker_id).bind(contract.agency_id).fetch_one(&mut *tx).await?;
+            if bound == 0 {
+                return Err(invalid("contract", Invalid::new(
+                    "not_bound",
+                    "服务员已不在本企业，这份合同不能再签署",
+                    "the worker is no longer with the agency; this contract can no longer be signed",
+                )));
             }
             sqlx::query(
                 "INSERT INTO contract_signatures (contract_id, signer, account_id, name, method, sha256, signed_at)

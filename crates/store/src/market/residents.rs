@@ -91,9 +91,12 @@ impl Store {
             }
             // The day's count is the number's; the minute's wait is per purpose, so a resident who
             // has just signed in can be sent the code that signs their contract.
+            // Sign-in codes and signing codes count apart: anyone may ask a sign-in code for a
+            // number, and spending its day must not stop its owner signing a contract.
             let (today, last): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
-                "SELECT COUNT(*), MAX(CASE WHEN purpose = $3 THEN sent_at END) FROM sms_codes
-                 WHERE phone_hash = $1 AND sent_at >= $2",
+                "SELECT COALESCE(SUM(CASE WHEN (purpose = 'sign_in') = ($3 = 'sign_in') THEN 1 ELSE 0 END), 0),
+                     MAX(CASE WHEN purpose = $3 THEN sent_at END)
+                 FROM sms_codes WHERE phone_hash = $1 AND sent_at >= $2",
             ).bind(&phone_hash).bind(midnight).bind(purpose).fetch_one(&mut *tx).await?;
             if let Some(last) = last && at - last < RESEND_AFTER {
                 return Err(StoreError::TooSoon((RESEND_AFTER - (at - last)).num_seconds().max(1) as u64));
@@ -188,6 +191,28 @@ impl Store {
             Err(StoreError::Conflict { .. }) => Box::pin(self.resident_by_phone(phone)).await,
             Err(e) => Err(e),
         }
+    }
+
+    /// Gives a resident account made with a password (the demo's) a phone: codes to sign its
+    /// contracts go there, and it may sign in by code too.
+    pub async fn attach_resident_phone(&self, account_id: i64, phone: &Mobile) -> Result<()> {
+        let phone_hash = self.crypto().lookup_hash("phone", phone.as_str());
+        let sealed = self.crypto().seal_at(phone.as_str(), &phone_place(account_id));
+        let at = now();
+        write_tx!(self, tx => async {
+            let done = sqlx::query("UPDATE accounts SET phone_hash = $1 WHERE id = $2 AND role = 'resident'")
+                .bind(&phone_hash).bind(account_id).execute(&mut *tx).await
+                .map_err(StoreError::conflict_on("resident_phone"))?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query(
+                "INSERT INTO resident_profiles (account_id, phone_cipher, phone_masked, updated_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (account_id) DO UPDATE SET phone_cipher = excluded.phone_cipher,
+                     phone_masked = excluded.phone_masked, updated_at = excluded.updated_at",
+            ).bind(account_id).bind(&sealed).bind(phone.masked()).bind(at).execute(&mut *tx).await?;
+            Ok(())
+        }.await)
     }
 
     pub async fn resident_profile(&self, account_id: i64) -> Result<ResidentProfile> {

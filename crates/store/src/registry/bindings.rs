@@ -87,7 +87,19 @@ impl Store {
         .execute(p)
         .await?
         .rows_affected());
-        if done == 1 { self.binding(id).await } else { Err(StoreError::Stale) }
+        if done != 1 {
+            return Err(StoreError::Stale);
+        }
+        if after.status == BindingStatus::Ended {
+            // Contracts still being signed named a relationship that is over. (Signing checks
+            // the binding too, so a failure here cannot let one through.)
+            on_pool!(self, p => sqlx::query(
+                "UPDATE contracts SET status = 'void', voided_at = $1, void_reason = $2
+                 WHERE worker_id = $3 AND agency_id = $4 AND status = 'signing'",
+            ).bind(at).bind("服务员已离开企业 The worker left the agency").bind(current.worker_id)
+            .bind(current.agency_id).execute(p).await?.rows_affected());
+        }
+        self.binding(id).await
     }
 
     pub async fn bindings_of_worker(&self, worker_id: i64) -> Result<Vec<Binding>> {
