@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod menu;
 pub mod order;
+pub mod payment;
 pub mod slot;
 pub mod sms;
 
