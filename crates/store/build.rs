@@ -7,6 +7,11 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
+    // Worktrees of this repository that share one target directory share this script's output
+    // too (a path package's build hash does not include where it lies), and a directory's
+    // modification time does not say which worktree ran last. A path that never exists makes
+    // cargo run the script every build; writing only a changed file keeps that cheap.
+    println!("cargo:rerun-if-changed=migrations/.always-rerun");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
     let mut out = String::new();
     for engine in ["sqlite", "postgres"] {
@@ -29,5 +34,7 @@ fn main() {
         writeln!(out, "];").unwrap();
     }
     let target = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("migrations.rs");
-    std::fs::write(target, out).expect("write migrations.rs");
+    if std::fs::read_to_string(&target).ok().as_deref() != Some(out.as_str()) {
+        std::fs::write(target, out).expect("write migrations.rs");
+    }
 }

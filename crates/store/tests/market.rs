@@ -730,3 +730,6 @@ async fn one_resident_cannot_hold_a_calendar_and_a_worker_who_left_is_not_sent()
     let start = store.start_order(order.id, &m.agency_admin).await;
     assert!(matches!(&start, Err(StoreError::Invalid(e)) if e.0[0].code == "not_agency_worker"), "{start:?}");
 }
+
+#[path = "market/payments.rs"]
+mod payments;

@@ -10,6 +10,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use crate::choice;
 use crate::field::Invalid;
 
@@ -277,6 +279,231 @@ pub fn yuan(fen: i64) -> String {
     format!("{sign}¥{}.{:02}", fen.unsigned_abs() / 100, fen.unsigned_abs() % 100)
 }
 
+choice!(
+    /// A line of a daily bill: a payment or a refund.
+    BillKind {
+        Payment = ("payment", "支付", "Payment"),
+        Refund = ("refund", "退款", "Refund"),
+    }
+);
+
+/// One line of a daily bill, as the provider lists it and as the platform records it. Payments
+/// are listed on the day they succeeded, refunds on the day they were asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillLine {
+    pub at: DateTime<Utc>,
+    pub kind: BillKind,
+    pub out_trade_no: String,
+    pub transaction_id: String,
+    pub out_refund_no: String,
+    pub refund_id: String,
+    pub amount_fen: i64,
+    /// `SUCCESS`, or `PROCESSING` for a refund still under way.
+    pub status: String,
+}
+
+impl BillLine {
+    /// The platform's number for the line: the payment's, or the refund's.
+    pub fn key(&self) -> (BillKind, &str) {
+        match self.kind {
+            BillKind::Payment => (self.kind, &self.out_trade_no),
+            BillKind::Refund => (self.kind, &self.out_refund_no),
+        }
+    }
+}
+
+/// A difference between the provider's bill and the platform's records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Discrepancy {
+    /// The provider lists it; the platform has no such line that day.
+    MissingOnPlatform(BillLine),
+    /// The platform has it; the provider's bill does not.
+    MissingAtProvider(BillLine),
+    AmountDiffers {
+        kind: BillKind,
+        number: String,
+        provider_fen: i64,
+        platform_fen: i64,
+    },
+    StatusDiffers {
+        kind: BillKind,
+        number: String,
+        provider: String,
+        platform: String,
+    },
+}
+
+impl fmt::Display for Discrepancy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingOnPlatform(line) => {
+                let (kind, number) = line.key();
+                write!(f, "{} {number} {}: 平台无记录 missing on the platform", kind.label_zh(), yuan(line.amount_fen))
+            }
+            Self::MissingAtProvider(line) => {
+                let (kind, number) = line.key();
+                write!(
+                    f,
+                    "{} {number} {}: 账单无记录 missing from the provider's bill",
+                    kind.label_zh(),
+                    yuan(line.amount_fen)
+                )
+            }
+            Self::AmountDiffers { kind, number, provider_fen, platform_fen } => write!(
+                f,
+                "{} {number}: 金额不符 amount differs (provider {}, platform {})",
+                kind.label_zh(),
+                yuan(*provider_fen),
+                yuan(*platform_fen)
+            ),
+            Self::StatusDiffers { kind, number, provider, platform } => write!(
+                f,
+                "{} {number}: 状态不符 status differs (provider {provider}, platform {platform})",
+                kind.label_zh()
+            ),
+        }
+    }
+}
+
+/// Matches a provider's bill against the platform's lines of the same day, by number; every
+/// difference is listed, in the bill's order and then the platform's.
+pub fn reconcile(provider: &[BillLine], platform: &[BillLine]) -> Vec<Discrepancy> {
+    use std::collections::HashMap;
+    let ours: HashMap<(BillKind, &str), &BillLine> = platform.iter().map(|l| (l.key(), l)).collect();
+    let theirs: HashMap<(BillKind, &str), &BillLine> = provider.iter().map(|l| (l.key(), l)).collect();
+    let mut found = Vec::new();
+    for line in provider {
+        let (kind, number) = line.key();
+        match ours.get(&line.key()) {
+            None => found.push(Discrepancy::MissingOnPlatform(line.clone())),
+            Some(mine) => {
+                if mine.amount_fen != line.amount_fen {
+                    found.push(Discrepancy::AmountDiffers {
+                        kind,
+                        number: number.to_owned(),
+                        provider_fen: line.amount_fen,
+                        platform_fen: mine.amount_fen,
+                    });
+                }
+                if mine.status != line.status {
+                    found.push(Discrepancy::StatusDiffers {
+                        kind,
+                        number: number.to_owned(),
+                        provider: line.status.clone(),
+                        platform: mine.status.clone(),
+                    });
+                }
+            }
+        }
+    }
+    found.extend(
+        platform.iter().filter(|l| !theirs.contains_key(&l.key())).cloned().map(Discrepancy::MissingAtProvider),
+    );
+    found
+}
+
+/// The bill's columns, named as WeChat's trade bill names them.
+pub const BILL_HEADER: &str =
+    "交易时间,微信订单号,商户订单号,交易状态,订单金额,微信退款单号,商户退款单号,退款金额,退款状态";
+
+/// A bill as CSV in WeChat's manner: a header, one line per payment or refund with every value
+/// after a backquote (so spreadsheets keep long numbers as text), and a count and total.
+pub fn bill_csv(lines: &[BillLine]) -> String {
+    let mut out = String::with_capacity(64 + lines.len() * 120);
+    out.push_str(BILL_HEADER);
+    out.push('\n');
+    let (mut paid, mut refunded) = (0_i64, 0_i64);
+    for line in lines {
+        let at = line.at.with_timezone(&crate::calendar::beijing()).format("%Y-%m-%d %H:%M:%S");
+        let amount = yuan_plain(line.amount_fen);
+        let row = match line.kind {
+            BillKind::Payment => {
+                paid += line.amount_fen;
+                format!("`{at},`{},`{},`SUCCESS,`{amount},`,`,`0.00,`", line.transaction_id, line.out_trade_no)
+            }
+            BillKind::Refund => {
+                refunded += line.amount_fen;
+                format!(
+                    "`{at},`{},`{},`REFUND,`0.00,`{},`{},`{amount},`{}",
+                    line.transaction_id, line.out_trade_no, line.refund_id, line.out_refund_no, line.status
+                )
+            }
+        };
+        out.push_str(&row);
+        out.push('\n');
+    }
+    out.push_str("总交易单数,应结订单总金额,退款总金额\n");
+    out.push_str(&format!("`{},`{},`{}\n", lines.len(), yuan_plain(paid), yuan_plain(refunded)));
+    out
+}
+
+/// Reads a bill written by `bill_csv` (or WeChat's, in these columns); stops at the totals.
+pub fn parse_bill_csv(text: &str) -> Result<Vec<BillLine>, Invalid> {
+    let mut rows = text.lines();
+    match rows.next() {
+        Some(header) if header.trim_start_matches('\u{feff}').trim() == BILL_HEADER => {}
+        _ => return Err(Invalid::new("bad_bill", "账单表头不符", "the bill's header is not the trade bill's")),
+    }
+    let mut lines = Vec::new();
+    for (n, row) in rows.enumerate() {
+        if row.starts_with("总交易单数") {
+            break;
+        }
+        let bad = || {
+            Invalid::new(
+                "bad_bill",
+                format!("账单第{}行无法读取", n + 2),
+                format!("line {} of the bill cannot be read", n + 2),
+            )
+        };
+        let cells: Vec<&str> = row.split(',').map(|c| c.trim().trim_start_matches('`')).collect();
+        let [at, transaction_id, out_trade_no, state, amount, refund_id, out_refund_no, refund_amount, refund_state] =
+            cells[..]
+        else {
+            return Err(bad());
+        };
+        let at = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S")
+            .ok()
+            .and_then(|t| t.and_local_timezone(crate::calendar::beijing()).single())
+            .ok_or_else(bad)?
+            .to_utc();
+        let (kind, amount, status) = match state {
+            "SUCCESS" => (BillKind::Payment, amount, "SUCCESS"),
+            "REFUND" => (BillKind::Refund, refund_amount, refund_state),
+            _ => return Err(bad()),
+        };
+        lines.push(BillLine {
+            at,
+            kind,
+            out_trade_no: out_trade_no.to_owned(),
+            transaction_id: transaction_id.to_owned(),
+            out_refund_no: out_refund_no.to_owned(),
+            refund_id: refund_id.to_owned(),
+            amount_fen: parse_yuan(amount).ok_or_else(bad)?,
+            status: status.to_owned(),
+        });
+    }
+    Ok(lines)
+}
+
+fn yuan_plain(fen: i64) -> String {
+    yuan(fen).replace('¥', "")
+}
+
+/// "12.34" as 1234 fen; at most two decimals.
+pub fn parse_yuan(text: &str) -> Option<i64> {
+    let (whole, part) = text.split_once('.').unwrap_or((text, "0"));
+    if part.len() > 2
+        || whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !part.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let cents: i64 = format!("{part:0<2}").parse().ok()?;
+    whole.parse::<i64>().ok()?.checked_mul(100)?.checked_add(cents)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -362,6 +589,57 @@ mod tests {
         assert_eq!(refused.code, "refund_above_paid");
         assert!(refused.message_zh.contains("¥20.00"), "{}", refused.message_zh);
         assert_eq!(money.refunded_fen, 3000, "a refused refund changes nothing");
+    }
+
+    fn line(kind: BillKind, number: &str, amount_fen: i64, status: &str) -> BillLine {
+        BillLine {
+            at: "2026-12-01T02:03:04Z".parse().unwrap(),
+            kind,
+            out_trade_no: if kind == BillKind::Payment { number.into() } else { "JZ00000001P1".into() },
+            transaction_id: format!("42{number}"),
+            out_refund_no: if kind == BillKind::Refund { number.into() } else { String::new() },
+            refund_id: if kind == BillKind::Refund { format!("50{number}") } else { String::new() },
+            amount_fen,
+            status: status.into(),
+        }
+    }
+
+    #[test]
+    fn a_bill_survives_its_csv_and_reconciliation_finds_each_difference() {
+        let provider = vec![
+            line(BillKind::Payment, "JZ00000001P1", 12_345, "SUCCESS"),
+            line(BillKind::Payment, "JZ00000002P1", 500, "SUCCESS"),
+            line(BillKind::Refund, "JZ00000001P1R1", 45, "SUCCESS"),
+            line(BillKind::Payment, "JZ00000003P1", 900, "SUCCESS"),
+        ];
+        let csv = bill_csv(&provider);
+        assert!(csv.contains("`123.45"), "{csv}");
+        assert_eq!(parse_bill_csv(&csv).unwrap(), provider);
+        let platform = vec![
+            line(BillKind::Payment, "JZ00000001P1", 12_345, "SUCCESS"),
+            line(BillKind::Payment, "JZ00000002P1", 501, "SUCCESS"),
+            line(BillKind::Refund, "JZ00000001P1R1", 45, "PROCESSING"),
+            line(BillKind::Payment, "JZ00000004P1", 70, "SUCCESS"),
+        ];
+        let found = reconcile(&provider, &platform);
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(
+            matches!(&found[0], Discrepancy::AmountDiffers { number, provider_fen: 500, platform_fen: 501, .. } if number == "JZ00000002P1")
+        );
+        assert!(matches!(&found[1], Discrepancy::StatusDiffers { number, .. } if number == "JZ00000001P1R1"));
+        assert!(matches!(&found[2], Discrepancy::MissingOnPlatform(l) if l.out_trade_no == "JZ00000003P1"));
+        assert!(matches!(&found[3], Discrepancy::MissingAtProvider(l) if l.out_trade_no == "JZ00000004P1"));
+        assert!(reconcile(&provider, &provider).is_empty());
+    }
+
+    #[test]
+    fn yuan_reads_at_most_two_decimals() {
+        assert_eq!(parse_yuan("0.01"), Some(1));
+        assert_eq!(parse_yuan("12.3"), Some(1230));
+        assert_eq!(parse_yuan("7"), Some(700));
+        assert_eq!(parse_yuan("1.234"), None);
+        assert_eq!(parse_yuan("-1.00"), None);
+        assert!(parse_bill_csv("a,b\n").is_err());
     }
 
     #[derive(Debug, Clone)]

@@ -5,7 +5,9 @@ pub mod availability;
 pub mod bulk;
 pub mod menus;
 pub mod orders;
+pub mod payments;
 pub mod residents;
+pub mod sandbox;
 pub mod search;
 
 use chrono::{DateTime, Utc};
