@@ -6,6 +6,7 @@ pub mod casework;
 pub mod credit;
 pub mod divisions;
 pub mod market;
+pub mod payments;
 pub mod providers;
 pub mod service_points;
 pub mod session;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(credit::router())
         .merge(casework::router())
         .merge(market::router())
+        .merge(payments::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
 
@@ -74,6 +76,7 @@ pub fn docs() -> Router<AppState> {
         market::publish, market::update_item, market::withdraw, market::shifts, market::set_shifts, market::calendar,
         market::add_leave, market::remove_leave, market::create_order, market::orders, market::order, market::step,
         market::rate, market::price_rises,
+        payments::payment, payments::pay, payments::refund, payments::notify,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(

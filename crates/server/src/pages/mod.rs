@@ -12,6 +12,7 @@ pub mod credit_work;
 pub mod import;
 pub mod market;
 pub mod me;
+pub mod payments;
 pub mod photos;
 pub mod points;
 pub mod public;
@@ -61,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(market::router())
         .merge(agency_market::router())
+        .merge(payments::router())
         .route("/lang/{code}", get(switch_language))
 }
 
