@@ -252,6 +252,8 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/my/orders/{id}/step", Roles(&[R]), "own order"),
     rule("POST", "/my/orders/{id}/rating", Roles(&[R]), "own completed order, once"),
     rule("POST", "/my/orders/{id}/pay", Roles(&[R]), "own booked order"),
+    rule("GET", "/agency/statements", Roles(&[A]), "own agency"),
+    rule("GET", "/agency/statements.xlsx", Roles(&[A]), "own agency"),
     rule("GET", "/sandbox/pay/{id}", Public, "the sandbox provider's cashier: whoever holds the link pays"),
     rule("POST", "/sandbox/pay/{id}", Public, "the sandbox provider's cashier: whoever holds the link pays"),
     rule("GET", "/me/leave", Roles(&[W]), "own calendar"),

@@ -211,3 +211,49 @@ async fn bad_signatures_unknown_numbers_and_wrong_amounts_are_refused_and_change
     assert_eq!(send(&app, &keys, &good, |_| {}).await, 204);
     assert_eq!(store.balance(Account::Clearing).await.unwrap(), amount);
 }
+
+#[tokio::test]
+async fn an_agency_downloads_its_monthly_statement_with_each_settlement() {
+    let app = TestApp::spawn().await;
+    let (agency, worker, menu) = app.cleaning_market(1).await;
+    let keys = NotifyKeys::from_crypto(app.db.store.crypto());
+    let resident = app.phone_resident("13700000041").await;
+    let (order, number, amount) = opened(&app, &resident, menu, 3, 1).await.remove(0);
+    let body = keys.seal("TRANSACTION.SUCCESS", "transaction", &paid_resource(&number, "4200000041", amount));
+    assert_eq!(send(&app, &keys, &body, |_| {}).await, 204);
+    let steps = format!("/api/v1/orders/{order}/steps");
+    for (i, step) in [
+        json!({"step": "confirm"}),
+        json!({"step": "assign", "worker_id": worker}),
+        json!({"step": "start"}),
+        json!({"step": "complete"}),
+    ]
+    .iter()
+    .enumerate()
+    {
+        if i == 2 {
+            jiazheng_store::testing::let_order_begin(&app.db.store, order).await.unwrap();
+        }
+        let (status, body) = app.post_json(&steps, &agency, step).await;
+        assert_eq!(status, 200, "{step}: {body}");
+    }
+    let month = beijing_today().format("%Y-%m").to_string();
+    let page = app.client.get(app.url(&format!("/agency/statements?month={month}"))).bearer_auth(&agency).send().await;
+    let text = page.unwrap().text().await.unwrap();
+    assert!(text.contains("¥90.00") && text.contains("statement-download"), "{text}");
+    let bad = app.client.get(app.url("/agency/statements?month=2026-13")).bearer_auth(&agency).send().await.unwrap();
+    assert!(bad.text().await.unwrap().contains("month-error"));
+    let file = app
+        .client
+        .get(app.url(&format!("/agency/statements.xlsx?month={month}")))
+        .bearer_auth(&agency)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    let bytes = file.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"), "an xlsx (zip) file");
+    assert_eq!(app.db.store.balance(Account::Agency(app.agency_a)).await.unwrap(), -amount, "settled to the agency");
+    let resident_try = app.client.get(app.url("/agency/statements")).bearer_auth(&resident).send().await.unwrap();
+    assert_eq!(resident_try.status(), 403);
+}
