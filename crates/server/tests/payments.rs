@@ -38,8 +38,11 @@ fn paid_resource(number: &str, transaction_id: &str, amount: i64) -> String {
     .to_string()
 }
 
+type Headers = [(String, String); 4];
+type Spoil = Box<dyn FnOnce(&mut Headers)>;
+
 /// Sends a notification as the provider would, with its headers possibly spoilt by `spoil`.
-async fn send(app: &TestApp, keys: &NotifyKeys, body: &str, spoil: impl FnOnce(&mut [(String, String); 4])) -> u16 {
+async fn send(app: &TestApp, keys: &NotifyKeys, body: &str, spoil: impl FnOnce(&mut Headers)) -> u16 {
     let signed = keys.sign(chrono::Utc::now().timestamp(), body);
     let mut headers = [
         ("Wechatpay-Timestamp".to_owned(), signed.timestamp),
@@ -145,8 +148,8 @@ async fn a_hundred_duplicate_and_out_of_order_notifications_apply_each_payment_o
     let keys = std::sync::Arc::new(keys);
     for chunk in bodies.chunks(20) {
         let mut tasks = Vec::new();
-        for body in chunk.iter().cloned() {
-            let (app, keys) = (app.clone(), keys.clone());
+        for body in chunk {
+            let (app, keys, body) = (app.clone(), keys.clone(), body.clone());
             tasks.push(tokio::spawn(async move { send(&app, &keys, &body, |_| {}).await }));
         }
         for task in tasks {
@@ -172,7 +175,7 @@ async fn bad_signatures_unknown_numbers_and_wrong_amounts_are_refused_and_change
     let resident = app.phone_resident("13700000031").await;
     let (_, number, amount) = opened(&app, &resident, menu, 3, 1).await.remove(0);
     let good = keys.seal("TRANSACTION.SUCCESS", "transaction", &paid_resource(&number, "4200000001", amount));
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut [(String, String); 4])>)> = vec![
+    let cases: Vec<(&str, Spoil)> = vec![
         ("bad_signature", Box::new(|h| h[3].1 = h[3].1.replace(['A', 'B', 'C'], "D"))),
         ("stale_timestamp", Box::new(|h| h[0].1 = (chrono::Utc::now().timestamp() - 600).to_string())),
         ("unknown_serial", Box::new(|h| h[2].1 = "0000".into())),

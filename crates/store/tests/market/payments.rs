@@ -283,7 +283,7 @@ async fn the_sandbox_is_idempotent_and_its_bill_reconciles_with_the_platform_but
     let found = reconcile(&store.sandbox_bill(today).await.unwrap(), &store.platform_bill(today).await.unwrap());
     assert_eq!(found.len(), 3, "{found:?}");
     assert!(found.iter().any(|d| matches!(d, Discrepancy::MissingOnPlatform(l) if l.out_trade_no == "JZ77777777P1")));
-    assert!(found.iter().any(|d| matches!(d, Discrepancy::MissingAtProvider(l) if &l.out_trade_no == &ghost)));
+    assert!(found.iter().any(|d| matches!(d, Discrepancy::MissingAtProvider(l) if l.out_trade_no == ghost)));
     assert!(found.iter().any(
         |d| matches!(d, Discrepancy::AmountDiffers { number, provider_fen, platform_fen, .. } if number == changed && provider_fen + 1 == *platform_fen)
     ));
