@@ -98,6 +98,28 @@ pub enum Command {
     },
     /// Check an identifier: prints valid or the reason; exit 0 if valid, 1 if not.
     Validate { kind: IdentifierKind, value: String },
+    /// Payments.
+    Payments {
+        #[command(subcommand)]
+        command: PaymentsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Match a Beijing day's trade bill against the platform's payments and refunds; lists every
+    /// discrepancy (exit 1 if there is any).
+    Reconcile {
+        #[command(flatten)]
+        data: DataOptions,
+        /// The Beijing date, YYYY-MM-DD.
+        #[arg(long)]
+        date: chrono::NaiveDate,
+        /// The provider's bill (CSV in WeChat's trade-bill columns); without it, the built-in
+        /// sandbox's bill of that day.
+        #[arg(long)]
+        bill: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

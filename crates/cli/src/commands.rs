@@ -14,7 +14,7 @@ use jiazheng_store::{Crypto, Store, Workload};
 
 use crate::cli::{
     CertificateCommand, Cli, Command, DataOptions, DemoCommand, DivisionsCommand, ExportCommand, IdentifierKind,
-    ImportCommand, JobsCommand, LedgerCommand, RecordKindArg, TemplateKind, UserCommand,
+    ImportCommand, JobsCommand, LedgerCommand, PaymentsCommand, RecordKindArg, TemplateKind, UserCommand,
 };
 use crate::demo;
 use jiazheng_store::excel::ImportReport;
@@ -215,6 +215,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::fs::write(&output, bytes)?;
             println!("wrote {}", output.display());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Payments { command: PaymentsCommand::Reconcile { data, date, bill } } => {
+            let store = open(&data).await?;
+            reconcile(&store, date, bill.as_deref()).await
         }
         Command::Ledger { command: LedgerCommand::Verify { data } } => {
             let store = open(&data).await?;
@@ -442,6 +446,37 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
         bail!("the passwords differ");
     }
     Ok(first)
+}
+
+/// Matches a day's bill against the platform, in three steps on a bar (read the bill, read the
+/// platform's records, match), and prints every discrepancy.
+async fn reconcile(store: &Store, date: chrono::NaiveDate, bill: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    use jiazheng_core::market::payment::{parse_bill_csv, reconcile};
+    let started = std::time::Instant::now();
+    let bar = progress_bar(3, "reconcile");
+    let provider = match bill {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+            parse_bill_csv(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message_en))?
+        }
+        None => store.sandbox_bill(date).await?,
+    };
+    bar.inc(1);
+    let platform = store.platform_bill(date).await?;
+    bar.inc(1);
+    let found = reconcile(&provider, &platform);
+    bar.finish_and_clear();
+    for discrepancy in &found {
+        println!("{discrepancy}");
+    }
+    println!(
+        "{date}: {} bill lines, {} platform lines, {} discrepancies ({:.2} s)",
+        provider.len(),
+        platform.len(),
+        found.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if found.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 pub fn progress_bar(len: u64, message: &'static str) -> ProgressBar {

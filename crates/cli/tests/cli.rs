@@ -315,3 +315,34 @@ fn ledger_and_certificates_verify_offline_and_a_tampered_row_is_named() {
     assert!(stdout(&broken).contains(&format!("BROKEN at entry {}", entries - 1)), "{}", stdout(&broken));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn reconcile_lists_each_line_the_platform_lacks_and_exits_one() {
+    let dir = temp_dir("reconcile");
+    let data = dir.to_str().unwrap();
+    let day = "2026-11-30";
+    let quiet = run(&["payments", "reconcile", "--data-dir", data, "--date", day]);
+    assert_eq!(quiet.status.code(), Some(0), "an empty day matches");
+    assert!(stdout(&quiet).contains("0 discrepancies"), "{}", stdout(&quiet));
+    let bill = dir.join("bill.csv");
+    std::fs::write(
+        &bill,
+        format!(
+            "{}\n`{day} 10:00:00,`4200000001,`JZ00000001P1,`SUCCESS,`90.00,`,`,`0.00,`\n\
+             `{day} 11:00:00,`4200000001,`JZ00000001P1,`REFUND,`0.00,`503001,`JZ00000001P1R1,`10.00,`SUCCESS\n\
+             总交易单数,应结订单总金额,退款总金额\n`2,`90.00,`10.00\n",
+            jiazheng_core::market::payment::BILL_HEADER
+        ),
+    )
+    .unwrap();
+    let found = run(&["payments", "reconcile", "--data-dir", data, "--date", day, "--bill", bill.to_str().unwrap()]);
+    assert_eq!(found.status.code(), Some(1));
+    let text = stdout(&found);
+    assert!(text.contains("JZ00000001P1 ¥90.00") && text.contains("JZ00000001P1R1 ¥10.00"), "{text}");
+    assert!(text.contains("2 bill lines, 0 platform lines, 2 discrepancies"), "{text}");
+    std::fs::write(&bill, "not,a,bill\n").unwrap();
+    let refused = run(&["payments", "reconcile", "--data-dir", data, "--date", day, "--bill", bill.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("header"), "an unreadable bill is said to be one");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod limits;
 pub mod market;
 pub mod pages;
+pub mod payments;
 pub mod pdf;
 pub mod photo;
 pub mod report;
@@ -57,6 +58,7 @@ pub struct AppState {
     pub keys: Arc<cache::Ttl<Vec<jiazheng_store::credit::keys::PublicKey>>>,
     /// Where sign-in codes are sent.
     pub texts: Arc<dyn jiazheng_store::workforce::jobs::Delivery>,
+    pub payments: payments::Payments,
 }
 
 impl AppState {
@@ -143,6 +145,9 @@ pub struct Config {
     /// A price that rose more than this many percent within twelve months is listed for the
     /// regulator (`None`: 10).
     pub price_alert_percent: Option<i64>,
+    /// Where the payment provider sends its notifications (`…/api/v1/payments/notify`); without
+    /// it, this server's own bound address.
+    pub payments_notify_url: Option<String>,
 }
 
 /// A text-message channel, as the configuration holds it.
@@ -231,7 +236,22 @@ impl Application {
             Some(channel) => channel.0.clone(),
             None => Arc::new(jiazheng_store::workforce::jobs::LogDelivery::default()),
         };
+        let keys = Arc::new(payments::wire::NotifyKeys::from_crypto(store.crypto()));
+        let notify_url = config.payments_notify_url.clone().unwrap_or_else(|| {
+            let mut address = listener.local_addr().expect("a bound listener has an address");
+            if address.ip().is_unspecified() {
+                address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            format!("http://{address}/api/v1/payments/notify")
+        });
+        let payments = payments::Payments {
+            provider: Arc::new(payments::sandbox::SandboxProvider::new(store.clone(), keys.clone(), notify_url)),
+            keys,
+            wake: Arc::new(tokio::sync::Notify::new()),
+        };
+        payments::spawn_background(store.clone(), payments.clone());
         let state = AppState {
+            payments,
             texts,
             photos: Arc::new(photo::Photos::new(photos)),
             photo_work: Arc::new(tokio::sync::Semaphore::new(1)),

@@ -20,6 +20,8 @@ const BOUND: u8 = 2;
 pub struct Crypto {
     cipher: ChaCha20Poly1305,
     hash_key: [u8; 32],
+    /// The root of the payment keys (the API v3 key, the sandbox's signing key).
+    payment_root: [u8; 32],
 }
 
 impl std::fmt::Debug for Crypto {
@@ -43,7 +45,11 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 impl Crypto {
     pub fn from_master_key(master: &[u8; 32]) -> Self {
         let cipher = ChaCha20Poly1305::new(&derive(master, "jiazheng/seal/v1").into());
-        Self { cipher, hash_key: derive(master, "jiazheng/lookup/v1") }
+        Self {
+            cipher,
+            hash_key: derive(master, "jiazheng/lookup/v1"),
+            payment_root: derive(master, "jiazheng/payments/v1"),
+        }
     }
 
     /// A throw-away key, for tests and benchmarks.
@@ -117,6 +123,12 @@ impl Crypto {
         let plain =
             self.cipher.decrypt(Nonce::from_slice(nonce), body).map_err(|_| StoreError::Crypto("cannot open"))?;
         String::from_utf8(plain).map_err(|_| StoreError::Crypto("not text"))
+    }
+
+    /// A 32-byte key for one purpose of the payments (the API v3 key, the sandbox's signing
+    /// seed), derived from the master key so that it survives restarts without its own file.
+    pub fn payment_key(&self, purpose: &str) -> [u8; 32] {
+        derive(&self.payment_root, purpose)
     }
 
     /// Keyed hash for equality look-ups; `kind` keeps an ID and a phone with the same digits apart.

@@ -603,3 +603,36 @@ row! {
         kind: String,
     }
 }
+
+/// An agency's monthly statement: every movement on its account, Beijing time, and the total.
+pub fn statement_xlsx(title: &str, lines: &[crate::market::payments::StatementLine]) -> Result<Vec<u8>> {
+    use jiazheng_core::market::payment::TxnKind;
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet().set_name("statement").map_err(xlsx_error)?;
+    sheet.write_string_with_format(0, 0, title, &header_format()).map_err(xlsx_error)?;
+    let headers =
+        ["时间（北京）/ Time", "订单号 / Order", "类型 / Kind", "服务项目 / Item", "金额（元）/ Amount (yuan)"];
+    for (col, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(1, col as u16, *h, &header_format()).map_err(xlsx_error)?;
+        sheet.set_column_width(col as u16, if col == 3 { 24 } else { 20 }).map_err(xlsx_error)?;
+    }
+    let money = Format::new().set_num_format("0.00");
+    let mut total = 0_i64;
+    for (i, line) in lines.iter().enumerate() {
+        let r = i as u32 + 2;
+        let at = line.at.with_timezone(&jiazheng_core::calendar::beijing()).format("%Y-%m-%d %H:%M");
+        sheet.write_string(r, 0, at.to_string()).map_err(xlsx_error)?;
+        sheet.write_string(r, 1, format!("JZ{:08}", line.order_id)).map_err(xlsx_error)?;
+        let kind =
+            TxnKind::parse(&line.kind).map_or(line.kind.clone(), |k| format!("{} {}", k.label_zh(), k.label_en()));
+        sheet.write_string(r, 2, kind).map_err(xlsx_error)?;
+        let item = jiazheng_core::market::CatalogItem::label_of(&line.item, false);
+        sheet.write_string(r, 3, if item.is_empty() { &line.item } else { item }).map_err(xlsx_error)?;
+        sheet.write_number_with_format(r, 4, line.amount_fen as f64 / 100.0, &money).map_err(xlsx_error)?;
+        total += line.amount_fen;
+    }
+    let r = lines.len() as u32 + 2;
+    sheet.write_string_with_format(r, 3, "合计 / Total", &header_format()).map_err(xlsx_error)?;
+    sheet.write_number_with_format(r, 4, total as f64 / 100.0, &money).map_err(xlsx_error)?;
+    book.save_to_buffer().map_err(xlsx_error)
+}

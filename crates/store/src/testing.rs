@@ -146,3 +146,9 @@ pub async fn age_codes(store: &Store) -> Result<()> {
     });
     Ok(())
 }
+
+/// Runs a statement as it is, for tests that plant a fault no API would write.
+pub async fn run_sql(store: &Store, sql: &str) -> Result<u64> {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    Ok(crate::on_pool!(store, p => sqlx::query(sql).execute(p).await?.rows_affected()))
+}

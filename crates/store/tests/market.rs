@@ -927,3 +927,5 @@ async fn signing_codes_have_their_own_daily_allowance() {
     // Its owner can still be sent the code that signs their contract.
     store.issue_code(&phone, "sign:HT20261202ABCDEFGH:resident", "10.0.1.1").await.unwrap();
 }
+#[path = "market/payments.rs"]
+mod payments;

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod contract;
 pub mod menu;
 pub mod order;
+pub mod payment;
 pub mod slot;
 pub mod sms;
 

@@ -7,6 +7,7 @@ pub mod contracts;
 pub mod credit;
 pub mod divisions;
 pub mod market;
+pub mod payments;
 pub mod providers;
 pub mod service_points;
 pub mod session;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(casework::router())
         .merge(market::router())
         .merge(contracts::router())
+        .merge(payments::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
 
@@ -78,6 +80,7 @@ pub fn docs() -> Router<AppState> {
         market::rate, market::price_rises,
         contracts::order_contract, contracts::set_identity, contracts::contract, contracts::pdf, contracts::send_code,
         contracts::sign, contracts::check, contracts::contract_use,
+        payments::payment, payments::pay, payments::refund, payments::notify,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(

@@ -869,11 +869,20 @@ struct MyOrderPage {
     contract: super::contracts::ContractCard,
     /// The contract name and ID number as typed, when refused.
     typed_identity: (String, String),
+    payment: crate::payments::PaymentView,
 }
 
 impl MyOrderPage {
     fn err(&self, field: &str) -> Option<String> {
         field_message(&self.errors, self.chrome.lang, field)
+    }
+
+    fn pay_state(&self) -> &'static str {
+        self.payment.state.label(self.chrome.lang.is_en())
+    }
+
+    fn refund_status(&self, code: &str) -> &'static str {
+        jiazheng_core::market::payment::RefundStatus::label_of(code, self.chrome.lang.is_en())
     }
 
     /// What was typed in one field of a refused rating.
@@ -962,7 +971,9 @@ async fn order_page(
     let fee = jiazheng_store::market::orders::cancel_fee(&order, party, chrono::Utc::now());
     let cancel_fee =
         if fee == 0 { lang.t("orders.cancel_free") } else { format!("{}{}", lang.t("orders.cancel_fee"), yuan(fee)) };
+    let payment = crate::payments::view(&state.store, &state.payments, &order).await?;
     Ok(MyOrderPage {
+        payment,
         chrome: Chrome::new(lang, viewer, &format!("/my/orders/{id}"), lang.t("orders.one")),
         address: state.store.order_address(&order).await?,
         events: event_lines(lang, &state.store.order_events(id).await?),

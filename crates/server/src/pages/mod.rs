@@ -13,6 +13,7 @@ pub mod credit_work;
 pub mod import;
 pub mod market;
 pub mod me;
+pub mod payments;
 pub mod photos;
 pub mod points;
 pub mod public;
@@ -63,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .merge(market::router())
         .merge(agency_market::router())
         .merge(contracts::router())
+        .merge(payments::router())
         .route("/lang/{code}", get(switch_language))
 }
 

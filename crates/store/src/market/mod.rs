@@ -6,7 +6,9 @@ pub mod bulk;
 pub mod contracts;
 pub mod menus;
 pub mod orders;
+pub mod payments;
 pub mod residents;
+pub mod sandbox;
 pub mod search;
 
 use chrono::{DateTime, Utc};

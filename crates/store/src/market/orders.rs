@@ -657,6 +657,8 @@ impl Store {
             move_in!(tx, order, step, to, party, actor, reason)?;
             sqlx::query("UPDATE orders SET service_id = $1 WHERE id = $2").bind(service).bind(order.id)
                 .execute(&mut *tx).await?;
+            // What the order holds is settled with the step (an unpaid order settles nothing).
+            super::payments::settle_in!(tx, order.id, at)?;
             Ok(())
         }.await)
     }
@@ -667,12 +669,15 @@ impl Store {
         let (order, party) = self.order_for(id, who).await?;
         let to = Self::check_step(&order, OrderStep::Cancel, party)?;
         let reason = reason_text(reason)?;
-        let fee = cancel_fee(&order, party, now());
+        let at = now();
+        let fee = cancel_fee(&order, party, at);
         write_tx!(self, tx => async {
             move_in!(tx, &order, OrderStep::Cancel, to, party, who.account_id, &reason)?;
             void_order_contract_in!(tx, id, "订单已取消 Order cancelled").await?;
             sqlx::query("UPDATE orders SET cancel_fee_fen = $1 WHERE id = $2").bind(fee).bind(id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM worker_bookings WHERE order_id = $1").bind(id).execute(&mut *tx).await?;
+            // The fee to the agency and the rest refunded; the provider is asked after commit.
+            super::payments::cancel_money_in!(tx, id, order.agency_id, fee, at)?;
             Ok(())
         }.await)?;
         self.order(id).await
