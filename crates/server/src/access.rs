@@ -155,6 +155,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/api/v1/orders/{id}", Roles(&[R, A, G]), "the order's resident, its agency, regulator in scope"),
     rule("POST", "/api/v1/orders/{id}/steps", Roles(&[R, A, G]), "the party whose step it is"),
     rule("POST", "/api/v1/orders/{id}/rating", Roles(&[R]), "own completed order, once"),
+    rule("POST", "/api/v1/agency/next-day-assignment", Roles(&[A]), "own agency's orders"),
     rule("GET", "/api/v1/regulator/price-rises", Roles(&[G]), "regulator's area"),
     // API documents and the server itself
     rule("GET", "/api/v1/openapi.json", Public, ""),
@@ -234,6 +235,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/agency/orders", Roles(&[A]), "own agency"),
     rule("GET", "/agency/orders/{id}", Roles(&[A]), "own agency's order"),
     rule("POST", "/agency/orders/{id}/step", Roles(&[A]), "own agency's order"),
+    rule("POST", "/agency/orders/assign-next-day", Roles(&[A]), "own agency's orders"),
     rule("GET", "/agency/workers/{id}/availability", Roles(&[A]), "employing agency"),
     rule("POST", "/agency/workers/{id}/shifts", Roles(&[A]), "employing agency"),
     rule("POST", "/agency/workers/{id}/leave", Roles(&[A]), "employing agency"),

@@ -329,3 +329,12 @@ pub async fn take_step(
     }
     Ok(order)
 }
+
+/// Assigns tomorrow's confirmed orders of the viewer's agency: the board's button and the API.
+pub async fn assign_next_day(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<jiazheng_store::market::assignment::AssignmentRun, AppError> {
+    let (session, agency) = viewer.require_agency()?;
+    Ok(state.store.assign_next_day(agency, &session.principal).await?)
+}
