@@ -231,7 +231,8 @@ async fn the_board_assigns_tomorrows_orders_and_says_what_stayed_open() {
         let (status, order) = app.post_json("/api/v1/orders", &resident, &body).await;
         assert_eq!(status, 201, "{order}");
         let id = order["id"].as_i64().unwrap();
-        let (status, _) = app.post_json(&format!("/api/v1/orders/{id}/steps"), &agency, &json!({"step": "confirm"})).await;
+        let (status, _) =
+            app.post_json(&format!("/api/v1/orders/{id}/steps"), &agency, &json!({"step": "confirm"})).await;
         assert_eq!(status, 200);
         ids.push(id);
     }
@@ -249,14 +250,18 @@ async fn the_board_assigns_tomorrows_orders_and_says_what_stayed_open() {
         .unwrap();
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
-    assert!(page.contains(r#"<dd id="assigned-count">1</dd>"#) && page.contains(r#"<dd id="open-count">1</dd>"#), "{page}");
+    assert!(
+        page.contains(r#"<dd id="assigned-count">1</dd>"#) && page.contains(r#"<dd id="open-count">1</dd>"#),
+        "{page}"
+    );
     assert!(page.contains("符合条件的服务员") || page.contains("没有当时有空"), "the reason is said in words: {page}");
     let (_, first) = app.get_json(&format!("/api/v1/orders/{}", ids[0]), Some(&agency)).await;
     let (_, second) = app.get_json(&format!("/api/v1/orders/{}", ids[1]), Some(&agency)).await;
     let workers = [first["order"]["worker_id"].as_i64(), second["order"]["worker_id"].as_i64()];
     assert!(workers.contains(&Some(worker)) && workers.contains(&None), "{workers:?}");
     // Without the form token nothing runs; the API answers the same run as JSON.
-    let forged = client.post(app.url("/agency/orders/assign-next-day")).form(&[("csrf", "guess")]).send().await.unwrap();
+    let forged =
+        client.post(app.url("/agency/orders/assign-next-day")).form(&[("csrf", "guess")]).send().await.unwrap();
     assert_eq!(forged.status(), 400);
     let (status, run) = app.post_json("/api/v1/agency/next-day-assignment", &agency, &json!({})).await;
     assert_eq!(status, 200, "{run}");

@@ -187,7 +187,8 @@ pub fn solve_exact(problem: &Problem) -> Solution {
     let objective = problem.objective(&worker_of);
     let metres = worker_of.iter().enumerate().filter_map(|(n, w)| w.map(|w| problem.metres(n, w))).sum();
     let assigned = worker_of.iter().flatten().count();
-    let preferred_kept = worker_of.iter().enumerate().filter(|(n, w)| w.is_some() && **w == problem.needs[*n].preferred).count();
+    let preferred_kept =
+        worker_of.iter().enumerate().filter(|(n, w)| w.is_some() && **w == problem.needs[*n].preferred).count();
     Solution { worker_of, objective, metres, assigned, preferred_kept, largest_group }
 }
 

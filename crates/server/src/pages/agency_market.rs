@@ -353,10 +353,7 @@ async fn assign_next_day(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&post.csrf))?;
     let run = crate::market::assign_next_day(&state, &viewer).await?;
-    render(&AssignmentPage {
-        chrome: Chrome::new(lang, &viewer, "/agency/orders", lang.t("assignment.title")),
-        run,
-    })
+    render(&AssignmentPage { chrome: Chrome::new(lang, &viewer, "/agency/orders", lang.t("assignment.title")), run })
 }
 
 #[derive(Template)]

@@ -12,7 +12,7 @@ use chrono::Duration;
 use jiazheng_core::account::Principal;
 use jiazheng_core::calendar::beijing_date;
 use jiazheng_core::market::PriceMode;
-use jiazheng_core::market::assignment::{Need, Open, PlacedBy, Problem, solve};
+use jiazheng_core::market::assignment::{Need, Open, Place, PlacedBy, Problem, solve};
 use jiazheng_core::market::slot::day_start;
 use jiazheng_core::workforce::SkillLevel;
 use serde::Serialize;
@@ -71,20 +71,20 @@ pub struct AssignmentRun {
 }
 
 struct Located {
-    metres_fallback: usize,
+    fallen_back: usize,
     unknown: usize,
-    cache: HashMap<String, Option<jiazheng_core::market::assignment::Place>>,
+    cache: HashMap<String, Option<Place>>,
 }
 
 impl Located {
-    fn place(&mut self, code: &str) -> Option<jiazheng_core::market::assignment::Place> {
+    fn place(&mut self, code: &str) -> Option<Place> {
         if let Some(found) = self.cache.get(code) {
             return *found;
         }
         let found = locate(code);
         match found {
             Some((_, PlacedBy::Own)) => {}
-            Some(_) => self.metres_fallback += 1,
+            Some(_) => self.fallen_back += 1,
             None => self.unknown += 1,
         }
         let place = found.map(|(p, _)| p);
@@ -102,7 +102,7 @@ impl Store {
         let tomorrow = day_start(beijing_date(now()) + Duration::days(1));
         let mut orders = self.open_orders_starting(agency, tomorrow, tomorrow + Duration::days(1)).await?;
         let mut run = AssignmentRun::default();
-        let mut located = Located { metres_fallback: 0, unknown: 0, cache: HashMap::new() };
+        let mut located = Located { fallen_back: 0, unknown: 0, cache: HashMap::new() };
         let mut last_worker: HashMap<i64, Option<i64>> = HashMap::new();
         for order in &orders {
             let last = self.last_worker_of(order).await?;
@@ -191,7 +191,7 @@ impl Store {
         run.left_open.extend(orders.iter().map(|order| opened(order, open_because(Open::CandidatesTaken))));
         run.left_open.sort_by_key(|o| o.order_id);
         run.assigned.sort_by_key(|o| o.order_id);
-        run.places_fallen_back = located.metres_fallback;
+        run.places_fallen_back = located.fallen_back;
         run.places_unknown = located.unknown;
         Ok(run)
     }
@@ -281,11 +281,7 @@ fn open_because(reason: Open) -> (String, String, String) {
 }
 
 fn overlap() -> (String, String, String) {
-    (
-        "overlap".into(),
-        "派单时该服务员的时间已被占用".into(),
-        "the worker's time was taken while assigning".into(),
-    )
+    ("overlap".into(), "派单时该服务员的时间已被占用".into(), "the worker's time was taken while assigning".into())
 }
 
 fn opened(order: &OrderRow, (reason, reason_zh, reason_en): (String, String, String)) -> OpenOrder {
