@@ -6,7 +6,6 @@ use chrono::{Duration, NaiveDate, Utc};
 use jiazheng_core::account::{Principal, Role, Scope};
 use jiazheng_core::calendar::beijing_today;
 use jiazheng_core::ids::{Mobile, ResidentId};
-use jiazheng_core::market::menu::MenuForm;
 use jiazheng_core::market::order::OrderStatus;
 use jiazheng_core::market::slot::{Shift, Slot, SlotForm};
 use jiazheng_core::registry::binding::BindingKind;
@@ -85,16 +84,8 @@ async fn city() -> City {
         }
         store.set_shifts(worker, &week, admin.account_id).await.unwrap();
     }
-    let menu = MenuForm {
-        item: "日常保洁".into(),
-        mode: "per_hour".into(),
-        price: "45".into(),
-        amount: "2".into(),
-        free_cancel_hours: "24".into(),
-        cancel_fee_percent: "20".into(),
-        ..Default::default()
-    };
-    let menu = store.publish_menu_item(agency_id, &menu.parse().unwrap(), admin.account_id).await.unwrap();
+    let menu = jiazheng_store::testing::hourly_cleaning();
+    let menu = store.publish_menu_item(agency_id, &menu, admin.account_id).await.unwrap();
     City { db, admin, menu: menu.id, nanling: workers[0], yongji: workers[1], unready: workers[2], far: workers[3] }
 }
 
