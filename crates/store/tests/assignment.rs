@@ -203,3 +203,85 @@ async fn a_resident_keeps_the_worker_they_had_even_from_farther_away() {
     let stranger = Principal { account_id: c.admin.account_id, role: Role::AgencyAdmin, scope: Scope::Agency(other) };
     assert!(store.assign_next_day(c.admin.agency_id().unwrap(), &stranger).await.is_err());
 }
+
+/// A day of one large agency: 200 ready workers on 20 streets, 100 households across the city
+/// booking 2-hour visits tomorrow between 08:00 and 18:00. Prints how long the run takes.
+/// `cargo test -p jiazheng-store --test assignment -- --ignored --nocapture`
+#[tokio::test]
+#[ignore = "a timing, not a check of behaviour; run by hand"]
+async fn an_agency_day_of_100_orders_over_200_workers() {
+    let db = TestDb::new().await;
+    let store = &db.store;
+    let agency_id = agency(store, "MA0A0003").await;
+    let new = jiazheng_store::accounts::NewAccount::scoped(
+        "agency3".into(),
+        "agency3".into(),
+        "password-123".into(),
+        Role::AgencyAdmin,
+        &Scope::Agency(agency_id),
+    );
+    let admin = Principal {
+        account_id: store.create_account(&new).await.unwrap(),
+        role: Role::AgencyAdmin,
+        scope: Scope::Agency(agency_id),
+    };
+    let today = beijing_today();
+    let streets: Vec<String> = store.streets().await.unwrap().into_iter().map(|s| s.code[..9].to_string()).collect();
+    let drafts: Vec<_> = (1..=200u16)
+        .map(|seq| {
+            WorkerForm {
+                id_number: ResidentId::compose(
+                    "220102",
+                    NaiveDate::from_ymd_opt(1975, 1, 1).unwrap() + Duration::days(seq.into()),
+                    seq,
+                ),
+                name: format!(
+                    "赵{}{}",
+                    ["春", "秋", "冬", "夏"][usize::from(seq) % 4],
+                    ["华", "梅", "兰", "竹", "菊"][usize::from(seq) % 5]
+                ),
+                phone: format!("137{seq:08}"),
+                education_level: "college".into(),
+                education_related: "否".into(),
+                home_street: streets[usize::from(seq) * 7 % streets.len()].clone(),
+                services: vec!["cleaning".into()],
+                ..Default::default()
+            }
+            .parse(today)
+            .unwrap()
+        })
+        .collect();
+    let binding = Some(NewBinding { agency_id, kind: BindingKind::Employee, active: true });
+    let rows: Vec<NewWorker> = drafts.iter().map(|draft| NewWorker { draft, binding }).collect();
+    let workers = store.insert_workers(&rows).await.unwrap();
+    let week: Vec<(u8, Shift)> = (1..=7).map(|d| (d, Shift::parse("08:00", "20:00").unwrap())).collect();
+    for &worker in &workers {
+        jiazheng_store::testing::give_cleaning_records(store, agency_id, worker, today - Duration::days(30), today)
+            .await
+            .unwrap();
+        store.set_shifts(worker, &week, admin.account_id).await.unwrap();
+    }
+    let menu = store
+        .publish_menu_item(agency_id, &jiazheng_store::testing::hourly_cleaning(), admin.account_id)
+        .await
+        .unwrap();
+    let units = store.village_units().await.unwrap();
+    let c = City { db, admin, menu: menu.id, nanling: 0, yongji: 0, unready: 0, far: 0 };
+    for n in 0..100usize {
+        let time = format!("{:02}:00", 8 + (n * 7) % 9);
+        let community = &units[n * 27 % units.len()].code;
+        confirmed_order(&c.db.store, &c, &format!("136{n:08}"), community, slot(1, &time, 2)).await;
+    }
+    let started = std::time::Instant::now();
+    let run = c.db.store.assign_next_day(agency_id, &c.admin).await.unwrap();
+    let took = started.elapsed();
+    eprintln!(
+        "100 orders over 200 workers: {took:.2?}; {} assigned, {} open, {:.1} km, {} places fell back, {} unknown",
+        run.assigned.len(),
+        run.left_open.len(),
+        run.total_metres as f64 / 1000.0,
+        run.places_fallen_back,
+        run.places_unknown
+    );
+    assert_eq!(run.assigned.len(), 100);
+}

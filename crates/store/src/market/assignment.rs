@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use jiazheng_core::account::Principal;
 use jiazheng_core::calendar::beijing_date;
 use jiazheng_core::market::PriceMode;
@@ -18,7 +18,7 @@ use jiazheng_core::workforce::SkillLevel;
 use serde::Serialize;
 
 use super::orders::OrderRow;
-use super::search::WorkerQuery;
+use super::search::{AvailableWorker, WorkerQuery};
 use crate::registry::places::locate;
 use crate::{Result, Store, StoreError, now, on_pool};
 
@@ -116,9 +116,16 @@ impl Store {
             let mut workers: Vec<(i64, String)> = Vec::new();
             let mut index_of: HashMap<i64, usize> = HashMap::new();
             let mut needs = Vec::with_capacity(orders.len());
+            // Orders of one item at one time have the same candidates (none of them holds any
+            // worker's time yet), so the search runs once per item and slot.
+            let mut searched: HashMap<(i64, DateTime<Utc>, DateTime<Utc>), Vec<AvailableWorker>> = HashMap::new();
             for order in &orders {
+                let key = (order.menu_item_id, order.starts_at, order.ends_at);
+                if !searched.contains_key(&key) {
+                    searched.insert(key, self.candidates_for(order).await?);
+                }
                 let mut candidates = Vec::new();
-                for found in self.candidates_for(order).await? {
+                for found in &searched[&key] {
                     let w = *index_of.entry(found.worker_id).or_insert_with(|| {
                         workers.push((found.worker_id, found.worker_name.clone()));
                         workers.len() - 1
@@ -197,12 +204,7 @@ impl Store {
     }
 
     /// Confirmed orders of the agency starting in [from, to) without a worker, oldest first.
-    async fn open_orders_starting(
-        &self,
-        agency: i64,
-        from: chrono::DateTime<chrono::Utc>,
-        to: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<OrderRow>> {
+    async fn open_orders_starting(&self, agency: i64, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<OrderRow>> {
         let sql = format!(
             "{} WHERE o.agency_id = $1 AND o.status = 'confirmed' AND o.worker_id IS NULL
                AND o.starts_at >= $2 AND o.starts_at < $3 ORDER BY o.id LIMIT $4",
@@ -222,7 +224,7 @@ impl Store {
     }
 
     /// The agency's workers free and compliant for the order: the market search, page by page.
-    async fn candidates_for(&self, order: &OrderRow) -> Result<Vec<super::search::AvailableWorker>> {
+    async fn candidates_for(&self, order: &OrderRow) -> Result<Vec<AvailableWorker>> {
         let (Some(item), Ok(mode)) = (order.catalog_item(), PriceMode::parse(&order.mode)) else {
             return Ok(Vec::new());
         };
