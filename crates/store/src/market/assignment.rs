@@ -64,8 +64,8 @@ pub struct AssignmentRun {
     /// Orders whose resident had a worker before, and how many got that worker again.
     pub preferred_asked: usize,
     pub preferred_kept: usize,
-    /// Places (households and workers' homes) that had no point of their own and took their
-    /// street's, district's or city's.
+    /// Distinct divisions in the run (households' communities, workers' home streets) that had
+    /// no point of their own and took their street's, district's or city's; and those with none.
     pub places_fallen_back: usize,
     pub places_unknown: usize,
 }
@@ -180,7 +180,8 @@ impl Store {
                             ),
                         ))
                     }
-                    Err(StoreError::Overlap { .. } | StoreError::Stale) => still_open.push((order, overlap())),
+                    Err(StoreError::Overlap { .. }) => still_open.push((order, overlap())),
+                    Err(StoreError::Stale) => still_open.push((order, changed())),
                     Err(other) => return Err(other),
                 }
             }
@@ -284,6 +285,10 @@ fn open_because(reason: Open) -> (String, String, String) {
 
 fn overlap() -> (String, String, String) {
     ("overlap".into(), "派单时该服务员的时间已被占用".into(), "the worker's time was taken while assigning".into())
+}
+
+fn changed() -> (String, String, String) {
+    ("changed".into(), "派单时订单已被他人处理".into(), "someone else acted on the order while assigning".into())
 }
 
 fn opened(order: &OrderRow, (reason, reason_zh, reason_en): (String, String, String)) -> OpenOrder {
