@@ -121,8 +121,8 @@ impl Store {
             let mut searched: HashMap<(i64, DateTime<Utc>, DateTime<Utc>), Vec<AvailableWorker>> = HashMap::new();
             for order in &orders {
                 let key = (order.menu_item_id, order.starts_at, order.ends_at);
-                if !searched.contains_key(&key) {
-                    searched.insert(key, self.candidates_for(order).await?);
+                if let std::collections::hash_map::Entry::Vacant(slot) = searched.entry(key) {
+                    slot.insert(self.candidates_for(order).await?);
                 }
                 let mut candidates = Vec::new();
                 for found in &searched[&key] {
