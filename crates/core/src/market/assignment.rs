@@ -441,8 +441,34 @@ mod tests {
     }
 
     #[test]
+    fn the_pool_gives_the_nearest_eligible_workers_nearest_first() {
+        let places = [changchun(0.9, 0.9), changchun(0.1, 0.1), changchun(0.5, 0.5), changchun(0.1, 0.1)];
+        let pool = Pool::new(&places.iter().copied().map(Some).chain([None]).collect::<Vec<_>>());
+        let at = changchun(0.0, 0.0);
+        assert_eq!(pool.nearest(&at, 3, |_| true), [1, 3, 2]);
+        assert_eq!(pool.nearest(&at, 2, |w| w != 1), [3, 2], "ineligible workers are skipped");
+        assert_eq!(pool.nearest(&at, 10, |_| true).len(), 4, "a worker without a place is never offered");
+    }
+
+    #[test]
+    fn pruning_keeps_the_preferred_worker_however_far() {
+        let at = changchun(0.0, 0.0);
+        let mut workers: Vec<Option<Place>> = (0..NEAREST + 5).map(|i| Some(changchun(0.01 * i as f64, 0.0))).collect();
+        workers.push(Some(changchun(1.0, 1.0)));
+        let far = workers.len() - 1;
+        let problem = Problem {
+            needs: vec![Need { at: Some(at), preferred: Some(far), candidates: (0..workers.len()).collect() }],
+            workers,
+        };
+        let pruned = problem.pruned(NEAREST);
+        assert_eq!(pruned.needs[0].candidates.len(), NEAREST + 1);
+        assert!(pruned.needs[0].candidates.contains(&far));
+        assert_eq!(solve(&problem).worker_of, [Some(far)]);
+    }
+
+    #[test]
     fn distances_are_great_circle_metres() {
-        // 南关区 to 朝阳区 centres, about 4.6 km apart on a map.
+        // The points of 南关区 and 朝阳区: 5.0 km east-west and 3.4 km north-south apart.
         let a = Place { lng: 125.350173, lat: 43.863989 };
         let b = Place { lng: 125.288319, lat: 43.833513 };
         let d = a.metres_to(&b);
