@@ -14,8 +14,17 @@ fn main() {
 }
 
 fn describe(what: &str, problem: &Problem, solution: &Solution) {
+    // A worker two residents both had can go back to only one of them.
+    let mut wanted = std::collections::HashMap::new();
+    for need in &problem.needs {
+        if let Some(p) = need.preferred {
+            *wanted.entry(p).or_insert(0usize) += 1;
+        }
+    }
+    let shared: usize = wanted.values().filter(|&&n| n > 1).map(|n| n - 1).sum();
     eprintln!(
-        "{what}: {} orders, {} assigned, {} of {} preferred kept, {:.1} km, largest group {}",
+        "{what}: {} orders, {} assigned, {} of {} preferred kept ({shared} preferred by an earlier order too), \
+         {:.1} km, largest group {}",
         problem.needs.len(),
         solution.assigned,
         solution.preferred_kept,
