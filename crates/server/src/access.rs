@@ -156,6 +156,7 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/api/v1/orders/{id}/steps", Roles(&[R, A, G]), "the party whose step it is"),
     rule("POST", "/api/v1/orders/{id}/rating", Roles(&[R]), "own completed order, once"),
     rule("POST", "/api/v1/agency/next-day-assignment", Roles(&[A]), "own agency's orders"),
+    rule("PUT", "/api/v1/agency/next-day-assignment/nightly", Roles(&[A]), "own agency"),
     rule("GET", "/api/v1/regulator/price-rises", Roles(&[G]), "regulator's area"),
     // API documents and the server itself
     rule("GET", "/api/v1/openapi.json", Public, ""),
@@ -236,6 +237,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/agency/orders/{id}", Roles(&[A]), "own agency's order"),
     rule("POST", "/agency/orders/{id}/step", Roles(&[A]), "own agency's order"),
     rule("POST", "/agency/orders/assign-next-day", Roles(&[A]), "own agency's orders"),
+    rule("POST", "/agency/orders/nightly-assignment", Roles(&[A]), "own agency"),
     rule("GET", "/agency/workers/{id}/availability", Roles(&[A]), "employing agency"),
     rule("POST", "/agency/workers/{id}/shifts", Roles(&[A]), "employing agency"),
     rule("POST", "/agency/workers/{id}/leave", Roles(&[A]), "employing agency"),

@@ -267,4 +267,23 @@ async fn the_board_assigns_tomorrows_orders_and_says_what_stayed_open() {
     assert_eq!(status, 200, "{run}");
     assert_eq!((run["assigned"].as_array().unwrap().len(), run["left_open"].as_array().unwrap().len()), (0, 1));
     assert_eq!(run["left_open"][0]["reason"], "no_candidate");
+
+    // The nightly run is off until the agency turns it on, from the board or the API.
+    assert!(board.contains("未开启"), "{board}");
+    let response = client
+        .post(app.url("/agency/orders/nightly-assignment"))
+        .form(&[("csrf", common::csrf_in(&board).as_str()), ("on", "true")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let board = client.get(app.url("/agency/orders")).send().await.unwrap().text().await.unwrap();
+    assert!(board.contains("已开启") && board.contains("关闭自动派单"), "{board}");
+    let (status, nightly) =
+        app.put_json("/api/v1/agency/next-day-assignment/nightly", &agency, &json!({"on": false})).await;
+    assert_eq!((status, nightly["on"].as_bool()), (200, Some(false)));
+    let (status, _) = app.put_json("/api/v1/agency/next-day-assignment/nightly", &agency, &json!({"on": "yes"})).await;
+    assert_eq!(status, 422);
+    let (status, _) = app.put_json("/api/v1/agency/next-day-assignment/nightly", &resident, &json!({"on": true})).await;
+    assert_eq!(status, 403);
 }

@@ -204,6 +204,26 @@ async fn a_resident_keeps_the_worker_they_had_even_from_farther_away() {
     assert!(store.assign_next_day(c.admin.agency_id().unwrap(), &stranger).await.is_err());
 }
 
+#[tokio::test]
+async fn the_nightly_job_assigns_only_for_agencies_that_turned_it_on_in_their_admins_name() {
+    let c = city().await;
+    let store = &c.db.store;
+    let agency_id = c.admin.agency_id().unwrap();
+    let (order, _) = confirmed_order(store, &c, "13800000021", HUAYANG, slot(1, "10:00", 2)).await;
+    assert!(!store.auto_assign_of(agency_id).await.unwrap());
+    assert!(store.assign_next_day_everywhere().await.unwrap().is_empty(), "off by default");
+    store.set_auto_assign(&c.admin, true).await.unwrap();
+    assert!(store.auto_assign_of(agency_id).await.unwrap());
+    let runs = store.assign_next_day_everywhere().await.unwrap();
+    assert_eq!(runs.len(), 1);
+    let run = runs[0].1.as_ref().unwrap();
+    assert_eq!((runs[0].0, run.assigned.len()), (agency_id, 1));
+    let events = store.order_events(order).await.unwrap();
+    assert_eq!((events[2].step.as_str(), events[2].actor_name.as_str()), ("assign", "agency1"));
+    store.set_auto_assign(&c.admin, false).await.unwrap();
+    assert!(store.assign_next_day_everywhere().await.unwrap().is_empty());
+}
+
 /// A day of one large agency: 200 ready workers on 20 streets, 100 households across the city
 /// booking 2-hour visits tomorrow between 08:00 and 18:00. Prints how long the run takes.
 /// `cargo test -p jiazheng-store --test assignment -- --ignored --nocapture`

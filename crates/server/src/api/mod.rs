@@ -73,7 +73,7 @@ pub fn docs() -> Router<AppState> {
         market::send_code, market::resident_session, market::profile, market::set_profile, market::erase,
         market::publish, market::update_item, market::withdraw, market::shifts, market::set_shifts, market::calendar,
         market::add_leave, market::remove_leave, market::create_order, market::orders, market::order, market::step,
-        market::rate, market::price_rises, market::assign_next_day,
+        market::rate, market::price_rises, market::assign_next_day, market::set_nightly,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(

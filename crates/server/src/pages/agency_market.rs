@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/agency/orders", get(board))
         .route("/agency/orders/{id}", get(order))
         .route("/agency/orders/assign-next-day", post(assign_next_day))
+        .route("/agency/orders/nightly-assignment", post(set_nightly))
         .route("/agency/orders/{id}/step", post(step))
         .route("/agency/workers/{id}/availability", get(availability))
         .route("/agency/workers/{id}/shifts", post(save_shifts))
@@ -270,6 +271,8 @@ struct BoardPage {
     tabs: Vec<(&'static str, String, i64)>,
     orders: Vec<OrderRow>,
     pager: Pager,
+    /// The nightly job assigns the next day's orders.
+    nightly: bool,
 }
 
 impl BoardPage {
@@ -314,6 +317,7 @@ async fn board(
     };
     let pager = Pager::new(&page, "/agency/orders", &format!("board={code}"));
     render(&BoardPage {
+        nightly: state.store.auto_assign_of(agency).await?,
         chrome: Chrome::new(lang, &viewer, "/agency/orders", lang.t("orderboard.title")),
         board: code,
         tabs,
@@ -354,6 +358,22 @@ async fn assign_next_day(
     viewer.check_csrf(Some(&post.csrf))?;
     let run = crate::market::assign_next_day(&state, &viewer).await?;
     render(&AssignmentPage { chrome: Chrome::new(lang, &viewer, "/agency/orders", lang.t("assignment.title")), run })
+}
+
+#[derive(Deserialize)]
+struct NightlyPost {
+    csrf: String,
+    on: bool,
+}
+
+async fn set_nightly(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(post): Form<NightlyPost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&post.csrf))?;
+    crate::market::set_auto_assign(&state, &viewer, post.on).await?;
+    Ok(Redirect::to("/agency/orders").into_response())
 }
 
 #[derive(Template)]

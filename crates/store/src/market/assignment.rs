@@ -204,6 +204,42 @@ impl Store {
         Ok(run)
     }
 
+    /// Whether the nightly job assigns the agency's next-day orders.
+    pub async fn auto_assign_of(&self, agency: i64) -> Result<bool> {
+        let (by,): (Option<i64>,) =
+            on_pool!(self, p => sqlx::query_as("SELECT auto_assign_by FROM agencies WHERE id = $1")
+            .bind(agency).fetch_optional(p).await?)
+            .ok_or(StoreError::NotFound)?;
+        Ok(by.is_some())
+    }
+
+    /// The agency's admin turns the nightly assignment on (under their own name) or off.
+    pub async fn set_auto_assign(&self, who: &Principal, on: bool) -> Result<()> {
+        let agency = who.agency_id().ok_or(StoreError::NotFound)?;
+        on_pool!(self, p => sqlx::query("UPDATE agencies SET auto_assign_by = $1 WHERE id = $2")
+            .bind(on.then_some(who.account_id)).bind(agency).execute(p).await.map(|_| ())?);
+        Ok(())
+    }
+
+    /// The nightly job: every agency that opted in, as the admin who did, while that account is
+    /// still an enabled admin of the agency. One agency's failure does not stop the others.
+    pub async fn assign_next_day_everywhere(&self) -> Result<Vec<(i64, Result<AssignmentRun>)>> {
+        let agencies: Vec<(i64, i64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT g.id, a.id FROM agencies g JOIN accounts a ON a.id = g.auto_assign_by
+             WHERE a.role = 'agency_admin' AND a.agency_id = g.id AND NOT a.disabled ORDER BY g.id",
+        ).fetch_all(p).await?);
+        let mut runs = Vec::with_capacity(agencies.len());
+        for (agency, account_id) in agencies {
+            let who = Principal {
+                account_id,
+                role: jiazheng_core::account::Role::AgencyAdmin,
+                scope: jiazheng_core::account::Scope::Agency(agency),
+            };
+            runs.push((agency, self.assign_next_day(agency, &who).await));
+        }
+        Ok(runs)
+    }
+
     /// Confirmed orders of the agency starting in [from, to) without a worker, oldest first.
     async fn open_orders_starting(&self, agency: i64, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<OrderRow>> {
         let sql = format!(
