@@ -588,6 +588,22 @@ async fn daily_jobs(store: Store) {
             Ok(report) => tracing::info!(?report, "daily workforce job"),
             Err(error) => tracing::error!(%error, "daily workforce job failed"),
         }
+        match store.assign_next_day_everywhere().await {
+            Ok(runs) => {
+                for (agency, run) in runs {
+                    match run {
+                        Ok(run) => tracing::info!(
+                            agency,
+                            assigned = run.assigned.len(),
+                            left_open = run.left_open.len(),
+                            "next-day assignment"
+                        ),
+                        Err(error) => tracing::error!(agency, %error, "next-day assignment failed"),
+                    }
+                }
+            }
+            Err(error) => tracing::error!(%error, "next-day assignment failed"),
+        }
         wait = jiazheng_store::workforce::jobs::until_next_run(chrono::Utc::now());
     }
 }

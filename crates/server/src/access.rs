@@ -159,6 +159,8 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/api/v1/orders/{id}/payment", Roles(&[R]), "own booked order; the pending payment order again"),
     rule("POST", "/api/v1/orders/{id}/payment/refunds", Roles(&[A, G]), "own agency's order or regulator in scope; at most what is held"),
     rule("POST", "/api/v1/payments/notify", Public, "signed by the provider's key, within 5 minutes; applied once"),
+    rule("POST", "/api/v1/agency/next-day-assignment", Roles(&[A]), "own agency's orders"),
+    rule("PUT", "/api/v1/agency/next-day-assignment/nightly", Roles(&[A]), "own agency"),
     rule("GET", "/api/v1/regulator/price-rises", Roles(&[G]), "regulator's area"),
     // API documents and the server itself
     rule("GET", "/api/v1/openapi.json", Public, ""),
@@ -246,6 +248,8 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/agency/orders", Roles(&[A]), "own agency"),
     rule("GET", "/agency/orders/{id}", Roles(&[A]), "own agency's order"),
     rule("POST", "/agency/orders/{id}/step", Roles(&[A]), "own agency's order"),
+    rule("POST", "/agency/orders/assign-next-day", Roles(&[A]), "own agency's orders"),
+    rule("POST", "/agency/orders/nightly-assignment", Roles(&[A]), "own agency"),
     rule("GET", "/agency/workers/{id}/availability", Roles(&[A]), "employing agency"),
     rule("POST", "/agency/workers/{id}/shifts", Roles(&[A]), "employing agency"),
     rule("POST", "/agency/workers/{id}/leave", Roles(&[A]), "employing agency"),

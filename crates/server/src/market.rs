@@ -329,3 +329,19 @@ pub async fn take_step(
     }
     Ok(order)
 }
+
+/// Assigns tomorrow's confirmed orders of the viewer's agency: the board's button and the API.
+pub async fn assign_next_day(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<jiazheng_store::market::assignment::AssignmentRun, AppError> {
+    let (session, agency) = viewer.require_agency()?;
+    Ok(state.store.assign_next_day(agency, &session.principal).await?)
+}
+
+/// Turns the nightly next-day assignment of the viewer's agency on (under the viewer's name) or off.
+pub async fn set_auto_assign(state: &AppState, viewer: &Viewer, on: bool) -> Result<bool, AppError> {
+    let (session, agency) = viewer.require_agency()?;
+    state.store.set_auto_assign(&session.principal, on).await?;
+    Ok(state.store.auto_assign_of(agency).await?)
+}

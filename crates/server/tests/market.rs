@@ -218,3 +218,72 @@ async fn a_withdrawn_items_price_history_stays_public() {
     assert_eq!((status, prices.as_array().map(Vec::len)), (200, Some(1)));
     assert_eq!(app.get_json("/api/v1/menu-items/999999/prices", None).await.0, 404);
 }
+
+#[tokio::test]
+async fn the_board_assigns_tomorrows_orders_and_says_what_stayed_open() {
+    let app = TestApp::spawn().await;
+    let (agency, worker, menu) = app.cleaning_market(5).await;
+    // Two households want the one worker at the same hour tomorrow.
+    let mut ids = Vec::new();
+    for phone in ["13700000021", "13700000022"] {
+        let resident = app.phone_resident(phone).await;
+        let body = json!({"menu_item_id": menu, "date": day(1), "time": "10:00", "hours": "2"});
+        let (status, order) = app.post_json("/api/v1/orders", &resident, &body).await;
+        assert_eq!(status, 201, "{order}");
+        let id = order["id"].as_i64().unwrap();
+        let (status, _) =
+            app.post_json(&format!("/api/v1/orders/{id}/steps"), &agency, &json!({"step": "confirm"})).await;
+        assert_eq!(status, 200);
+        ids.push(id);
+    }
+    // A resident may not run it; the agency's board button does, through the page.
+    let resident = app.phone_resident("13700000023").await;
+    assert_eq!(app.post_json("/api/v1/agency/next-day-assignment", &resident, &json!({})).await.0, 403);
+    let client = common::sign_in(&app, "agency_a").await;
+    let board = client.get(app.url("/agency/orders")).send().await.unwrap().text().await.unwrap();
+    assert!(board.contains("为明日订单派单"), "the button is on the board");
+    let response = client
+        .post(app.url("/agency/orders/assign-next-day"))
+        .form(&[("csrf", common::csrf_in(&board))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains(r#"<dd id="assigned-count">1</dd>"#) && page.contains(r#"<dd id="open-count">1</dd>"#),
+        "{page}"
+    );
+    assert!(page.contains("符合条件的服务员") || page.contains("没有当时有空"), "the reason is said in words: {page}");
+    let (_, first) = app.get_json(&format!("/api/v1/orders/{}", ids[0]), Some(&agency)).await;
+    let (_, second) = app.get_json(&format!("/api/v1/orders/{}", ids[1]), Some(&agency)).await;
+    let workers = [first["order"]["worker_id"].as_i64(), second["order"]["worker_id"].as_i64()];
+    assert!(workers.contains(&Some(worker)) && workers.contains(&None), "{workers:?}");
+    // Without the form token nothing runs; the API answers the same run as JSON.
+    let forged =
+        client.post(app.url("/agency/orders/assign-next-day")).form(&[("csrf", "guess")]).send().await.unwrap();
+    assert_eq!(forged.status(), 400);
+    let (status, run) = app.post_json("/api/v1/agency/next-day-assignment", &agency, &json!({})).await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!((run["assigned"].as_array().unwrap().len(), run["left_open"].as_array().unwrap().len()), (0, 1));
+    assert_eq!(run["left_open"][0]["reason"], "no_candidate");
+
+    // The nightly run is off until the agency turns it on, from the board or the API.
+    assert!(board.contains("未开启"), "{board}");
+    let response = client
+        .post(app.url("/agency/orders/nightly-assignment"))
+        .form(&[("csrf", common::csrf_in(&board).as_str()), ("on", "true")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let board = client.get(app.url("/agency/orders")).send().await.unwrap().text().await.unwrap();
+    assert!(board.contains("已开启") && board.contains("关闭自动派单"), "{board}");
+    let (status, nightly) =
+        app.put_json("/api/v1/agency/next-day-assignment/nightly", &agency, &json!({"on": false})).await;
+    assert_eq!((status, nightly["on"].as_bool()), (200, Some(false)));
+    let (status, _) = app.put_json("/api/v1/agency/next-day-assignment/nightly", &agency, &json!({"on": "yes"})).await;
+    assert_eq!(status, 422);
+    let (status, _) = app.put_json("/api/v1/agency/next-day-assignment/nightly", &resident, &json!({"on": true})).await;
+    assert_eq!(status, 403);
+}

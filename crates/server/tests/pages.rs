@@ -2,40 +2,8 @@
 
 mod common;
 
-use common::{PASSWORD, TestApp, id_number, pdf_images};
+use common::{PASSWORD, TestApp, browser_client, csrf_in, id_number, pdf_images, sign_in};
 use reqwest::multipart;
-
-/// The value of the first hidden `csrf` field in a page.
-fn csrf_in(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-fn browser_client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-/// Signs in through the login form and returns the client holding the session cookie.
-async fn sign_in(app: &TestApp, username: &str) -> reqwest::Client {
-    let client = browser_client();
-    let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let response = client
-        .post(app.url("/login"))
-        .form(&[("username", username), ("password", PASSWORD), ("csrf", &csrf_in(&page))])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "sign in {username}");
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with("jz_session="));
-    let cookie = cookie.expect("a session cookie");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    client
-}
 
 #[tokio::test]
 async fn sign_in_needs_the_form_token_and_wrong_passwords_say_so() {

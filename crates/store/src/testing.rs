@@ -66,6 +66,21 @@ pub async fn agency(store: &Store, body: &str) -> i64 {
     store.create_agency(&form.parse().expect("a valid agency")).await.expect("agency created")
 }
 
+/// 日常保洁 by the hour: ¥45, at least 2 hours, free cancellation until 24 hours before, 20% after.
+pub fn hourly_cleaning() -> jiazheng_core::market::menu::MenuDraft {
+    jiazheng_core::market::menu::MenuForm {
+        item: "日常保洁".into(),
+        mode: "per_hour".into(),
+        price: "45".into(),
+        amount: "2".into(),
+        free_cancel_hours: "24".into(),
+        cancel_fee_percent: "20".into(),
+        ..Default::default()
+    }
+    .parse()
+    .expect("a valid menu item")
+}
+
 /// Gives a worker of `agency_id` what cleaning work needs: pre-job training passed 30 days
 /// ago, an in-home health check on `checked_on`, and an accident policy running a year from
 /// 60 days ago. Tests move `checked_on` to make the check valid, expiring or lapsed.

@@ -81,16 +81,8 @@ async fn market(n: u16, qualified: u16) -> Market {
         let week: Vec<(u8, Shift)> = (1..=7).map(|d| (d, shift)).collect();
         store.set_shifts(worker, &week, agency_admin.account_id).await.unwrap();
     }
-    let menu = MenuForm {
-        item: "日常保洁".into(),
-        mode: "per_hour".into(),
-        price: "45".into(),
-        amount: "2".into(),
-        free_cancel_hours: "24".into(),
-        cancel_fee_percent: "20".into(),
-        ..Default::default()
-    };
-    let menu = store.publish_menu_item(agency_id, &menu.parse().unwrap(), agency_admin.account_id).await.unwrap();
+    let menu = jiazheng_store::testing::hourly_cleaning();
+    let menu = store.publish_menu_item(agency_id, &menu, agency_admin.account_id).await.unwrap();
     Market { db, agency: agency_id, agency_admin, workers, menu: menu.id }
 }
 

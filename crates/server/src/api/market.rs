@@ -49,6 +49,8 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}", get(order))
         .route("/orders/{id}/steps", post(step))
         .route("/orders/{id}/rating", post(rate))
+        .route("/agency/next-day-assignment", post(assign_next_day))
+        .route("/agency/next-day-assignment/nightly", put(set_nightly))
         .route("/regulator/price-rises", get(price_rises))
 }
 
@@ -515,6 +517,40 @@ pub async fn step(
 ) -> Result<Json<OrderRow>, AppError> {
     viewer.check_csrf(csrf_header(&headers))?;
     Ok(Json(crate::market::take_step(&state, &viewer, id, &form).await?))
+}
+
+/// Assigns tomorrow's (Beijing) confirmed orders of the agency that still wait for a worker: the
+/// nearest free, compliant worker, or the one the resident had last time where possible; each
+/// through the same checks as a manual assignment. Orders left open are listed with the reason.
+#[utoipa::path(post, path = "/api/v1/agency/next-day-assignment", tag = "market", security(("bearer" = [])),
+    responses((status = 200, body = jiazheng_store::market::assignment::AssignmentRun)))]
+pub async fn assign_next_day(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+) -> Result<Json<jiazheng_store::market::assignment::AssignmentRun>, AppError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    Ok(Json(crate::market::assign_next_day(&state, &viewer).await?))
+}
+
+/// Whether the nightly job (02:00 Beijing) assigns the next day's orders of the agency.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct Nightly {
+    pub on: bool,
+}
+
+/// Turns the nightly next-day assignment on or off; when on, its assignments carry the name of the
+/// admin who turned it on.
+#[utoipa::path(put, path = "/api/v1/agency/next-day-assignment/nightly", tag = "market", request_body = Nightly,
+    security(("bearer" = [])), responses((status = 200, body = Nightly)))]
+pub async fn set_nightly(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    ApiJson(form): ApiJson<Nightly>,
+) -> Result<Json<Nightly>, AppError> {
+    viewer.check_csrf(csrf_header(&headers))?;
+    Ok(Json(Nightly { on: crate::market::set_auto_assign(&state, &viewer, form.on).await? }))
 }
 
 /// Rates a completed order in four dimensions (1–5); one rating per order (409 after).

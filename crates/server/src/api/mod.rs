@@ -77,7 +77,7 @@ pub fn docs() -> Router<AppState> {
         market::send_code, market::resident_session, market::profile, market::set_profile, market::erase,
         market::publish, market::update_item, market::withdraw, market::shifts, market::set_shifts, market::calendar,
         market::add_leave, market::remove_leave, market::create_order, market::orders, market::order, market::step,
-        market::rate, market::price_rises,
+        market::rate, market::price_rises, market::assign_next_day, market::set_nightly,
         contracts::order_contract, contracts::set_identity, contracts::contract, contracts::pdf, contracts::send_code,
         contracts::sign, contracts::check, contracts::contract_use,
         payments::payment, payments::pay, payments::refund, payments::notify,

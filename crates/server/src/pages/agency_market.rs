@@ -14,6 +14,7 @@ use jiazheng_core::market::menu::{MenuForm, yuan};
 use jiazheng_core::market::slot::{DayForm, LeaveForm, Slot, WeekForm};
 use jiazheng_core::market::{CatalogItem, OrderStep, PriceMode};
 use jiazheng_store::PageRequest;
+use jiazheng_store::market::assignment::{AssignmentRun, OpenOrder};
 use jiazheng_store::market::availability::BookingRow;
 use jiazheng_store::market::menus::{MenuRow, PriceRise};
 use jiazheng_store::market::orders::{Board, OrderRow};
@@ -35,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/agency/menu/{id}/withdraw", post(withdraw))
         .route("/agency/orders", get(board))
         .route("/agency/orders/{id}", get(order))
+        .route("/agency/orders/assign-next-day", post(assign_next_day))
+        .route("/agency/orders/nightly-assignment", post(set_nightly))
         .route("/agency/orders/{id}/step", post(step))
         .route("/agency/workers/{id}/availability", get(availability))
         .route("/agency/workers/{id}/shifts", post(save_shifts))
@@ -268,6 +271,8 @@ struct BoardPage {
     tabs: Vec<(&'static str, String, i64)>,
     orders: Vec<OrderRow>,
     pager: Pager,
+    /// The nightly job assigns the next day's orders.
+    nightly: bool,
 }
 
 impl BoardPage {
@@ -312,12 +317,63 @@ async fn board(
     };
     let pager = Pager::new(&page, "/agency/orders", &format!("board={code}"));
     render(&BoardPage {
+        nightly: state.store.auto_assign_of(agency).await?,
         chrome: Chrome::new(lang, &viewer, "/agency/orders", lang.t("orderboard.title")),
         board: code,
         tabs,
         orders: page.items,
         pager,
     })
+}
+
+#[derive(Deserialize)]
+struct CsrfPost {
+    csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "agency_assignment.html")]
+struct AssignmentPage {
+    chrome: Chrome,
+    run: AssignmentRun,
+}
+
+impl AssignmentPage {
+    fn km(&self, metres: &i64) -> String {
+        format!("{:.1}", *metres as f64 / 1000.0)
+    }
+
+    fn reason<'a>(&self, open: &'a OpenOrder) -> &'a str {
+        if self.chrome.is_en() { &open.reason_en } else { &open.reason_zh }
+    }
+}
+
+/// The board's button: tomorrow's confirmed orders get workers, and the page says how it went.
+async fn assign_next_day(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    Form(post): Form<CsrfPost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&post.csrf))?;
+    let run = crate::market::assign_next_day(&state, &viewer).await?;
+    render(&AssignmentPage { chrome: Chrome::new(lang, &viewer, "/agency/orders", lang.t("assignment.title")), run })
+}
+
+#[derive(Deserialize)]
+struct NightlyPost {
+    csrf: String,
+    on: bool,
+}
+
+async fn set_nightly(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(post): Form<NightlyPost>,
+) -> Result<Response, AppError> {
+    viewer.check_csrf(Some(&post.csrf))?;
+    crate::market::set_auto_assign(&state, &viewer, post.on).await?;
+    Ok(Redirect::to("/agency/orders").into_response())
 }
 
 #[derive(Template)]

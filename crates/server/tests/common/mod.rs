@@ -198,6 +198,12 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn put_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let response = self.client.put(self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn get_json(&self, path: &str, token: Option<&str>) -> (u16, Value) {
         let mut request = self.client.get(self.url(path));
         if let Some(token) = token {
@@ -441,4 +447,36 @@ pub async fn school_with_course(app: &TestApp, username: &str, hours: u32) -> i6
     let (status, course) = app.post_json(&format!("/api/v1/providers/{provider_id}/courses"), &token, &course).await;
     assert_eq!(status, 201, "{course}");
     course["id"].as_i64().unwrap()
+}
+
+/// The value of the first hidden `csrf` field in a page.
+pub fn csrf_in(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+pub fn browser_client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Signs in through the login form and returns the client holding the session cookie.
+pub async fn sign_in(app: &TestApp, username: &str) -> reqwest::Client {
+    let client = browser_client();
+    let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let response = client
+        .post(app.url("/login"))
+        .form(&[("username", username), ("password", PASSWORD), ("csrf", &csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "sign in {username}");
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("jz_session="));
+    let cookie = cookie.expect("a session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    client
 }

@@ -1,6 +1,7 @@
 //! The market's records: residents who sign in by phone, agencies' menus and their price
 //! history, workers' shifts and bookings, and orders with every step taken on them.
 
+pub mod assignment;
 pub mod availability;
 pub mod bulk;
 pub mod contracts;

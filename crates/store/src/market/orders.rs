@@ -69,7 +69,7 @@ row! {
     }
 }
 
-const SELECT_ORDER: &str = "SELECT o.id, o.resident_account_id, r.display_name AS resident_name, o.agency_id,
+pub(crate) const SELECT_ORDER: &str = "SELECT o.id, o.resident_account_id, r.display_name AS resident_name, o.agency_id,
     a.name AS agency_name, a.district_code AS agency_district, o.menu_item_id, o.item, o.mode, o.level,
     o.unit_price_fen, o.quantity, o.total_fen, o.free_cancel_hours, o.cancel_fee_percent, o.starts_at, o.ends_at,
     o.requested_worker_id, rw.name AS requested_worker_name, o.worker_id, w.name AS worker_name, o.community_code, d.name AS community_name, o.note,

@@ -144,14 +144,19 @@ impl Store {
             "SELECT (SELECT {ready_list} FROM (
                         SELECT DISTINCT worker_id FROM worker_readiness
                         WHERE service = $1 {in_district} AND worker_id > $2 AND ready_from <= $3 AND ready_until > $4
+                          {of_agency}
                         ORDER BY worker_id LIMIT $5) r),
                     (SELECT {stale_list} FROM (
                         SELECT t.worker_id FROM readiness_stale t {join} workers w ON w.id = t.worker_id
                         WHERE t.worker_id > $2 AND (w.services & $7) <> 0 AND ($6 = '' OR w.district_code = $6)
+                          {of_agency}
                         ORDER BY t.worker_id LIMIT $5) s)",
             ready_list = list_of("r.worker_id"),
             stale_list = list_of("s.worker_id"),
             in_district = if district.is_empty() { "AND $6 = ''" } else { "AND district_code = $6" },
+            // An agency assigning its order walks only its own workers, not the whole city's.
+            of_agency = "AND ($8 = 0 OR worker_id IN (SELECT b.worker_id FROM bindings b
+                             JOIN menu_items m ON m.agency_id = b.agency_id WHERE m.id = $8 AND b.status = 'active'))",
         );
         let ids_in = |text: Option<String>| -> Vec<i64> {
             text.unwrap_or_default().split(',').filter_map(|id| id.trim().parse().ok()).collect()
@@ -165,7 +170,7 @@ impl Store {
         for _ in 0..MAX_WINDOWS {
             let (ready, stale): (Option<String>, Option<String>) = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(candidates_sql.as_str()))
                 .bind(service.as_str()).bind(after).bind(first_day).bind(last_day).bind(window)
-                .bind(&district).bind(bit)
+                .bind(&district).bind(bit).bind(query.menu_item.unwrap_or(0))
                 .fetch_one(p).await?);
             let (ready, stale) = (ids_in(ready), ids_in(stale));
             let more = ready.len() as i64 == window || stale.len() as i64 == window;

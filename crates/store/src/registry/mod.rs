@@ -4,6 +4,7 @@ pub mod agencies;
 pub mod bindings;
 pub mod divisions;
 pub mod photos;
+pub mod places;
 pub mod service_points;
 pub mod workers;
 
