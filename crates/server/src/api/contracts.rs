@@ -223,10 +223,10 @@ pub struct CheckedSignature {
     pub signed_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Checks a contract: the PDF as the request body (`application/pdf`, 2 MB at most), its number
+/// Checks a contract: the PDF as the request body (its bytes, any content type; 2 MB at most), its number
 /// as `?number=`, or both. Public: the file or the number is the key, and nothing is written.
 #[utoipa::path(post, path = "/api/v1/contracts/check", tag = "contracts", params(CheckQuery),
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the PDF file, as bytes"),
     responses((status = 200, body = CheckResult), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn check(
     State(state): State<AppState>,
