@@ -92,7 +92,7 @@ pub struct Filled {
 #[error("the template names {0}, which the facts do not give")]
 pub struct MissingFact(pub String);
 
-/// Fills `kind`'s template with `facts` (placeholder → text).
+/// Fills `kind`'s template: every `{name}` in it is replaced by the fact of that name.
 pub fn fill(kind: ContractKind, facts: &BTreeMap<&str, String>) -> Result<Filled, MissingFact> {
     let mut filled =
         Filled { kind, version: String::new(), title: String::new(), subtitle: String::new(), clauses: Vec::new() };
@@ -341,7 +341,7 @@ mod tests {
             let filled = fill(*kind, &facts_for(*kind)).expect("fills");
             assert!(!filled.title.is_empty() && !filled.version.is_empty(), "{kind:?}");
             let text: String = filled.clauses.iter().flat_map(|c| c.paragraphs.iter().cloned()).collect();
-            assert!(!text.contains('{'), "{kind:?} left a placeholder");
+            assert!(!text.contains('{'), "{kind:?} left a {{name}} unfilled");
             for needed in ["<contract_number>", "<agency_name>", "<worker_name>", "<regulator>"] {
                 assert!(text.contains(needed), "{kind:?} does not state {needed}");
             }
