@@ -248,6 +248,7 @@ pub async fn every_state(store: &Store, agency: i64, agency_admin: i64, resident
             note: String::new(),
             expected_price_fen: None,
             expected_version: None,
+            subsidised: false,
         };
         let id = store.book(resident, &request, None).await?.order.id;
         if status == OrderStatus::Cancelled {

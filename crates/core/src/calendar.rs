@@ -24,9 +24,31 @@ pub fn seconds_to_beijing_midnight(at: DateTime<Utc>) -> u64 {
     next.map_or(1, |n| (n - local).num_seconds().max(1) as u64)
 }
 
+/// A month typed as `YYYY-MM`, as its first day; empty is `today`'s month.
+pub fn parse_month(raw: &str, today: NaiveDate) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return today.with_day(1);
+    }
+    if raw.len() > 7 {
+        return None;
+    }
+    NaiveDate::parse_from_str(&format!("{raw}-01"), "%Y-%m-%d").ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_month_is_its_first_day_and_empty_is_this_month() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        assert_eq!(parse_month("2026-11", today), NaiveDate::from_ymd_opt(2026, 11, 1));
+        assert_eq!(parse_month(" ", today), NaiveDate::from_ymd_opt(2026, 12, 1));
+        assert_eq!(parse_month("2026-13", today), None);
+        assert_eq!(parse_month("2026-11-05", today), None);
+    }
 
     #[test]
     fn the_beijing_day_starts_at_16_00_utc() {

@@ -45,7 +45,10 @@ pub struct Rule {
 }
 
 use Gate::{Public, Roles, SignedIn};
-use Role::{AgencyAdmin as A, Bank as B, Regulator as G, Resident as R, School as S, SystemAdmin as X, Worker as W};
+use Role::{
+    AgencyAdmin as A, Bank as B, CommunityStaff as C, Regulator as G, Resident as R, School as S, SystemAdmin as X,
+    Worker as W,
+};
 
 const fn rule(method: &'static str, path: &'static str, gate: Gate, object: &'static str) -> Rule {
     Rule { method, path, gate, object }
@@ -276,6 +279,16 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/my/orders/{id}/pay", Roles(&[R]), "own booked order"),
     rule("GET", "/agency/statements", Roles(&[A]), "own agency"),
     rule("GET", "/agency/statements.xlsx", Roles(&[A]), "own agency"),
+    rule("GET", "/community/subsidies", Roles(&[C]), "own district"),
+    rule("POST", "/community/subsidies", Roles(&[C]), "own district; the community picked must be in it"),
+    rule("GET", "/community/subsidies/new", Roles(&[C]), "own district"),
+    rule("GET", "/community/subsidies/{id}", Roles(&[C, G]), "a grant of own district, or of the regulator's area"),
+    rule("GET", "/community/subsidies/{id}/evidence", Roles(&[C, G]), "a grant of own district, or of the regulator's area"),
+    rule("POST", "/community/subsidies/{id}/revoke", Roles(&[C]), "a grant of own district"),
+    rule("GET", "/subsidies/statement", Roles(&[C, G, A]), "own district, regulator's area, or own agency's orders"),
+    rule("GET", "/subsidies/statement.xlsx", Roles(&[C, G, A]), "own district, regulator's area, or own agency's orders"),
+    rule("GET", "/regulator/subsidies", Roles(&[G]), "regulator's area"),
+    rule("POST", "/regulator/subsidies", Roles(&[G]), "a district in the regulator's area"),
     rule("GET", "/sandbox/pay/{id}", Public, "the sandbox provider's cashier: whoever holds the link pays"),
     rule("POST", "/sandbox/pay/{id}", Public, "the sandbox provider's cashier: whoever holds the link pays"),
     rule("GET", "/me/leave", Roles(&[W]), "own calendar"),

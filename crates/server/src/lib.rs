@@ -20,6 +20,7 @@ pub mod payments;
 pub mod pdf;
 pub mod photo;
 pub mod report;
+pub mod subsidies;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

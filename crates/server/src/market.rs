@@ -83,20 +83,24 @@ pub struct BookingForm {
     /// The menu item's `version` the resident was shown: a change of its terms since refuses
     /// the booking (409) the same way.
     pub menu_version: Option<i64>,
+    /// Paid by the district from the resident's subsidy quota (residents a community registered);
+    /// over the quota or the district's budget is refused (422, field `subsidy`).
+    pub subsidy: bool,
 }
 
 impl BookingForm {
     /// The digest a retry with the same key must match.
     fn digest(&self) -> Vec<u8> {
         let canonical = format!(
-            "{}|{}|{}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}|{}|{}",
             self.menu_item_id,
             self.price_fen.unwrap_or(0),
             self.date.trim(),
             self.time.trim(),
             self.hours.trim(),
             self.worker_id.unwrap_or(0),
-            self.note.trim()
+            self.note.trim(),
+            self.subsidy
         );
         Sha256::digest(canonical.as_bytes()).to_vec()
     }
@@ -143,6 +147,7 @@ pub async fn book(
         note: form.note.clone(),
         expected_price_fen: form.price_fen,
         expected_version: form.menu_version,
+        subsidised: form.subsidy,
     };
     let booked = state.store.book_item(session.principal.account_id, &menu, &request, key.as_ref()).await?;
     Ok(booked)

@@ -81,16 +81,26 @@ impl Crypto {
     /// a ciphertext copied to another row or column does not open. Version byte, nonce, then
     /// ciphertext and tag.
     pub fn seal_at(&self, plain: &str, place: &str) -> Vec<u8> {
+        self.seal_bytes_at(plain.as_bytes(), place)
+    }
+
+    /// `seal_at` for a file.
+    pub fn seal_bytes_at(&self, plain: &[u8], place: &str) -> Vec<u8> {
         let nonce = random_bytes::<12>();
         let mut out = vec![BOUND];
         out.extend(nonce);
-        let payload = Payload { msg: plain.as_bytes(), aad: place.as_bytes() };
+        let payload = Payload { msg: plain, aad: place.as_bytes() };
         out.extend(self.cipher.encrypt(Nonce::from_slice(&nonce), payload).expect("in-memory encryption"));
         out
     }
 
     /// Opens a value sealed with `seal_at` for the same place; anything else is refused.
     pub fn open_at(&self, sealed: &[u8], place: &str) -> Result<String> {
+        String::from_utf8(self.open_bytes_at(sealed, place)?).map_err(|_| StoreError::Crypto("not text"))
+    }
+
+    /// Opens a file sealed with `seal_bytes_at` for the same place.
+    pub fn open_bytes_at(&self, sealed: &[u8], place: &str) -> Result<Vec<u8>> {
         let Some((&BOUND, rest)) = sealed.split_first() else {
             return Err(StoreError::Crypto("not a bound sealed value"));
         };
@@ -99,11 +109,9 @@ impl Crypto {
         }
         let (nonce, body) = rest.split_at(12);
         let payload = Payload { msg: body, aad: place.as_bytes() };
-        let plain = self
-            .cipher
+        self.cipher
             .decrypt(Nonce::from_slice(nonce), payload)
-            .map_err(|_| StoreError::Crypto("cannot open (moved or altered)"))?;
-        String::from_utf8(plain).map_err(|_| StoreError::Crypto("not text"))
+            .map_err(|_| StoreError::Crypto("cannot open (moved or altered)"))
     }
 
     /// Nonce followed by ciphertext and tag, bound to nothing: the format before `seal_at`, kept

@@ -636,3 +636,105 @@ pub fn statement_xlsx(title: &str, lines: &[crate::market::payments::StatementLi
     sheet.write_number_with_format(r, 4, total as f64 / 100.0, &money).map_err(xlsx_error)?;
     book.save_to_buffer().map_err(xlsx_error)
 }
+
+/// A month's subsidised orders: every order, the sums per agency (or per district when one
+/// agency reads it), and the audit list (`oddities`, each in Chinese and English).
+pub fn subsidy_statement_xlsx(
+    title: &str,
+    lines: &[crate::market::subsidies::SubsidyLine],
+    by_district: bool,
+    oddities: &[(String, String)],
+) -> Result<Vec<u8>> {
+    use jiazheng_core::market::order::OrderStatus;
+    use jiazheng_core::market::subsidy::SubsidyCategory;
+    let mut book = Workbook::new();
+    let money = Format::new().set_num_format("0.00");
+    let hours = Format::new().set_num_format("0.0");
+    let label = |code: &str, zh: &str, en: &str| if zh.is_empty() { code.to_owned() } else { format!("{zh} {en}") };
+
+    let sheet = book.add_worksheet().set_name("明细 Orders").map_err(xlsx_error)?;
+    sheet.write_string_with_format(0, 0, title, &header_format()).map_err(xlsx_error)?;
+    let headers = [
+        "服务时间（北京）/ Service time",
+        "订单号 / Order",
+        "状态 / Status",
+        "居民 / Resident",
+        "类别 / Category",
+        "社区 / Community",
+        "企业 / Agency",
+        "服务员 / Worker",
+        "服务项目 / Item",
+        "小时 / Hours",
+        "补贴支付（元）/ Paid by subsidy",
+        "退回（元）/ Returned",
+        "实付（元）/ Charged",
+    ];
+    for (col, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(1, col as u16, *h, &header_format()).map_err(xlsx_error)?;
+        sheet.set_column_width(col as u16, if matches!(col, 0 | 5 | 6) { 24 } else { 16 }).map_err(xlsx_error)?;
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let r = i as u32 + 2;
+        let at = line.starts_at.with_timezone(&jiazheng_core::calendar::beijing()).format("%Y-%m-%d %H:%M");
+        sheet.write_string(r, 0, at.to_string()).map_err(xlsx_error)?;
+        sheet.write_string(r, 1, format!("JZ{:08}", line.order_id)).map_err(xlsx_error)?;
+        let status =
+            OrderStatus::parse(&line.status).map_or(line.status.clone(), |s| label("", s.label_zh(), s.label_en()));
+        sheet.write_string(r, 2, status).map_err(xlsx_error)?;
+        sheet.write_string(r, 3, &line.legal_name).map_err(xlsx_error)?;
+        let category = SubsidyCategory::parse(&line.category)
+            .map_or(line.category.clone(), |c| label("", c.label_zh(), c.label_en()));
+        sheet.write_string(r, 4, category).map_err(xlsx_error)?;
+        sheet.write_string(r, 5, &line.community_name).map_err(xlsx_error)?;
+        sheet.write_string(r, 6, &line.agency_name).map_err(xlsx_error)?;
+        sheet.write_string(r, 7, line.worker_name.as_deref().unwrap_or("—")).map_err(xlsx_error)?;
+        let item = jiazheng_core::market::CatalogItem::label_of(&line.item, false);
+        sheet.write_string(r, 8, if item.is_empty() { &line.item } else { item }).map_err(xlsx_error)?;
+        let minutes = (line.ends_at - line.starts_at).num_minutes();
+        sheet.write_number_with_format(r, 9, minutes as f64 / 60.0, &hours).map_err(xlsx_error)?;
+        sheet.write_number_with_format(r, 10, line.subsidy_paid_fen as f64 / 100.0, &money).map_err(xlsx_error)?;
+        sheet.write_number_with_format(r, 11, line.subsidy_returned_fen as f64 / 100.0, &money).map_err(xlsx_error)?;
+        sheet.write_number_with_format(r, 12, line.charged_fen() as f64 / 100.0, &money).map_err(xlsx_error)?;
+    }
+    let r = lines.len() as u32 + 2;
+    let total: i64 = lines.iter().map(|l| l.charged_fen()).sum();
+    sheet.write_string_with_format(r, 11, "合计 / Total", &header_format()).map_err(xlsx_error)?;
+    sheet.write_number_with_format(r, 12, total as f64 / 100.0, &money).map_err(xlsx_error)?;
+
+    // Sums per agency for a district's statement, per district for an agency's.
+    let mut sums: std::collections::BTreeMap<&str, (i64, i64, i64)> = std::collections::BTreeMap::new();
+    for line in lines.iter().filter(|l| l.status != "cancelled") {
+        let key = if by_district { line.district_name.as_str() } else { line.agency_name.as_str() };
+        let entry = sums.entry(key).or_default();
+        entry.0 += 1;
+        entry.1 += line.subsidy_minutes;
+        entry.2 += line.charged_fen();
+    }
+    let sheet = book.add_worksheet().set_name("汇总 Summary").map_err(xlsx_error)?;
+    let first = if by_district { "区 / District" } else { "企业 / Agency" };
+    for (col, h) in [first, "服务单数 / Services", "小时 / Hours", "金额（元）/ Amount"].iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *h, &header_format()).map_err(xlsx_error)?;
+        sheet.set_column_width(col as u16, if col == 0 { 30 } else { 16 }).map_err(xlsx_error)?;
+    }
+    for (i, (name, (count, minutes, fen))) in sums.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_string(r, 0, *name).map_err(xlsx_error)?;
+        sheet.write_number(r, 1, *count as f64).map_err(xlsx_error)?;
+        sheet.write_number_with_format(r, 2, *minutes as f64 / 60.0, &hours).map_err(xlsx_error)?;
+        sheet.write_number_with_format(r, 3, *fen as f64 / 100.0, &money).map_err(xlsx_error)?;
+    }
+
+    let sheet = book.add_worksheet().set_name("异常 Audit").map_err(xlsx_error)?;
+    sheet.write_string_with_format(0, 0, "需核查 / To look at", &header_format()).map_err(xlsx_error)?;
+    sheet.write_string_with_format(0, 1, "To look at (English)", &header_format()).map_err(xlsx_error)?;
+    sheet.set_column_width(0, 70).map_err(xlsx_error)?;
+    sheet.set_column_width(1, 70).map_err(xlsx_error)?;
+    if oddities.is_empty() {
+        sheet.write_string(1, 0, "无 / None").map_err(xlsx_error)?;
+    }
+    for (i, (zh, en)) in oddities.iter().enumerate() {
+        sheet.write_string(i as u32 + 1, 0, zh).map_err(xlsx_error)?;
+        sheet.write_string(i as u32 + 1, 1, en).map_err(xlsx_error)?;
+    }
+    book.save_to_buffer().map_err(xlsx_error)
+}

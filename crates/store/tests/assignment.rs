@@ -109,6 +109,7 @@ async fn confirmed_order(store: &Store, city: &City, phone: &str, community: &st
         note: String::new(),
         expected_price_fen: None,
         expected_version: None,
+        subsidised: false,
     };
     let order = store.book(resident, &request, None).await.unwrap().order;
     store.confirm_order(order.id, &city.admin).await.unwrap();

@@ -108,6 +108,7 @@ fn request(menu: i64, slot: Slot, worker: Option<i64>) -> BookingRequest {
         note: String::new(),
         expected_price_fen: None,
         expected_version: None,
+        subsidised: false,
     }
 }
 
@@ -921,3 +922,5 @@ async fn signing_codes_have_their_own_daily_allowance() {
 }
 #[path = "market/payments.rs"]
 mod payments;
+#[path = "market/subsidies.rs"]
+mod subsidies;

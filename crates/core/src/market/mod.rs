@@ -9,6 +9,7 @@ pub mod order;
 pub mod payment;
 pub mod slot;
 pub mod sms;
+pub mod subsidy;
 
 pub use catalog::{CatalogItem, PriceMode};
 pub use order::{OrderStatus, OrderStep, Party};

@@ -97,6 +97,9 @@ pub enum Account {
     Agency(i64),
     /// Owed to a worker (their share under the intermediary model).
     Worker(i64),
+    /// Owed by a district's subsidy budget (keyed by the district's code) for the subsidised
+    /// orders it pays: a positive balance, like `Clearing`.
+    Subsidy(i64),
 }
 
 impl Account {
@@ -115,6 +118,7 @@ impl Account {
             "held" => Some(Self::Held(id)),
             "agency" => Some(Self::Agency(id)),
             "worker" => Some(Self::Worker(id)),
+            "subsidy" => Some(Self::Subsidy(id)),
             _ => None,
         }
     }
@@ -127,6 +131,7 @@ impl fmt::Display for Account {
             Self::Held(id) => write!(f, "held:{id}"),
             Self::Agency(id) => write!(f, "agency:{id}"),
             Self::Worker(id) => write!(f, "worker:{id}"),
+            Self::Subsidy(district) => write!(f, "subsidy:{district}"),
         }
     }
 }
@@ -213,15 +218,25 @@ impl Holding {
 
     /// A payment the provider confirmed: the money reaches clearing and is held for the order.
     pub fn pay(&mut self, amount_fen: i64) -> Result<Transaction, Invalid> {
+        self.pay_from(Account::Clearing, amount_fen)
+    }
+
+    /// A payment by `payer` (the provider's clearing, or a district's subsidy budget).
+    pub fn pay_from(&mut self, payer: Account, amount_fen: i64) -> Result<Transaction, Invalid> {
         if amount_fen <= 0 {
             return Err(Invalid::new("amount_not_positive", "金额必须大于0", "the amount must be above zero"));
         }
         self.paid_fen += amount_fen;
-        Ok(Transaction::pair(TxnKind::Payment, Account::Clearing, Account::Held(self.order_id), amount_fen))
+        Ok(Transaction::pair(TxnKind::Payment, payer, Account::Held(self.order_id), amount_fen))
     }
 
-    /// A refund out of what is held; never more than that.
+    /// A refund out of what is held to the provider; never more than that.
     pub fn refund(&mut self, amount_fen: i64) -> Result<Transaction, Invalid> {
+        self.refund_to(Account::Clearing, amount_fen)
+    }
+
+    /// A refund out of what is held, back to whoever paid (`payer`); never more than that.
+    pub fn refund_to(&mut self, payer: Account, amount_fen: i64) -> Result<Transaction, Invalid> {
         if amount_fen <= 0 {
             return Err(Invalid::new("amount_not_positive", "退款金额必须大于0", "a refund must be above zero"));
         }
@@ -234,7 +249,7 @@ impl Holding {
             ));
         }
         self.refunded_fen += amount_fen;
-        Ok(Transaction::pair(TxnKind::Refund, Account::Held(self.order_id), Account::Clearing, amount_fen))
+        Ok(Transaction::pair(TxnKind::Refund, Account::Held(self.order_id), payer, amount_fen))
     }
 
     /// The service is done: everything held goes to whom the split says. Nothing held, nothing moves.
@@ -257,13 +272,13 @@ impl Holding {
     }
 
     /// A cancellation: the fee (at most what is held) goes to the agency; the rest is to be
-    /// refunded, by the returned refund transaction and amount.
-    pub fn cancel(&mut self, agency: i64, fee_fen: i64) -> (Transaction, Option<(Transaction, i64)>) {
+    /// refunded to `payer`, by the returned refund transaction and amount.
+    pub fn cancel(&mut self, agency: i64, fee_fen: i64, payer: Account) -> (Transaction, Option<(Transaction, i64)>) {
         let fee = fee_fen.clamp(0, self.held_fen());
         self.released_fen += fee;
         let kept = Transaction::pair(TxnKind::CancelFee, Account::Held(self.order_id), Account::Agency(agency), fee);
         let rest = self.held_fen();
-        let refund = (rest > 0).then(|| (self.refund(rest).expect("the rest is held"), rest));
+        let refund = (rest > 0).then(|| (self.refund_to(payer, rest).expect("the rest is held"), rest));
         (kept, refund)
     }
 }
@@ -547,7 +562,13 @@ mod tests {
 
     #[test]
     fn accounts_round_trip_through_their_keys() {
-        for account in [Account::Clearing, Account::Held(12), Account::Agency(3), Account::Worker(7)] {
+        for account in [
+            Account::Clearing,
+            Account::Held(12),
+            Account::Agency(3),
+            Account::Worker(7),
+            Account::Subsidy(220104000000),
+        ] {
             assert_eq!(Account::parse(&account.key()), Some(account));
         }
         assert_eq!(Account::parse("held:x"), None);
@@ -571,13 +592,27 @@ mod tests {
     fn a_cancellation_pays_the_fee_and_refunds_the_rest() {
         let mut money = Holding::new(5);
         money.pay(20_000).unwrap();
-        let (fee, refund) = money.cancel(2, 4000);
+        let (fee, refund) = money.cancel(2, 4000, Account::Clearing);
         assert_eq!(fee.postings()[1], Posting { account: Account::Agency(2), amount_fen: -4000 });
         let (refund, amount) = refund.unwrap();
         assert_eq!(amount, 16_000);
         assert_eq!(sum(&refund), 0);
         assert_eq!(money.held_fen(), 0);
         assert_eq!(money.refunded_fen, 16_000);
+    }
+
+    #[test]
+    fn a_subsidised_order_is_paid_by_the_district_and_its_refund_goes_back_there() {
+        let district = Account::Subsidy(220104000000);
+        let mut money = Holding::new(8);
+        let paid = money.pay_from(district, 12_000).unwrap();
+        assert_eq!(paid.postings()[0], Posting { account: district, amount_fen: 12_000 });
+        let (fee, refund) = money.cancel(2, 3000, district);
+        assert_eq!(sum(&fee), 0);
+        let (refund, amount) = refund.unwrap();
+        assert_eq!(amount, 9000);
+        assert_eq!(refund.postings()[1], Posting { account: district, amount_fen: -9000 });
+        assert!(refund.postings().iter().all(|p| p.account != Account::Clearing), "no money at the provider moves");
     }
 
     #[test]
@@ -676,7 +711,7 @@ mod tests {
                         Split::Agency { agency: 1 }
                     })),
                     Op::Cancel(fee) => {
-                        let (kept, refund) = money.cancel(1, fee);
+                        let (kept, refund) = money.cancel(1, fee, Account::Clearing);
                         txns.push(kept);
                         txns.extend(refund.map(|(t, _)| t));
                     }

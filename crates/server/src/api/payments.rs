@@ -3,6 +3,7 @@
 
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiazheng_core::account::Role;
@@ -70,22 +71,28 @@ pub struct RefundForm {
 }
 
 /// The agency (or a regulator in scope) returns part or all of what an order holds; more than
-/// that is refused (422).
+/// that is refused (422). A subsidised order's money goes back to the district's budget, with no
+/// refund at the provider (204).
 #[utoipa::path(post, path = "/api/v1/orders/{id}/payment/refunds", tag = "market", request_body = RefundForm,
     security(("bearer" = [])),
-    responses((status = 200, body = RefundRow), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = RefundRow), (status = 204, description = "returned to the district's subsidy budget"),
+        (status = 422, body = crate::error::ErrorBody)))]
 pub async fn refund(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
     headers: HeaderMap,
     ApiJson(form): ApiJson<RefundForm>,
-) -> Result<Json<RefundRow>, AppError> {
+) -> Result<Response, AppError> {
     viewer.check_csrf(csrf_header(&headers))?;
     let who = &viewer.require_role(&[Role::AgencyAdmin, Role::Regulator])?.principal;
-    let row = state.store.refund_order(id, who, form.amount_fen, &form.reason).await?;
-    state.payments.wake.notify_one();
-    Ok(Json(row))
+    match state.store.refund_order(id, who, form.amount_fen, &form.reason).await? {
+        Some(row) => {
+            state.payments.wake.notify_one();
+            Ok(Json(row).into_response())
+        }
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, Refusal> {

@@ -595,6 +595,8 @@ struct BookPage {
     times: Vec<String>,
     /// Said before booking when the slot is already inside the paid-cancellation window.
     fee_warning: Option<String>,
+    /// The resident's subsidy this year, as offered beside the button: category and what is left.
+    subsidy: Option<String>,
 }
 
 impl BookPage {
@@ -687,7 +689,14 @@ async fn book_page(
             let fee = menu.price_fen * quantity * menu.cancel_fee_percent / 100;
             format!("{}{}", lang.t("book.fee_warning"), yuan(fee))
         });
+    let year = chrono::Datelike::year(&slot.map_or_else(jiazheng_core::calendar::beijing_today, |s| s.day()));
+    let subsidy = state.store.live_grant_of_resident(me, year).await?.map(|g| {
+        let category = g.category().map_or("", |c| if lang.is_en() { c.label_en() } else { c.label_zh() });
+        let left = g.quota().show(g.left(), lang.is_en());
+        format!("{category} · {}{left}", lang.t("subsidy.left"))
+    });
     Ok(BookPage {
+        subsidy,
         chrome: Chrome::new(lang, viewer, "/market/book", lang.t("book.title")),
         fee_warning,
         total: slot.map(|_| yuan(menu.price_fen * quantity)),
@@ -726,6 +735,7 @@ async fn book_form(
         note: String::new(),
         price_fen: None,
         menu_version: None,
+        subsidy: false,
     };
     // One key per page: a double click or a resend books once.
     let key = hex::encode(jiazheng_store::crypto::random_bytes::<16>());
@@ -756,6 +766,9 @@ struct BookPost {
     /// The date, time and hours whose total the page showed.
     #[serde(default)]
     shown: String,
+    /// The resident ticked "paid by my subsidy".
+    #[serde(default)]
+    subsidy: bool,
 }
 
 /// What a booking page's total was worked out for.
@@ -779,6 +792,7 @@ async fn place_order(
         note: post.note,
         price_fen: post.price_fen,
         menu_version: post.menu_version,
+        subsidy: post.subsidy,
     };
     if post.shown != shown_slot(&form) {
         // The time or length changed on the page: show the new total before anything is booked.

@@ -22,6 +22,7 @@ pub mod regulator;
 pub mod school;
 pub mod session;
 pub mod subjects;
+pub mod subsidies;
 pub mod timeline;
 pub mod words;
 pub mod workforce;
@@ -65,6 +66,7 @@ pub fn router() -> Router<AppState> {
         .merge(agency_market::router())
         .merge(contracts::router())
         .merge(payments::router())
+        .merge(subsidies::router())
         .route("/lang/{code}", get(switch_language))
 }
 
@@ -144,6 +146,10 @@ impl Chrome {
 
     pub fn is_regulator(&self) -> bool {
         self.role == Some(Role::Regulator)
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.role == Some(Role::CommunityStaff)
     }
 
     pub fn is_admin(&self) -> bool {

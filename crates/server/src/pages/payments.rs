@@ -118,16 +118,8 @@ struct MonthQuery {
 }
 
 /// `YYYY-MM` as its first day; empty is this Beijing month.
-fn parse_month(raw: &str) -> Option<chrono::NaiveDate> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        let today = jiazheng_core::calendar::beijing_today();
-        return chrono::Datelike::with_day(&today, 1);
-    }
-    if raw.len() > 7 {
-        return None;
-    }
-    chrono::NaiveDate::parse_from_str(&format!("{raw}-01"), "%Y-%m-%d").ok()
+pub(super) fn parse_month(raw: &str) -> Option<chrono::NaiveDate> {
+    jiazheng_core::calendar::parse_month(raw, jiazheng_core::calendar::beijing_today())
 }
 
 async fn statements(

@@ -61,6 +61,8 @@ pub enum PayState {
     Unpaid,
     Processing,
     Paid,
+    /// Paid by the district from the resident's subsidy quota.
+    Subsidy,
 }
 
 impl PayState {
@@ -74,6 +76,8 @@ impl PayState {
             (PayState::Processing, true) => "Payment in progress",
             (PayState::Paid, false) => "已支付",
             (PayState::Paid, true) => "Paid",
+            (PayState::Subsidy, false) => "由政府补贴支付",
+            (PayState::Subsidy, true) => "Paid by the government subsidy",
         }
     }
 }
@@ -111,12 +115,13 @@ pub async fn view(store: &Store, payments: &Payments, order: &OrderRow) -> Resul
     let refunds = store.refunds_of_order(order.id).await?;
     let held_fen = store.held_for_order(order.id).await?.held_fen();
     let state = match &payment {
+        _ if order.is_subsidised() => PayState::Subsidy,
         Some(p) if p.status == "paid" => PayState::Paid,
         Some(p) if p.status == "pending" && p.pay_url.is_some() => PayState::Processing,
         _ if payable_status(order) => PayState::Unpaid,
         _ => PayState::None,
     };
-    let payable = payable_status(order) && state != PayState::Paid;
+    let payable = payable_status(order) && state == PayState::Unpaid;
     Ok(PaymentView { state, payment, refunds, held_fen, payable })
 }
 

@@ -11,6 +11,7 @@ pub mod payments;
 pub mod residents;
 pub mod sandbox;
 pub mod search;
+pub mod subsidies;
 
 use chrono::{DateTime, Utc};
 

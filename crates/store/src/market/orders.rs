@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::contracts::void_order_contract_in;
+use super::subsidies::{admit_subsidy_in, pay_subsidy_in};
 use super::{take_time_in, write_tx};
 use crate::credit::ledger::{NewEntry, append_in, ledger_tx};
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
@@ -66,6 +67,8 @@ row! {
         pub service_id: Option<i64>,
         pub version: i64,
         pub created_at: DateTime<Utc>,
+        /// The subsidy grant that pays for the order, if the district pays.
+        pub subsidy_grant_id: Option<i64>,
     }
 }
 
@@ -73,7 +76,7 @@ pub(crate) const SELECT_ORDER: &str = "SELECT o.id, o.resident_account_id, r.dis
     a.name AS agency_name, a.district_code AS agency_district, o.menu_item_id, o.item, o.mode, o.level,
     o.unit_price_fen, o.quantity, o.total_fen, o.free_cancel_hours, o.cancel_fee_percent, o.starts_at, o.ends_at,
     o.requested_worker_id, rw.name AS requested_worker_name, o.worker_id, w.name AS worker_name, o.community_code, d.name AS community_name, o.note,
-    o.status, o.cancel_fee_fen, o.service_id, o.version, o.created_at
+    o.status, o.cancel_fee_fen, o.service_id, o.version, o.created_at, o.subsidy_grant_id
     FROM orders o JOIN accounts r ON r.id = o.resident_account_id JOIN agencies a ON a.id = o.agency_id
     JOIN divisions d ON d.code = o.community_code LEFT JOIN workers w ON w.id = o.worker_id
     LEFT JOIN workers rw ON rw.id = o.requested_worker_id";
@@ -106,6 +109,15 @@ impl OrderRow {
     pub fn is_package(&self) -> bool {
         self.mode == PriceMode::Package.as_str()
     }
+
+    pub fn is_subsidised(&self) -> bool {
+        self.subsidy_grant_id.is_some()
+    }
+
+    /// How long the service runs, in minutes: what an hours quota counts.
+    pub fn minutes(&self) -> i64 {
+        (self.ends_at - self.starts_at).num_minutes()
+    }
 }
 
 row! {
@@ -135,6 +147,8 @@ pub struct BookingRequest {
     /// The menu item's version the resident was shown (its length and terms); a change since
     /// refuses the booking too.
     pub expected_version: Option<i64>,
+    /// Paid by the district from the resident's subsidy quota rather than by the resident.
+    pub subsidised: bool,
 }
 
 /// A retried create: the key the client sent and a digest of what it asked.
@@ -292,6 +306,10 @@ impl Store {
                     other => other,
                 })?;
         }
+        let grant = match request.subsidised {
+            true => Some(self.grant_for_booking(resident, request.slot.start, &community).await?),
+            false => None,
+        };
         let sealed = self.crypto().seal_at(&address, &format!("orders.address:{resident}"));
         let at = now();
         let outcome = write_tx!(self, tx => async {
@@ -319,6 +337,10 @@ impl Store {
                     format!("{most} of your orders are waiting for agencies; book more once one is confirmed or cancelled"),
                 )));
             }
+            let total_fen = price_fen * quantity;
+            if let Some(grant) = &grant {
+                admit_subsidy_in!(tx, grant, total_fen, request.slot.minutes())?;
+            }
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO orders (resident_account_id, agency_id, menu_item_id, price_id, item, mode, level,
                      unit_price_fen, quantity, total_fen, free_cancel_hours, cancel_fee_percent, starts_at, ends_at,
@@ -326,13 +348,16 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'requested', $19, $19)
                  RETURNING id",
             ).bind(resident).bind(menu.agency_id).bind(menu.id).bind(price_id).bind(&menu.item).bind(&menu.mode)
-            .bind(&menu.level).bind(price_fen).bind(quantity).bind(price_fen * quantity).bind(free_hours)
+            .bind(&menu.level).bind(price_fen).bind(quantity).bind(total_fen).bind(free_hours)
             .bind(fee_percent).bind(request.slot.start).bind(request.slot.end).bind(request.worker_id)
             .bind(&community).bind(&sealed).bind(note).bind(at).fetch_one(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO order_events (order_id, step, from_status, to_status, party, actor_account_id, reason, at)
                  VALUES ($1, 'request', NULL, 'requested', 'resident', $2, '', $3)",
             ).bind(id).bind(resident).bind(at).execute(&mut *tx).await?;
+            if let Some(grant) = &grant {
+                pay_subsidy_in!(tx, grant, id, total_fen, request.slot.minutes(), at)?;
+            }
             if let Some(worker) = request.worker_id {
                 take_time_in!(tx, worker, "order", Some(id), &request.slot, "", resident)?;
             }

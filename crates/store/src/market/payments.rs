@@ -172,14 +172,17 @@ macro_rules! lock_order_in {
     };
 }
 
-/// What has been paid, refunded and is still held for an order, read inside `$tx`.
+/// What has been paid (by the resident or the district), refunded and is still held for an
+/// order, read inside `$tx`.
 macro_rules! holding_in {
     ($tx:ident, $order:expr) => {
         async {
             let order: i64 = $order;
             let (paid, refunded, held): (i64, i64, i64) = sqlx::query_as(
-                "SELECT CAST(COALESCE((SELECT SUM(amount_fen) FROM payments WHERE order_id = $1 AND status = 'paid'), 0) AS BIGINT),
-                        CAST(COALESCE((SELECT SUM(amount_fen) FROM refunds WHERE order_id = $1), 0) AS BIGINT),
+                "SELECT CAST(COALESCE((SELECT SUM(amount_fen) FROM payments WHERE order_id = $1 AND status = 'paid'), 0)
+                             + (SELECT subsidy_paid_fen FROM orders WHERE id = $1) AS BIGINT),
+                        CAST(COALESCE((SELECT SUM(amount_fen) FROM refunds WHERE order_id = $1), 0)
+                             + (SELECT subsidy_returned_fen FROM orders WHERE id = $1) AS BIGINT),
                         CAST(COALESCE((SELECT -balance_fen FROM account_balances WHERE account = $2), 0) AS BIGINT)",
             )
             .bind(order)
@@ -313,7 +316,8 @@ macro_rules! settle_in {
 }
 pub(crate) use settle_in;
 
-/// A cancellation's money, inside `$tx`: the fee to the agency, the rest refunded.
+/// A cancellation's money, inside `$tx`: the fee to the agency, the rest refunded to whoever
+/// paid (the resident through the provider, or the district's budget).
 macro_rules! cancel_money_in {
     ($tx:ident, $order:expr, $agency:expr, $fee:expr, $at:expr) => {
         async {
@@ -321,17 +325,33 @@ macro_rules! cancel_money_in {
             let at: ::chrono::DateTime<::chrono::Utc> = $at;
             let mut holding = $crate::market::payments::holding_in!($tx, order)?;
             if holding.held_fen() > 0 {
-                let (kept, refund) = holding.cancel($agency, $fee);
+                let district = $crate::market::payments::subsidy_district_in!($tx, order)?;
+                let payer = district.as_deref().map_or(
+                    ::jiazheng_core::market::payment::Account::Clearing,
+                    $crate::market::subsidies::budget_account,
+                );
+                let (kept, refund) = holding.cancel($agency, $fee, payer);
                 $crate::market::payments::post_in!($tx, &kept, order, at)?;
-                if let Some((txn, amount)) = refund {
-                    $crate::market::payments::refund_in!(
-                        $tx,
-                        order,
-                        &txn,
-                        amount,
-                        "取消订单退款 refund on cancellation",
-                        at
-                    )?;
+                match (refund, district) {
+                    (Some((txn, amount)), Some(_)) => {
+                        $crate::market::payments::return_subsidy_in!($tx, order, &txn, amount, at)?;
+                        // Hours not served go back to the quota.
+                        sqlx::query("UPDATE orders SET subsidy_minutes = 0 WHERE id = $1")
+                            .bind(order)
+                            .execute(&mut *$tx)
+                            .await?;
+                    }
+                    (Some((txn, amount)), None) => {
+                        $crate::market::payments::refund_in!(
+                            $tx,
+                            order,
+                            &txn,
+                            amount,
+                            "取消订单退款 refund on cancellation",
+                            at
+                        )?;
+                    }
+                    (None, _) => {}
                 }
             }
             ::std::result::Result::<(), $crate::StoreError>::Ok(())
@@ -340,6 +360,40 @@ macro_rules! cancel_money_in {
     };
 }
 pub(crate) use cancel_money_in;
+
+/// The district whose budget paid for the order, if it is subsidised, read inside `$tx`.
+macro_rules! subsidy_district_in {
+    ($tx:ident, $order:expr) => {
+        async {
+            let row: Option<(String,)> = sqlx::query_as(
+                "SELECT g.district_code FROM orders o JOIN subsidy_grants g ON g.id = o.subsidy_grant_id WHERE o.id = $1",
+            )
+            .bind($order)
+            .fetch_optional(&mut *$tx)
+            .await?;
+            ::std::result::Result::<Option<String>, $crate::StoreError>::Ok(row.map(|r| r.0))
+        }
+        .await
+    };
+}
+pub(crate) use subsidy_district_in;
+
+/// Returns money of a subsidised order to the district (`$txn` from `Holding::refund_to`), inside
+/// `$tx`: no provider is involved, so the journal and the order's own count are all.
+macro_rules! return_subsidy_in {
+    ($tx:ident, $order:expr, $txn:expr, $amount:expr, $at:expr) => {
+        async {
+            sqlx::query("UPDATE orders SET subsidy_returned_fen = subsidy_returned_fen + $1 WHERE id = $2")
+                .bind($amount)
+                .bind($order)
+                .execute(&mut *$tx)
+                .await?;
+            $crate::market::payments::post_in!($tx, $txn, $order, $at)
+        }
+        .await
+    };
+}
+pub(crate) use return_subsidy_in;
 
 const SELECT_PAYMENT: &str = "SELECT id, out_trade_no, order_id, amount_fen, description, status, transaction_id,
     pay_url, created_at, paid_at FROM payments";
@@ -353,6 +407,12 @@ impl Store {
         let (order, party) = self.order_for(order_id, who).await?;
         if party != Party::Resident {
             return Err(StoreError::Refused("only the resident pays".into()));
+        }
+        if order.is_subsidised() {
+            return Err(invalid(
+                "step",
+                Invalid::new("paid_by_subsidy", "该订单由政府补贴支付，无需您付款", "the district pays for this order"),
+            ));
         }
         if !matches!(order.status(), OrderStatus::Requested | OrderStatus::Confirmed | OrderStatus::Assigned) {
             return Err(invalid(
@@ -513,31 +573,47 @@ impl Store {
         }.await)
     }
 
-    /// An agency (or a regulator) returns part or all of what an order holds to the resident.
+    /// An agency (or a regulator) returns part or all of what an order holds to whoever paid:
+    /// the resident through the provider (the refund is returned), or for a subsidised order the
+    /// district's budget (`None`: no provider is involved).
     pub async fn refund_order(
         &self,
         order_id: i64,
         who: &Principal,
         amount_fen: i64,
         reason: &str,
-    ) -> Result<RefundRow> {
+    ) -> Result<Option<RefundRow>> {
         let (_, party) = self.order_for(order_id, who).await?;
         if party == Party::Resident {
             return Err(StoreError::Refused("a resident asks the agency for a refund".into()));
         }
         let reason = jiazheng_core::field::required_text(reason, MAX_REASON_CHARS).map_err(|e| invalid("reason", e))?;
         let at = now();
-        write_tx!(self, tx => async {
+        let to_provider = write_tx!(self, tx => async {
             lock_order_in!(tx, order_id)?;
             let mut holding = holding_in!(tx, order_id)?;
             if holding.paid_fen == 0 {
                 return Err(invalid("amount_fen", Invalid::new("not_paid", "该订单尚未支付", "the order has not been paid")));
             }
-            let txn = holding.refund(amount_fen).map_err(|e| invalid("amount_fen", e))?;
-            refund_in!(tx, order_id, &txn, amount_fen, &reason, at)?;
-            Ok(())
+            match subsidy_district_in!(tx, order_id)? {
+                Some(district) => {
+                    let txn = holding
+                        .refund_to(crate::market::subsidies::budget_account(&district), amount_fen)
+                        .map_err(|e| invalid("amount_fen", e))?;
+                    return_subsidy_in!(tx, order_id, &txn, amount_fen, at)?;
+                    Ok(false)
+                }
+                None => {
+                    let txn = holding.refund(amount_fen).map_err(|e| invalid("amount_fen", e))?;
+                    refund_in!(tx, order_id, &txn, amount_fen, &reason, at)?;
+                    Ok(true)
+                }
+            }
         }.await)?;
-        self.refunds_of_order(order_id).await?.pop().ok_or(StoreError::NotFound)
+        if !to_provider {
+            return Ok(None);
+        }
+        self.refunds_of_order(order_id).await?.pop().map(Some).ok_or(StoreError::NotFound)
     }
 
     /// Refunds not yet sent to the provider, oldest first.

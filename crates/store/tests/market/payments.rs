@@ -35,7 +35,7 @@ async fn assert_balanced(store: &Store) {
     assert!(audit.is_clean(), "unbalanced {:?}, mismatched {:?}", audit.unbalanced, audit.mismatched);
 }
 
-async fn complete(m: &Market, order: i64, worker: i64) {
+pub(super) async fn complete(m: &Market, order: i64, worker: i64) {
     let store = &m.db.store;
     store.confirm_order(order, &m.agency_admin).await.unwrap();
     store.assign_order(order, worker, &m.agency_admin).await.unwrap();
@@ -91,7 +91,7 @@ async fn a_refund_is_never_more_than_is_held_and_its_notice_applies_once() {
     }
     store.apply_payment(&paid(&number, "4200000003", amount)).await.unwrap();
     assert!(matches!(store.refund_order(order, &someone, 100, "自己退").await, Err(StoreError::Refused(_))));
-    let first = store.refund_order(order, &m.agency_admin, 3000, "少做一小时").await.unwrap();
+    let first = store.refund_order(order, &m.agency_admin, 3000, "少做一小时").await.unwrap().unwrap();
     assert_eq!((first.out_refund_no.as_str(), first.amount_fen), (format!("{number}R1").as_str(), 3000));
     match store.refund_order(order, &m.agency_admin, amount - 3000 + 1, "再退").await {
         Err(StoreError::Invalid(errors)) => {
@@ -192,7 +192,7 @@ async fn balances_equal_the_journal_after_a_random_mix_of_pays_refunds_completio
             match store.refund_order(order, &m.agency_admin, ask, "部分退款").await {
                 Ok(refund) => {
                     assert!(ask <= held);
-                    expected_clearing -= refund.amount_fen;
+                    expected_clearing -= refund.expect("a paid order refunds at the provider").amount_fen;
                 }
                 Err(StoreError::Invalid(_)) => assert!(!pays || ask > held),
                 Err(other) => panic!("{other:?}"),
@@ -238,7 +238,7 @@ async fn the_sandbox_is_idempotent_and_its_bill_reconciles_with_the_platform_but
     assert_eq!(store.sandbox_due(Utc::now(), 100).await.unwrap().len(), 4, "one notification per payment");
     // A refund through both sides.
     let (order, number, _) = &numbers[0];
-    let refund = store.refund_order(*order, &m.agency_admin, 1000, "部分退款").await.unwrap();
+    let refund = store.refund_order(*order, &m.agency_admin, 1000, "部分退款").await.unwrap().unwrap();
     store.sandbox_refund(&refund.out_refund_no, number, 1000, url).await.unwrap();
     match store.sandbox_refund("other", number, 1_000_000, url).await {
         Err(StoreError::Invalid(errors)) => assert_eq!(errors.0[0].code, "refund_above_paid"),
