@@ -448,6 +448,7 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
         ("admin", "系统管理员", Role::SystemAdmin, None, None, None, None),
         ("regulator", "长春市商务局", Role::Regulator, None, None, None, None),
         ("nanguan", "南关区商务局", Role::Regulator, None, Some("220102000000"), None, None),
+        ("community", "南关区社区工作人员", Role::CommunityStaff, None, Some("220102000000"), None, None),
         ("agency", "安心家政管理员", Role::AgencyAdmin, Some(agency_id), None, None, None),
         ("resident", "居民演示账号", Role::Resident, None, None, None, None),
         ("school", "春城家政职业培训学校", Role::School, None, None, None, provider),
@@ -486,6 +487,9 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     store.attach_resident_phone(ids["resident"], &phone).await?;
     store.set_resident_identity(ids["resident"], "张丽华", &id_number).await?;
     println!("{market}; {states} demo orders of the demo agency, one per state");
+    let subsidies =
+        crate::subsidy_demo::generate(store, ids["regulator"], ids["community"], ids["resident"], agency_id).await?;
+    println!("{subsidies}");
     // The school has enrolled some of the agency's workers in its pre-job course.
     if let Some(provider) = provider {
         let provider_name = store.provider(provider).await?.name;
@@ -602,6 +606,7 @@ pub fn print_logins(base: &str) {
         ("agency", "agency admin of 长春市安心家政服务有限公司"),
         ("nanguan", "regulator for 南关区"),
         ("regulator", "regulator for the whole city"),
+        ("community", "community staff of 南关区: subsidised service at /community/subsidies"),
         ("admin", "system admin: accounts at /admin/accounts"),
         ("resident", "resident"),
         ("school", "school / training base: courses, enrolments, exam results"),

@@ -230,3 +230,62 @@ async fn page_with_token(app: &TestApp, token: &str, path: &str) -> (u16, String
     let response = app.client.get(app.url(path)).bearer_auth(token).send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
+
+#[tokio::test]
+async fn the_api_sets_budgets_lists_a_districts_residents_and_reads_the_statement() {
+    let app = TestApp::spawn().await;
+    let (_, _, menu) = app.cleaning_market(1).await;
+    district_account(&app, "nanguan_reg", Role::Regulator, DISTRICT).await;
+    district_account(&app, "nanguan_staff", Role::CommunityStaff, DISTRICT).await;
+    district_account(&app, "chaoyang_staff", Role::CommunityStaff, "220104000000").await;
+    let regulator = app.token("nanguan_reg").await;
+    let put = |body: serde_json::Value| {
+        app.client.put(app.url("/api/v1/subsidies/budgets")).bearer_auth(&regulator).json(&body).send()
+    };
+    let refused = put(json!({"district": "220104000000", "year": year().to_string(), "amount": "-5"})).await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    let fields: Vec<&str> =
+        body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["district", "amount"], "another district's budget and a negative amount: both named");
+    let done = put(json!({"district": DISTRICT, "year": year().to_string(), "amount": "50000"})).await.unwrap();
+    assert_eq!(done.status(), 204);
+    let (status, rows) = app.get_json(&format!("/api/v1/subsidies/budgets?year={}", year()), Some(&regulator)).await;
+    assert_eq!(status, 200);
+    assert_eq!(rows.as_array().unwrap().len(), 1, "a district regulator sees their district");
+    assert_eq!(rows[0]["amount_fen"], 5_000_000);
+
+    let staff = sign_in(&app, "nanguan_staff").await;
+    let csrf = csrf_in(&page(&staff, &app, "/community/subsidies/new").await.1);
+    let form = registration(&csrf, "13700000301", "220102001001", "500", PDF);
+    assert_eq!(register(&staff, &app, form).await.0, 303);
+    let nanguan = app.token("nanguan_staff").await;
+    let (status, list) = app.get_json(&format!("/api/v1/subsidies/grants?year={}&q=桂", year()), Some(&nanguan)).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["id_masked"].as_str().unwrap().len(), 18, "masked, never the number");
+    assert!(list["items"][0]["id_masked"].as_str().unwrap().contains('*'));
+    let chaoyang = app.token("chaoyang_staff").await;
+    let (_, other) = app.get_json(&format!("/api/v1/subsidies/grants?year={}", year()), Some(&chaoyang)).await;
+    assert_eq!(other["total"], 0, "another district's staff see none of them");
+
+    let resident = app.phone_resident("13700000301").await;
+    let (status, own) = app.get_json("/api/v1/resident/subsidy", Some(&resident)).await;
+    if year() == beijing_today().year() {
+        assert_eq!(status, 200);
+        assert_eq!((own["quota_kind"].as_str(), own["left"].as_i64()), (Some("money"), Some(50_000)));
+    }
+    let stranger = app.phone_resident("13700000302").await;
+    assert_eq!(app.get_json("/api/v1/resident/subsidy", Some(&stranger)).await.0, 404);
+    let body = json!({"menu_item_id": menu, "date": day(3), "time": "08:00", "hours": "2", "subsidy": true});
+    assert_eq!(app.post_json("/api/v1/orders", &resident, &body).await.0, 201);
+    let month = (beijing_today() + Duration::days(3)).format("%Y-%m").to_string();
+    let (status, statement) = app.get_json(&format!("/api/v1/subsidies/statement?month={month}"), Some(&nanguan)).await;
+    assert_eq!(status, 200);
+    assert_eq!(statement["orders"].as_array().unwrap().len(), 1);
+    assert_eq!(statement["charged_fen"], 9000);
+    let (_, empty) = app.get_json(&format!("/api/v1/subsidies/statement?month={month}"), Some(&chaoyang)).await;
+    assert_eq!(empty["orders"].as_array().unwrap().len(), 0);
+    assert_eq!(app.get_json("/api/v1/subsidies/statement?month=13", Some(&nanguan)).await.0, 422);
+    assert_eq!(app.get_json("/api/v1/subsidies/grants", Some(&resident)).await.0, 403);
+}

@@ -11,6 +11,7 @@ pub mod payments;
 pub mod providers;
 pub mod service_points;
 pub mod session;
+pub mod subsidies;
 pub mod workers;
 pub mod workforce;
 
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(casework::router())
         .merge(market::router())
         .merge(contracts::router())
+        .merge(subsidies::router())
         .merge(payments::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
@@ -80,6 +82,7 @@ pub fn docs() -> Router<AppState> {
         market::rate, market::price_rises, market::assign_next_day, market::set_nightly,
         contracts::order_contract, contracts::set_identity, contracts::contract, contracts::pdf, contracts::send_code,
         contracts::sign, contracts::check, contracts::contract_use,
+        subsidies::budgets, subsidies::set_budget, subsidies::grants, subsidies::statement, subsidies::own_subsidy,
         payments::payment, payments::pay, payments::refund, payments::notify,
     ),
     components(schemas(crate::error::ErrorBody)),
