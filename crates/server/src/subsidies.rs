@@ -2,8 +2,13 @@
 //! it, the audit list in words, and the statement file.
 
 use chrono::NaiveDate;
+use jiazheng_core::FieldErrors;
 use jiazheng_core::account::Principal;
+use jiazheng_core::calendar::beijing_today;
+use jiazheng_core::division::{DivisionCode, DivisionLevel};
+use jiazheng_core::field::Invalid;
 use jiazheng_core::market::subsidy::{Oddity, audit};
+use jiazheng_core::market::subsidy::{parse_budget, parse_year};
 use jiazheng_store::market::subsidies::{StatementScope, SubsidyLine};
 
 use crate::{AppError, AppState};
@@ -37,6 +42,33 @@ impl MonthStatement {
         let title = format!("补贴服务结算单 Subsidised service statement {}", self.month());
         let by_district = matches!(self.scope, StatementScope::Agency(_));
         Ok(jiazheng_store::excel::subsidy_statement_xlsx(&title, &self.lines, by_district, &self.oddities)?)
+    }
+}
+
+/// A regulator's budget as typed (page or API): a district of their area, this year or the
+/// next, an amount in yuan; every field's mistake at once.
+pub fn parse_budget_form(
+    who: &Principal,
+    district: &str,
+    year: &str,
+    amount: &str,
+) -> Result<(DivisionCode, i32, i64), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let district = errors.take(
+        "district",
+        DivisionCode::parse(district).and_then(|d| {
+            if who.regulates(&d) && d.level() == DivisionLevel::District {
+                Ok(d)
+            } else {
+                Err(Invalid::new("not_your_district", "请选择您所辖的区", "pick a district you regulate"))
+            }
+        }),
+    );
+    let year = errors.take("year", parse_year(year, beijing_today()));
+    let amount = errors.take("amount", parse_budget(amount));
+    match (district, year, amount) {
+        (Some(d), Some(y), Some(a)) if errors.is_empty() => Ok((d, y, a)),
+        _ => Err(errors),
     }
 }
 

@@ -9,9 +9,6 @@ use axum::{Json, Router};
 use chrono::Datelike;
 use jiazheng_core::account::{Principal, Role, Scope};
 use jiazheng_core::calendar::beijing_today;
-use jiazheng_core::division::{DivisionCode, DivisionLevel};
-use jiazheng_core::field::{FieldErrors, Invalid};
-use jiazheng_core::market::subsidy::{parse_budget, parse_year};
 use jiazheng_store::PageRequest;
 use jiazheng_store::market::subsidies::{BudgetRow, GrantRow};
 use serde::{Deserialize, Serialize};
@@ -88,26 +85,10 @@ pub async fn set_budget(
 ) -> Result<StatusCode, AppError> {
     viewer.check_csrf(csrf_header(&headers))?;
     let who = &viewer.require_role(&[Role::Regulator])?.principal;
-    let mut errors = FieldErrors::default();
-    let district = errors.take(
-        "district",
-        DivisionCode::parse(&form.district).and_then(|d| {
-            if who.regulates(&d) && d.level() == DivisionLevel::District {
-                Ok(d)
-            } else {
-                Err(Invalid::new("not_your_district", "请选择您所辖的区", "pick a district you regulate"))
-            }
-        }),
-    );
-    let year = errors.take("year", parse_year(&form.year, beijing_today()));
-    let amount = errors.take("amount", parse_budget(&form.amount));
-    match (district, year, amount) {
-        (Some(d), Some(y), Some(a)) if errors.is_empty() => {
-            state.store.set_subsidy_budget(who, &d, y, a).await?;
-            Ok(StatusCode::NO_CONTENT)
-        }
-        _ => Err(AppError::Invalid(errors)),
-    }
+    let (district, year, amount) = crate::subsidies::parse_budget_form(who, &form.district, &form.year, &form.amount)
+        .map_err(AppError::Invalid)?;
+    state.store.set_subsidy_budget(who, &district, year, amount).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -13,12 +13,8 @@ use chrono::Datelike;
 use jiazheng_core::FieldErrors;
 use jiazheng_core::account::Role;
 use jiazheng_core::calendar::beijing_today;
-use jiazheng_core::division::DivisionCode;
-use jiazheng_core::field::Invalid;
 use jiazheng_core::market::payment::yuan;
-use jiazheng_core::market::subsidy::{
-    EvidenceType, GrantForm, MAX_EVIDENCE_BYTES, QuotaKind, SubsidyCategory, parse_budget, parse_year,
-};
+use jiazheng_core::market::subsidy::{EvidenceType, GrantForm, MAX_EVIDENCE_BYTES, QuotaKind, SubsidyCategory};
 use jiazheng_store::market::subsidies::{BudgetRow, GrantRow, StatementScope, staff_district};
 use jiazheng_store::{PageRequest, StoreError};
 use serde::Deserialize;
@@ -570,24 +566,11 @@ async fn set_budget(
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&post.csrf))?;
     let who = viewer.require_role(&[Role::Regulator])?.principal.clone();
-    let mut errors = FieldErrors::default();
-    let district = errors.take(
-        "district",
-        DivisionCode::parse(&post.district).and_then(|d| {
-            if who.regulates(&d) && d.level() == jiazheng_core::division::DivisionLevel::District {
-                Ok(d)
-            } else {
-                Err(Invalid::new("not_your_district", "请选择您所辖的区", "pick a district you regulate"))
-            }
-        }),
-    );
-    let year = errors.take("year", parse_year(&post.year, beijing_today()));
-    let amount = errors.take("amount", parse_budget(&post.amount));
-    let shown_year = year.unwrap_or_else(|| beijing_today().year());
+    let shown_year = post.year.trim().parse().unwrap_or_else(|_| beijing_today().year());
     let typed = (post.district.chars().take(12).collect(), post.amount.chars().take(20).collect());
-    let outcome = match (district, year, amount) {
-        (Some(d), Some(y), Some(a)) if errors.is_empty() => state.store.set_subsidy_budget(&who, &d, y, a).await,
-        _ => Err(StoreError::Invalid(errors)),
+    let outcome = match crate::subsidies::parse_budget_form(&who, &post.district, &post.year, &post.amount) {
+        Ok((d, y, a)) => state.store.set_subsidy_budget(&who, &d, y, a).await,
+        Err(errors) => Err(StoreError::Invalid(errors)),
     };
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!("/regulator/subsidies?year={shown_year}")).into_response()),
