@@ -81,7 +81,29 @@ async fn keep(state: &AppState, mut draft: Draft, origin: &str) -> Result<Contra
         sha256: Sha256::digest(&pdf).into(),
         pdf,
     };
-    Ok(state.store.keep_contract(&draft, &laid).await?)
+    let kept = state.store.keep_contract(&draft, &laid).await?;
+    if kept.number == laid.number && kept.kind().signers().contains(&Signer::Worker) {
+        tell_worker(state, &kept).await;
+    }
+    Ok(kept)
+}
+
+/// A text to the worker that a contract waits for their signature. A failed text does not undo
+/// the draft: the contract also waits at the top of their contracts page.
+async fn tell_worker(state: &AppState, contract: &ContractRow) {
+    let text = format!(
+        "【家政服务平台】{}的{}（编号{}）等待您签署，请登录平台在“我的合同”中查看并签署。",
+        contract.agency_name,
+        contract.kind().label_zh(),
+        contract.number
+    );
+    let sent = match state.store.signing_phone(contract, Signer::Worker).await {
+        Ok(phone) => state.texts.send_text(&phone, &text).await,
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(error) = sent {
+        tracing::warn!(contract = contract.id, %error, "could not text the worker about a contract");
+    }
 }
 
 /// The contract as an A4 PDF: title, clauses, who signs and how, and the QR link to its check.

@@ -154,7 +154,8 @@ impl AppError {
                 None,
             ),
             AppError::BadRequest(reason) => {
-                ("bad_request", format!("请求无效：{reason}"), format!("Bad request: {reason}"), None)
+                // The reason comes from the framework in English; the Chinese message says what to do.
+                ("bad_request", "请求格式无效，请检查后重试".into(), format!("Bad request: {reason}"), None)
             }
             AppError::Internal(_) => {
                 ("internal", "服务器内部错误，请稍后再试".into(), "Internal error; please try again".into(), None)

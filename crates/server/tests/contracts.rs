@@ -231,7 +231,16 @@ async fn an_intermediary_worker_signs_the_three_party_contract_with_a_code_to_th
     let text = pdf_text(&pdf);
     assert!(text.contains("丙方（家政企业，中介方）") && text.contains("刘桂香"), "{text}");
 
+    // The worker is told by text, and the contract waits at the top of their page.
+    let told = app.texts.last_text_to("13943100032").expect("a text to the worker");
+    assert!(told.contains("等待您签署") && told.contains(contract["number"].as_str().unwrap()), "{told}");
     let me = app.token("liuguixiang").await;
+    let worker_page = |token: String| {
+        let request = app.client.get(app.url("/me/contracts")).bearer_auth(token).send();
+        async move { request.await.unwrap().text().await.unwrap() }
+    };
+    let html = worker_page(me.clone()).await;
+    assert!(html.contains("id=\"contracts-waiting\"") && html.contains("<strong>等待您签署</strong>"), "{html}");
     let (status, sent) = app.post_json(&format!("/api/v1/contracts/{cid}/code"), &me, &json!({})).await;
     assert_eq!((status, sent["sent_to"].as_str()), (202, Some("139****0032")), "{sent}");
     let code = app.code_sent_to("13943100032");
@@ -243,6 +252,7 @@ async fn an_intermediary_worker_signs_the_three_party_contract_with_a_code_to_th
     let (status, body) =
         app.post_json(&format!("/api/v1/contracts/{cid}/signatures"), &me, &json!({"code": code, "sha256": sha})).await;
     assert_eq!((status, body["waiting_for"].clone()), (200, json!(["resident", "agency"])), "{body}");
+    assert!(!worker_page(me.clone()).await.contains("id=\"contracts-waiting\""), "signed: no longer waiting");
 
     // A service begun before every party signed counts against the agency's rate.
     jiazheng_store::testing::let_order_begin(store, id).await.unwrap();

@@ -400,6 +400,8 @@ async fn save_identity(
 struct WorkerContractsPage {
     chrome: Chrome,
     contracts: Vec<ContractRow>,
+    /// Those still waiting for the worker's own signature.
+    waiting: Vec<i64>,
     pager: Pager,
 }
 
@@ -409,6 +411,9 @@ impl WorkerContractsPage {
     }
 
     fn status(&self, c: &ContractRow) -> &'static str {
+        if self.waiting.contains(&c.id) {
+            return self.chrome.lang.pick("等待您签署", "Waiting for your signature");
+        }
         c.status().label(self.chrome.lang.is_en())
     }
 
@@ -433,6 +438,7 @@ async fn worker_contracts(
     let page = state.store.contracts_of_worker(worker, PageRequest::new(q.page, None)).await?;
     render(&WorkerContractsPage {
         chrome: Chrome::new(lang, &viewer, "/me/contracts", lang.pick("我的合同", "My contracts").to_string()),
+        waiting: state.store.contracts_waiting_for_worker(worker).await?,
         pager: Pager::new(&page, "/me/contracts", ""),
         contracts: page.items,
     })

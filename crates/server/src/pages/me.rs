@@ -44,6 +44,8 @@ struct MePage {
     /// The number of the worker's current card, when it can be shown here.
     card: Option<String>,
     photo: super::photos::PhotoPanel,
+    /// Contracts waiting for the worker's signature.
+    contracts_waiting: usize,
 }
 
 pub(super) fn own_worker(viewer: &Viewer) -> Result<i64, AppError> {
@@ -103,6 +105,7 @@ async fn me_page(
     let view = super::workforce::record_view(state, id, worker.services, lang).await?;
     let inbox = state.store.inbox("worker", id, jiazheng_store::PageRequest::new(None, Some(20))).await?;
     Ok(MePage {
+        contracts_waiting: state.store.contracts_waiting_for_worker(id).await?.len(),
         photo: super::photos::PhotoPanel::load(state, id, "/me/photo").await?,
         consents: state.store.pending_consents(id).await?,
         views: state

@@ -591,10 +591,22 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
-    /// Contracts waiting for this worker's signature, and those they signed, newest first.
+    /// The worker's contracts still waiting for their signature.
+    pub async fn contracts_waiting_for_worker(&self, worker_id: i64) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT c.id FROM contracts c WHERE c.worker_id = $1 AND c.kind <> 'employee_service' AND c.status = 'signing'
+               AND NOT EXISTS (SELECT 1 FROM contract_signatures s WHERE s.contract_id = c.id AND s.signer = 'worker')
+             ORDER BY c.id",
+        ).bind(worker_id).fetch_all(p).await?);
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Contracts waiting for this worker's signature first, then the rest, newest first.
     pub async fn contracts_of_worker(&self, worker_id: i64, page: PageRequest) -> Result<Page<ContractRow>> {
         let sql = format!(
-            "{SELECT_CONTRACT} WHERE c.worker_id = $1 AND c.kind <> 'employee_service' ORDER BY c.id DESC LIMIT $2 OFFSET $3"
+            "{SELECT_CONTRACT} WHERE c.worker_id = $1 AND c.kind <> 'employee_service'
+             ORDER BY CASE WHEN c.status = 'signing' AND NOT EXISTS (SELECT 1 FROM contract_signatures s
+                 WHERE s.contract_id = c.id AND s.signer = 'worker') THEN 0 ELSE 1 END, c.id DESC LIMIT $2 OFFSET $3"
         );
         let rows: Vec<ContractRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(worker_id).bind(page.limit()).bind(page.offset()).fetch_all(p).await?);
