@@ -588,6 +588,10 @@ async fn daily_jobs(store: Store) {
             Ok(report) => tracing::info!(?report, "daily workforce job"),
             Err(error) => tracing::error!(%error, "daily workforce job failed"),
         }
+        match store.settle_periods(beijing_today()).await {
+            Ok(orders) => tracing::info!(orders, "long services settled for the weeks they have run"),
+            Err(error) => tracing::error!(%error, "settling long services failed"),
+        }
         match store.assign_next_day_everywhere().await {
             Ok(runs) => {
                 for (agency, run) in runs {

@@ -252,9 +252,43 @@ impl Holding {
         Ok(Transaction::pair(TxnKind::Refund, Account::Held(self.order_id), payer, amount_fen))
     }
 
+    /// A refund after some or all of the order was settled (a complaint upheld, a service cut
+    /// short): what is still held goes first, the rest is taken back from the agency (under the
+    /// intermediary model the agency settles with its worker). Never more than was paid and not
+    /// yet refunded.
+    pub fn refund_settled(&mut self, payer: Account, agency: i64, amount_fen: i64) -> Result<Transaction, Invalid> {
+        if amount_fen <= 0 {
+            return Err(Invalid::new("amount_not_positive", "退款金额必须大于0", "a refund must be above zero"));
+        }
+        let refundable = self.paid_fen - self.refunded_fen;
+        if amount_fen > refundable {
+            return Err(Invalid::new(
+                "refund_above_paid",
+                format!("退款金额超过可退金额（{}）", yuan(refundable)),
+                format!("the refund is more than can be refunded ({})", yuan(refundable)),
+            ));
+        }
+        let from_held = amount_fen.min(self.held_fen());
+        let from_agency = amount_fen - from_held;
+        self.refunded_fen += amount_fen;
+        self.released_fen -= from_agency;
+        let postings = vec![
+            Posting { account: Account::Held(self.order_id), amount_fen: from_held },
+            Posting { account: Account::Agency(agency), amount_fen: from_agency },
+            Posting { account: payer, amount_fen: -amount_fen },
+        ];
+        Ok(Transaction::new(TxnKind::Refund, postings).expect("the parts make the whole"))
+    }
+
     /// The service is done: everything held goes to whom the split says. Nothing held, nothing moves.
     pub fn settle(&mut self, split: Split) -> Transaction {
-        let held = self.held_fen();
+        self.settle_part(split, self.held_fen())
+    }
+
+    /// Part of what is held (at most all of it) goes to whom the split says: a long service's
+    /// periods settled as they pass.
+    pub fn settle_part(&mut self, split: Split, amount_fen: i64) -> Transaction {
+        let held = amount_fen.clamp(0, self.held_fen());
         let from = Posting { account: Account::Held(self.order_id), amount_fen: held };
         let postings = match split {
             Split::Agency { agency } => vec![from, Posting { account: Account::Agency(agency), amount_fen: -held }],
@@ -281,6 +315,20 @@ impl Holding {
         let refund = (rest > 0).then(|| (self.refund_to(payer, rest).expect("the rest is held"), rest));
         (kept, refund)
     }
+}
+
+/// Long services are settled as they run: each whole period of this many days releases its share.
+pub const SETTLEMENT_PERIOD_DAYS: i64 = 7;
+
+/// What of `net_paid_fen` is due to the agency (and worker) after `elapsed_days` of a service of
+/// `total_days`: the share of the whole periods passed, rounded down; all of it once the service
+/// has run its length.
+pub fn due_by_periods(net_paid_fen: i64, total_days: i64, elapsed_days: i64) -> i64 {
+    if total_days <= 0 || elapsed_days >= total_days {
+        return net_paid_fen.max(0);
+    }
+    let served = (elapsed_days.max(0) / SETTLEMENT_PERIOD_DAYS) * SETTLEMENT_PERIOD_DAYS;
+    (i128::from(net_paid_fen.max(0)) * i128::from(served) / i128::from(total_days)) as i64
 }
 
 /// The agency's share under the intermediary model, rounded down (the fen goes to the worker).
@@ -613,6 +661,39 @@ mod tests {
         assert_eq!(amount, 9000);
         assert_eq!(refund.postings()[1], Posting { account: district, amount_fen: -9000 });
         assert!(refund.postings().iter().all(|p| p.account != Account::Clearing), "no money at the provider moves");
+    }
+
+    #[test]
+    fn a_long_service_is_settled_by_whole_periods() {
+        // 26 days of a 月嫂 package at ¥15,600: nothing in the first week, 7/26 after it, all at the end.
+        assert_eq!(due_by_periods(1_560_000, 26, 6), 0);
+        assert_eq!(due_by_periods(1_560_000, 26, 7), 420_000);
+        assert_eq!(due_by_periods(1_560_000, 26, 13), 420_000);
+        assert_eq!(due_by_periods(1_560_000, 26, 21), 1_260_000);
+        assert_eq!(due_by_periods(1_560_000, 26, 26), 1_560_000);
+        assert_eq!(due_by_periods(1_560_000, 26, -3), 0);
+        let mut money = Holding::new(4);
+        money.pay(1_560_000).unwrap();
+        let first = money.settle_part(Split::Agency { agency: 2 }, 420_000);
+        assert_eq!(sum(&first), 0);
+        assert_eq!(money.held_fen(), 1_140_000);
+        assert_eq!(money.settle_part(Split::Agency { agency: 2 }, 9_999_999).postings()[0].amount_fen, 1_140_000);
+        assert_eq!(money.held_fen(), 0, "never more than is held");
+    }
+
+    #[test]
+    fn a_refund_after_settlement_takes_what_is_held_first_and_the_rest_from_the_agency() {
+        let mut money = Holding::new(6);
+        money.pay(10_000).unwrap();
+        money.settle_part(Split::Agency { agency: 3 }, 7000);
+        let refund = money.refund_settled(Account::Clearing, 3, 5000).unwrap();
+        let by: BTreeMap<Account, i64> = refund.postings().iter().map(|p| (p.account, p.amount_fen)).collect();
+        assert_eq!((by[&Account::Held(6)], by[&Account::Agency(3)], by[&Account::Clearing]), (3000, 2000, -5000));
+        assert_eq!((money.held_fen(), money.refunded_fen), (0, 5000));
+        let refused = money.refund_settled(Account::Clearing, 3, 5001).unwrap_err();
+        assert!(refused.message_zh.contains("¥50.00"), "{}", refused.message_zh);
+        assert!(money.refund_settled(Account::Clearing, 3, 5000).is_ok(), "the rest of what was paid");
+        assert_eq!(money.refunded_fen, money.paid_fen);
     }
 
     #[test]

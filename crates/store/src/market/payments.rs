@@ -283,10 +283,24 @@ pub(crate) use refund_in;
 /// Settles what an order holds to whom the split says, inside `$tx` (nothing held, nothing moves).
 macro_rules! settle_in {
     ($tx:ident, $order:expr, $at:expr) => {
+        $crate::market::payments::settle_part_in!(
+            $tx,
+            $order,
+            |holding: &::jiazheng_core::market::payment::Holding| { holding.held_fen() },
+            $at
+        )
+    };
+}
+pub(crate) use settle_in;
+
+/// Settles the part of what an order holds that `$due` (given the holding) names, inside `$tx`.
+macro_rules! settle_part_in {
+    ($tx:ident, $order:expr, $due:expr, $at:expr) => {
         async {
             let order: i64 = $order;
             let mut holding = $crate::market::payments::holding_in!($tx, order)?;
-            if holding.held_fen() <= 0 {
+            let amount: i64 = ($due)(&holding);
+            if holding.held_fen() <= 0 || amount <= 0 {
                 return ::std::result::Result::<(), $crate::StoreError>::Ok(());
             }
             let (agency, worker, fee_percent, kind): (i64, Option<i64>, i64, Option<String>) = sqlx::query_as(
@@ -308,13 +322,13 @@ macro_rules! settle_in {
                 }
                 _ => ::jiazheng_core::market::payment::Split::Agency { agency },
             };
-            let txn = holding.settle(split);
+            let txn = holding.settle_part(split, amount);
             $crate::market::payments::post_in!($tx, &txn, order, $at)
         }
         .await
     };
 }
-pub(crate) use settle_in;
+pub(crate) use settle_part_in;
 
 /// A cancellation's money, inside `$tx`: the fee to the agency, the rest refunded to whoever
 /// paid (the resident through the provider, or the district's budget).
@@ -573,7 +587,9 @@ impl Store {
         }.await)
     }
 
-    /// An agency (or a regulator) returns part or all of what an order holds to whoever paid:
+    /// An agency (or a regulator) returns part or all of what was paid for an order to whoever
+    /// paid, from what is still held first and then, for a service already settled, from the
+    /// agency's account:
     /// the resident through the provider (the refund is returned), or for a subsidised order the
     /// district's budget (`None`: no provider is involved).
     pub async fn refund_order(
@@ -595,16 +611,19 @@ impl Store {
             if holding.paid_fen == 0 {
                 return Err(invalid("amount_fen", Invalid::new("not_paid", "该订单尚未支付", "the order has not been paid")));
             }
+            let (agency,): (i64,) = sqlx::query_as("SELECT agency_id FROM orders WHERE id = $1")
+                .bind(order_id).fetch_one(&mut *tx).await?;
             match subsidy_district_in!(tx, order_id)? {
                 Some(district) => {
                     let txn = holding
-                        .refund_to(crate::market::subsidies::budget_account(&district), amount_fen)
+                        .refund_settled(crate::market::subsidies::budget_account(&district), agency, amount_fen)
                         .map_err(|e| invalid("amount_fen", e))?;
                     return_subsidy_in!(tx, order_id, &txn, amount_fen, at)?;
                     Ok(false)
                 }
                 None => {
-                    let txn = holding.refund(amount_fen).map_err(|e| invalid("amount_fen", e))?;
+                    let txn = holding.refund_settled(Account::Clearing, agency, amount_fen)
+                        .map_err(|e| invalid("amount_fen", e))?;
                     refund_in!(tx, order_id, &txn, amount_fen, &reason, at)?;
                     Ok(true)
                 }
@@ -614,6 +633,39 @@ impl Store {
             return Ok(None);
         }
         self.refunds_of_order(order_id).await?.pop().map(Some).ok_or(StoreError::NotFound)
+    }
+
+    /// Settles the periods long services have run by `today` (Beijing): each whole week of a
+    /// package in service releases its share of what is held; the rest is settled on completion.
+    /// Returns how many orders had money released.
+    pub async fn settle_periods(&self, today: NaiveDate) -> Result<usize> {
+        use jiazheng_core::market::payment::{SETTLEMENT_PERIOD_DAYS, due_by_periods};
+        let cutoff = day_start(today - chrono::Duration::days(SETTLEMENT_PERIOD_DAYS - 1));
+        let due: Vec<(i64, DateTime<Utc>, DateTime<Utc>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, starts_at, ends_at FROM orders WHERE status = 'in_service' AND mode = 'package'
+               AND starts_at < $1 ORDER BY id",
+        ).bind(cutoff).fetch_all(p).await?);
+        let mut released = 0;
+        for (order_id, starts_at, ends_at) in due {
+            let total_days = (ends_at - starts_at).num_days();
+            let elapsed = (today - jiazheng_core::calendar::beijing_date(starts_at)).num_days();
+            let at = now();
+            let moved = write_tx!(self, tx => async {
+                lock_order_in!(tx, order_id)?;
+                let (status,): (String,) = sqlx::query_as("SELECT status FROM orders WHERE id = $1")
+                    .bind(order_id).fetch_one(&mut *tx).await?;
+                if status != OrderStatus::InService.as_str() {
+                    return Ok(false);
+                }
+                let before = holding_in!(tx, order_id)?.released_fen;
+                settle_part_in!(tx, order_id, |h: &Holding| {
+                    due_by_periods(h.paid_fen - h.refunded_fen, total_days, elapsed) - h.released_fen
+                }, at)?;
+                Ok(holding_in!(tx, order_id)?.released_fen > before)
+            }.await)?;
+            released += usize::from(moved);
+        }
+        Ok(released)
     }
 
     /// Refunds not yet sent to the provider, oldest first.

@@ -141,13 +141,13 @@ impl Store {
     }
 
     /// A refund at the sandbox, idempotent on `out_refund_no`; refunds of a transaction never add
-    /// up to more than it. The sandbox refunds at once and queues the REFUND.SUCCESS notification.
+    /// up to more than it. Like WeChat Pay, the refund is accepted as PROCESSING; it succeeds a
+    /// little later (`sandbox_complete_refunds`), which queues the REFUND.SUCCESS notification.
     pub async fn sandbox_refund(
         &self,
         out_refund_no: &str,
         out_trade_no: &str,
         amount_fen: i64,
-        notify_url: &str,
     ) -> Result<SandboxRefund> {
         let at = now();
         let refund_id = provider_number("5030", at);
@@ -161,12 +161,12 @@ impl Store {
                     Err(StoreError::Conflict { what: "out_refund_no_reused", existing_id: None })
                 };
             }
-            let found: Option<(i64, String, String, i64, i64)> = sqlx::query_as(
-                "SELECT t.id, t.transaction_id, t.trade_state, t.amount_fen,
+            let found: Option<(i64, String, i64, i64)> = sqlx::query_as(
+                "SELECT t.id, t.trade_state, t.amount_fen,
                     CAST(COALESCE((SELECT SUM(r.amount_fen) FROM sandbox_refunds r WHERE r.sandbox_transaction_id = t.id), 0) AS BIGINT)
                  FROM sandbox_transactions t WHERE t.out_trade_no = $1",
             ).bind(out_trade_no).fetch_optional(&mut *tx).await?;
-            let Some((txn_id, transaction_id, state, total, refunded)) = found else { return Err(StoreError::NotFound) };
+            let Some((txn_id, state, total, refunded)) = found else { return Err(StoreError::NotFound) };
             if state != "SUCCESS" {
                 return Err(invalid("out_trade_no", Invalid::new("not_paid", "订单未支付", "the order was not paid")));
             }
@@ -176,29 +176,48 @@ impl Store {
                 )));
             }
             sqlx::query(
-                "INSERT INTO sandbox_refunds (out_refund_no, refund_id, sandbox_transaction_id, amount_fen, status,
-                     created_at, success_time)
-                 VALUES ($1, $2, $3, $4, 'SUCCESS', $5, $5)",
+                "INSERT INTO sandbox_refunds (out_refund_no, refund_id, sandbox_transaction_id, amount_fen, status, created_at)
+                 VALUES ($1, $2, $3, $4, 'PROCESSING', $5)",
             ).bind(out_refund_no).bind(&refund_id).bind(txn_id).bind(amount_fen).bind(at).execute(&mut *tx).await?;
-            let resource = json!({
-                "mchid": "1900000001",
-                "out_trade_no": out_trade_no,
-                "transaction_id": transaction_id,
-                "out_refund_no": out_refund_no,
-                "refund_id": refund_id,
-                "refund_status": "SUCCESS",
-                "success_time": rfc3339_beijing(at),
-                "amount": { "total": total, "refund": amount_fen, "payer_total": total, "payer_refund": amount_fen },
-            }).to_string();
-            sqlx::query(
-                "INSERT INTO sandbox_notifications (event_type, resource, notify_url, next_attempt_at, created_at)
-                 VALUES ('REFUND.SUCCESS', $1, $2, $3, $3)",
-            ).bind(&resource).bind(notify_url).bind(at).execute(&mut *tx).await?;
             Ok(())
         }.await)?;
         on_pool!(self, p => sqlx::query_as(
             "SELECT id, out_refund_no, refund_id, amount_fen, status, created_at FROM sandbox_refunds WHERE out_refund_no = $1",
         ).bind(out_refund_no).fetch_one(p).await.map_err(StoreError::from))
+    }
+
+    /// Refunds asked for before `asked_before` succeed now, each queuing its REFUND.SUCCESS
+    /// notification to the payment's notify address. Returns how many succeeded.
+    pub async fn sandbox_complete_refunds(&self, asked_before: DateTime<Utc>, limit: i64) -> Result<usize> {
+        let at = now();
+        write_tx!(self, tx => async {
+            type Processing = (i64, String, String, i64, String, String, i64, String);
+            let due: Vec<Processing> = sqlx::query_as(
+                "SELECT r.id, r.out_refund_no, r.refund_id, r.amount_fen, t.out_trade_no, t.transaction_id,
+                    t.amount_fen, t.notify_url
+                 FROM sandbox_refunds r JOIN sandbox_transactions t ON t.id = r.sandbox_transaction_id
+                 WHERE r.status = 'PROCESSING' AND r.created_at < $1 ORDER BY r.id LIMIT $2",
+            ).bind(asked_before).bind(limit).fetch_all(&mut *tx).await?;
+            for (id, out_refund_no, refund_id, amount, out_trade_no, transaction_id, total, notify_url) in &due {
+                sqlx::query("UPDATE sandbox_refunds SET status = 'SUCCESS', success_time = $1 WHERE id = $2")
+                    .bind(at).bind(id).execute(&mut *tx).await?;
+                let resource = json!({
+                    "mchid": "1900000001",
+                    "out_trade_no": out_trade_no,
+                    "transaction_id": transaction_id,
+                    "out_refund_no": out_refund_no,
+                    "refund_id": refund_id,
+                    "refund_status": "SUCCESS",
+                    "success_time": rfc3339_beijing(at),
+                    "amount": { "total": total, "refund": amount, "payer_total": total, "payer_refund": amount },
+                }).to_string();
+                sqlx::query(
+                    "INSERT INTO sandbox_notifications (event_type, resource, notify_url, next_attempt_at, created_at)
+                     VALUES ('REFUND.SUCCESS', $1, $2, $3, $3)",
+                ).bind(&resource).bind(notify_url).bind(at).execute(&mut *tx).await?;
+            }
+            Ok(due.len())
+        }.await)
     }
 
     /// Notifications whose time has come, oldest first.

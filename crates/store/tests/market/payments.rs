@@ -239,12 +239,19 @@ async fn the_sandbox_is_idempotent_and_its_bill_reconciles_with_the_platform_but
     // A refund through both sides.
     let (order, number, _) = &numbers[0];
     let refund = store.refund_order(*order, &m.agency_admin, 1000, "部分退款").await.unwrap().unwrap();
-    store.sandbox_refund(&refund.out_refund_no, number, 1000, url).await.unwrap();
-    match store.sandbox_refund("other", number, 1_000_000, url).await {
+    let accepted = store.sandbox_refund(&refund.out_refund_no, number, 1000).await.unwrap();
+    assert_eq!(accepted.status, "PROCESSING", "accepted, not yet done");
+    match store.sandbox_refund("other", number, 1_000_000).await {
         Err(StoreError::Invalid(errors)) => assert_eq!(errors.0[0].code, "refund_above_paid"),
         other => panic!("expected a refusal, got {other:?}"),
     }
     let today = beijing_today();
+    // Both sides list it as processing: no difference yet, and no notification either.
+    let found = reconcile(&store.sandbox_bill(today).await.unwrap(), &store.platform_bill(today).await.unwrap());
+    assert!(found.is_empty(), "{found:?}");
+    assert!(store.sandbox_due(Utc::now(), 100).await.unwrap().iter().all(|n| n.event_type != "REFUND.SUCCESS"));
+    assert_eq!(store.sandbox_complete_refunds(Utc::now() + chrono::Duration::seconds(1), 100).await.unwrap(), 1);
+    assert_eq!(store.sandbox_complete_refunds(Utc::now() + chrono::Duration::seconds(1), 100).await.unwrap(), 0);
     let bill = store.sandbox_bill(today).await.unwrap();
     assert_eq!(bill.len(), 5);
     let platform = store.platform_bill(today).await.unwrap();
@@ -305,4 +312,63 @@ async fn a_notification_not_acknowledged_waits_by_the_schedule_and_is_given_up_a
     let note = store.sandbox_due(Utc::now() + chrono::Duration::days(2), 10).await.unwrap().remove(0);
     store.sandbox_failed(&note, "still refused").await.unwrap();
     assert_eq!(store.sandbox_undelivered().await.unwrap(), 0, "given up after the 16th try");
+}
+
+#[tokio::test]
+async fn a_long_service_is_settled_week_by_week_and_a_refund_after_settlement_comes_back_from_the_agency() {
+    let m = market(1, 1).await;
+    let store = &m.db.store;
+    // A 28-day live-in package at ¥8,400 (¥300 a day).
+    let live_in = jiazheng_core::market::menu::MenuForm {
+        item: "住家保姆".into(),
+        mode: "package".into(),
+        price: "8400".into(),
+        amount: "28".into(),
+        free_cancel_hours: "72".into(),
+        cancel_fee_percent: "10".into(),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    let menu = store.publish_menu_item(m.agency, &live_in, m.agency_admin.account_id).await.unwrap();
+    let someone = resident(store, "13700000401").await;
+    let start = jiazheng_core::market::slot::day_start(beijing_today() + chrono::Duration::days(5));
+    let slot = jiazheng_core::market::slot::Slot { start, end: start + chrono::Duration::days(28) };
+    let order = store.book(someone.account_id, &request(menu.id, slot, None), None).await.unwrap().order;
+    let payment = store.open_payment(order.id, &someone).await.unwrap();
+    assert_eq!(payment.amount_fen, 840_000, "paid in full through the platform, as the contract says");
+    store.apply_payment(&paid(&payment.out_trade_no, "4200000401", 840_000)).await.unwrap();
+    // The service has run ten days (the worker's part of it is another test's business).
+    let began = jiazheng_store::testing::run_sql(
+        store,
+        &format!(
+            "UPDATE orders SET status = 'in_service', starts_at = '{}', ends_at = '{}' WHERE id = {}",
+            (start - chrono::Duration::days(15)).format("%Y-%m-%dT%H:%M:%S%.fZ"),
+            (start + chrono::Duration::days(13)).format("%Y-%m-%dT%H:%M:%S%.fZ"),
+            order.id
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(began, 1);
+    let today = jiazheng_core::calendar::beijing_date(start - chrono::Duration::days(15)) + chrono::Duration::days(10);
+    assert_eq!(store.settle_periods(today).await.unwrap(), 1);
+    assert_eq!(store.balance(Account::Agency(m.agency)).await.unwrap(), -210_000, "one week of four");
+    assert_eq!(store.settle_periods(today).await.unwrap(), 0, "a second run the same day moves nothing");
+    assert_eq!(store.settle_periods(today + chrono::Duration::days(4)).await.unwrap(), 1);
+    assert_eq!(store.balance(Account::Agency(m.agency)).await.unwrap(), -420_000, "two weeks");
+    assert_eq!(store.held_for_order(order.id).await.unwrap().held_fen(), 420_000);
+    // A refund of ¥5,000 once two weeks are settled: ¥4,200 held, ¥800 back from the agency.
+    let refund = store.refund_order(order.id, &m.agency_admin, 500_000, "提前终止").await.unwrap().unwrap();
+    assert_eq!(refund.amount_fen, 500_000);
+    assert_eq!(store.held_for_order(order.id).await.unwrap().held_fen(), 0);
+    assert_eq!(store.balance(Account::Agency(m.agency)).await.unwrap(), -340_000);
+    match store.refund_order(order.id, &m.agency_admin, 340_001, "再退").await {
+        Err(StoreError::Invalid(errors)) => {
+            assert_eq!(errors.0[0].code, "refund_above_paid");
+            assert!(errors.0[0].message_zh.contains("¥3400.00"), "{}", errors.0[0].message_zh);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_balanced(store).await;
 }
