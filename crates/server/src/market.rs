@@ -328,6 +328,12 @@ pub async fn take_step(
         OrderStep::Rate | OrderStep::Request => {
             return Err(invalid("step", Invalid::new("not_a_step", "请使用评价表单", "use the rating form")));
         }
+        OrderStep::Refund => {
+            return Err(invalid(
+                "step",
+                Invalid::new("not_a_step", "退款请使用退款接口", "refunds have their own operation"),
+            ));
+        }
     };
     if let Some(worker) = order.worker_id {
         state.worker_changed(worker);

@@ -24,7 +24,15 @@ pub struct MonthStatement {
 impl MonthStatement {
     pub async fn load(state: &AppState, who: &Principal, first: NaiveDate) -> Result<Self, AppError> {
         let scope = StatementScope::of(who).ok_or(AppError::Forbidden)?;
-        let statement = state.store.subsidy_statement(&scope, first).await?;
+        let mut statement = state.store.subsidy_statement(&scope, first).await?;
+        if matches!(scope, StatementScope::Agency(_)) {
+            // An agency is paid for its orders; why a resident is subsidised (a disability, 低保)
+            // and their legal name are the district's to know, not the agency's.
+            for line in &mut statement.lines {
+                line.legal_name = line.resident_name.clone();
+                line.category = String::new();
+            }
+        }
         let oddities = audit(&statement.services).iter().map(|o| describe(o, &statement.lines)).collect();
         Ok(Self { scope, first, lines: statement.lines, oddities })
     }

@@ -96,9 +96,11 @@ async fn staff_register_a_resident_who_then_books_paid_by_the_district_up_to_the
         html.contains("id=\"amount-error\"") && html.contains("value=\"十万\""),
         "the error beside the typed value"
     );
-    assert_eq!(post("100000").await.unwrap().status(), 303);
-    let (_, html) = page(&regulator, &app, &format!("/regulator/subsidies?year={}", year())).await;
-    assert!(html.contains("¥100000.00"), "the budget is shown");
+    let saved = post("100000").await.unwrap();
+    assert_eq!(saved.status(), 303);
+    let location = saved.headers()["location"].to_str().unwrap().to_string();
+    let (_, html) = page(&regulator, &app, &location).await;
+    assert!(html.contains("id=\"budget-saved\"") && html.contains("¥100000.00"), "the budget is shown, and said saved");
 
     // Staff register: an HTML file is not evidence, a community of another district is refused.
     let staff = sign_in(&app, "nanguan_staff").await;
@@ -182,11 +184,20 @@ async fn staff_register_a_resident_who_then_books_paid_by_the_district_up_to_the
     let (status, html) = page(&agency_client, &app, &format!("/subsidies/statement?month={month}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("id=\"statement-count\">2<"));
+    // The agency's file names its orders, not why the resident is subsidised nor their legal name.
+    let agency_token = app.token("agency_a").await;
+    let (_, statement) = app.get_json(&format!("/api/v1/subsidies/statement?month={month}"), Some(&agency_token)).await;
+    let text = statement.to_string();
+    assert!(!text.contains("李桂英") && !text.contains("dibao"), "{text}");
+    assert!(text.contains("137****0201"), "the resident as the agency knows them: {text}");
 
     // Evidence: for the district's staff and regulator, served so that it cannot run.
     let evidence = staff.get(app.url(&format!("/community/subsidies/{grant}/evidence"))).send().await.unwrap();
     assert_eq!(evidence.status(), 200);
     assert_eq!(evidence.headers()["content-type"], "application/pdf");
+    assert!(
+        evidence.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"evidence-")
+    );
     assert!(evidence.headers()["content-security-policy"].to_str().unwrap().contains("sandbox"));
     assert_eq!(evidence.bytes().await.unwrap().as_ref(), PDF);
     let other = sign_in(&app, "chaoyang_staff").await;

@@ -664,7 +664,7 @@ pub fn subsidy_statement_xlsx(
         "企业 / Agency",
         "服务员 / Worker",
         "服务项目 / Item",
-        "小时 / Hours",
+        "计入额度的小时 / Hours counted",
         "补贴支付（元）/ Paid by subsidy",
         "退回（元）/ Returned",
         "实付（元）/ Charged",
@@ -682,16 +682,15 @@ pub fn subsidy_statement_xlsx(
             OrderStatus::parse(&line.status).map_or(line.status.clone(), |s| label("", s.label_zh(), s.label_en()));
         sheet.write_string(r, 2, status).map_err(xlsx_error)?;
         sheet.write_string(r, 3, &line.legal_name).map_err(xlsx_error)?;
-        let category = SubsidyCategory::parse(&line.category)
-            .map_or(line.category.clone(), |c| label("", c.label_zh(), c.label_en()));
+        let category =
+            SubsidyCategory::parse(&line.category).map_or("—".to_owned(), |c| label("", c.label_zh(), c.label_en()));
         sheet.write_string(r, 4, category).map_err(xlsx_error)?;
         sheet.write_string(r, 5, &line.community_name).map_err(xlsx_error)?;
         sheet.write_string(r, 6, &line.agency_name).map_err(xlsx_error)?;
         sheet.write_string(r, 7, line.worker_name.as_deref().unwrap_or("—")).map_err(xlsx_error)?;
         let item = jiazheng_core::market::CatalogItem::label_of(&line.item, false);
         sheet.write_string(r, 8, if item.is_empty() { &line.item } else { item }).map_err(xlsx_error)?;
-        let minutes = (line.ends_at - line.starts_at).num_minutes();
-        sheet.write_number_with_format(r, 9, minutes as f64 / 60.0, &hours).map_err(xlsx_error)?;
+        sheet.write_number_with_format(r, 9, line.subsidy_minutes as f64 / 60.0, &hours).map_err(xlsx_error)?;
         sheet.write_number_with_format(r, 10, line.subsidy_paid_fen as f64 / 100.0, &money).map_err(xlsx_error)?;
         sheet.write_number_with_format(r, 11, line.subsidy_returned_fen as f64 / 100.0, &money).map_err(xlsx_error)?;
         sheet.write_number_with_format(r, 12, line.charged_fen() as f64 / 100.0, &money).map_err(xlsx_error)?;
@@ -703,10 +702,11 @@ pub fn subsidy_statement_xlsx(
 
     // Sums per agency for a district's statement, per district for an agency's.
     let mut sums: std::collections::BTreeMap<&str, (i64, i64, i64)> = std::collections::BTreeMap::new();
-    for line in lines.iter().filter(|l| l.status != "cancelled") {
+    // Every line's money counts (a late cancellation's fee was paid); only services count as services.
+    for line in lines {
         let key = if by_district { line.district_name.as_str() } else { line.agency_name.as_str() };
         let entry = sums.entry(key).or_default();
-        entry.0 += 1;
+        entry.0 += i64::from(line.status != "cancelled");
         entry.1 += line.subsidy_minutes;
         entry.2 += line.charged_fen();
     }

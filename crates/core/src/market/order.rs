@@ -33,6 +33,8 @@ choice!(
         Replace = ("replace", "申请更换服务员", "Ask for another worker"),
         Dispute = ("dispute", "提出争议", "Dispute"),
         Resolve = ("resolve", "处理完毕", "Resolve"),
+        // Recorded when money of a subsidised order goes back to the district; nobody takes it.
+        Refund = ("refund", "退款", "Refund"),
     }
 );
 

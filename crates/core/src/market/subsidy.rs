@@ -91,6 +91,9 @@ impl Quota {
                     Some((w, "0")) => (w, false),
                     Some(_) => return Err(("quota_amount", bad())),
                 };
+                if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(("quota_amount", bad()));
+                }
                 let whole: i64 = whole.parse().map_err(|_| ("quota_amount", bad()))?;
                 let minutes = whole.checked_mul(60).map(|m| m + if half { 30 } else { 0 });
                 match minutes {
@@ -315,6 +318,10 @@ impl GrantForm {
         let quota = match Quota::parse(&self.quota_kind, &self.quota_amount) {
             Ok(q) => Some(q),
             Err((field, e)) => {
+                // Without a kind the amount is still checked, so one round of fixes is enough.
+                if field == "quota_kind" && parse_yuan(&self.quota_amount).is_err() {
+                    errors.take::<()>("quota_amount", Err(Invalid::required()));
+                }
                 errors.take::<()>(field, Err(e));
                 None
             }
@@ -449,6 +456,8 @@ mod tests {
         assert_eq!(Quota::parse("hours", "1.25").unwrap_err().0, "quota_amount");
         assert_eq!(Quota::parse("hours", "2001").unwrap_err().1.code, "quota_out_of_range");
         assert_eq!(Quota::parse("hours", "").unwrap_err().1.code, "required");
+        assert_eq!(Quota::parse("hours", "-0.5").unwrap_err().1.code, "quota_out_of_range");
+        assert_eq!(Quota::parse("hours", "+1").unwrap_err().1.code, "quota_out_of_range");
         assert_eq!(Quota::parse("days", "3").unwrap_err().0, "quota_kind");
     }
 

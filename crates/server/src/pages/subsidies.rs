@@ -102,6 +102,7 @@ fn year_of(raw: Option<i32>) -> i32 {
 struct GrantsPage {
     chrome: Chrome,
     year: i32,
+    years: [i32; 2],
     budget: Option<BudgetLine>,
     rows: Vec<GrantRow>,
     pager: Pager,
@@ -152,9 +153,11 @@ async fn grants(
     let budget = state.store.subsidy_budgets(year, Some(district.as_str())).await?.into_iter().next();
     let budget = budget.map(|b| BudgetLine::new(b, lang));
     let base = format!("year={year}&q={}", super::encode(&search));
+    let this = beijing_today().year();
     render(&GrantsPage {
         chrome: Chrome::new(lang, &viewer, "/community/subsidies", lang.pick("补贴服务", "Subsidised service").into()),
         year,
+        years: [this, this + 1],
         budget,
         pager: Pager::new(&page, "/community/subsidies", &base),
         rows: page.items,
@@ -370,12 +373,18 @@ async fn grant(
 async fn evidence(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, AppError> {
     let session = viewer.require_role(&[Role::CommunityStaff, Role::Regulator])?;
     let (kind, bytes) = state.store.subsidy_evidence(id, &session.principal).await?;
+    // A browser will not show a PDF in a sandboxed document: PDFs are saved, pictures shown.
+    let disposition = match kind {
+        EvidenceType::Pdf => format!("attachment; filename=\"evidence-{id}.pdf\""),
+        EvidenceType::Jpeg => format!("inline; filename=\"evidence-{id}.jpg\""),
+        EvidenceType::Png => format!("inline; filename=\"evidence-{id}.png\""),
+    };
     Ok((
         [
-            (header::CONTENT_TYPE, kind.mime()),
-            (header::CONTENT_DISPOSITION, "inline"),
-            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; img-src 'self'; object-src 'self'; sandbox"),
-            (header::CACHE_CONTROL, "private, no-store"),
+            (header::CONTENT_TYPE, kind.mime().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; img-src 'self'; object-src 'self'; sandbox".into()),
+            (header::CACHE_CONTROL, "private, no-store".into()),
         ],
         bytes,
     )
@@ -494,6 +503,8 @@ struct BudgetsPage {
     year: i32,
     years: [i32; 2],
     rows: Vec<BudgetLine>,
+    /// What was just saved, in words (with a warning when it is below the quotas promised).
+    saved: Option<String>,
     /// The district and amount typed in a refused form, with its errors.
     typed: (String, String),
     errors: FieldErrors,
@@ -512,21 +523,32 @@ async fn budgets_page(
     year: i32,
     typed: (String, String),
     errors: FieldErrors,
+    saved: Option<&str>,
 ) -> Result<BudgetsPage, AppError> {
     let session = viewer.require_role(&[Role::Regulator])?;
     let area = session.principal.regulated_area().flatten().map(|d| d.as_str().to_string());
     let this = beijing_today().year();
+    let rows = state.store.subsidy_budgets(year, area.as_deref()).await?;
+    let saved = saved.and_then(|code| rows.iter().find(|b| b.district_code == code)).map(|b| {
+        let amount = yuan(b.amount_fen.unwrap_or_default());
+        let mut text = match lang {
+            Lang::En => format!("{}'s budget for {year} is now {amount}.", b.district_name),
+            Lang::Zh => format!("{}{year}年度预算已设为{amount}。", b.district_name),
+        };
+        if b.amount_fen.unwrap_or_default() < b.promised_fen {
+            text.push_str(&match lang {
+                Lang::En => format!(" It is below the {} of money quotas already promised.", yuan(b.promised_fen)),
+                Lang::Zh => format!("注意：低于已承诺的按金额额度合计{}。", yuan(b.promised_fen)),
+            });
+        }
+        text
+    });
     Ok(BudgetsPage {
         chrome: Chrome::new(lang, viewer, "/regulator/subsidies", lang.pick("补贴预算", "Subsidy budgets").into()),
         year,
         years: [this, this + 1],
-        rows: state
-            .store
-            .subsidy_budgets(year, area.as_deref())
-            .await?
-            .into_iter()
-            .map(|b| BudgetLine::new(b, lang))
-            .collect(),
+        rows: rows.into_iter().map(|b| BudgetLine::new(b, lang)).collect(),
+        saved,
         typed,
         errors,
     })
@@ -535,6 +557,9 @@ async fn budgets_page(
 #[derive(Deserialize, Default)]
 struct YearQuery {
     year: Option<i32>,
+    /// The district whose budget was just saved.
+    #[serde(default)]
+    saved: String,
 }
 
 async fn budgets(
@@ -544,7 +569,8 @@ async fn budgets(
     Query(q): Query<YearQuery>,
 ) -> Result<Response, AppError> {
     let year = year_of(q.year);
-    render(&budgets_page(&state, lang, &viewer, year, Default::default(), FieldErrors::default()).await?)
+    let saved = (!q.saved.is_empty()).then_some(q.saved.as_str());
+    render(&budgets_page(&state, lang, &viewer, year, Default::default(), FieldErrors::default(), saved).await?)
 }
 
 #[derive(Deserialize)]
@@ -573,9 +599,13 @@ async fn set_budget(
         Err(errors) => Err(StoreError::Invalid(errors)),
     };
     match outcome {
-        Ok(()) => Ok(Redirect::to(&format!("/regulator/subsidies?year={shown_year}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/regulator/subsidies?year={shown_year}&saved={}#budget-saved",
+            super::encode(post.district.trim())
+        ))
+        .into_response()),
         Err(StoreError::Invalid(errors)) => {
-            let page = budgets_page(&state, lang, &viewer, shown_year, typed, errors).await?;
+            let page = budgets_page(&state, lang, &viewer, shown_year, typed, errors, None).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(other) => Err(other.into()),

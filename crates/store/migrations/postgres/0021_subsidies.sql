@@ -21,6 +21,8 @@ CREATE TABLE subsidy_grants (
     phone_masked TEXT NOT NULL,
     legal_name TEXT NOT NULL CHECK (length(legal_name) <= 30),
     id_cipher BYTEA NOT NULL,
+    -- A keyed hash of the ID number: one person, one live grant a year, whatever phone they give.
+    id_hash BYTEA NOT NULL,
     id_masked TEXT NOT NULL,
     category TEXT NOT NULL CHECK (category IN ('dibao', 'tekun', 'disabled_elder', 'semi_disabled_elder',
                                                 'disability', 'entitled')),
@@ -33,8 +35,10 @@ CREATE TABLE subsidy_grants (
     revoked_by BIGINT REFERENCES accounts (id),
     revoke_reason TEXT
 );
--- One live grant per person and year.
+-- One live grant per person (by ID number, and by phone) and year.
 CREATE UNIQUE INDEX subsidy_grants_live ON subsidy_grants (phone_hash, year) WHERE revoked_at IS NULL;
+CREATE UNIQUE INDEX subsidy_grants_live_person ON subsidy_grants (id_hash, year) WHERE revoked_at IS NULL;
+CREATE INDEX subsidy_grants_person ON subsidy_grants (id_hash, year);
 CREATE INDEX subsidy_grants_district ON subsidy_grants (district_code, year, id);
 
 -- The evidence file, sealed; kept apart so that lists never read it.

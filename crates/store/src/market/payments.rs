@@ -338,22 +338,17 @@ macro_rules! cancel_money_in {
             let order: i64 = $order;
             let at: ::chrono::DateTime<::chrono::Utc> = $at;
             let mut holding = $crate::market::payments::holding_in!($tx, order)?;
+            let district = $crate::market::payments::subsidy_district_in!($tx, order)?;
             if holding.held_fen() > 0 {
-                let district = $crate::market::payments::subsidy_district_in!($tx, order)?;
                 let payer = district.as_deref().map_or(
                     ::jiazheng_core::market::payment::Account::Clearing,
                     $crate::market::subsidies::budget_account,
                 );
                 let (kept, refund) = holding.cancel($agency, $fee, payer);
                 $crate::market::payments::post_in!($tx, &kept, order, at)?;
-                match (refund, district) {
+                match (refund, &district) {
                     (Some((txn, amount)), Some(_)) => {
                         $crate::market::payments::return_subsidy_in!($tx, order, &txn, amount, at)?;
-                        // Hours not served go back to the quota.
-                        sqlx::query("UPDATE orders SET subsidy_minutes = 0 WHERE id = $1")
-                            .bind(order)
-                            .execute(&mut *$tx)
-                            .await?;
                     }
                     (Some((txn, amount)), None) => {
                         $crate::market::payments::refund_in!(
@@ -367,6 +362,19 @@ macro_rules! cancel_money_in {
                     }
                     (None, _) => {}
                 }
+            }
+            if district.is_some() {
+                // An hours quota keeps the share of the time the district still paid for (a late
+                // cancellation's fee), rounded up; what came back gives its hours back.
+                sqlx::query(
+                    "UPDATE orders SET subsidy_minutes = CASE WHEN subsidy_paid_fen > 0
+                         THEN (subsidy_minutes * (subsidy_paid_fen - subsidy_returned_fen) + subsidy_paid_fen - 1) / subsidy_paid_fen
+                         ELSE 0 END
+                     WHERE id = $1",
+                )
+                .bind(order)
+                .execute(&mut *$tx)
+                .await?;
             }
             ::std::result::Result::<(), $crate::StoreError>::Ok(())
         }
@@ -619,6 +627,13 @@ impl Store {
                         .refund_settled(crate::market::subsidies::budget_account(&district), agency, amount_fen)
                         .map_err(|e| invalid("amount_fen", e))?;
                     return_subsidy_in!(tx, order_id, &txn, amount_fen, at)?;
+                    // No refund row (no provider): the reason and who gave it are kept with the order.
+                    sqlx::query(
+                        "INSERT INTO order_events (order_id, step, from_status, to_status, party, actor_account_id, reason, at)
+                         SELECT id, 'refund', status, status, $2, $3, $4, $5 FROM orders WHERE id = $1",
+                    ).bind(order_id).bind(party.as_str()).bind(who.account_id)
+                    .bind(format!("{} {}", jiazheng_core::market::payment::yuan(amount_fen), reason))
+                    .bind(at).execute(&mut *tx).await?;
                     Ok(false)
                 }
                 None => {

@@ -56,7 +56,8 @@ row! {
 }
 
 row! {
-    /// A registered resident, with how much of the quota is used.
+    /// A registered resident, with how much of the quota is used (by the person in the year, across
+/// any grant of theirs ended and registered again).
     #[derive(Debug, Clone, Serialize)]
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     pub struct GrantRow {
@@ -118,6 +119,8 @@ row! {
         pub worker_id: Option<i64>,
         pub worker_name: Option<String>,
         pub resident_account_id: i64,
+        /// The resident's shown name (a masked phone), for readers who are not the district.
+        pub resident_name: String,
         pub grant_id: i64,
         pub legal_name: String,
         pub category: String,
@@ -203,10 +206,10 @@ const SELECT_GRANT: &str = "SELECT g.id, g.district_code, g.community_code, d.na
     CAST(COALESCE(u.orders, 0) AS BIGINT) AS orders,
     g.evidence_note, a.display_name AS registered_by, g.registered_at, g.revoked_at, g.revoke_reason
     FROM subsidy_grants g JOIN divisions d ON d.code = g.community_code JOIN accounts a ON a.id = g.registered_by
-    LEFT JOIN (SELECT subsidy_grant_id, SUM(subsidy_paid_fen - subsidy_returned_fen) AS fen,
-                      SUM(subsidy_minutes) AS minutes, COUNT(*) AS orders
-               FROM orders WHERE subsidy_grant_id IS NOT NULL GROUP BY subsidy_grant_id) u
-        ON u.subsidy_grant_id = g.id";
+    LEFT JOIN (SELECT p.id_hash, p.year, SUM(o.subsidy_paid_fen - o.subsidy_returned_fen) AS fen,
+                      SUM(o.subsidy_minutes) AS minutes, COUNT(*) AS orders
+               FROM orders o JOIN subsidy_grants p ON p.id = o.subsidy_grant_id GROUP BY p.id_hash, p.year) u
+        ON u.id_hash = g.id_hash AND u.year = g.year";
 
 /// Checks a subsidised order against its grant and its district's budget, inside `$tx`, under
 /// the budget's row lock. Evaluates to `Result<()>`.
@@ -231,11 +234,14 @@ macro_rules! admit_subsidy_in {
                     .fetch_optional(&mut *$tx)
                     .await?
             };
+            // What the person used this year under any grant, so ending and registering again
+            // does not start the count afresh.
             let (live, used_fen, used_minutes): (i64, i64, i64) = sqlx::query_as(
                 "SELECT CAST((SELECT COUNT(*) FROM subsidy_grants WHERE id = $1 AND revoked_at IS NULL) AS BIGINT),
-                        CAST(COALESCE(SUM(subsidy_paid_fen - subsidy_returned_fen), 0) AS BIGINT),
-                        CAST(COALESCE(SUM(subsidy_minutes), 0) AS BIGINT)
-                 FROM orders WHERE subsidy_grant_id = $1",
+                        CAST(COALESCE(SUM(o.subsidy_paid_fen - o.subsidy_returned_fen), 0) AS BIGINT),
+                        CAST(COALESCE(SUM(o.subsidy_minutes), 0) AS BIGINT)
+                 FROM orders o JOIN subsidy_grants p ON p.id = o.subsidy_grant_id
+                 JOIN subsidy_grants g ON g.id_hash = p.id_hash AND g.year = p.year WHERE g.id = $1",
             )
             .bind(grant.id)
             .fetch_one(&mut *$tx)
@@ -327,6 +333,15 @@ impl Store {
         }
         let at = now();
         write_tx!(self, tx => async {
+            let (known,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM divisions WHERE code = $1 AND level = 'district'",
+            ).bind(district.as_str()).fetch_one(&mut *tx).await?;
+            if known == 0 {
+                return Err(invalid("district", Invalid::new("no_such_district", "没有这个区", "no such district")));
+            }
+            // Bookings spend under this row's lock: take it before reading what they spent.
+            sqlx::query("UPDATE subsidy_budgets SET amount_fen = amount_fen WHERE district_code = $1 AND year = $2")
+                .bind(district.as_str()).bind(i64::from(year)).execute(&mut *tx).await?;
             let (spent,): (i64,) = sqlx::query_as(
                 "SELECT CAST(COALESCE(SUM(o.subsidy_paid_fen - o.subsidy_returned_fen), 0) AS BIGINT)
                  FROM orders o JOIN subsidy_grants g ON g.id = o.subsidy_grant_id
@@ -382,12 +397,29 @@ impl Store {
             ));
         }
         let phone_hash = self.crypto().lookup_hash("phone", draft.phone.as_str());
+        let id_hash = self.crypto().lookup_hash("resident_id", draft.id_number.as_str());
         let sha = hex::encode(Sha256::digest(evidence));
         let at = now();
         write_tx!(self, tx => async {
             let budget: Option<(i64,)> = sqlx::query_as(
                 "SELECT amount_fen FROM subsidy_budgets WHERE district_code = $1 AND year = $2",
             ).bind(district.as_str()).bind(i64::from(draft.year)).fetch_optional(&mut *tx).await?;
+            let (known,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM divisions WHERE code = $1 AND level = 'community'",
+            ).bind(draft.community.as_str()).fetch_one(&mut *tx).await?;
+            if known == 0 {
+                return Err(invalid("community", Invalid::new("no_such_community", "没有这个社区", "no such community")));
+            }
+            let (same_person,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM subsidy_grants WHERE id_hash = $1 AND year = $2 AND revoked_at IS NULL",
+            ).bind(&id_hash).bind(i64::from(draft.year)).fetch_one(&mut *tx).await?;
+            if same_person > 0 {
+                return Err(invalid("id_number", Invalid::new(
+                    "already_registered",
+                    format!("该身份证号的居民已登记{}年度补贴", draft.year),
+                    format!("the resident with this ID number is already registered for {}", draft.year),
+                )));
+            }
             if budget.is_none() {
                 return Err(invalid("year", Invalid::new(
                     "no_budget",
@@ -397,10 +429,12 @@ impl Store {
             }
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO subsidy_grants (district_code, community_code, year, phone_hash, phone_masked, legal_name,
-                     id_cipher, id_masked, category, quota_kind, quota_amount, evidence_note, registered_by, registered_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                     id_cipher, id_hash, id_masked, category, quota_kind, quota_amount, evidence_note, registered_by,
+                     registered_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
             ).bind(district.as_str()).bind(draft.community.as_str()).bind(i64::from(draft.year)).bind(&phone_hash)
-            .bind(draft.phone.masked()).bind(&draft.legal_name).bind(Vec::<u8>::new()).bind(draft.id_number.masked())
+            .bind(draft.phone.masked()).bind(&draft.legal_name).bind(Vec::<u8>::new()).bind(&id_hash)
+            .bind(draft.id_number.masked())
             .bind(draft.category.as_str()).bind(draft.quota.kind().as_str()).bind(draft.quota.amount())
             .bind(&draft.evidence_note).bind(who.account_id).bind(at).fetch_one(&mut *tx).await
             .map_err(|e| match StoreError::conflict_on("subsidy_grant")(e) {
@@ -530,11 +564,12 @@ impl Store {
         let sql = format!(
             "SELECT o.id AS order_id, o.starts_at, o.ends_at, o.status, o.item, o.total_fen, o.subsidy_paid_fen,
                 o.subsidy_returned_fen, o.subsidy_minutes, o.agency_id, a.name AS agency_name, o.worker_id,
-                w.name AS worker_name, o.resident_account_id, g.id AS grant_id, g.legal_name, g.category,
+                w.name AS worker_name, o.resident_account_id, r.display_name AS resident_name, g.id AS grant_id,
+                g.legal_name, g.category,
                 g.district_code, dd.name AS district_name, o.community_code, d.name AS community_name
              FROM orders o JOIN subsidy_grants g ON g.id = o.subsidy_grant_id JOIN agencies a ON a.id = o.agency_id
              JOIN divisions d ON d.code = o.community_code JOIN divisions dd ON dd.code = g.district_code
-             LEFT JOIN workers w ON w.id = o.worker_id
+             JOIN accounts r ON r.id = o.resident_account_id LEFT JOIN workers w ON w.id = o.worker_id
              WHERE o.starts_at >= $1 AND o.starts_at < $2 AND {filter} ORDER BY o.starts_at, o.id"
         );
         let lines: Vec<SubsidyLine> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -140,7 +140,8 @@ async fn an_hours_quota_counts_time_and_the_budget_refuses_what_it_cannot_pay() 
     store.set_subsidy_budget(&o.regulator, &district(), year(), 20_000).await.unwrap();
     grant(&m, &o, "13700000102", "hours", "5").await;
     let someone = resident(store, "13700000102").await;
-    store.book(someone.account_id, &subsidised(m.menu, 3, "08:00", 3, None), None).await.unwrap();
+    let first = store.book(someone.account_id, &subsidised(m.menu, 3, "08:00", 3, None), None).await.unwrap().order;
+    let _ = first;
     let (code, zh, _) = refusal(store.book(someone.account_id, &subsidised(m.menu, 3, "12:00", 3, None), None).await);
     assert_eq!(code, "subsidy:over_quota");
     assert!(zh.contains("剩余2小时") && zh.contains("本单需3小时"), "{zh}");
@@ -154,8 +155,45 @@ async fn an_hours_quota_counts_time_and_the_budget_refuses_what_it_cannot_pay() 
         "amount:below_spent"
     );
     store.set_subsidy_budget(&o.regulator, &district(), year(), 30_000).await.unwrap();
-    store.book(someone.account_id, &subsidised(m.menu, 3, "12:00", 2, None), None).await.unwrap();
+    let second = store.book(someone.account_id, &subsidised(m.menu, 3, "12:00", 2, None), None).await.unwrap().order;
+    // Refunded in full and then cancelled: no service, so its hours come back.
+    assert!(store.refund_order(second.id, &m.agency_admin, 9000, "未上门").await.unwrap().is_none());
+    store.cancel_order(second.id, &someone, "").await.unwrap();
+    let events = store.order_events(second.id).await.unwrap();
+    assert!(events.iter().any(|e| e.step == "refund" && e.reason.contains("未上门")), "the reason is kept");
+    let grant = store.live_grant_of_resident(someone.account_id, year()).await.unwrap().unwrap();
+    assert_eq!(grant.used, 180, "three hours of the first order, none of the second");
+    // Cancelled late (a 20% fee the district pays): a fifth of its two hours stays used, rounded up.
+    let late = store.book(someone.account_id, &subsidised(m.menu, 4, "15:00", 2, None), None).await.unwrap().order;
+    store.confirm_order(late.id, &m.agency_admin).await.unwrap();
+    // Its day has come closer: it starts in two hours.
+    let soon = chrono::Utc::now() + chrono::Duration::hours(2);
+    let moved = jiazheng_store::testing::run_sql(
+        store,
+        &format!(
+            "UPDATE orders SET starts_at = '{}', ends_at = '{}' WHERE id = {}",
+            soon.format("%Y-%m-%dT%H:%M:%S%.fZ"),
+            (soon + chrono::Duration::hours(2)).format("%Y-%m-%dT%H:%M:%S%.fZ"),
+            late.id
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved, 1);
+    store.cancel_order(late.id, &someone, "").await.unwrap();
+    let row = store.order(late.id).await.unwrap();
+    assert_eq!(row.cancel_fee_fen, Some(1800));
+    let grant = store.live_grant_of_resident(someone.account_id, year()).await.unwrap().unwrap();
+    assert_eq!(grant.used, 180 + 24, "the fee's share of 120 minutes");
+    // Ended and registered again, the person keeps what they used.
+    store.revoke_subsidy_grant(grant.id, &o.staff, "类别变更").await.unwrap();
+    let again = grant_of(&m, &o, "13700000102", "hours", "5").await;
+    assert_eq!(store.subsidy_grant(again, &o.staff).await.unwrap().used, 204);
     assert_balanced(&m).await;
+}
+
+async fn grant_of(m: &Market, o: &Office, phone: &str, kind: &str, amount: &str) -> i64 {
+    grant(m, o, phone, kind, amount).await
 }
 
 #[tokio::test]
@@ -205,8 +243,25 @@ async fn a_grant_is_only_for_its_district_its_year_and_whom_it_names() {
     // One live grant per person and year.
     assert_eq!(
         refusal(store.register_subsidy_grant(&o.staff, &draft, PDF, EvidenceType::Pdf).await).0,
-        "phone:already_registered"
+        "id_number:already_registered"
     );
+    // The same person under another phone is the same person.
+    let other_phone = form("13700000199", "money", "100").parse(&district(), today()).unwrap();
+    assert_eq!(
+        refusal(store.register_subsidy_grant(&o.staff, &other_phone, PDF, EvidenceType::Pdf).await).0,
+        "id_number:already_registered"
+    );
+    // A community or district that does not exist is a field error, not a failure.
+    let nowhere = GrantForm { community: "220102999999".into(), ..form("13700000198", "money", "1") }
+        .parse(&district(), today())
+        .unwrap();
+    assert_eq!(
+        refusal(store.register_subsidy_grant(&o.staff, &nowhere, PDF, EvidenceType::Pdf).await).0,
+        "community:no_such_community"
+    );
+    let city = account(store, "city1", Role::Regulator, &Scope::City).await;
+    let beijing = DivisionCode::parse("110101000000").unwrap();
+    assert_eq!(refusal(store.set_subsidy_budget(&city, &beijing, year(), 100).await).0, "district:no_such_district");
     // Only staff register, and a regulator of another district sets no budget here.
     assert!(matches!(
         store.register_subsidy_grant(&o.regulator, &draft, PDF, EvidenceType::Pdf).await,
