@@ -120,6 +120,12 @@ pub enum PaymentsCommand {
         #[arg(long)]
         bill: Option<PathBuf>,
     },
+    /// Check the money journal: every transaction sums to zero and every balance equals its
+    /// account's rows (exit 1 if not).
+    Audit {
+        #[command(flatten)]
+        data: DataOptions,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -171,6 +177,40 @@ pub enum DemoCommand {
         count: usize,
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+    /// Payment orders in bulk (scripts/benchmark-payments): PAID orders paid over DATE as the
+    /// live path leaves them (the sandbox's side and the journal, so the day reconciles and the
+    /// journal audits clean), and PENDING orders waiting for their notification. Needs menus
+    /// (`demo market`).
+    Payments {
+        #[command(flatten)]
+        data: DataOptions,
+        #[arg(long, default_value_t = 0)]
+        paid: usize,
+        #[arg(long, default_value_t = 0)]
+        pending: usize,
+        /// The Beijing day the paid ones were paid (default yesterday).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        #[arg(long, default_value_t = 1000)]
+        residents: usize,
+        #[arg(long, default_value_t = 5)]
+        seed: u64,
+    },
+    /// The provider's notifications of the pending payments (at most LIMIT), COPIES of each,
+    /// shuffled and signed now (the platform takes them for five minutes), one a line for
+    /// scripts/bench/notify.lua: timestamp, nonce, serial, signature and body, tab-separated.
+    Notifications {
+        #[command(flatten)]
+        data: DataOptions,
+        #[arg(long, default_value_t = 2)]
+        copies: usize,
+        #[arg(long, default_value_t = usize::MAX)]
+        limit: usize,
+        #[arg(long, default_value_t = 6)]
+        seed: u64,
+        #[arg(short, long)]
+        output: PathBuf,
     },
     /// Write a synthetic worker import sheet (for trying or benchmarking the import).
     Xlsx {

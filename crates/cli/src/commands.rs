@@ -68,6 +68,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Demo { command: DemoCommand::Payments { data, paid, pending, date, residents, seed } } => {
+            let store = open_bulk(&data).await?;
+            let day = date.unwrap_or_else(|| beijing_today() - chrono::Duration::days(1));
+            let summary = crate::payments_demo::generate(&store, paid, pending, day, residents, seed).await?;
+            println!("{summary} (paid on {day})");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { command: DemoCommand::Notifications { data, copies, limit, seed, output } } => {
+            let store = open(&data).await?;
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(&output).with_context(|| format!("create {}", output.display()))?,
+            );
+            let lines = crate::payments_demo::notifications(&store, copies.max(1), limit, seed, &mut file).await?;
+            std::io::Write::flush(&mut file)?;
+            println!("wrote {lines} signed notifications to {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo { command: DemoCommand::Xlsx { data, rows, seed, output } } => {
             let store = open(&data).await?;
             std::fs::write(&output, demo::worker_sheet(&store, rows, seed).await?)?;
@@ -219,6 +236,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Payments { command: PaymentsCommand::Reconcile { data, date, bill } } => {
             let store = open(&data).await?;
             reconcile(&store, date, bill.as_deref()).await
+        }
+        Command::Payments { command: PaymentsCommand::Audit { data } } => {
+            let store = open(&data).await?;
+            let started = std::time::Instant::now();
+            let audit = store.audit_journal().await?;
+            for (txn, sum) in &audit.unbalanced {
+                println!("transaction {txn} sums to {sum} fen, not 0");
+            }
+            for (account, rows, balance) in &audit.mismatched {
+                println!("account {account}: its rows sum to {rows} fen, its balance says {balance}");
+            }
+            println!(
+                "{}: {} journal transactions, {} unbalanced, {} balances off ({:.2} s)",
+                if audit.is_clean() { "ok" } else { "BROKEN" },
+                audit.transactions,
+                audit.unbalanced.len(),
+                audit.mismatched.len(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(if audit.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Ledger { command: LedgerCommand::Verify { data } } => {
             let store = open(&data).await?;

@@ -5,6 +5,7 @@ mod commands;
 mod demo;
 mod history;
 mod market_demo;
+mod payments_demo;
 mod subsidy_demo;
 
 use clap::Parser;

@@ -181,7 +181,7 @@ pub async fn generate(
             }
         }
         store.bulk_shifts(&rows, by).await?;
-        summary.orders += store.bulk_orders(&orders, &facts).await?;
+        summary.orders += store.bulk_orders(&orders, &facts).await?.len();
         summary.workers_with_shifts += workers.len();
         bar.set_position(summary.workers_with_shifts as u64);
     }

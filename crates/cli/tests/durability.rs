@@ -1,7 +1,10 @@
 //! What survives: a backup restored elsewhere reads the same sealed fields and the same intact
-//! ledger; a server killed with SIGKILL while it acknowledges writes loses none it acknowledged.
-//! Both run on the engine under test (`JIAZHENG_TEST_DATABASE`: SQLite or a PostgreSQL URL).
+//! ledger; a server killed with SIGKILL while it acknowledges writes loses none it acknowledged;
+//! and one killed amid a burst of payment notifications (duplicates, out of order) keeps every
+//! payment it acknowledged and, once the provider sends them all again, has applied each exactly
+//! once. All run on the engine under test (`JIAZHENG_TEST_DATABASE`: SQLite or a PostgreSQL URL).
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,12 +14,17 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use jiazheng_core::account::{Principal, Role, Scope};
 use jiazheng_core::ids::{ResidentId, Uscc};
+use jiazheng_core::market::payment::Account;
 use jiazheng_core::registry::agency::AgencyForm;
 use jiazheng_core::registry::binding::BindingKind;
 use jiazheng_core::registry::worker::WorkerForm;
+use jiazheng_server::payments::wire::NotifyKeys;
 use jiazheng_store::accounts::NewAccount;
 use jiazheng_store::registry::workers::{NewBinding, NewWorker};
 use jiazheng_store::{Crypto, Store};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use serde_json::{Value, json};
 
 const KEY: &str = "5a1e8c0d3b7f4a2e9c6d1b0a8f7e6d5c4b3a29180f1e2d3c4b5a69788796a5b4";
@@ -261,4 +269,165 @@ async fn a_server_killed_mid_write_keeps_every_write_it_acknowledged() {
     assert_eq!(health.status(), 200);
     server.kill().unwrap();
     server.wait().unwrap();
+}
+
+/// `n` orders at `agency`, each with the payment order its resident opened through the live
+/// path: (order, out_trade_no, amount in fen).
+async fn pending_payments(store: &Store, agency: i64, n: usize) -> Vec<(i64, String, i64)> {
+    use jiazheng_store::market::bulk::BulkOrder;
+    let by = store.system_account().await.unwrap();
+    store.bulk_menus(&[(agency, jiazheng_store::testing::hourly_cleaning())], by).await.unwrap();
+    let menus: HashMap<i64, _> = store.menu_facts().await.unwrap().into_iter().map(|m| (m.id, m)).collect();
+    let menu = *menus.keys().next().unwrap();
+    let households: Vec<(String, String, String)> =
+        (0..20).map(|i| (format!("payer-{i}"), "220102001001".to_owned(), format!("华阳小区{}栋", i + 1))).collect();
+    let residents = store.bulk_residents(&households).await.unwrap();
+    // No worker is named: the orders hold no one's time, so any number fit in the week.
+    let orders: Vec<BulkOrder> = (0..n)
+        .map(|i| {
+            let start = jiazheng_core::market::slot::day_start(today() + chrono::Duration::days(1 + (i % 7) as i64))
+                + chrono::Duration::minutes(8 * 60 + i as i64);
+            BulkOrder {
+                resident: residents[i % residents.len()],
+                menu_item_id: menu,
+                quantity: 2,
+                start,
+                end: start + chrono::Duration::hours(2),
+                worker: None,
+                community: "220102001001".into(),
+                status: jiazheng_core::market::OrderStatus::Confirmed,
+            }
+        })
+        .collect();
+    let ids = store.bulk_orders(&orders, &menus).await.unwrap();
+    let mut out = Vec::with_capacity(n);
+    for (i, order) in ids.into_iter().enumerate() {
+        let payer = Principal { account_id: residents[i % residents.len()], role: Role::Resident, scope: Scope::None };
+        let payment = store.open_payment(order, &payer).await.unwrap();
+        out.push((order, payment.out_trade_no, payment.amount_fen));
+    }
+    out
+}
+
+/// A payment's success notification sealed as the provider seals it; every copy names the same
+/// provider transaction.
+fn paid_body(keys: &NotifyKeys, number: &str, n: usize, amount: i64) -> String {
+    let resource = json!({"out_trade_no": number, "transaction_id": format!("4200{n:024}"), "trade_state": "SUCCESS",
+        "success_time": "2026-12-02T10:00:00+08:00", "amount": {"total": amount, "payer_total": amount, "currency": "CNY"}});
+    keys.seal("TRANSACTION.SUCCESS", "transaction", &resource.to_string())
+}
+
+/// Sends `bodies` (payment index, body), signed at the moment of sending, from `lanes` senders at
+/// once; each 2xx adds its payment to `acked`. A sender stops at the first request that gets no
+/// answer (the server is gone); any answer but 204 is kept in `refused`.
+async fn burst(
+    base: &str,
+    keys: &Arc<NotifyKeys>,
+    bodies: Vec<(usize, String)>,
+    lanes: usize,
+    acked: &Arc<Mutex<Vec<usize>>>,
+    refused: &Arc<Mutex<Vec<u16>>>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let queue = Arc::new(Mutex::new(bodies));
+    let client = reqwest::Client::new();
+    (0..lanes)
+        .map(|_| {
+            let (queue, client, keys, acked, refused) =
+                (queue.clone(), client.clone(), keys.clone(), acked.clone(), refused.clone());
+            let url = format!("{base}/api/v1/payments/notify");
+            tokio::spawn(async move {
+                loop {
+                    let Some((payment, body)) = queue.lock().unwrap().pop() else { return };
+                    let signed = keys.sign(chrono::Utc::now().timestamp(), &body);
+                    let mut request = client.post(&url).header("content-type", "application/json");
+                    for (name, value) in signed.headers() {
+                        request = request.header(name, value);
+                    }
+                    let sent = request.body(body).send().await;
+                    match sent.map(|r| r.status().as_u16()) {
+                        Ok(204) => acked.lock().unwrap().push(payment),
+                        Ok(other) => refused.lock().unwrap().push(other),
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// Three copies of each payment's notification, shuffled: duplicates, and payments out of order.
+fn shuffled_copies(keys: &NotifyKeys, payments: &[(i64, String, i64)], seed: u64) -> Vec<(usize, String)> {
+    let mut bodies: Vec<(usize, String)> = payments
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, number, amount))| (0..3).map(move |_| (i, paid_body(keys, number, i, *amount))))
+        .collect();
+    bodies.shuffle(&mut StdRng::seed_from_u64(seed));
+    bodies
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_amid_payment_notifications_applies_each_payment_exactly_once_after_the_retries() {
+    const PAYMENTS: usize = 400;
+    let (url, _dir) = jiazheng_store::testing::fresh_database_url().await.unwrap();
+    let (store, agency, _) = seeded(&url, 1).await;
+    let payments = pending_payments(&store, agency, PAYMENTS).await;
+    store.close().await;
+    let keys = Arc::new(NotifyKeys::from_crypto(&master()));
+    let data = temp_dir("notify");
+
+    // The burst: 1,200 notifications from 16 senders; SIGKILL once a quarter are acknowledged.
+    let (mut server, base) = start_server(&data, &url);
+    let (acked, refused) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+    let senders = burst(&base, &keys, shuffled_copies(&keys, &payments, 11), 16, &acked, &refused).await;
+    let started = Instant::now();
+    while acked.lock().unwrap().len() < PAYMENTS * 3 / 4 && started.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    server.kill().unwrap(); // SIGKILL: transactions in flight are cut off wherever they are.
+    server.wait().unwrap();
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    let acked_copies = acked.lock().unwrap().len();
+    let acked_before: std::collections::HashSet<usize> = acked.lock().unwrap().iter().copied().collect();
+    assert!(refused.lock().unwrap().is_empty(), "refused: {:?}", refused.lock().unwrap());
+    assert!(acked_copies >= PAYMENTS * 3 / 4, "{acked_copies} acknowledged");
+
+    // Down: each acknowledged payment is paid, nothing half-written, and work is left over.
+    let store = Store::open(&url, master()).await.unwrap();
+    let mut paid = 0;
+    for (i, (_, number, _)) in payments.iter().enumerate() {
+        let status = store.payment_by_number(number).await.unwrap().status;
+        assert!(status == "paid" || !acked_before.contains(&i), "acknowledged payment {number} lost");
+        paid += usize::from(status == "paid");
+    }
+    let audit = store.audit_journal().await.unwrap();
+    assert!(audit.is_clean(), "after the kill: {audit:?}");
+    assert_eq!(audit.transactions, paid as i64, "one journal transaction per paid payment");
+    assert!(paid < PAYMENTS, "killed mid-burst: {paid} of {PAYMENTS} already paid");
+    eprintln!(
+        "killed with {acked_copies} notifications acknowledged ({} payments), {paid} of {PAYMENTS} payments paid",
+        acked_before.len()
+    );
+
+    // Up again: the provider sends every notification again (it cannot know which got through).
+    let (mut server, base) = start_server(&data, &url);
+    let (acked, refused) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
+    for sender in burst(&base, &keys, shuffled_copies(&keys, &payments, 12), 16, &acked, &refused).await {
+        sender.await.unwrap();
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(refused.lock().unwrap().is_empty(), "refused: {:?}", refused.lock().unwrap());
+    assert_eq!(acked.lock().unwrap().len(), PAYMENTS * 3, "every copy acknowledged");
+    for (order, number, amount) in &payments {
+        assert_eq!(store.payment_by_number(number).await.unwrap().status, "paid");
+        assert_eq!(store.balance(Account::Held(*order)).await.unwrap(), -amount, "order {order} held once");
+    }
+    let total: i64 = payments.iter().map(|p| p.2).sum();
+    assert_eq!(store.balance(Account::Clearing).await.unwrap(), total);
+    let audit = store.audit_journal().await.unwrap();
+    assert!(audit.is_clean(), "{audit:?}");
+    assert_eq!(audit.transactions, PAYMENTS as i64, "exactly one payment transaction each");
 }

@@ -1,7 +1,8 @@
 //! A real browser (Debian's headless Chromium through ChromeDriver) against the running server:
 //! an agency admin signs in, adds a worker with a wrong ID check digit, sees the field error,
-//! corrects it, sees the worker listed masked on the public page, and switches to English; and
-//! an agency admin filters the compliance board to expiring health checks and exports them.
+//! corrects it, sees the worker listed masked on the public page, and switches to English; an
+//! agency admin filters the compliance board to expiring health checks and exports them; and a
+//! resident books, signs, pays at the sandbox's cashier and sees the money settled on completion.
 
 mod common;
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use common::{PASSWORD, TestApp, id_number, with_wrong_check};
 use fantoccini::{Client, ClientBuilder, Locator};
+use jiazheng_core::market::payment::Account;
 use serde_json::json;
 
 struct Driver(Child);
@@ -627,8 +629,10 @@ async fn set_date(client: &Client, id: &str, day: &str) {
 /// The market's whole journey: a new resident signs up with a phone code, sets the household,
 /// finds a worker and books two hours of 日常保洁; the agency (in its own browser) confirms the
 /// resident's choice; both sign the model contract and the resident checks its file on the public
-/// page; the agency starts and completes the order; the resident rates it; the rating is on
-/// the worker's credit timeline with the order as its source.
+/// page; the resident pays at the sandbox's cashier, whose signed notification reaches the
+/// platform; the agency starts and completes the order, which settles the money to the agency;
+/// the resident rates it; the rating is on the worker's credit timeline with the order as its
+/// source.
 #[tokio::test]
 async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches_the_timeline() {
     for (width, label) in WIDTHS {
@@ -764,6 +768,31 @@ async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches
         look_at(&client, &format!("contract-checked-{label}")).await;
         client.goto(&app.url(&format!("/my/orders/{order_id}"))).await.unwrap();
 
+        // The resident pays: 支付 on the order, the provider's cashier, and back. The sandbox's
+        // signed notification goes to the platform over HTTP and is answered 2xx; the money is
+        // held for the order until the service is done.
+        let store = &app.db.store;
+        assert_eq!(text_when(&client, "#pay-state", |t| !t.is_empty()).await, "待支付");
+        client.find(Locator::Id("pay-order")).await.unwrap().click().await.unwrap();
+        assert_eq!(text_when(&client, "#sandbox-amount", |t| !t.is_empty()).await, "¥90.00");
+        look_at(&client, &format!("pay-cashier-{label}")).await;
+        client.find(Locator::Id("sandbox-pay")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#order-status", |t| t == "已派单").await;
+        assert_eq!(client.current_url().await.unwrap().path(), format!("/my/orders/{order_id}"));
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while store.sandbox_undelivered().await.unwrap() > 0 {
+            assert!(std::time::Instant::now() < deadline, "the notification was not acknowledged in 10 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        client.refresh().await.unwrap();
+        assert_eq!(text_when(&client, "#pay-state", |t| t.starts_with("已支付")).await, "已支付 ¥90.00");
+        assert!(text_of(&client, "#pay-held").await.contains("¥90.00"));
+        assert!(client.find(Locator::Id("pay-order")).await.is_err(), "nothing more to pay");
+        client.execute("document.getElementById('payment').scrollIntoView()", vec![]).await.unwrap();
+        look_at(&client, &format!("pay-paid-{label}")).await;
+        assert_eq!(store.held_for_order(order_id).await.unwrap().held_fen(), 9000);
+        let agency_before = store.balance(Account::Agency(app.agency_a)).await.unwrap();
+
         jiazheng_store::testing::let_order_begin(&app.db.store, order_id).await.unwrap();
         go_by_menu(&agency, "/agency/orders").await;
         agency.find(Locator::Id("tab-today")).await.unwrap().click().await.unwrap();
@@ -775,6 +804,17 @@ async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches
             text_when(&agency, "#order-status", |t| t == status).await;
         }
         look_at(&agency, &format!("market-agency-order-{label}")).await;
+
+        // Completion settled the order: nothing held, the agency owed the order's total (its
+        // account is a liability, so what it is owed is negative), and the journal balances with
+        // exactly one payment and one settlement, however the notification and the page's query
+        // to the provider raced.
+        assert_eq!(store.held_for_order(order_id).await.unwrap().held_fen(), 0);
+        assert_eq!(store.balance(Account::Held(order_id)).await.unwrap(), 0);
+        assert_eq!(store.balance(Account::Agency(app.agency_a)).await.unwrap(), agency_before - 9000);
+        let audit = store.audit_journal().await.unwrap();
+        assert!(audit.is_clean(), "{audit:?}");
+        assert_eq!(audit.transactions, 2, "one payment, one settlement");
 
         // The resident rates it, once.
         client.refresh().await.unwrap();

@@ -42,14 +42,11 @@ impl SandboxProvider {
         let original = if note.event_type == "REFUND.SUCCESS" { "refund" } else { "transaction" };
         let body = self.keys.seal(&note.event_type, original, &note.resource);
         let signed = self.keys.sign(Utc::now().timestamp(), &body);
-        let request = axum::http::Request::post(&note.notify_url)
-            .header("content-type", "application/json")
-            .header("Wechatpay-Timestamp", &signed.timestamp)
-            .header("Wechatpay-Nonce", &signed.nonce)
-            .header("Wechatpay-Serial", &signed.serial)
-            .header("Wechatpay-Signature", &signed.signature)
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| e.to_string())?;
+        let mut request = axum::http::Request::post(&note.notify_url).header("content-type", "application/json");
+        for (name, value) in signed.headers() {
+            request = request.header(name, value);
+        }
+        let request = request.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
         let sent = tokio::time::timeout(std::time::Duration::from_secs(10), self.client.request(request)).await;
         match sent {
             Ok(Ok(response)) if response.status().is_success() => Ok(()),

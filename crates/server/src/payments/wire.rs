@@ -70,6 +70,18 @@ pub struct Signed {
     pub signature: String,
 }
 
+impl Signed {
+    /// The four headers a delivery carries, by name.
+    pub fn headers(&self) -> [(&'static str, &str); 4] {
+        [
+            ("Wechatpay-Timestamp", &self.timestamp),
+            ("Wechatpay-Nonce", &self.nonce),
+            ("Wechatpay-Serial", &self.serial),
+            ("Wechatpay-Signature", &self.signature),
+        ]
+    }
+}
+
 fn random_text(len: usize) -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let bytes = jiazheng_store::crypto::random_bytes::<32>();

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use jiazheng_core::market::OrderStatus;
 use jiazheng_core::market::menu::MenuDraft;
+use jiazheng_core::market::payment::{self, Account};
 use jiazheng_core::market::slot::Shift;
 use sqlx::QueryBuilder;
 
@@ -149,18 +150,19 @@ impl Store {
     }
 
     /// Orders, each with its request step and (with a worker and a status that holds time) its
-    /// booking. The caller keeps a worker's orders apart in time.
+    /// booking; answers their ids, in the order given. The caller keeps a worker's orders apart
+    /// in time.
     pub async fn bulk_orders(
         &self,
         orders: &[BulkOrder],
         menus: &std::collections::HashMap<i64, MenuFacts>,
-    ) -> Result<usize> {
+    ) -> Result<Vec<i64>> {
         let at = now();
         let sealed: Vec<Vec<u8>> = orders
             .iter()
             .map(|o| self.crypto().seal_at("演示小区1栋1单元101", &format!("orders.address:{}", o.resident)))
             .collect();
-        let mut written = 0;
+        let mut written = Vec::with_capacity(orders.len());
         on_pool!(self, p => {
             for (chunk, ciphers) in orders.chunks(BATCH).zip(sealed.chunks(BATCH)) {
                 let mut tx = p.begin().await?;
@@ -205,9 +207,135 @@ impl Store {
                     bookings.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
-                written += chunk.len();
+                written.extend(ids.into_iter().map(|(id,)| id));
             }
         });
         Ok(written)
     }
+
+    /// One payment order for each `(order, total in fen)`, for benchmarks. Without `paid` they
+    /// wait for their notification (`pending`). With `paid`, each is paid at a moment spread over
+    /// that range and carries what the live path would have written by then: the sandbox's
+    /// successful transaction (so the day's bill reconciles), the payment's journal transaction
+    /// and the order's held balance (so the journal audits clean).
+    pub async fn bulk_payments(
+        &self,
+        orders: &[(i64, i64)],
+        paid: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<usize> {
+        let at = now();
+        let n = orders.len().max(1) as i64;
+        let mut written = 0;
+        on_pool!(self, p => {
+            for (c, chunk) in orders.chunks(BATCH).enumerate() {
+                let rows: Vec<BulkPayment> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(order, amount))| {
+                        let k = (c * BATCH + i) as i64;
+                        let paid_at = paid
+                            .map(|(from, to)| from + chrono::Duration::milliseconds((to - from).num_milliseconds() * k / n));
+                        BulkPayment {
+                            order,
+                            amount,
+                            out_trade_no: payment::out_trade_no(order, 1),
+                            transaction_id: paid_at.map(|t| bulk_transaction_id(t, order)),
+                            paid_at,
+                        }
+                    })
+                    .collect();
+                let mut tx = p.begin().await?;
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO payments (out_trade_no, order_id, amount_fen, description, status, transaction_id,
+                        created_at, paid_at) ",
+                );
+                qb.push_values(&rows, |mut row, r| {
+                    row.push_bind(&r.out_trade_no).push_bind(r.order).push_bind(r.amount)
+                        .push_bind(format!("演示订单 JZ{:08}", r.order))
+                        .push_bind(if r.paid_at.is_some() { "paid" } else { "pending" })
+                        .push_bind(&r.transaction_id).push_bind(r.paid_at.unwrap_or(at)).push_bind(r.paid_at);
+                });
+                qb.build().execute(&mut *tx).await?;
+                let done: Vec<(&BulkPayment, DateTime<Utc>, &String)> = rows
+                    .iter()
+                    .filter_map(|r| Some((r, r.paid_at?, r.transaction_id.as_ref()?)))
+                    .collect();
+                if !done.is_empty() {
+                    let mut provider = QueryBuilder::new(
+                        "INSERT INTO sandbox_transactions (out_trade_no, transaction_id, amount_fen, description,
+                            notify_url, trade_state, created_at, success_time) ",
+                    );
+                    provider.push_values(&done, |mut row, (r, paid_at, transaction_id)| {
+                        row.push_bind(&r.out_trade_no).push_bind(*transaction_id).push_bind(r.amount)
+                            .push_bind(format!("演示订单 JZ{:08}", r.order)).push_bind("")
+                            .push_bind("SUCCESS").push_bind(*paid_at).push_bind(*paid_at);
+                    });
+                    provider.build().execute(&mut *tx).await?;
+                    let mut txns = QueryBuilder::new("INSERT INTO journal_txns (kind, order_id, at) ");
+                    txns.push_values(&done, |mut row, (r, paid_at, _)| {
+                        row.push_bind("payment").push_bind(r.order).push_bind(*paid_at);
+                    });
+                    txns.push(" RETURNING id");
+                    let ids: Vec<(i64,)> = txns.build_query_as().fetch_all(&mut *tx).await?;
+                    // Each payment moves its amount from the clearing account to the order's held one.
+                    let postings: Vec<(i64, String, i64, i64, DateTime<Utc>)> = done
+                        .iter()
+                        .zip(&ids)
+                        .flat_map(|((r, paid_at, _), (txn,))| {
+                            [
+                                (*txn, Account::Clearing.key(), r.amount, r.order, *paid_at),
+                                (*txn, Account::Held(r.order).key(), -r.amount, r.order, *paid_at),
+                            ]
+                        })
+                        .collect();
+                    let mut journal =
+                        QueryBuilder::new("INSERT INTO journal (txn_id, account, amount_fen, order_id, kind, at) ");
+                    journal.push_values(&postings, |mut row, (txn, account, amount, order, at)| {
+                        row.push_bind(*txn).push_bind(account).push_bind(*amount).push_bind(*order)
+                            .push_bind("payment").push_bind(*at);
+                    });
+                    journal.build().execute(&mut *tx).await?;
+                    let mut held = QueryBuilder::new("INSERT INTO account_balances (account, balance_fen) ");
+                    held.push_values(&done, |mut row, (r, _, _)| {
+                        row.push_bind(Account::Held(r.order).key()).push_bind(-r.amount);
+                    });
+                    held.push(
+                        " ON CONFLICT (account) DO UPDATE SET balance_fen = account_balances.balance_fen + excluded.balance_fen",
+                    );
+                    held.build().execute(&mut *tx).await?;
+                    let cleared: i64 = done.iter().map(|(r, _, _)| r.amount).sum();
+                    sqlx::query(
+                        "INSERT INTO account_balances (account, balance_fen) VALUES ($1, $2)
+                         ON CONFLICT (account) DO UPDATE SET balance_fen = account_balances.balance_fen + excluded.balance_fen",
+                    ).bind(Account::Clearing.key()).bind(cleared).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                written += rows.len();
+            }
+        });
+        Ok(written)
+    }
+
+    /// Payments still waiting for their notification, oldest first from `after` (an id):
+    /// (id, out_trade_no, amount in fen).
+    pub async fn pending_payments(&self, after: i64, limit: i64) -> Result<Vec<(i64, String, i64)>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT id, out_trade_no, amount_fen FROM payments WHERE status = 'pending' AND id > $1 ORDER BY id LIMIT $2",
+        ).bind(after).bind(limit).fetch_all(p).await?))
+    }
+}
+
+/// A generated payment before it is written.
+struct BulkPayment {
+    order: i64,
+    amount: i64,
+    out_trade_no: String,
+    transaction_id: Option<String>,
+    paid_at: Option<DateTime<Utc>>,
+}
+
+/// A provider's transaction number as WeChat's look (4200, the Beijing date, 16 digits), unique
+/// per order.
+fn bulk_transaction_id(paid_at: DateTime<Utc>, order: i64) -> String {
+    format!("4200{}{order:016}", jiazheng_core::calendar::beijing_date(paid_at).format("%Y%m%d"))
 }

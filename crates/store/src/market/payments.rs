@@ -217,28 +217,25 @@ macro_rules! post_in {
                     .bind(at)
                     .fetch_one(&mut *$tx)
                     .await?;
-            for posting in txn.postings() {
-                let account = posting.account.key();
-                sqlx::query(
-                    "INSERT INTO journal (txn_id, account, amount_fen, order_id, kind, at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(id)
-                .bind(&account)
-                .bind(posting.amount_fen)
-                .bind($order)
-                .bind(txn.kind().as_str())
-                .bind(at)
-                .execute(&mut *$tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO account_balances (account, balance_fen) VALUES ($1, $2)
-                     ON CONFLICT (account) DO UPDATE SET balance_fen = account_balances.balance_fen + excluded.balance_fen",
-                )
-                .bind(&account)
-                .bind(posting.amount_fen)
-                .execute(&mut *$tx)
-                .await?;
+            // All postings in one statement and all balances in another: each statement is a
+            // round trip made while the write lock is held (SQLite's single writer).
+            let postings: Vec<(String, i64)> = txn.postings().iter().map(|p| (p.account.key(), p.amount_fen)).collect();
+            let mut journal = ::sqlx::QueryBuilder::new("INSERT INTO journal (txn_id, account, amount_fen, order_id, kind, at) ");
+            journal.push_values(&postings, |mut row, (account, amount)| {
+                row.push_bind(id).push_bind(account).push_bind(*amount).push_bind($order).push_bind(txn.kind().as_str()).push_bind(at);
+            });
+            journal.build().execute(&mut *$tx).await?;
+            // One row per account (an upsert may not touch a row twice).
+            let mut moves: ::std::collections::BTreeMap<&str, i64> = ::std::collections::BTreeMap::new();
+            for (account, amount) in &postings {
+                *moves.entry(account.as_str()).or_default() += amount;
             }
+            let mut balances = ::sqlx::QueryBuilder::new("INSERT INTO account_balances (account, balance_fen) ");
+            balances.push_values(&moves, |mut row, (account, amount)| {
+                row.push_bind(*account).push_bind(*amount);
+            });
+            balances.push(" ON CONFLICT (account) DO UPDATE SET balance_fen = account_balances.balance_fen + excluded.balance_fen");
+            balances.build().execute(&mut *$tx).await?;
             ::std::result::Result::<(), $crate::StoreError>::Ok(())
         }
         .await
@@ -517,6 +514,20 @@ impl Store {
     /// nothing. Money paid for an order cancelled meanwhile is refunded at once, and money paid
     /// for one already completed is settled at once.
     pub async fn apply_payment(&self, notice: &PaidNotice) -> Result<Applied> {
+        // A copy of a notification already applied is answered without the write lock: a paid
+        // payment stays paid with its transaction, so what this read sees stays true.
+        let seen: Option<(i64, String, Option<String>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT amount_fen, status, transaction_id FROM payments WHERE out_trade_no = $1",
+        ).bind(&notice.out_trade_no).fetch_optional(p).await?);
+        match seen {
+            None => return Err(StoreError::NotFound),
+            Some((amount, status, Some(known)))
+                if status == "paid" && known == notice.transaction_id && amount == notice.amount_fen =>
+            {
+                return Ok(Applied::Already);
+            }
+            Some(_) => {}
+        }
         let at = now();
         write_tx!(self, tx => async {
             let found: Option<(i64, i64, i64, Option<String>)> = sqlx::query_as(
@@ -530,7 +541,10 @@ impl Store {
                     "the notified amount differs from the payment order's",
                 )));
             }
-            lock_order_in!(tx, order_id)?;
+            // Takes the order's row (as `lock_order_in!`) and reads what happens to the money next.
+            let (status, fee, agency): (String, Option<i64>, i64) = sqlx::query_as(
+                "UPDATE orders SET version = version WHERE id = $1 RETURNING status, cancel_fee_fen, agency_id",
+            ).bind(order_id).fetch_one(&mut *tx).await?;
             let mut holding = holding_in!(tx, order_id)?;
             let moved = sqlx::query(
                 "UPDATE payments SET status = 'paid', transaction_id = $1, paid_at = $2 WHERE id = $3 AND status <> 'paid'",
@@ -547,13 +561,8 @@ impl Store {
             }
             let txn = holding.pay(amount).map_err(|e| invalid("amount", e))?;
             post_in!(tx, &txn, order_id, at)?;
-            let (status, fee): (String, Option<i64>) =
-                sqlx::query_as("SELECT status, cancel_fee_fen FROM orders WHERE id = $1")
-                    .bind(order_id).fetch_one(&mut *tx).await?;
             match OrderStatus::parse(&status) {
                 Ok(OrderStatus::Cancelled) => {
-                    let (agency,): (i64,) = sqlx::query_as("SELECT agency_id FROM orders WHERE id = $1")
-                        .bind(order_id).fetch_one(&mut *tx).await?;
                     cancel_money_in!(tx, order_id, agency, fee.unwrap_or(0), at)?;
                 }
                 Ok(OrderStatus::Completed | OrderStatus::Rated) => settle_in!(tx, order_id, at)?,
