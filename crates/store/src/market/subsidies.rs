@@ -119,7 +119,7 @@ row! {
         pub worker_id: Option<i64>,
         pub worker_name: Option<String>,
         pub resident_account_id: i64,
-        /// The resident's shown name (a masked phone), for readers who are not the district.
+        /// The resident as an agency knows them (the masked phone), for readers who are not the district.
         pub resident_name: String,
         pub grant_id: i64,
         pub legal_name: String,
@@ -564,12 +564,15 @@ impl Store {
         let sql = format!(
             "SELECT o.id AS order_id, o.starts_at, o.ends_at, o.status, o.item, o.total_fen, o.subsidy_paid_fen,
                 o.subsidy_returned_fen, o.subsidy_minutes, o.agency_id, a.name AS agency_name, o.worker_id,
-                w.name AS worker_name, o.resident_account_id, r.display_name AS resident_name, g.id AS grant_id,
+                w.name AS worker_name, o.resident_account_id,
+                COALESCE(rp.phone_masked, r.display_name) AS resident_name, g.id AS grant_id,
                 g.legal_name, g.category,
                 g.district_code, dd.name AS district_name, o.community_code, d.name AS community_name
              FROM orders o JOIN subsidy_grants g ON g.id = o.subsidy_grant_id JOIN agencies a ON a.id = o.agency_id
              JOIN divisions d ON d.code = o.community_code JOIN divisions dd ON dd.code = g.district_code
-             JOIN accounts r ON r.id = o.resident_account_id LEFT JOIN workers w ON w.id = o.worker_id
+             JOIN accounts r ON r.id = o.resident_account_id
+             LEFT JOIN resident_profiles rp ON rp.account_id = o.resident_account_id
+             LEFT JOIN workers w ON w.id = o.worker_id
              WHERE o.starts_at >= $1 AND o.starts_at < $2 AND {filter} ORDER BY o.starts_at, o.id"
         );
         let lines: Vec<SubsidyLine> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
