@@ -158,7 +158,7 @@ impl Quota {
                 self.show(wanted, false)
             ),
             format!(
-                "over the subsidy quota: {} a year, {} used, {} left, this order needs {}",
+                "Over the subsidy quota: {} a year, {} used, {} left, this order needs {}",
                 self.show(self.amount(), true),
                 self.show(used, true),
                 self.show(left, true),
@@ -191,7 +191,7 @@ pub fn admit_budget(year: i32, budget_fen: Option<i64>, spent_fen: i64, order_fe
         "over_budget",
         format!("超出本区{year}年度补贴预算：预算{}，剩余{}，本单需{}", yuan(budget), yuan(left), yuan(order_fen)),
         format!(
-            "over the district's {year} subsidy budget: {} in all, {} left, this order needs {}",
+            "Over the district's {year} subsidy budget: {} in all, {} left, this order needs {}",
             yuan(budget),
             yuan(left),
             yuan(order_fen)

@@ -503,8 +503,8 @@ struct BudgetsPage {
     year: i32,
     years: [i32; 2],
     rows: Vec<BudgetLine>,
-    /// What was just saved, in words (with a warning when it is below the quotas promised).
-    saved: Option<String>,
+    /// What was just saved, in words, and a warning when it is below the quotas promised.
+    saved: Option<(String, Option<String>)>,
     /// The district and amount typed in a refused form, with its errors.
     typed: (String, String),
     errors: FieldErrors,
@@ -531,17 +531,15 @@ async fn budgets_page(
     let rows = state.store.subsidy_budgets(year, area.as_deref()).await?;
     let saved = saved.and_then(|code| rows.iter().find(|b| b.district_code == code)).map(|b| {
         let amount = yuan(b.amount_fen.unwrap_or_default());
-        let mut text = match lang {
+        let text = match lang {
             Lang::En => format!("{}'s budget for {year} is now {amount}.", b.district_name),
             Lang::Zh => format!("{}{year}年度预算已设为{amount}。", b.district_name),
         };
-        if b.amount_fen.unwrap_or_default() < b.promised_fen {
-            text.push_str(&match lang {
-                Lang::En => format!(" It is below the {} of money quotas already promised.", yuan(b.promised_fen)),
-                Lang::Zh => format!("注意：低于已承诺的按金额额度合计{}。", yuan(b.promised_fen)),
-            });
-        }
-        text
+        let warning = (b.amount_fen.unwrap_or_default() < b.promised_fen).then(|| match lang {
+            Lang::En => format!("It is below the {} of money quotas already promised.", yuan(b.promised_fen)),
+            Lang::Zh => format!("注意：低于已承诺的按金额额度合计{}。", yuan(b.promised_fen)),
+        });
+        (text, warning)
     });
     Ok(BudgetsPage {
         chrome: Chrome::new(lang, viewer, "/regulator/subsidies", lang.pick("补贴预算", "Subsidy budgets").into()),
