@@ -149,25 +149,26 @@ pub async fn pdf(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CodeSent {
+/// Named apart from the sign-in code's answer: two schemas of one name would share one entry.
+pub struct SigningCodeSent {
     /// The masked phone the code went to.
     pub sent_to: String,
 }
 
 /// Sends the resident or worker a one-time code to sign with, to their own phone.
 #[utoipa::path(post, path = "/api/v1/contracts/{id}/code", tag = "contracts", security(("bearer" = [])),
-    responses((status = 202, body = CodeSent), (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
+    responses((status = 202, body = SigningCodeSent), (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
 pub async fn send_code(
     State(state): State<AppState>,
     ClientAddr(peer): ClientAddr,
     viewer: Viewer,
     headers: HeaderMap,
     Path(id): Path<i64>,
-) -> Result<(StatusCode, Json<CodeSent>), AppError> {
+) -> Result<(StatusCode, Json<SigningCodeSent>), AppError> {
     viewer.check_csrf(csrf_header(&headers))?;
     let who = &viewer.require()?.principal;
     let sent_to = service::send_code(&state, id, who, peer).await?;
-    Ok((StatusCode::ACCEPTED, Json(CodeSent { sent_to })))
+    Ok((StatusCode::ACCEPTED, Json(SigningCodeSent { sent_to })))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
