@@ -53,6 +53,13 @@ impl MonthStatement {
     }
 }
 
+/// The year a list is for: from five years back to next year; anything else is this Beijing year.
+pub fn year_or_this(raw: Option<i32>) -> i32 {
+    use chrono::Datelike;
+    let this = beijing_today().year();
+    raw.filter(|y| (this - 5..=this + 1).contains(y)).unwrap_or(this)
+}
+
 /// A regulator's budget as typed (page or API): a district of their area, this year or the
 /// next, an amount in yuan; every field's mistake at once.
 pub fn parse_budget_form(

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::agencies::csrf_header;
 use super::{ApiJson, ApiQuery, PageOf};
 use crate::auth::Viewer;
-use crate::subsidies::MonthStatement;
+use crate::subsidies::{MonthStatement, year_or_this};
 use crate::{AppError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -36,11 +36,6 @@ fn area(who: &Principal) -> Result<Option<String>, AppError> {
         (Role::Regulator, Scope::City) => Ok(None),
         _ => Err(AppError::Forbidden),
     }
-}
-
-fn year_or_this(raw: Option<i32>) -> i32 {
-    let this = beijing_today().year();
-    raw.filter(|y| (this - 5..=this + 1).contains(y)).unwrap_or(this)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

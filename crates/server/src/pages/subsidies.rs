@@ -90,11 +90,6 @@ fn budget_text(b: &BudgetRow, lang: Lang) -> String {
     }
 }
 
-fn year_of(raw: Option<i32>) -> i32 {
-    let this = beijing_today().year();
-    raw.filter(|y| (this - 5..=this + 1).contains(y)).unwrap_or(this)
-}
-
 // ---- community staff: the list ------------------------------------------------------------
 
 #[derive(Template)]
@@ -146,7 +141,7 @@ async fn grants(
 ) -> Result<Response, AppError> {
     let session = viewer.require_role(&[Role::CommunityStaff])?;
     let district = staff_district(&session.principal)?;
-    let year = year_of(q.year);
+    let year = crate::subsidies::year_or_this(q.year);
     let search: String = q.q.chars().take(jiazheng_store::market::subsidies::MAX_SEARCH_CHARS).collect();
     let page =
         state.store.subsidy_grants(Some(district.as_str()), year, &search, PageRequest::new(q.page, None)).await?;
@@ -566,7 +561,7 @@ async fn budgets(
     viewer: Viewer,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, AppError> {
-    let year = year_of(q.year);
+    let year = crate::subsidies::year_or_this(q.year);
     let saved = (!q.saved.is_empty()).then_some(q.saved.as_str());
     render(&budgets_page(&state, lang, &viewer, year, Default::default(), FieldErrors::default(), saved).await?)
 }

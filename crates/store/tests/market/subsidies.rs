@@ -161,8 +161,8 @@ async fn an_hours_quota_counts_time_and_the_budget_refuses_what_it_cannot_pay() 
     store.cancel_order(second.id, &someone, "").await.unwrap();
     let events = store.order_events(second.id).await.unwrap();
     assert!(events.iter().any(|e| e.step == "refund" && e.reason.contains("未上门")), "the reason is kept");
-    let grant = store.live_grant_of_resident(someone.account_id, year()).await.unwrap().unwrap();
-    assert_eq!(grant.used, 180, "three hours of the first order, none of the second");
+    let used = store.live_grant_of_resident(someone.account_id, year()).await.unwrap().unwrap();
+    assert_eq!(used.used, 180, "three hours of the first order, none of the second");
     // Cancelled late (a 20% fee the district pays): a fifth of its two hours stays used, rounded up.
     let late = store.book(someone.account_id, &subsidised(m.menu, 4, "15:00", 2, None), None).await.unwrap().order;
     store.confirm_order(late.id, &m.agency_admin).await.unwrap();
@@ -183,17 +183,13 @@ async fn an_hours_quota_counts_time_and_the_budget_refuses_what_it_cannot_pay() 
     store.cancel_order(late.id, &someone, "").await.unwrap();
     let row = store.order(late.id).await.unwrap();
     assert_eq!(row.cancel_fee_fen, Some(1800));
-    let grant = store.live_grant_of_resident(someone.account_id, year()).await.unwrap().unwrap();
-    assert_eq!(grant.used, 180 + 24, "the fee's share of 120 minutes");
+    let live = store.live_grant_of_resident(someone.account_id, year()).await.unwrap().unwrap();
+    assert_eq!(live.used, 180 + 24, "the fee's share of 120 minutes");
     // Ended and registered again, the person keeps what they used.
-    store.revoke_subsidy_grant(grant.id, &o.staff, "类别变更").await.unwrap();
-    let again = grant_of(&m, &o, "13700000102", "hours", "5").await;
+    store.revoke_subsidy_grant(live.id, &o.staff, "类别变更").await.unwrap();
+    let again = grant(&m, &o, "13700000102", "hours", "5").await;
     assert_eq!(store.subsidy_grant(again, &o.staff).await.unwrap().used, 204);
     assert_balanced(&m).await;
-}
-
-async fn grant_of(m: &Market, o: &Office, phone: &str, kind: &str, amount: &str) -> i64 {
-    grant(m, o, phone, kind, amount).await
 }
 
 #[tokio::test]
