@@ -282,6 +282,8 @@ pub async fn generate(
                         address: format!("{}综合服务中心{}室", home.name, rng.random_range(101..399)),
                         opening_hours: pick(&mut rng, &["08:00-17:30", "08:30-18:00", "09:00-20:00"]).to_string(),
                         serves,
+                        place: None,
+                        cross_district: false,
                     },
                 ));
             }
