@@ -33,7 +33,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "community.html")]
+#[template(path = "community_desk.html")]
 struct HomePage {
     chrome: Chrome,
     area_code: String,
