@@ -316,6 +316,7 @@ pub fn parse_questions_text(raw: &str) -> Vec<QuestionKind> {
 /// What the households of one place asked for, added up: counts per choice, and sums of the
 /// prices named so that places roll up into streets and districts exactly.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Demand {
     pub households: i64,
     /// Per `CatalogItem::ALL`.

@@ -3,6 +3,7 @@
 pub mod agencies;
 pub mod bindings;
 pub mod casework;
+pub mod community;
 pub mod contracts;
 pub mod credit;
 pub mod divisions;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(market::router())
         .merge(contracts::router())
         .merge(subsidies::router())
+        .merge(community::router())
         .merge(payments::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
@@ -84,6 +86,9 @@ pub fn docs() -> Router<AppState> {
         contracts::sign, contracts::check, contracts::contract_use,
         subsidies::budgets, subsidies::set_budget, subsidies::grants, subsidies::statement, subsidies::own_subsidy,
         payments::payment, payments::pay, payments::refund, payments::notify,
+        community::coverage, community::set_radius, community::declarations, community::decide,
+        community::surveys, community::create_survey, community::survey, community::demand, community::gap,
+        community::close_survey, community::survey_by_link, community::answer, community::supply,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
@@ -92,6 +97,7 @@ pub fn docs() -> Router<AppState> {
         (name = "credit", description = "Ledger, signed checkpoints, home-service certificates"),
         (name = "market", description = "Catalog, menus and prices, available workers, residents, orders"),
         (name = "contracts", description = "Model contracts: drafting, the PDF, signatures, the public check, the rate of use"),
+        (name = "community", description = "Service-point coverage, demand surveys, supply menus and the gap"),
     ),
     modifiers(&BearerAuth, &ErrorAnswers)
 )]

@@ -31,6 +31,7 @@ row! {
 
 /// One service in one community where there is demand or supply.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GapRow {
     pub community_code: String,
     pub community_name: String,

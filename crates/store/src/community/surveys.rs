@@ -56,8 +56,9 @@ const SELECT_SURVEY: &str = "SELECT s.id, s.area_code, d.name AS area_name, s.ti
         (SELECT COUNT(*) FROM survey_answers a WHERE a.survey_id = s.id) AS answers
     FROM surveys s JOIN divisions d ON d.code = s.area_code";
 
-/// One community's demand in a survey.
+/// One community's demand in a survey (or a street's or district's, added up).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommunityDemand {
     pub community_code: String,
     pub demand: Demand,
