@@ -451,6 +451,7 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
         ("regulator", "长春市商务局", Role::Regulator, None, None, None, None),
         ("nanguan", "南关区商务局", Role::Regulator, None, Some("220102000000"), None, None),
         ("community", "南关区社区工作人员", Role::CommunityStaff, None, Some("220102000000"), None, None),
+        ("nanling", "南岭街道社区工作人员", Role::CommunityStaff, None, Some("220102001000"), None, None),
         ("agency", "安心家政管理员", Role::AgencyAdmin, Some(agency_id), None, None, None),
         ("resident", "居民演示账号", Role::Resident, None, None, None, None),
         ("school", "春城家政职业培训学校", Role::School, None, None, None, provider),
@@ -492,6 +493,7 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     let subsidies =
         crate::subsidy_demo::generate(store, ids["regulator"], ids["community"], ids["resident"], agency_id).await?;
     println!("{subsidies}");
+    println!("{}", crate::survey_demo::generate(store, ids["community"], agency_id).await?);
     // The school has enrolled some of the agency's workers in its pre-job course.
     if let Some(provider) = provider {
         let provider_name = store.provider(provider).await?.name;

@@ -243,3 +243,43 @@ pub fn roll_up(rows: &[CommunityDemand], digits: usize) -> Vec<CommunityDemand> 
     }
     out
 }
+
+/// One answer written in bulk (benchmarks and imports of paper surveys): the household's key is
+/// given, not looked up.
+#[derive(Debug, Clone)]
+pub struct BulkAnswer {
+    pub household: [u8; 16],
+    pub community_code: String,
+    pub answer: Answer,
+}
+
+impl Store {
+    /// Writes answers in multi-row statements inside one transaction: all or none.
+    pub async fn bulk_survey_answers(&self, survey_id: i64, answers: &[BulkAnswer]) -> Result<()> {
+        let at = now();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for chunk in answers.chunks(500) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO survey_answers (survey_id, household_hash, community_code, services, frequency,
+                         price_min_fen, price_max_fen, times, care, answered_at) ",
+                );
+                qb.push_values(chunk, |mut row, a| {
+                    row.push_bind(survey_id)
+                        .push_bind(a.household.to_vec())
+                        .push_bind(a.community_code.clone())
+                        .push_bind(a.answer.services)
+                        .push_bind(a.answer.frequency.map(|f| f.as_str()))
+                        .push_bind(a.answer.price_min_fen)
+                        .push_bind(a.answer.price_max_fen)
+                        .push_bind(a.answer.times)
+                        .push_bind(a.answer.care)
+                        .push_bind(at);
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}
