@@ -19,10 +19,7 @@ fn parse(code: &str) -> anyhow::Result<DivisionCode> {
     DivisionCode::parse(code).map_err(|e| anyhow::anyhow!(e.message_en))
 }
 
-fn some<T: Copy>(rng: &mut StdRng, all: &[T], at_most: usize) -> Vec<String>
-where
-    T: std::fmt::Display,
-{
+fn some<T: Copy + std::fmt::Display>(rng: &mut StdRng, all: &[T], at_most: usize) -> Vec<String> {
     let n = rng.random_range(1..=at_most.min(all.len()));
     (0..n).map(|_| all[rng.random_range(0..all.len())].to_string()).collect()
 }
