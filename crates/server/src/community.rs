@@ -50,6 +50,37 @@ impl AppState {
     pub fn coverage_changed(&self) {
         self.coverage.expire();
     }
+
+    /// The map of an area as SVG, drawn once per coverage snapshot, area and language: a city's
+    /// thousands of points are grouped and written once, not on every request.
+    pub fn coverage_map(
+        &self,
+        coverage: &Coverage,
+        area: Option<&DivisionCode>,
+        lang: Lang,
+    ) -> Result<Arc<String>, AppError> {
+        let key =
+            format!("{}|{}|{}", area.map_or("", |a| a.as_str()), lang.code(), coverage.computed_at.timestamp_micros());
+        if let Some(svg) = self.coverage_maps.get(&key) {
+            return Ok(svg);
+        }
+        let svg = match MapView::new(coverage, area, lang) {
+            Some(map) => {
+                askama::Template::render(&MapSvg { map, lang }).map_err(|e| AppError::Internal(e.to_string()))?
+            }
+            None => String::new(),
+        };
+        let svg = Arc::new(svg);
+        self.coverage_maps.put(key, svg.clone());
+        Ok(svg)
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "coverage_map.html")]
+struct MapSvg {
+    map: MapView,
+    lang: Lang,
 }
 
 /// The promise stated beside the suggestion, in the page's language.

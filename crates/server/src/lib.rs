@@ -52,6 +52,8 @@ pub struct AppState {
     pub streets: Arc<cache::Ttl<Vec<StreetGroup>>>,
     /// Service-point coverage of the whole city, recomputed after writes (see `community`).
     pub coverage: Arc<cache::Ttl<jiazheng_store::community::coverage::Coverage>>,
+    /// Coverage maps as SVG, per snapshot, area and language.
+    pub coverage_maps: Arc<cache::Keyed<String>>,
     /// Today's status per certificate number, for the door check.
     pub door: Arc<cache::Keyed<jiazheng_store::credit::certificates::LiveStatus>>,
     /// The door page as an anonymous visitor sees it, per token, language and day, with the
@@ -269,6 +271,7 @@ impl Application {
             districts: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(300))),
             streets: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(300))),
             coverage: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(30))),
+            coverage_maps: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(60), 200)),
             // Writes through this server drop the entry at once; writes by other processes
             // (imports, jobs) show within the time-to-live.
             door: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(30), 200_000)),

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::{Chrome, CsrfForm, Pager, field_message, render};
 use crate::auth::Viewer;
-use crate::community::{MapView, greedy_promise, parse_area};
+use crate::community::{greedy_promise, parse_area};
 use crate::i18n::Lang;
 use crate::{AppError, AppState};
 
@@ -96,7 +96,7 @@ struct CoveragePage {
     all_units: Figure,
     breakdown: Vec<AreaLine>,
     breakdown_is_streets: bool,
-    map: Option<MapView>,
+    map_svg: std::sync::Arc<String>,
     k: usize,
     suggestions: Vec<SuggestionLine>,
     promise: String,
@@ -242,7 +242,7 @@ async fn render_page(
         all_units: all_units.into(),
         breakdown,
         breakdown_is_streets: area.is_some(),
-        map: MapView::new(&coverage, area_ref, lang),
+        map_svg: state.coverage_map(&coverage, area_ref, lang)?,
         k,
         suggestions: suggestion_lines(&coverage, area_ref, k, lang),
         promise: greedy_promise(k, lang),
