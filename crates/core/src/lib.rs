@@ -4,6 +4,7 @@
 pub mod account;
 pub mod calendar;
 mod choice;
+pub mod community;
 pub mod credit;
 pub mod division;
 pub mod field;

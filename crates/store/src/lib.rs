@@ -7,6 +7,7 @@ mod rows;
 
 pub mod accounts;
 mod backup;
+pub mod community;
 pub mod credit;
 pub mod crypto;
 mod error;

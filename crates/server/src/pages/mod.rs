@@ -15,6 +15,7 @@ pub mod market;
 pub mod me;
 pub mod payments;
 pub mod photos;
+pub mod point_ops;
 pub mod points;
 pub mod public;
 pub mod queue_view;
@@ -24,6 +25,7 @@ pub mod session;
 pub mod subjects;
 pub mod subsidies;
 pub mod timeline;
+pub mod volunteer;
 pub mod words;
 pub mod workforce;
 
@@ -67,6 +69,8 @@ pub fn router() -> Router<AppState> {
         .merge(contracts::router())
         .merge(payments::router())
         .merge(subsidies::router())
+        .merge(point_ops::router())
+        .merge(volunteer::router())
         .route("/lang/{code}", get(switch_language))
 }
 
