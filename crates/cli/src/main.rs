@@ -6,6 +6,7 @@ mod demo;
 mod history;
 mod market_demo;
 mod payments_demo;
+mod community_demo;
 mod subsidy_demo;
 
 use clap::Parser;
