@@ -42,13 +42,15 @@ pub async fn generate(
         store.set_point_hours(point.id, agency_id, &week).await?;
         let workers = store.workers_bound_to(agency_id).await?;
         let tomorrow = today + Duration::days(1);
-        let shifts = [(tomorrow, "08:30", "12:30"), (tomorrow, "13:00", "17:30"), (today + Duration::days(2), "08:30", "17:30")];
+        let shifts =
+            [(tomorrow, "08:30", "12:30"), (tomorrow, "13:00", "17:30"), (today + Duration::days(2), "08:30", "17:30")];
         for (worker, (day, from, to)) in workers.iter().zip(shifts) {
             let draft = DutyDraft { worker_id: worker.id, slot: at(day, from, to)? };
             store.add_duty(point.id, agency_id, agency_account, &draft).await?;
         }
         let mut tools = Vec::new();
-        for (name, count) in [("吸尘器", 2), ("蒸汽清洁机", 1), ("高空擦窗器", 1), ("家电清洗工具箱", 3)] {
+        for (name, count) in [("吸尘器", 2), ("蒸汽清洁机", 1), ("高空擦窗器", 1), ("家电清洗工具箱", 3)]
+        {
             tools.push(store.add_tool(point.id, agency_id, &ToolDraft { name: name.into(), count }).await?);
         }
         if let Some(worker) = workers.first() {
@@ -56,20 +58,41 @@ pub async fn generate(
             store.check_out_tool(point.id, tools[0], agency_id, agency_account, &lent).await?;
         }
         // A volunteer's loan that should have come back two days ago: the overdue list has it.
-        let late = CheckoutDraft { borrower: Borrower::Volunteer("王秀兰".into()), due_on: today - Duration::days(2) };
+        let late =
+            CheckoutDraft { borrower: Borrower::Volunteer("王秀兰".into()), due_on: today - Duration::days(2) };
         store.check_out_tool(point.id, tools[1], agency_id, agency_account, &late).await?;
         let events = [
-            ("家政服务进社区 · 免费家电清洗", today - Duration::days(6), "09:00", "11:30", "为社区老人免费清洗油烟机和空调滤网", Some(42)),
-            ("母婴护理公益讲座", today + Duration::days(5), "14:00", "16:00", "金牌月嫂讲解新生儿护理要点，现场答疑", None),
+            (
+                "家政服务进社区 · 免费家电清洗",
+                today - Duration::days(6),
+                "09:00",
+                "11:30",
+                "为社区老人免费清洗油烟机和空调滤网",
+                Some(42),
+            ),
+            (
+                "母婴护理公益讲座",
+                today + Duration::days(5),
+                "14:00",
+                "16:00",
+                "金牌月嫂讲解新生儿护理要点，现场答疑",
+                None,
+            ),
         ];
         for (title, day, from, to, description, attendance) in events {
-            let draft = PointEventDraft { title: title.into(), slot: at(day, from, to)?, description: description.into(), attendance };
+            let draft = PointEventDraft {
+                title: title.into(),
+                slot: at(day, from, to)?,
+                description: description.into(),
+                attendance,
+            };
             store.add_point_event(point.id, agency_id, agency_account, &draft).await?;
         }
         said.push(format!("service point {}: hours, {} on duty, 4 tools, 2 events", point.name, workers.len().min(3)));
     }
     // Two 家政驿站 of the demo school in 南关区: one confirmed by the community, one waiting.
-    let staff = Principal { account_id: staff_account, role: Role::CommunityStaff, scope: Scope::District(code(NANGUAN)?) };
+    let staff =
+        Principal { account_id: staff_account, role: Role::CommunityStaff, scope: Scope::District(code(NANGUAN)?) };
     let street = store.child_divisions(Some(NANGUAN)).await?.into_iter().next();
     let communities = match &street {
         Some(street) => store.child_divisions(Some(&street.code)).await?,

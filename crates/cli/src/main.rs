@@ -2,11 +2,11 @@
 
 mod cli;
 mod commands;
+mod community_demo;
 mod demo;
 mod history;
 mod market_demo;
 mod payments_demo;
-mod community_demo;
 mod subsidy_demo;
 
 use clap::Parser;

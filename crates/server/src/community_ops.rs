@@ -40,11 +40,9 @@ pub fn ops_error(error: StoreError) -> AppError {
         StoreError::Conflict { what: "already_returned", .. } => {
             conflict("already_returned", "该工具已归还", "This tool is already back")
         }
-        StoreError::Conflict { what: "station_not_waiting", .. } => conflict(
-            "station_not_waiting",
-            "该驿站不在待确认状态",
-            "This station is not waiting for confirmation",
-        ),
+        StoreError::Conflict { what: "station_not_waiting", .. } => {
+            conflict("station_not_waiting", "该驿站不在待确认状态", "This station is not waiting for confirmation")
+        }
         StoreError::Conflict { what: "station_ended", .. } => {
             conflict("station_ended", "该驿站已结束", "This station has already ended")
         }
@@ -90,7 +88,8 @@ impl CommunityFacts {
         }
         let store = &state.store;
         let community = store.division(parsed.as_str()).await?;
-        let name_of = |code: DivisionCode| async move { store.division(code.as_str()).await.map(|d| d.name).unwrap_or_default() };
+        let name_of =
+            |code: DivisionCode| async move { store.division(code.as_str()).await.map(|d| d.name).unwrap_or_default() };
         let street = name_of(parsed.street()).await;
         let district = name_of(parsed.district()).await;
         let now = chrono::Utc::now();
@@ -110,4 +109,3 @@ impl CommunityFacts {
         })
     }
 }
-

@@ -8,9 +8,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use jiazheng_core::account::{Principal, Role, Scope};
 use jiazheng_core::calendar::beijing_today;
 use jiazheng_core::community::operations::{Borrower, CheckoutDraft, DutyDraft, ToolDraft};
-use jiazheng_core::community::volunteer::{
-    JoinDraft, ProjectForm, StationForm, VolunteerEventForm, VolunteerJoinForm,
-};
+use jiazheng_core::community::volunteer::{JoinDraft, ProjectForm, StationForm, VolunteerEventForm, VolunteerJoinForm};
 use jiazheng_core::division::DivisionCode;
 use jiazheng_core::ids::{Mobile, ResidentId};
 use jiazheng_core::market::slot::{Shift, Slot, SlotForm, day_start};
@@ -37,7 +35,11 @@ async fn workers(store: &Store, agency_id: i64, first: u16, n: u16) -> Vec<i64> 
     let drafts: Vec<_> = (first..first + n)
         .map(|seq| {
             WorkerForm {
-                id_number: ResidentId::compose("220102", NaiveDate::from_ymd_opt(1981, 3, 1).unwrap() + Duration::days(seq.into()), seq),
+                id_number: ResidentId::compose(
+                    "220102",
+                    NaiveDate::from_ymd_opt(1981, 3, 1).unwrap() + Duration::days(seq.into()),
+                    seq,
+                ),
                 name: format!("李{}", ["芳", "静", "敏", "燕"][usize::from(seq) % 4]),
                 phone: format!("137{seq:08}"),
                 education_level: "college".into(),
@@ -84,7 +86,8 @@ async fn of_sixteen_check_outs_of_the_last_unit_exactly_one_wins_and_a_return_fr
     let mut tasks = Vec::new();
     for i in 0..16 {
         let store = store.clone();
-        let borrower = if i % 2 == 0 { Borrower::Worker(people[i % 2]) } else { Borrower::Volunteer(format!("志愿者{i}")) };
+        let borrower =
+            if i % 2 == 0 { Borrower::Worker(people[i % 2]) } else { Borrower::Volunteer(format!("志愿者{i}")) };
         let draft = CheckoutDraft { borrower, due_on: beijing_today() + Duration::days(1) };
         tasks.push(tokio::spawn(async move { store.check_out_tool(p, tool, a, admin.account_id, &draft).await }));
     }
@@ -153,7 +156,8 @@ async fn duty_never_overlaps_for_one_worker_across_points_and_only_own_workers_a
     }
     assert_eq!(results, (1, 15));
     // Another agency's worker, another agency's point.
-    match store.add_duty(p1, a, admin.account_id, &DutyDraft { worker_id: theirs, slot: at(3, "08:00", "09:00") }).await {
+    match store.add_duty(p1, a, admin.account_id, &DutyDraft { worker_id: theirs, slot: at(3, "08:00", "09:00") }).await
+    {
         Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].field, "worker_id"),
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -189,9 +193,19 @@ async fn a_station_is_seen_and_confirmed_only_inside_the_staffs_area_and_either_
         .await
         .unwrap();
     let school = account(store, "school1", Role::School, &Scope::Provider(provider)).await;
-    let nanguan = account(store, "staff_ng", Role::CommunityStaff, &Scope::District(DivisionCode::parse("220102").unwrap())).await;
-    let street = account(store, "staff_street", Role::CommunityStaff, &Scope::District(DivisionCode::parse("220102001").unwrap())).await;
-    let chaoyang = account(store, "staff_cy", Role::CommunityStaff, &Scope::District(DivisionCode::parse("220104").unwrap())).await;
+    let nanguan =
+        account(store, "staff_ng", Role::CommunityStaff, &Scope::District(DivisionCode::parse("220102").unwrap()))
+            .await;
+    let street = account(
+        store,
+        "staff_street",
+        Role::CommunityStaff,
+        &Scope::District(DivisionCode::parse("220102001").unwrap()),
+    )
+    .await;
+    let chaoyang =
+        account(store, "staff_cy", Role::CommunityStaff, &Scope::District(DivisionCode::parse("220104").unwrap()))
+            .await;
     let form = StationForm {
         name: "春城家政驿站".into(),
         community: HUAYANG.into(),
@@ -216,7 +230,10 @@ async fn a_station_is_seen_and_confirmed_only_inside_the_staffs_area_and_either_
     assert!(store.active_stations(HUAYANG).await.unwrap().is_empty());
 
     // Volunteer service: a project of 南关区 with an event; agencies and schools join.
-    let project = ProjectForm { kind: "志愿服务".into(), title: "家政志愿服务周".into(), description: "上门保洁".into() };
+    let project =
+        ProjectForm {
+            kind: "志愿服务".into(), title: "家政志愿服务周".into(), description: "上门保洁".into()
+        };
     let project = store.create_volunteer_project(&nanguan, &project.parse().unwrap()).await.unwrap();
     assert!(matches!(store.volunteer_project(project, &chaoyang).await, Err(StoreError::NotFound)));
     let event = |community: &str| VolunteerEventForm {
@@ -230,7 +247,8 @@ async fn a_station_is_seen_and_confirmed_only_inside_the_staffs_area_and_either_
         Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].field, "community"),
         other => panic!("expected a refusal, got {other:?}"),
     }
-    let e = store.add_volunteer_event(project, &nanguan, &event(HUAYANG).parse(beijing_today()).unwrap()).await.unwrap();
+    let e =
+        store.add_volunteer_event(project, &nanguan, &event(HUAYANG).parse(beijing_today()).unwrap()).await.unwrap();
     let a = agency(store, "MC0T0004").await;
     let admin = account(store, "ops_c", Role::AgencyAdmin, &Scope::Agency(a)).await;
     let join = VolunteerJoinForm { people: "4".into(), hours: "2.5".into() }.parse().unwrap();
@@ -257,7 +275,10 @@ async fn a_station_is_seen_and_confirmed_only_inside_the_staffs_area_and_either_
 
 /// Copies a booked order as a completed (or other) one: resident, agency, worker, community,
 /// status and start time changed, the rest (menu, price, address) kept.
-async fn order_like(store: &Store, template: i64, resident: i64, agency: i64, worker: i64, community: &str, status: &str, day: u32) {
+/// One hand-made order: resident, agency, worker, community, status, day of January 2026.
+type Made<'a> = (i64, i64, i64, &'a str, &'a str, u32);
+
+async fn order_like(store: &Store, template: i64, (resident, agency, worker, community, status, day): Made<'_>) {
     let start = format!("2026-01-{day:02}T01:00:00+00:00");
     let end = format!("2026-01-{day:02}T03:00:00+00:00");
     let sql = format!(
@@ -288,9 +309,10 @@ async fn the_repeat_share_counts_residents_whose_latest_order_had_a_worker_from_
         residents.push(id);
     }
     // One real booking, as the row the hand-made orders copy.
-    let slot = SlotForm { date: (beijing_today() + Duration::days(3)).to_string(), time: "09:00".into(), hours: "2".into() }
-        .parse(jiazheng_core::market::menu::Unit::Hours { min_hours: 1 }, Utc::now())
-        .unwrap();
+    let slot =
+        SlotForm { date: (beijing_today() + Duration::days(3)).to_string(), time: "09:00".into(), hours: "2".into() }
+            .parse(jiazheng_core::market::menu::Unit::Hours { min_hours: 1 }, Utc::now())
+            .unwrap();
     let request = BookingRequest {
         menu_item_id: menu.id,
         slot,
@@ -319,13 +341,13 @@ async fn the_repeat_share_counts_residents_whose_latest_order_had_a_worker_from_
         (7, w3, "completed", 6),
         (7, w3, "rated", 9),
     ] {
-        order_like(store, template, r(resident), a, worker, HUAYANG, status, day).await;
+        order_like(store, template, (r(resident), a, worker, HUAYANG, status, day)).await;
     }
     // R5 in 恒安 with w1 twice; R8 with agency B in 华阳, twice w1.
-    order_like(store, template, r(5), a, w1, HENGAN, "completed", 4).await;
-    order_like(store, template, r(5), a, w1, HENGAN, "completed", 8).await;
-    order_like(store, template, r(8), b, w1, HUAYANG, "completed", 4).await;
-    order_like(store, template, r(8), b, w2, HUAYANG, "completed", 8).await;
+    order_like(store, template, (r(5), a, w1, HENGAN, "completed", 4)).await;
+    order_like(store, template, (r(5), a, w1, HENGAN, "completed", 8)).await;
+    order_like(store, template, (r(8), b, w1, HUAYANG, "completed", 4)).await;
+    order_like(store, template, (r(8), b, w2, HUAYANG, "completed", 8)).await;
 
     let here = store.repeat_shares(Some(HUAYANG), None).await.unwrap();
     let of = |agency: i64| here.iter().find(|s| s.agency_id == agency).unwrap();

@@ -29,13 +29,7 @@ pub fn open_at(hours: &[(u8, Shift)], at: DateTime<Utc>) -> bool {
 }
 
 /// A Beijing date and a time range on it, as typed, refused outside [today − 30 days, today + 180].
-pub fn parse_day_range(
-    e: &mut FieldErrors,
-    date: &str,
-    from: &str,
-    to: &str,
-    today: NaiveDate,
-) -> Option<Slot> {
+pub fn parse_day_range(e: &mut FieldErrors, date: &str, from: &str, to: &str, today: NaiveDate) -> Option<Slot> {
     let day = e.take("date", parse_date(date).and_then(|d| within_window(d, today)));
     let shift = e.take("from", Shift::parse(from, to));
     let (day, shift) = (day?, shift?);
@@ -80,7 +74,10 @@ fn parse_pick(raw: &str) -> Result<i64, Invalid> {
     if text.is_empty() {
         return Err(Invalid::new("required", "请从列表中选择", "pick one from the list"));
     }
-    text.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| Invalid::new("unknown_choice", "请从列表中选择", "pick one from the list"))
+    text.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| Invalid::new("unknown_choice", "请从列表中选择", "pick one from the list"))
 }
 
 impl DutyForm {
@@ -119,7 +116,11 @@ pub fn parse_count(raw: &str, max: i64) -> Result<i64, Invalid> {
         return Err(Invalid::required());
     }
     text.parse::<i64>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
-        Invalid::new("out_of_range", format!("应为1到{max}之间的整数"), format!("must be a whole number from 1 to {max}"))
+        Invalid::new(
+            "out_of_range",
+            format!("应为1到{max}之间的整数"),
+            format!("must be a whole number from 1 to {max}"),
+        )
     })
 }
 
@@ -169,14 +170,19 @@ impl CheckoutForm {
         let borrower = match (self.worker_id.trim().is_empty(), volunteer) {
             (true, None) => {
                 e.0.push(
-                    Invalid::new("required", "请选择服务员或填写志愿者姓名", "pick a worker or give a volunteer's name")
-                        .at("worker_id"),
+                    Invalid::new(
+                        "required",
+                        "请选择服务员或填写志愿者姓名",
+                        "pick a worker or give a volunteer's name",
+                    )
+                    .at("worker_id"),
                 );
                 None
             }
             (false, Some(_)) => {
                 e.0.push(
-                    Invalid::new("both", "服务员和志愿者只能选一个", "a worker or a volunteer, not both").at("volunteer"),
+                    Invalid::new("both", "服务员和志愿者只能选一个", "a worker or a volunteer, not both")
+                        .at("volunteer"),
                 );
                 None
             }
@@ -240,7 +246,11 @@ pub fn parse_attendance(raw: &str) -> Result<Option<i64>, Invalid> {
         return Ok(None);
     }
     text.parse::<i64>().ok().filter(|n| (0..=MAX_ATTENDANCE).contains(n)).map(Some).ok_or_else(|| {
-        Invalid::new("out_of_range", "参加人数应为0到10000之间的整数", "attendance must be a whole number from 0 to 10,000")
+        Invalid::new(
+            "out_of_range",
+            "参加人数应为0到10000之间的整数",
+            "attendance must be a whole number from 0 to 10,000",
+        )
     })
 }
 
@@ -296,7 +306,8 @@ mod tests {
 
     #[test]
     fn duty_is_a_beijing_day_range_for_a_worker_picked() {
-        let form = DutyForm { worker_id: "7".into(), date: "2026-12-05".into(), from: "08:00".into(), to: "12:00".into() };
+        let form =
+            DutyForm { worker_id: "7".into(), date: "2026-12-05".into(), from: "08:00".into(), to: "12:00".into() };
         let draft = form.parse(today()).unwrap();
         assert_eq!(draft.slot.start.to_rfc3339(), "2026-12-05T00:00:00+00:00");
         assert_eq!(draft.slot.minutes(), 240);
@@ -311,7 +322,8 @@ mod tests {
     fn a_checkout_names_one_borrower_and_a_return_date() {
         let worker = CheckoutForm { worker_id: "3".into(), volunteer: String::new(), due: "2026-12-10".into() };
         assert_eq!(worker.parse(today()).unwrap().borrower, Borrower::Worker(3));
-        let volunteer = CheckoutForm { worker_id: String::new(), volunteer: " 张大姐 ".into(), due: "2026-12-03".into() };
+        let volunteer =
+            CheckoutForm { worker_id: String::new(), volunteer: " 张大姐 ".into(), due: "2026-12-03".into() };
         assert_eq!(volunteer.parse(today()).unwrap().borrower, Borrower::Volunteer("张大姐".into()));
         let both = CheckoutForm { volunteer: "张大姐".into(), ..worker.clone() };
         assert_eq!(both.parse(today()).unwrap_err().for_field("volunteer").unwrap().code, "both");

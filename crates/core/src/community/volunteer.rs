@@ -60,8 +60,7 @@ choice!(
 
 /// A village-level code picked from the list.
 pub fn parse_community_pick(raw: &str) -> Result<DivisionCode, Invalid> {
-    let code = DivisionCode::parse(raw)
-        .map_err(|_| Invalid::new("required", "请选择社区", "pick a community"))?;
+    let code = DivisionCode::parse(raw).map_err(|_| Invalid::new("required", "请选择社区", "pick a community"))?;
     if code.level() == DivisionLevel::Community {
         Ok(code)
     } else {
@@ -165,8 +164,7 @@ impl ProjectForm {
         let mut e = FieldErrors::default();
         let kind = e.take("kind", VolunteerKind::parse(&self.kind));
         let title = e.take("title", required_text(&self.title, MAX_PROJECT_TITLE_CHARS));
-        let description =
-            e.take("description", required_paragraphs(&self.description, MAX_PROJECT_DESCRIPTION_CHARS));
+        let description = e.take("description", required_paragraphs(&self.description, MAX_PROJECT_DESCRIPTION_CHARS));
         match (kind, title, description) {
             (Some(kind), Some(title), Some(description)) if e.is_empty() => {
                 Ok(ProjectDraft { kind, title, description })
@@ -241,7 +239,13 @@ impl JoinDraft {
 /// Hours in halves, `0.5` to `24`, as minutes.
 pub fn parse_half_hours(raw: &str) -> Result<i64, Invalid> {
     let text = raw.trim();
-    let bad = || Invalid::new("out_of_range", "每人小时数应为0.5到24之间，以半小时计", "hours each must be from 0.5 to 24, in half hours");
+    let bad = || {
+        Invalid::new(
+            "out_of_range",
+            "每人小时数应为0.5到24之间，以半小时计",
+            "hours each must be from 0.5 to 24, in half hours",
+        )
+    };
     if text.is_empty() {
         return Err(Invalid::required());
     }
@@ -301,7 +305,11 @@ mod tests {
 
     #[test]
     fn a_project_kind_is_one_of_three_and_hours_come_in_halves() {
-        let form = ProjectForm { kind: "红色家政".into(), title: "党员家政服务队".into(), description: "为独居老人上门保洁".into() };
+        let form = ProjectForm {
+            kind: "红色家政".into(),
+            title: "党员家政服务队".into(),
+            description: "为独居老人上门保洁".into(),
+        };
         assert_eq!(form.parse().unwrap().kind, VolunteerKind::Red);
         assert!(ProjectForm { kind: "慈善".into(), ..form }.parse().is_err());
         assert_eq!(parse_half_hours("2.5").unwrap(), 150);

@@ -98,7 +98,11 @@ impl OpsPage {
     }
 
     fn val(&self, form: &str, row: impl Borrow<i64>, field: &str) -> String {
-        if self.failed_here(form, row) { self.failed.typed.get(field).cloned().unwrap_or_default() } else { String::new() }
+        if self.failed_here(form, row) {
+            self.failed.typed.get(field).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
     }
 
     fn status(&self) -> String {
@@ -228,22 +232,44 @@ fn back(id: i64, anchor: &str) -> Response {
 
 /// Renders the page again with the failed form's errors: 422 for field errors, 409 for a
 /// conflict (shown at the top of the form and beside `conflict_field`).
-async fn refused(
-    state: &AppState,
+/// Which form failed: its name, the row it was for, and the field a conflict is shown beside.
+struct Target(&'static str, i64, &'static str);
+
+/// The page a form was posted from.
+struct Page<'a> {
+    state: &'a AppState,
     lang: Lang,
-    viewer: &Viewer,
+    viewer: &'a Viewer,
     id: i64,
-    form: &'static str,
-    row: i64,
+}
+
+/// Back to the page's section when the change was made; the page again with the form's errors
+/// when it was not.
+async fn answer<T>(
+    page: Page<'_>,
+    target: Target,
+    anchor: &str,
+    body: Body,
+    outcome: Result<T, AppError>,
+) -> Result<Response, AppError> {
+    match outcome {
+        Ok(_) => Ok(back(page.id, anchor)),
+        Err(e) => refused(page, target, body, e).await,
+    }
+}
+
+async fn refused(
+    Page { state, lang, viewer, id }: Page<'_>,
+    Target(form, row, conflict_field): Target,
     body: Body,
     error: AppError,
-    conflict_field: &str,
 ) -> Result<Response, AppError> {
     let (status, errors, message) = match &error {
         AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors.clone(), None),
         AppError::Conflict { code, message_zh, message_en, .. } => {
             let text = conflict_text(&error, lang.is_en());
-            let errors = FieldErrors(vec![Invalid::new(code, message_zh.clone(), message_en.clone()).at(conflict_field)]);
+            let errors =
+                FieldErrors(vec![Invalid::new(code, message_zh.clone(), message_en.clone()).at(conflict_field)]);
             (StatusCode::CONFLICT, errors, text)
         }
         _ => return Err(error),
@@ -264,16 +290,16 @@ async fn set_hours(
 ) -> Result<Response, AppError> {
     let (agency, _) = begin(&viewer, &body)?;
     let week = WeekForm {
-        days: (1..=7).map(|d| DayForm { from: field(&body, &format!("from{d}")), to: field(&body, &format!("to{d}")) }).collect(),
+        days: (1..=7)
+            .map(|d| DayForm { from: field(&body, &format!("from{d}")), to: field(&body, &format!("to{d}")) })
+            .collect(),
     };
-    let outcome = match week.parse() {
-        Ok(week) => state.store.set_point_hours(id, agency, &week).await.map_err(ops_error),
-        Err(errors) => Err(AppError::Invalid(errors)),
-    };
-    match outcome {
-        Ok(()) => Ok(back(id, "hours")),
-        Err(e) => refused(&state, lang, &viewer, id, "hours", 0, body, e, "day1").await,
+    let outcome = async {
+        let week = week.parse().map_err(AppError::Invalid)?;
+        state.store.set_point_hours(id, agency, &week).await.map_err(ops_error)
     }
+    .await;
+    answer(Page { state: &state, lang, viewer: &viewer, id }, Target("hours", 0, "day1"), "hours", body, outcome).await
 }
 
 async fn add_duty(
@@ -290,14 +316,13 @@ async fn add_duty(
         from: field(&body, "from"),
         to: field(&body, "to"),
     };
-    let outcome = match form.parse(beijing_today()) {
-        Ok(draft) => state.store.add_duty(id, agency, account, &draft).await.map_err(ops_error),
-        Err(errors) => Err(AppError::Invalid(errors)),
-    };
-    match outcome {
-        Ok(_) => Ok(back(id, "duty")),
-        Err(e) => refused(&state, lang, &viewer, id, "duty", 0, body, e, "worker_id").await,
+    let outcome = async {
+        let draft = form.parse(beijing_today()).map_err(AppError::Invalid)?;
+        state.store.add_duty(id, agency, account, &draft).await.map_err(ops_error)
     }
+    .await;
+    answer(Page { state: &state, lang, viewer: &viewer, id }, Target("duty", 0, "worker_id"), "duty", body, outcome)
+        .await
 }
 
 async fn remove_duty(
@@ -320,14 +345,12 @@ async fn add_tool(
 ) -> Result<Response, AppError> {
     let (agency, _) = begin(&viewer, &body)?;
     let form = ToolForm { name: field(&body, "name"), count: field(&body, "count") };
-    let outcome = match form.parse() {
-        Ok(draft) => state.store.add_tool(id, agency, &draft).await.map_err(ops_error),
-        Err(errors) => Err(AppError::Invalid(errors)),
-    };
-    match outcome {
-        Ok(_) => Ok(back(id, "tools")),
-        Err(e) => refused(&state, lang, &viewer, id, "tool", 0, body, e, "name").await,
+    let outcome = async {
+        let draft = form.parse().map_err(AppError::Invalid)?;
+        state.store.add_tool(id, agency, &draft).await.map_err(ops_error)
     }
+    .await;
+    answer(Page { state: &state, lang, viewer: &viewer, id }, Target("tool", 0, "name"), "tools", body, outcome).await
 }
 
 async fn check_out(
@@ -343,14 +366,19 @@ async fn check_out(
         volunteer: field(&body, "volunteer"),
         due: field(&body, "due"),
     };
-    let outcome = match form.parse(beijing_today()) {
-        Ok(draft) => state.store.check_out_tool(id, tool, agency, account, &draft).await.map_err(ops_error),
-        Err(errors) => Err(AppError::Invalid(errors)),
-    };
-    match outcome {
-        Ok(_) => Ok(back(id, "tools")),
-        Err(e) => refused(&state, lang, &viewer, id, "checkout", tool, body, e, "worker_id").await,
+    let outcome = async {
+        let draft = form.parse(beijing_today()).map_err(AppError::Invalid)?;
+        state.store.check_out_tool(id, tool, agency, account, &draft).await.map_err(ops_error)
     }
+    .await;
+    answer(
+        Page { state: &state, lang, viewer: &viewer, id },
+        Target("checkout", tool, "worker_id"),
+        "tools",
+        body,
+        outcome,
+    )
+    .await
 }
 
 async fn give_back(
@@ -361,10 +389,8 @@ async fn give_back(
     Form(body): Form<Body>,
 ) -> Result<Response, AppError> {
     let (agency, account) = begin(&viewer, &body)?;
-    match state.store.return_tool(id, loan, agency, account).await.map_err(ops_error) {
-        Ok(()) => Ok(back(id, "loans")),
-        Err(e) => refused(&state, lang, &viewer, id, "return", 0, body, e, "loan").await,
-    }
+    let outcome = state.store.return_tool(id, loan, agency, account).await.map_err(ops_error);
+    answer(Page { state: &state, lang, viewer: &viewer, id }, Target("return", 0, "loan"), "loans", body, outcome).await
 }
 
 async fn add_event(
@@ -383,14 +409,13 @@ async fn add_event(
         description: field(&body, "description"),
         attendance: field(&body, "attendance"),
     };
-    let outcome = match form.parse(beijing_today()) {
-        Ok(draft) => state.store.add_point_event(id, agency, account, &draft).await.map_err(ops_error),
-        Err(errors) => Err(AppError::Invalid(errors)),
-    };
-    match outcome {
-        Ok(_) => Ok(back(id, "events")),
-        Err(e) => refused(&state, lang, &viewer, id, "event", 0, body, e, "title").await,
+    let outcome = async {
+        let draft = form.parse(beijing_today()).map_err(AppError::Invalid)?;
+        state.store.add_point_event(id, agency, account, &draft).await.map_err(ops_error)
     }
+    .await;
+    answer(Page { state: &state, lang, viewer: &viewer, id }, Target("event", 0, "title"), "events", body, outcome)
+        .await
 }
 
 async fn set_attendance(
@@ -406,13 +431,11 @@ async fn set_attendance(
         Ok(None) => Err(Invalid::required()),
         Err(e) => Err(e),
     };
-    let outcome = match parsed {
-        Ok(n) => state.store.set_event_attendance(id, event, agency, n).await.map_err(ops_error),
-        Err(e) => Err(AppError::Invalid(FieldErrors(vec![e.at("attendance")]))),
-    };
-    match outcome {
-        Ok(()) => Ok(back(id, "events")),
-        Err(AppError::NotFound) => Err(AppError::NotFound),
-        Err(e) => refused(&state, lang, &viewer, id, "attendance", event, body, e, "attendance").await,
+    let outcome = async {
+        let n = parsed.map_err(|e| AppError::Invalid(FieldErrors(vec![e.at("attendance")])))?;
+        state.store.set_event_attendance(id, event, agency, n).await.map_err(ops_error)
     }
+    .await;
+    let page = Page { state: &state, lang, viewer: &viewer, id };
+    answer(page, Target("attendance", event, "attendance"), "events", body, outcome).await
 }

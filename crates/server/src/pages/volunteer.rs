@@ -69,7 +69,13 @@ struct Typed {
 }
 
 impl Typed {
-    fn from_error(body: Body, error: AppError, lang: Lang, conflict_field: &str, row: i64) -> Result<(StatusCode, Self), AppError> {
+    fn from_error(
+        body: Body,
+        error: AppError,
+        lang: Lang,
+        conflict_field: &str,
+        row: i64,
+    ) -> Result<(StatusCode, Self), AppError> {
         let (status, errors, message) = match &error {
             AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors.clone(), None),
             AppError::Conflict { code, message_zh, message_en, .. } => (
@@ -116,7 +122,10 @@ async fn area_communities(state: &AppState, area: &DivisionCode) -> Result<Vec<S
     let mut out = Vec::new();
     for street in streets {
         let communities = state.store.child_divisions(Some(&street.code)).await?;
-        out.push(StreetChoices { name: street.name, communities: communities.into_iter().map(|c| (c.code, c.name)).collect() });
+        out.push(StreetChoices {
+            name: street.name,
+            communities: communities.into_iter().map(|c| (c.code, c.name)).collect(),
+        });
     }
     Ok(out)
 }
@@ -182,8 +191,11 @@ async fn school_page(
 ) -> Result<SchoolStationsPage, AppError> {
     let provider = require_school(viewer)?;
     let street: String = street.chars().filter(char::is_ascii_digit).take(9).collect();
-    let communities =
-        if street.len() == 9 { state.store.child_divisions(Some(&format!("{street:0<12}"))).await? } else { Vec::new() };
+    let communities = if street.len() == 9 {
+        state.store.child_divisions(Some(&format!("{street:0<12}"))).await?
+    } else {
+        Vec::new()
+    };
     Ok(SchoolStationsPage {
         chrome: Chrome::new(lang, viewer, "/school/stations", lang.pick("家政驿站", "Home-service stations").into()),
         rows: state.store.stations_of_provider(provider).await?,
@@ -235,10 +247,11 @@ async fn propose(
         services: services.clone(),
         hours: field(&map, "hours"),
     };
-    let outcome = match form.parse() {
-        Ok(draft) => state.store.propose_station(&who, &draft).await.map_err(ops_error),
-        Err(errors) => Err(AppError::Invalid(errors)),
-    };
+    let outcome = async {
+        let draft = form.parse().map_err(AppError::Invalid)?;
+        state.store.propose_station(&who, &draft).await.map_err(ops_error)
+    }
+    .await;
     match outcome {
         Ok(_) => Ok(Redirect::to("/school/stations#stations").into_response()),
         Err(e) => {
@@ -288,7 +301,12 @@ async fn staff_stations(State(state): State<AppState>, lang: Lang, viewer: Viewe
     let who = viewer.require_role(&[Role::CommunityStaff])?.principal.clone();
     let area = staff_area(&who).map_err(ops_error)?;
     render(&StaffStationsPage {
-        chrome: Chrome::new(lang, &viewer, "/community/stations", lang.pick("家政驿站", "Home-service stations").into()),
+        chrome: Chrome::new(
+            lang,
+            &viewer,
+            "/community/stations",
+            lang.pick("家政驿站", "Home-service stations").into(),
+        ),
         rows: state.store.stations_in_area(&area).await?,
     })
 }
@@ -337,7 +355,12 @@ async fn projects_page(state: &AppState, lang: Lang, viewer: &Viewer, typed: Typ
     let who = viewer.require_role(&[Role::CommunityStaff])?.principal.clone();
     let area = staff_area(&who).map_err(ops_error)?;
     Ok(ProjectsPage {
-        chrome: Chrome::new(lang, viewer, "/community/volunteer", lang.pick("志愿公益服务", "Volunteer service").into()),
+        chrome: Chrome::new(
+            lang,
+            viewer,
+            "/community/volunteer",
+            lang.pick("志愿公益服务", "Volunteer service").into(),
+        ),
         rows: state.store.volunteer_projects(&area).await?,
         typed,
     })
@@ -355,12 +378,16 @@ async fn create_project(
 ) -> Result<Response, AppError> {
     let who = viewer.require_role(&[Role::CommunityStaff])?.principal.clone();
     viewer.check_csrf(body.get("csrf").map(String::as_str))?;
-    let form =
-        ProjectForm { kind: field(&body, "kind"), title: field(&body, "title"), description: field(&body, "description") };
-    let outcome = match form.parse() {
-        Ok(draft) => state.store.create_volunteer_project(&who, &draft).await.map_err(ops_error),
-        Err(errors) => Err(AppError::Invalid(errors)),
+    let form = ProjectForm {
+        kind: field(&body, "kind"),
+        title: field(&body, "title"),
+        description: field(&body, "description"),
     };
+    let outcome = async {
+        let draft = form.parse().map_err(AppError::Invalid)?;
+        state.store.create_volunteer_project(&who, &draft).await.map_err(ops_error)
+    }
+    .await;
     match outcome {
         Ok(id) => Ok(Redirect::to(&format!("/community/volunteer/{id}")).into_response()),
         Err(e) => {
@@ -549,10 +576,11 @@ async fn join(
     let who = viewer.require_role(&[Role::AgencyAdmin, Role::School])?.principal.clone();
     viewer.check_csrf(body.get("csrf").map(String::as_str))?;
     let form = VolunteerJoinForm { people: field(&body, "people"), hours: field(&body, "hours") };
-    let outcome = match form.parse() {
-        Ok(draft) => state.store.join_volunteer_event(id, &who, &draft).await.map_err(ops_error),
-        Err(errors) => Err(AppError::Invalid(errors)),
-    };
+    let outcome = async {
+        let draft = form.parse().map_err(AppError::Invalid)?;
+        state.store.join_volunteer_event(id, &who, &draft).await.map_err(ops_error)
+    }
+    .await;
     match outcome {
         Ok(_) => Ok(Redirect::to(&format!("/volunteer#event-{id}")).into_response()),
         Err(e) => {
@@ -604,7 +632,12 @@ async fn community(
 ) -> Result<Response, AppError> {
     let facts = crate::community_ops::CommunityFacts::load(&state, &code).await?;
     render(&CommunityPage {
-        chrome: Chrome::new(lang, &viewer, &format!("/communities/{}", facts.community.code), facts.community.name.clone()),
+        chrome: Chrome::new(
+            lang,
+            &viewer,
+            &format!("/communities/{}", facts.community.code),
+            facts.community.name.clone(),
+        ),
         community: facts.community,
         street: facts.street,
         district: facts.district,

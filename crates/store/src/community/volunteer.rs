@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use jiazheng_core::FieldErrors;
 use jiazheng_core::account::{Principal, Role, Scope};
 use jiazheng_core::community::volunteer::{JoinDraft, ProjectDraft, StationDraft, VolunteerEventDraft};
-use jiazheng_core::division::{DivisionCode, DivisionLevel};
+use jiazheng_core::division::DivisionCode;
 use jiazheng_core::field::Invalid;
 use serde::Serialize;
 
@@ -29,14 +29,7 @@ pub fn staff_area(who: &Principal) -> Result<DivisionCode> {
 
 /// `LIKE` pattern of the codes inside an area.
 pub fn area_pattern(area: &DivisionCode) -> String {
-    let significant = match area.level() {
-        DivisionLevel::Province => 2,
-        DivisionLevel::City => 4,
-        DivisionLevel::District => 6,
-        DivisionLevel::Street => 9,
-        DivisionLevel::Community => 12,
-    };
-    format!("{}%", &area.as_str()[..significant])
+    format!("{}%", area.significant())
 }
 
 /// Who takes part in volunteer events: an agency or a school.
@@ -163,7 +156,8 @@ const SELECT_STATION: &str = "SELECT s.id, s.provider_id, tp.name AS provider_na
     FROM stations s JOIN training_providers tp ON tp.id = s.provider_id JOIN divisions c ON c.code = s.community_code
     LEFT JOIN divisions st ON st.code = c.parent_code";
 
-const SELECT_PROJECT: &str = "SELECT p.id, p.area_code, d.name AS area_name, p.kind, p.title, p.description, p.created_at,
+const SELECT_PROJECT: &str =
+    "SELECT p.id, p.area_code, d.name AS area_name, p.kind, p.title, p.description, p.created_at,
         CAST((SELECT COUNT(*) FROM volunteer_events e WHERE e.project_id = p.id) AS BIGINT) AS events,
         CAST(COALESCE((SELECT SUM(vp.people * vp.minutes_each) FROM volunteer_participants vp
                        JOIN volunteer_events e ON e.id = vp.event_id
@@ -207,7 +201,8 @@ impl Store {
     }
 
     pub async fn stations_of_provider(&self, provider: i64) -> Result<Vec<Station>> {
-        let q = sql(format!("{SELECT_STATION} WHERE s.provider_id = $1 ORDER BY s.status = 'ended', s.id DESC LIMIT 200"));
+        let q =
+            sql(format!("{SELECT_STATION} WHERE s.provider_id = $1 ORDER BY s.status = 'ended', s.id DESC LIMIT 200"));
         Ok(on_pool!(self, p => sqlx::query_as(q).bind(provider).fetch_all(p).await?))
     }
 
@@ -292,7 +287,12 @@ impl Store {
     }
 
     /// Adds an event to a project; its community must lie in the project's and the staff's area.
-    pub async fn add_volunteer_event(&self, project_id: i64, who: &Principal, draft: &VolunteerEventDraft) -> Result<i64> {
+    pub async fn add_volunteer_event(
+        &self,
+        project_id: i64,
+        who: &Principal,
+        draft: &VolunteerEventDraft,
+    ) -> Result<i64> {
         let area = staff_area(who)?;
         let project = self.volunteer_project(project_id, who).await?;
         let project_area = DivisionCode::parse(&project.area_code).map_err(|_| StoreError::NotFound)?;
@@ -302,12 +302,17 @@ impl Store {
                 Invalid::new("outside_area", "只能选择本辖区的社区", "pick a community of your area"),
             ));
         }
+        let known: Option<(String,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT code FROM divisions WHERE code = $1 AND level = 'community'",
+        ).bind(draft.community.as_str()).fetch_optional(p).await?);
+        if known.is_none() {
+            return Err(invalid("community", Invalid::new("unknown_division", "请选择社区", "pick a community")));
+        }
         let (id,): (i64,) = on_pool!(self, p => sqlx::query_as(
             "INSERT INTO volunteer_events (project_id, community_code, starts_at, ends_at, description, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         ).bind(project_id).bind(draft.community.as_str()).bind(draft.slot.start).bind(draft.slot.end)
-            .bind(&draft.description).bind(who.account_id).bind(now()).fetch_one(p).await
-            .map_err(StoreError::conflict_on("division"))?);
+            .bind(&draft.description).bind(who.account_id).bind(now()).fetch_one(p).await?);
         Ok(id)
     }
 
@@ -318,7 +323,8 @@ impl Store {
 
     /// Events in a community, latest first.
     pub async fn community_volunteer_events(&self, community: &str) -> Result<Vec<VolunteerEvent>> {
-        let q = sql(format!("{SELECT_EVENT} WHERE e.community_code = $1 ORDER BY e.starts_at DESC, e.id DESC LIMIT 50"));
+        let q =
+            sql(format!("{SELECT_EVENT} WHERE e.community_code = $1 ORDER BY e.starts_at DESC, e.id DESC LIMIT 50"));
         Ok(on_pool!(self, p => sqlx::query_as(q).bind(community).fetch_all(p).await?))
     }
 
@@ -349,7 +355,9 @@ impl Store {
         let q = sql(format!(
             "{SELECT_PARTICIPANT} WHERE vp.agency_id = $1 OR vp.provider_id = $2 ORDER BY vp.event_id DESC LIMIT 500"
         ));
-        Ok(on_pool!(self, p => sqlx::query_as(q).bind(agency.unwrap_or(0)).bind(provider.unwrap_or(0)).fetch_all(p).await?))
+        Ok(
+            on_pool!(self, p => sqlx::query_as(q).bind(agency.unwrap_or(0)).bind(provider.unwrap_or(0)).fetch_all(p).await?),
+        )
     }
 
     /// An agency or school joins an event with the people sent and the hours each gave; once
