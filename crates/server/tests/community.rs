@@ -214,6 +214,18 @@ async fn an_agency_runs_its_point_and_nobody_else_reaches_it() {
     .await;
     assert_eq!(status, 422);
     assert!(html.contains("不能超过60个字符") && html.contains("参加人数应为0到10000之间的整数"));
+
+    // Open all day every day: the badge shows on the public list and in the API.
+    let day = json!({"from": "00:00", "to": "24:00"});
+    let week = json!({"days": [day, day, day, day, day, day, day]});
+    let (status, _) = app.put_json(&format!("/api/v1/service-points/{point}/hours"), &token, &week).await;
+    assert_eq!(status, 204);
+    let (status, body) = app.put_json(&format!("/api/v1/service-points/{point}/hours"), &rogue_token, &week).await;
+    assert_eq!(status, 404, "{body}");
+    let (_, ops) = app.get_json(&format!("/api/v1/service-points/{point}/operations"), Some(&token)).await;
+    assert_eq!(ops["open_now"], true);
+    let list = page(&common::browser_client(), &app, "/service-points").await.1;
+    assert!(list.contains("营业中") && list.contains(&format!("href=\"/communities/{HUAYANG}\"")));
 }
 
 #[tokio::test]

@@ -241,9 +241,15 @@ struct PointsPage {
     districts: Vec<Division>,
     rows: Vec<ServicePoint>,
     pager: Pager,
+    /// Points open now by their weekly hours.
+    open: std::collections::HashSet<i64>,
 }
 
 impl PointsPage {
+    fn open_now(&self, id: &i64) -> bool {
+        self.open.contains(id)
+    }
+
     fn status(&self, code: &str) -> String {
         PointStatus::label_of(code, self.chrome.is_en()).to_string()
     }
@@ -258,7 +264,18 @@ async fn points(
     let district = q.district()?;
     let page = state.store.service_points(district.as_deref(), q.agency, PageRequest::new(q.page, q.per_page)).await?;
     let district = district.unwrap_or_default();
+    let ids: Vec<i64> = page.items.iter().map(|p| p.id).collect();
+    let now = chrono::Utc::now();
+    let open = state
+        .store
+        .hours_of_points(&ids)
+        .await?
+        .into_iter()
+        .filter(|(_, week)| jiazheng_core::community::operations::open_at(week, now))
+        .map(|(id, _)| id)
+        .collect();
     render(&PointsPage {
+        open,
         chrome: Chrome::new(lang, &viewer, "/service-points", lang.t("points.title")),
         pager: Pager::new(&page, "/service-points", &format!("district={}", encode(&district))),
         rows: page.items,

@@ -202,6 +202,29 @@ impl Store {
             .collect())
     }
 
+    /// Weekly hours of several points at once (for a list's "open now" badges), by point.
+    pub async fn hours_of_points(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, Vec<(u8, Shift)>>> {
+        let mut out: std::collections::HashMap<i64, Vec<(u8, Shift)>> = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let rows: Vec<(i64, i64, i64, i64)> = on_pool!(self, p => {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT point_id, weekday, opens_minute, closes_minute FROM point_hours WHERE point_id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in ids.iter().take(200) {
+                list.push_bind(*id);
+            }
+            q.push(") ORDER BY point_id, weekday");
+            q.build_query_as().fetch_all(p).await?
+        });
+        for (point, day, from, to) in rows {
+            out.entry(point).or_default().push((day as u8, Shift { from: from as u32, to: to as u32 }));
+        }
+        Ok(out)
+    }
+
     /// Replaces a point's weekly hours (days not given are closed), in one transaction.
     pub async fn set_point_hours(&self, point_id: i64, agency: i64, week: &[(u8, Shift)]) -> Result<()> {
         self.own_point(point_id, agency).await?;
