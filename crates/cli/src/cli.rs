@@ -172,6 +172,18 @@ pub enum DemoCommand {
     },
     /// Lay out a synthetic three-party contract COUNT times and report the time per PDF (the
     /// benchmark of contract rendering); writes the last PDF to OUTPUT when given.
+    /// Service points and survey answers in bulk, then coverage and the survey's aggregation
+    /// timed (scripts/benchmark-community).
+    Community {
+        #[command(flatten)]
+        data: DataOptions,
+        #[arg(long, default_value_t = 10_000)]
+        points: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        answers: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     ContractPdf {
         #[arg(long, default_value_t = 200)]
         count: usize,

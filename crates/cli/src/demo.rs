@@ -282,6 +282,8 @@ pub async fn generate(
                         address: format!("{}综合服务中心{}室", home.name, rng.random_range(101..399)),
                         opening_hours: pick(&mut rng, &["08:00-17:30", "08:30-18:00", "09:00-20:00"]).to_string(),
                         serves,
+                        place: None,
+                        cross_district: false,
                     },
                 ));
             }
@@ -449,6 +451,7 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
         ("regulator", "长春市商务局", Role::Regulator, None, None, None, None),
         ("nanguan", "南关区商务局", Role::Regulator, None, Some("220102000000"), None, None),
         ("community", "南关区社区工作人员", Role::CommunityStaff, None, Some("220102000000"), None, None),
+        ("nanling", "南岭街道社区工作人员", Role::CommunityStaff, None, Some("220102001000"), None, None),
         ("agency", "安心家政管理员", Role::AgencyAdmin, Some(agency_id), None, None, None),
         ("resident", "居民演示账号", Role::Resident, None, None, None, None),
         ("school", "春城家政职业培训学校", Role::School, None, None, None, provider),
@@ -490,6 +493,7 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     let subsidies =
         crate::subsidy_demo::generate(store, ids["regulator"], ids["community"], ids["resident"], agency_id).await?;
     println!("{subsidies}");
+    println!("{}", crate::survey_demo::generate(store, ids["community"], agency_id).await?);
     let school = provider.and_then(|p| ids.get("school").map(|account| (*account, p)));
     let community = crate::community_demo::generate(store, agency_id, ids["agency"], ids["community"], school).await?;
     println!("{community}");

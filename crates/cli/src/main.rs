@@ -8,6 +8,7 @@ mod history;
 mod market_demo;
 mod payments_demo;
 mod subsidy_demo;
+mod survey_demo;
 
 use clap::Parser;
 

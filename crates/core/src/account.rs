@@ -200,6 +200,8 @@ pub struct AccessForm {
     pub provider_id: Option<i64>,
     pub bank_id: Option<i64>,
     pub district: String,
+    /// Community staff only: one street of the district, to narrow their area to it.
+    pub street: String,
 }
 
 impl AccessForm {
@@ -218,6 +220,9 @@ impl AccessForm {
             ScopeNeed::Worker => picked("worker", self.worker_id, &mut errors).map(Scope::Worker),
             ScopeNeed::Provider => picked("provider", self.provider_id, &mut errors).map(Scope::Provider),
             ScopeNeed::Bank => picked("bank", self.bank_id, &mut errors).map(Scope::Bank),
+            ScopeNeed::District if !self.street.trim().is_empty() => {
+                errors.take("street", street_of(&self.street, &self.district)).map(Scope::District)
+            }
             ScopeNeed::District => errors.take("district", district(&self.district)).map(Scope::District),
             ScopeNeed::DistrictOrCity if self.district.trim().is_empty() => Some(Scope::City),
             ScopeNeed::DistrictOrCity => errors.take("district", district(&self.district)).map(Scope::District),
@@ -236,6 +241,20 @@ fn district(raw: &str) -> Result<DivisionCode, Invalid> {
         Ok(code)
     } else {
         Err(Invalid::new("not_a_district", "请选择一个区县", "pick a district"))
+    }
+}
+
+/// A street that narrows community staff's area; when a district is picked too, it must hold it.
+fn street_of(raw: &str, district: &str) -> Result<DivisionCode, Invalid> {
+    let code = DivisionCode::parse(raw)?;
+    if code.level() != DivisionLevel::Street {
+        return Err(Invalid::new("not_a_street", "请选择一个街道（乡镇）", "pick a street or town"));
+    }
+    match DivisionCode::parse(district) {
+        Ok(d) if !code.is_within(&d) => {
+            Err(Invalid::new("street_elsewhere", "该街道不在所选的区", "this street is not in the district picked"))
+        }
+        _ => Ok(code),
     }
 }
 
@@ -356,6 +375,19 @@ mod tests {
         let agency = AccessForm { agency_id: Some(4), worker_id: Some(9), ..access("agency_admin") };
         assert_eq!(agency.parse().unwrap(), (Role::AgencyAdmin, Scope::Agency(4)), "the worker is not read");
         assert_eq!(access("community_staff").parse().unwrap_err().for_field("district").unwrap().code, "required");
+        let staff = AccessForm { district: "220102".into(), street: "220102001".into(), ..access("community_staff") };
+        assert_eq!(staff.parse().unwrap().1, Scope::District(DivisionCode::parse("220102001").unwrap()));
+        let elsewhere = AccessForm { district: "220103".into(), ..staff.clone() };
+        assert_eq!(elsewhere.parse().unwrap_err().for_field("street").unwrap().code, "street_elsewhere");
+        let not_street = AccessForm { street: "220102001001".into(), ..staff };
+        assert_eq!(not_street.parse().unwrap_err().for_field("street").unwrap().code, "not_a_street");
+        let regulator_street =
+            AccessForm { street: "220102001".into(), district: "220102".into(), ..access("regulator") };
+        assert_eq!(
+            regulator_street.parse().unwrap().1,
+            Scope::District(DivisionCode::parse("220102").unwrap()),
+            "only staff are narrowed"
+        );
         let street = AccessForm { district: "220102001".into(), ..access("regulator") };
         assert_eq!(street.parse().unwrap_err().for_field("district").unwrap().code, "not_a_district");
         let district = AccessForm { district: "220102".into(), ..access("regulator") };

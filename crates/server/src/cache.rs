@@ -22,6 +22,19 @@ impl<T> Ttl<T> {
         slot.as_ref().map(|(at, value)| (at.elapsed() < self.ttl, value.clone()))
     }
 
+    /// Marks the value old, after a write that changes what it was computed from: the next
+    /// reader recomputes it (readers meanwhile may still get the old one).
+    pub fn expire(&self) {
+        let mut slot = self.value.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, _)) = slot.as_mut()
+            && let Some(old) = Instant::now().checked_sub(self.ttl)
+        {
+            *at = old;
+        } else {
+            *slot = None;
+        }
+    }
+
     /// The cached value. When it is too old, one caller recomputes it with `compute` while the
     /// others get the old one; when there is none yet, the first computes and the rest wait.
     pub async fn get_or_try<E, F: Future<Output = Result<T, E>>>(

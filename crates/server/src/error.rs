@@ -216,6 +216,10 @@ impl From<StoreError> for AppError {
                         "企业刚刚调整了价格或规则，请查看新价格后再预约",
                         "The agency has just changed the price or terms; check the new price and book again",
                     ),
+                    "survey_answer" => (
+                        "您家已经填写过这份调查，每户只能填写一次",
+                        "Your household has already answered this survey: one answer per household",
+                    ),
                     _ => ("记录冲突", "Conflicting record"),
                 };
                 AppError::Conflict { code: what, message_zh: zh.into(), message_en: en.into(), existing_id }

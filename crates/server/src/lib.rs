@@ -9,6 +9,7 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub mod cache;
+pub mod community;
 pub mod community_ops;
 pub mod contracts;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod pdf;
 pub mod photo;
 pub mod report;
 pub mod subsidies;
+pub mod surveys;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,6 +51,8 @@ pub struct AppState {
     pub home_stats: Arc<cache::Ttl<pages::public::HomeStats>>,
     pub districts: Arc<cache::Ttl<Vec<jiazheng_store::registry::divisions::Division>>>,
     pub streets: Arc<cache::Ttl<Vec<StreetGroup>>>,
+    /// Service-point coverage of the whole city, recomputed after writes (see `community`).
+    pub coverage: Arc<cache::Ttl<jiazheng_store::community::coverage::Coverage>>,
     /// Today's status per certificate number, for the door check.
     pub door: Arc<cache::Keyed<jiazheng_store::credit::certificates::LiveStatus>>,
     /// The door page as an anonymous visitor sees it, per token, language and day, with the
@@ -265,6 +269,7 @@ impl Application {
             home_stats: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(30))),
             districts: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(300))),
             streets: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(300))),
+            coverage: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(30))),
             // Writes through this server drop the entry at once; writes by other processes
             // (imports, jobs) show within the time-to-live.
             door: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(30), 200_000)),

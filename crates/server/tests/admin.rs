@@ -83,11 +83,18 @@ async fn every_kind_of_scoped_account_is_created_from_the_page_and_signs_in_with
     let (client, csrf) = admin(&app).await;
 
     let worker_id_number = id_number("220102", 7);
-    let cases: [Case; 9] = [
+    let cases: [Case; 10] = [
         ("anxin", "agency_admin", &[("agency_q", "安心")], "/agency/workers", "长春市安心家政服务有限公司"),
         ("nanguan2", "regulator", &[("district", "220102000000")], "/regulator", "南关区"),
         ("citywide", "regulator", &[], "/regulator", "全市"),
-        ("staff", "community_staff", &[("district", "220104000000")], "/", "朝阳区"),
+        ("staff", "community_staff", &[("district", "220104000000")], "/community", "朝阳区"),
+        (
+            "nanling",
+            "community_staff",
+            &[("district", "220102000000"), ("street", "220102001000")],
+            "/community",
+            "南岭街道",
+        ),
         ("college", "school", &[("provider_id", &provider)], "/school", "长春职业技术学院"),
         ("wangfang", "worker", &[("worker_q", &worker_id_number)], "/me", "王芳"),
         ("jlbank", "bank", &[("bank_id", &bank)], "/bank", "吉林银行长春分行"),

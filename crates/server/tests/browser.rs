@@ -848,6 +848,158 @@ async fn a_new_resident_books_a_cleaner_the_agency_serves_and_the_rating_reaches
     }
 }
 
+/// A household answers a survey on a phone, signing in by its phone on the way: the link, the
+/// phone's code, back to the survey, the answers (an empty first try is answered beside the
+/// fields), thanks.
+async fn answer_as_household(client: &Client, app: &TestApp, link: &str, phone: &str, community: &str, picks: &[&str]) {
+    client.goto(link).await.unwrap();
+    client.find(Locator::Id("sign-in-to-answer")).await.unwrap().click().await.unwrap();
+    text_when(client, "h1", |t| t.contains("手机验证码")).await;
+    fill(client, "phone", phone).await;
+    client.find(Locator::Id("send-code")).await.unwrap().click().await.unwrap();
+    text_when(client, "#code-sent", |t| !t.is_empty()).await;
+    fill(client, "code", &app.code_sent_to(phone)).await;
+    client.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+    text_when(client, "#send-answer", |_| true).await;
+    choose(client, "community", community).await;
+    for pick in picks {
+        client.find(Locator::Css(pick)).await.unwrap().click().await.unwrap();
+    }
+    client.find(Locator::Id("send-answer")).await.unwrap().click().await.unwrap();
+}
+
+/// Community staff publish a demand survey; three households answer it on a phone-sized page
+/// (the first leaves questions out and is told beside them); a second answer from a household,
+/// sent from a tab opened before its first, is refused; the staff's demand list and gap report
+/// show the answers against the agency's published price.
+#[tokio::test]
+async fn staff_publish_a_survey_households_answer_on_phones_and_the_demand_and_gap_show_it() {
+    for (width, label) in WIDTHS {
+        let app = TestApp::spawn().await;
+        app.db
+            .store
+            .create_account(&jiazheng_store::accounts::NewAccount {
+                username: "nanling".into(),
+                display_name: "南岭街道社区工作人员".into(),
+                password: PASSWORD.into(),
+                role: jiazheng_core::account::Role::CommunityStaff,
+                agency_id: None,
+                district_code: Some("220102001000".into()),
+                worker_id: None,
+                provider_id: None,
+                bank_id: None,
+            })
+            .await
+            .unwrap();
+        // Agency A sells 日常保洁 at ¥45 an hour from a point serving 华阳社区.
+        let (agency, _, _) = app.cleaning_market(65).await;
+        let point = json!({"name": "华阳社区家政服务站", "community_code": "220102001001", "address": "华阳街1号",
+            "opening_hours": "08:00-18:00", "serves": []});
+        assert_eq!(app.post_json("/api/v1/service-points", &agency, &point).await.0, 201);
+
+        let (staff, _staff_driver, _staff_profile) = browser_for(width).await;
+        sign_in_as(&staff, &app, "nanling").await;
+        text_when(&staff, "h1", |t| t.contains("南岭街道")).await;
+        look_at(&staff, &format!("community-desk-{label}")).await;
+        staff.find(Locator::Css("main a[href='/community/surveys/new']")).await.unwrap().click().await.unwrap();
+        text_when(&staff, "#publish", |_| true).await;
+        fill(&staff, "title", "冬季家政服务需求调查").await;
+        look_at(&staff, &format!("survey-new-{label}")).await;
+        staff.find(Locator::Id("publish")).await.unwrap().click().await.unwrap();
+        let link = text_when(&staff, "#survey-link", |t| t.contains("/surveys/")).await;
+        look_at(&staff, &format!("survey-published-{label}")).await;
+
+        // Three households, each on a phone.
+        let (phone, _phone_driver, _phone_profile) = browser_for(Some(390)).await;
+        answer_as_household(&phone, &app, &link, "13911110001", "220102001001", &[]).await;
+        text_when(&phone, "#services-error", |t| !t.is_empty()).await;
+        look_at(&phone, &format!("survey-answer-refused-{label}")).await;
+        // A second tab, opened now, will try to answer again later.
+        let first_tab = phone.window().await.unwrap();
+        let second_tab = phone.new_window(true).await.unwrap().handle;
+        phone.switch_to_window(second_tab.clone()).await.unwrap();
+        phone.goto(&link).await.unwrap();
+        text_when(&phone, "#send-answer", |_| true).await;
+        phone.switch_to_window(first_tab).await.unwrap();
+        for pick in [
+            "input[value='daily_cleaning']",
+            "input[value='weekly']",
+            "input[value='morning']",
+            "input[value='elderly']",
+        ] {
+            phone.find(Locator::Css(pick)).await.unwrap().click().await.unwrap();
+        }
+        fill(&phone, "price_min", "30").await;
+        fill(&phone, "price_max", "40").await;
+        phone.find(Locator::Id("send-answer")).await.unwrap().click().await.unwrap();
+        text_when(&phone, "#thanks", |t| !t.is_empty()).await;
+        look_at(&phone, &format!("survey-thanks-{label}")).await;
+        phone.switch_to_window(second_tab).await.unwrap();
+        for pick in
+            ["input[value='cooking']", "input[value='monthly']", "input[value='evening']", "input[value='nobody']"]
+        {
+            phone.find(Locator::Css(pick)).await.unwrap().click().await.unwrap();
+        }
+        fill(&phone, "price_min", "20").await;
+        fill(&phone, "price_max", "30").await;
+        phone.find(Locator::Id("send-answer")).await.unwrap().click().await.unwrap();
+        text_when(&phone, "#answered", |t| t.contains("只能填写一次")).await;
+        look_at(&phone, &format!("survey-second-answer-refused-{label}")).await;
+        phone.close().await.unwrap();
+
+        let households = [
+            (
+                "13911110002",
+                "220102001001",
+                [
+                    "input[value='daily_cleaning']",
+                    "input[value='several_a_week']",
+                    "input[value='afternoon']",
+                    "input[value='child']",
+                ],
+            ),
+            (
+                "13911110003",
+                "220102001002",
+                [
+                    "input[value='elderly_care']",
+                    "input[value='weekly']",
+                    "input[value='morning']",
+                    "input[value='elderly']",
+                ],
+            ),
+        ];
+        for (number, community, picks) in households {
+            let (phone, _driver, _profile) = browser_for(Some(390)).await;
+            answer_as_household(&phone, &app, &link, number, community, &picks).await;
+            // The prices were left empty: said beside them, the ticks kept.
+            text_when(&phone, "#price_max-error", |t| !t.is_empty()).await;
+            assert!(phone.find(Locator::Css(picks[0])).await.unwrap().is_selected().await.unwrap(), "ticks kept");
+            fill(&phone, "price_min", "40").await;
+            fill(&phone, "price_max", "60").await;
+            phone.find(Locator::Id("send-answer")).await.unwrap().click().await.unwrap();
+            text_when(&phone, "#thanks", |t| !t.is_empty()).await;
+            phone.close().await.unwrap();
+        }
+
+        // The staff's survey page: three answers, the demand list per community, the gap.
+        staff.refresh().await.unwrap();
+        assert_eq!(text_when(&staff, "#answer-count", |t| t == "3").await, "3");
+        let demand = text_of(&staff, "#demand-table").await;
+        assert!(demand.contains("华阳社区") && demand.contains("恒安社区"), "{demand}");
+        assert!(demand.contains("日常保洁") && demand.contains("居家养老照护"), "{demand}");
+        let gap = text_of(&staff, "#gap-table").await;
+        // 恒安社区 asked for elderly care and no point serves it; 华阳社区's cleaning is sold at
+        // ¥45 an hour, above the ¥40 the first household accepts but within the average of ¥50.
+        assert!(gap.contains("恒安社区") && gap.contains("有需求、无供给"), "{gap}");
+        assert!(gap.contains("华阳社区") && gap.contains("¥45.00"), "{gap}");
+        look_at(&staff, &format!("survey-demand-gap-{label}")).await;
+        staff.find(Locator::Css("a[href$='?level=street#demand']")).await.unwrap().click().await.unwrap();
+        text_when(&staff, "#demand-table", |t| t.contains("南岭街道")).await;
+        staff.close().await.unwrap();
+    }
+}
+
 /// An agency runs its point's page (hours, duty, a tool lent, an event), a school proposes a
 /// 家政驿站 that the community's staff confirm, and the public reads the community's page: each
 /// page fits a phone and shows no code.
@@ -865,6 +1017,7 @@ async fn a_point_a_station_and_a_community_page_on_a_phone_and_a_desktop() {
             address: "华阳街1号".into(),
             opening_hours: "08:00-18:00".into(),
             serves: vec![],
+            ..Default::default()
         };
         let point = store.create_service_point(app.agency_a, &form.parse().unwrap()).await.unwrap();
         let shift = Shift::parse("08:30", "17:30").unwrap();

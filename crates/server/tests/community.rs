@@ -40,6 +40,7 @@ async fn a_point(app: &TestApp, agency: i64) -> i64 {
         address: "华阳街1号".into(),
         opening_hours: "08:00-18:00".into(),
         serves: vec![],
+        ..Default::default()
     };
     app.db.store.create_service_point(agency, &form.parse().unwrap()).await.unwrap()
 }

@@ -738,3 +738,42 @@ pub fn subsidy_statement_xlsx(
     }
     book.save_to_buffer().map_err(xlsx_error)
 }
+
+/// One cell of a plain table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableCell {
+    Text(String),
+    Number(f64),
+}
+
+/// A sheet of a plain table: a header row, then rows.
+#[derive(Debug, Clone, Default)]
+pub struct TableSheet {
+    pub name: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<TableCell>>,
+}
+
+/// A workbook of plain tables, one sheet each, the header row frozen.
+pub fn table_workbook(sheets: &[TableSheet]) -> Result<Vec<u8>> {
+    let mut book = Workbook::new();
+    for table in sheets {
+        let sheet = book.add_worksheet().set_name(&table.name).map_err(xlsx_error)?;
+        for (col, h) in table.headers.iter().enumerate() {
+            sheet.write_string_with_format(0, col as u16, h, &header_format()).map_err(xlsx_error)?;
+            sheet.set_column_width(col as u16, if col == 0 { 28 } else { 14 }).map_err(xlsx_error)?;
+        }
+        sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+        for (i, row) in table.rows.iter().enumerate() {
+            let r = i as u32 + 1;
+            for (col, cell) in row.iter().enumerate() {
+                match cell {
+                    TableCell::Text(t) => sheet.write_string(r, col as u16, t),
+                    TableCell::Number(n) => sheet.write_number(r, col as u16, *n),
+                }
+                .map_err(xlsx_error)?;
+            }
+        }
+    }
+    book.save_to_buffer().map_err(xlsx_error)
+}

@@ -64,6 +64,7 @@ async fn point(store: &Store, agency_id: i64, name: &str, community: &str) -> i6
         address: "人民大街100号".into(),
         opening_hours: "08:00-18:00".into(),
         serves: vec![],
+        ..Default::default()
     };
     store.create_service_point(agency_id, &form.parse().unwrap()).await.unwrap()
 }

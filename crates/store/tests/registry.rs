@@ -271,6 +271,7 @@ async fn service_points_list_by_district_and_refuse_unknown_communities() {
         address: "华阳街1号".into(),
         opening_hours: "08:00-18:00".into(),
         serves: vec!["220102001002".into()],
+        ..Default::default()
     };
     let id = s.create_service_point(a, &form.parse().unwrap()).await.unwrap();
     let listed = s.service_points(Some("220102000000"), None, PageRequest::default()).await.unwrap();

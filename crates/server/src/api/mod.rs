@@ -3,6 +3,7 @@
 pub mod agencies;
 pub mod bindings;
 pub mod casework;
+pub mod community;
 pub mod community_ops;
 pub mod contracts;
 pub mod credit;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(market::router())
         .merge(contracts::router())
         .merge(subsidies::router())
+        .merge(community::router())
         .merge(payments::router())
         .merge(community_ops::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
@@ -86,6 +88,9 @@ pub fn docs() -> Router<AppState> {
         contracts::sign, contracts::check, contracts::contract_use,
         subsidies::budgets, subsidies::set_budget, subsidies::grants, subsidies::statement, subsidies::own_subsidy,
         payments::payment, payments::pay, payments::refund, payments::notify,
+        community::coverage, community::set_radius, community::declarations, community::decide,
+        community::surveys, community::create_survey, community::survey, community::demand, community::gap,
+        community::close_survey, community::survey_by_link, community::answer, community::supply,
         community_ops::operations, community_ops::set_hours, community_ops::add_duty, community_ops::add_tool,
         community_ops::check_out, community_ops::give_back, community_ops::add_event, community_ops::overdue,
         community_ops::stations, community_ops::propose_station, community_ops::confirm_station,
@@ -100,7 +105,7 @@ pub fn docs() -> Router<AppState> {
         (name = "credit", description = "Ledger, signed checkpoints, home-service certificates"),
         (name = "market", description = "Catalog, menus and prices, available workers, residents, orders"),
         (name = "contracts", description = "Model contracts: drafting, the PDF, signatures, the public check, the rate of use"),
-        (name = "community", description = "家政驿站, volunteer service, the public page of a community"),
+        (name = "community", description = "Service-point coverage, demand surveys, supply menus and the gap; 家政驿站, volunteer service, a community's public page"),
     ),
     modifiers(&BearerAuth, &ErrorAnswers)
 )]

@@ -58,5 +58,6 @@ pub async fn create(
     viewer.check_csrf(csrf_header(&headers))?;
     let draft = form.parse().map_err(AppError::Invalid)?;
     let id = state.store.create_service_point(agency, &draft).await?;
+    state.coverage_changed();
     Ok((StatusCode::CREATED, Json(Created { id })))
 }

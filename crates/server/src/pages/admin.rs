@@ -172,10 +172,15 @@ struct AccessPost {
     #[serde(default)]
     district: String,
     #[serde(default)]
+    street: String,
+    #[serde(default)]
     provider_id: String,
     #[serde(default)]
     bank_id: String,
 }
+
+/// One option of a picker: its value, its words, whether it is chosen.
+type Choice = (String, String, bool);
 
 /// The role and scope pickers, shared by the new-account form and an account's page.
 struct Picker {
@@ -186,12 +191,15 @@ struct Picker {
     worker_q: String,
     workers: Vec<(i64, String, bool)>,
     districts: Vec<(String, String, bool)>,
+    /// Streets by district (community staff may be narrowed to one): district name, (code, name, chosen).
+    streets: Vec<(String, Vec<Choice>)>,
     providers: Vec<(i64, String, bool)>,
     banks: Vec<(i64, String, bool)>,
     role_error: Option<String>,
     agency_error: Option<String>,
     worker_error: Option<String>,
     district_error: Option<String>,
+    street_error: Option<String>,
     provider_error: Option<String>,
     bank_error: Option<String>,
 }
@@ -312,9 +320,11 @@ async fn resolve(state: &AppState, post: &AccessPost) -> Result<(AccessForm, Pic
         provider_id,
         bank_id,
         district: post.district.clone(),
+        street: post.street.clone(),
     };
     let picked = |chosen: Option<i64>| move |(id, name): (i64, String)| (id, name, Some(id) == chosen);
     let chosen_district = post.district.trim().to_string();
+    let chosen_street = post.street.trim().to_string();
     let picker = Picker {
         roles: Vec::new(),
         agency_q: post.agency_q.clone(),
@@ -327,12 +337,26 @@ async fn resolve(state: &AppState, post: &AccessPost) -> Result<(AccessForm, Pic
             .iter()
             .map(|d| (d.code.clone(), d.name.clone(), d.code == chosen_district))
             .collect(),
+        streets: state
+            .street_groups()
+            .await?
+            .iter()
+            .map(|g| {
+                let streets = g.streets.iter().map(|(code, name)| {
+                    let full = format!("{code:0<12}");
+                    let chosen = full == chosen_street || *code == chosen_street;
+                    (full, name.clone(), chosen)
+                });
+                (g.district.clone(), streets.collect())
+            })
+            .collect(),
         providers: state.store.provider_names().await?.into_iter().map(picked(provider_id)).collect(),
         banks: state.store.banks().await?.into_iter().map(|b| (b.id, b.name)).map(picked(bank_id)).collect(),
         role_error: None,
         agency_error: None,
         worker_error: None,
         district_error: None,
+        street_error: None,
         provider_error: None,
         bank_error: None,
     };
@@ -348,6 +372,7 @@ impl Picker {
         self.agency_error = message("agency");
         self.worker_error = message("worker");
         self.district_error = message("district");
+        self.street_error = message("street");
         self.provider_error = message("provider");
         self.bank_error = message("bank");
         self
@@ -525,7 +550,17 @@ async fn account_page(
                 role: listing.role.clone(),
                 agency_id: listing.agency_id.map(|i| i.to_string()).unwrap_or_default(),
                 worker_id: listing.worker_id.map(|i| i.to_string()).unwrap_or_default(),
-                district: listing.district_code.clone().unwrap_or_default(),
+                // Staff narrowed to a street keep it in the same column as a district.
+                district: listing
+                    .district_code
+                    .as_deref()
+                    .map(|c| format!("{:0<12}", &c[..6.min(c.len())]))
+                    .unwrap_or_default(),
+                street: listing
+                    .district_code
+                    .clone()
+                    .filter(|c| c.len() == 12 && &c[6..9] != "000")
+                    .unwrap_or_default(),
                 provider_id: listing.provider_id.map(|i| i.to_string()).unwrap_or_default(),
                 bank_id: listing.bank_id.map(|i| i.to_string()).unwrap_or_default(),
                 ..Default::default()

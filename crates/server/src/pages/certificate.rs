@@ -526,9 +526,7 @@ async fn card_page(
     let worker = state.store.worker(worker_id).await?;
     let live = state.live_status(number).await?;
     let colour = colour.unwrap_or(live.status);
-    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
-    let scheme = if state.config.secure_cookies { "https" } else { "http" };
-    let link = format!("{scheme}://{host}/v/{token}");
+    let link = format!("{}/v/{token}", super::origin(state, headers));
     Ok(CardPage {
         chrome,
         name: worker.name,

@@ -290,9 +290,11 @@ struct ProfilePage {
     next: String,
 }
 
-/// Only a booking page of our own is a place to return to from the profile.
+/// Only a booking page or a survey of our own is a place to return to after signing in by phone.
 fn booking_return(next: &str) -> Option<&str> {
-    (next.starts_with("/market/book?") && !next.contains("//") && !next.contains('\\')).then_some(next)
+    let survey =
+        next.strip_prefix("/surveys/").is_some_and(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    ((next.starts_with("/market/book?") && !next.contains("//") && !next.contains('\\')) || survey).then_some(next)
 }
 
 impl ProfilePage {

@@ -7,8 +7,10 @@ pub mod agency_market;
 pub mod assets;
 pub mod bank;
 pub mod certificate;
+pub mod community;
 pub mod complaints;
 pub mod contracts;
+pub mod coverage;
 pub mod credit_work;
 pub mod import;
 pub mod market;
@@ -24,6 +26,7 @@ pub mod school;
 pub mod session;
 pub mod subjects;
 pub mod subsidies;
+pub mod surveys;
 pub mod timeline;
 pub mod volunteer;
 pub mod words;
@@ -55,6 +58,9 @@ pub fn router() -> Router<AppState> {
         .merge(regulator::router())
         .merge(me::router())
         .merge(points::router())
+        .merge(coverage::router())
+        .merge(community::router())
+        .merge(surveys::router())
         .merge(workforce::router())
         .merge(school::router())
         .merge(certificate::router())
@@ -241,6 +247,13 @@ impl Pager {
             next: (page.page < pages).then(|| link(page.page + 1)),
         }
     }
+}
+
+/// Where this site is reached, for links printed or shown as QR codes.
+pub fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
+    let scheme = if state.config.secure_cookies { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }
 
 /// A moment as pages show it: Beijing time to the minute.

@@ -85,6 +85,7 @@ fn landing(role: Role) -> &'static str {
         Role::Resident => "/my/services",
         Role::SystemAdmin => "/admin/accounts",
         Role::Bank => "/bank",
+        Role::CommunityStaff => "/community",
         _ => "/",
     }
 }

@@ -183,10 +183,13 @@ pub struct LiveGrant {
     pub quota: Quota,
 }
 
-/// The district a community-staff account works in; anyone else registers nobody.
+/// The district a community-staff account works in; anyone else registers nobody. The budget
+/// and the grants are the district's: staff narrowed to a street see their count, not the list.
 pub fn staff_district(who: &Principal) -> Result<DivisionCode> {
     match (who.role, &who.scope) {
-        (Role::CommunityStaff, Scope::District(d)) => Ok(d.clone()),
+        (Role::CommunityStaff, Scope::District(d)) if d.level() == jiazheng_core::division::DivisionLevel::District => {
+            Ok(d.clone())
+        }
         _ => Err(StoreError::Refused("only community staff register residents for subsidised service".into())),
     }
 }

@@ -1,9 +1,13 @@
 //! Service points (社区网点) and the communities they serve.
 
 use chrono::{DateTime, Utc};
+use jiazheng_core::FieldErrors;
+use jiazheng_core::field::Invalid;
+use jiazheng_core::market::assignment::PlacedBy;
 use jiazheng_core::registry::service_point::ServicePointDraft;
 use serde::Serialize;
 
+use crate::registry::places::locate;
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
 row! {
@@ -27,7 +31,7 @@ row! {
 
 const SELECT_POINT: &str = "SELECT sp.id, sp.agency_id, a.name AS agency_name, sp.name, sp.community_code,
         c.name AS community_name, sp.district_code, sp.address, sp.opening_hours, sp.status,
-        (SELECT COUNT(*) FROM service_point_communities spc WHERE spc.point_id = sp.id) AS communities_served, sp.created_at
+        (SELECT COUNT(*) FROM service_point_communities spc WHERE spc.point_id = sp.id AND spc.status = 'approved') AS communities_served, sp.created_at
     FROM service_points sp JOIN agencies a ON a.id = sp.agency_id JOIN divisions c ON c.code = sp.community_code";
 
 impl Store {
@@ -45,22 +49,42 @@ impl Store {
             })
             .collect();
         self.require_divisions(&codes).await?;
+        for (_, draft) in points {
+            if !draft.cross_district && draft.outside_district().next().is_some() {
+                return Err(StoreError::Invalid(FieldErrors(vec![
+                    Invalid::new(
+                        "outside_district",
+                        "所选社区不在网点所在的区：跨区服务须申请，经该区监管部门批准后计入覆盖",
+                        "A community lies outside the point's district: serving across a district line must be asked for and approved by that district's regulator",
+                    )
+                    .at("serves"),
+                ])));
+            }
+        }
         let at = now();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let mut ids = Vec::with_capacity(points.len());
             for (agency_id, draft) in points {
+                // Without coordinates of its own, a point stands at its community's own point.
+                let place = draft.place.or_else(|| match locate(draft.community_code.as_str()) {
+                    Some((place, PlacedBy::Own)) => Some(place),
+                    _ => None,
+                });
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO service_points (agency_id, name, community_code, district_code, address, opening_hours,
-                         status, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, 'active', $7) RETURNING id",
+                         status, created_at, lng, lat)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9) RETURNING id",
                 )
                 .bind(agency_id).bind(&draft.name).bind(draft.community_code.as_str())
                 .bind(draft.community_code.district().as_str()).bind(&draft.address).bind(&draft.opening_hours).bind(at)
+                .bind(place.map(|p| p.lng)).bind(place.map(|p| p.lat))
                 .fetch_one(&mut *tx).await?;
+                let home = draft.community_code.district();
                 for code in &draft.serves {
-                    sqlx::query("INSERT INTO service_point_communities (point_id, community_code) VALUES ($1, $2)")
-                        .bind(id).bind(code.as_str()).execute(&mut *tx).await?;
+                    let status = if code.district() == home { "approved" } else { "pending" };
+                    sqlx::query("INSERT INTO service_point_communities (point_id, community_code, status) VALUES ($1, $2, $3)")
+                        .bind(id).bind(code.as_str()).bind(status).execute(&mut *tx).await?;
                 }
                 ids.push(id);
             }
