@@ -237,6 +237,10 @@ async fn a_station_is_seen_and_confirmed_only_inside_the_staffs_area_and_either_
         };
     let project = store.create_volunteer_project(&nanguan, &project.parse().unwrap()).await.unwrap();
     assert!(matches!(store.volunteer_project(project, &chaoyang).await, Err(StoreError::NotFound)));
+    // A street's staff see the district's project (its events may reach the street).
+    assert_eq!(store.volunteer_project(project, &street).await.unwrap().id, project);
+    assert_eq!(store.volunteer_projects(&DivisionCode::parse("220102001").unwrap()).await.unwrap().len(), 1);
+    assert!(store.volunteer_projects(&DivisionCode::parse("220104").unwrap()).await.unwrap().is_empty());
     let event = |community: &str| VolunteerEventForm {
         community: community.into(),
         date: (beijing_today() - Duration::days(1)).to_string(),

@@ -407,9 +407,14 @@ struct ProjectPage {
     participants: Vec<EventParticipant>,
     streets: Vec<StreetChoices>,
     typed: Typed,
+    /// The viewer's area: participations are confirmed for events inside it only.
+    area: DivisionCode,
 }
 
 impl ProjectPage {
+    fn ours(&self, e: &VolunteerEvent) -> bool {
+        DivisionCode::parse(&e.community_code).is_ok_and(|c| c.is_within(&self.area))
+    }
     fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         self.chrome.lang.pick(zh, en)
     }
@@ -453,6 +458,7 @@ async fn project_page(
         streets: area_communities(state, &area).await?,
         project,
         typed,
+        area,
     })
 }
 

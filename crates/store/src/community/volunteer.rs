@@ -32,6 +32,11 @@ pub fn area_pattern(area: &DivisionCode) -> String {
     format!("{}%", area.significant())
 }
 
+/// Whether a project's area and a staff member's area hold one another (either way).
+fn overlaps(project_area: &str, area: &DivisionCode) -> bool {
+    DivisionCode::parse(project_area).is_ok_and(|c| c.is_within(area) || area.is_within(&c))
+}
+
 /// Who takes part in volunteer events: an agency or a school.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Participant {
@@ -270,10 +275,13 @@ impl Store {
         Ok(id)
     }
 
-    /// Projects whose area lies in the staff member's area, newest first.
+    /// Projects of the staff member's area, newest first: those inside it, and the wider ones
+    /// (a district's) that hold it, whose events may reach it.
     pub async fn volunteer_projects(&self, area: &DivisionCode) -> Result<Vec<VolunteerProject>> {
-        let q = sql(format!("{SELECT_PROJECT} WHERE p.area_code LIKE $1 ORDER BY p.id DESC LIMIT 200"));
-        Ok(on_pool!(self, p => sqlx::query_as(q).bind(area_pattern(area)).fetch_all(p).await?))
+        let q = sql(format!("{SELECT_PROJECT} WHERE p.area_code LIKE $1 ORDER BY p.id DESC LIMIT 500"));
+        let rows: Vec<VolunteerProject> =
+            on_pool!(self, p => sqlx::query_as(q).bind(area_pattern(&area.district())).fetch_all(p).await?);
+        Ok(rows.into_iter().filter(|p| overlaps(&p.area_code, area)).take(200).collect())
     }
 
     /// A project of the staff member's area; any other is not found.
@@ -282,8 +290,7 @@ impl Store {
         let q = sql(format!("{SELECT_PROJECT} WHERE p.id = $1"));
         let project: VolunteerProject =
             on_pool!(self, p => sqlx::query_as(q).bind(id).fetch_optional(p).await?).ok_or(StoreError::NotFound)?;
-        let inside = DivisionCode::parse(&project.area_code).is_ok_and(|c| c.is_within(&area));
-        if inside { Ok(project) } else { Err(StoreError::NotFound) }
+        if overlaps(&project.area_code, &area) { Ok(project) } else { Err(StoreError::NotFound) }
     }
 
     /// Adds an event to a project; its community must lie in the project's and the staff's area.
