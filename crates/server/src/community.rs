@@ -106,11 +106,32 @@ impl MapView {
                 .1
                 .push((unit.name.clone(), unit.covered.is_some()));
         }
-        let pins: Vec<(Place, String)> = coverage
+        // Points on a grid of about 1/100 of the area's span, so a city of 10,000 points draws a few
+        // hundred marks: each mark says how many points it stands for.
+        let located: Vec<(Place, &str, &str)> = coverage
             .points
             .iter()
             .filter(|p| p.community_code.starts_with(prefix))
-            .filter_map(|p| Some((p.drawn_at?, format!("{} · {}", p.name, p.agency_name))))
+            .filter_map(|p| Some((p.drawn_at?, p.name.as_str(), p.agency_name.as_str())))
+            .collect();
+        let span = located.iter().fold((f64::MAX, f64::MIN), |(lo, hi), (p, _, _)| (lo.min(p.lat), hi.max(p.lat)));
+        let cell = ((span.1 - span.0) / 100.0).max(0.0005);
+        let mut pin_cells: BTreeMap<(i64, i64), (Place, Vec<String>)> = BTreeMap::new();
+        for (place, name, agency) in &located {
+            let key = ((place.lng / cell).round() as i64, (place.lat / cell).round() as i64);
+            pin_cells.entry(key).or_insert_with(|| (*place, Vec::new())).1.push(format!("{name} · {agency}"));
+        }
+        let pins: Vec<(Place, String)> = pin_cells
+            .into_values()
+            .map(|(place, names)| {
+                let title = match names.len() {
+                    1 => names[0].clone(),
+                    n => lang
+                        .pick(&format!("{}等{n}个网点", names[0]), &format!("{} and {} more points", names[0], n - 1))
+                        .to_string(),
+                };
+                (place, title)
+            })
             .collect();
         let places: Vec<Place> = groups.values().map(|(p, _)| *p).chain(pins.iter().map(|(p, _)| *p)).collect();
         if places.is_empty() {

@@ -199,6 +199,8 @@ async fn surveys_take_one_answer_per_household_and_add_up() {
     assert!(matches!(&outside, StoreError::Invalid(e) if e.for_field("community").is_some()), "{outside:?}");
 
     let demand = s.survey_demand(id).await.unwrap();
+    let recount = s.survey_demand_recount(id).await.unwrap();
+    assert_eq!(format!("{demand:?}"), format!("{recount:?}"), "the running totals equal a count of the answers");
     assert_eq!(demand.len(), 2);
     let huayang = &demand[0].demand;
     assert_eq!((demand[0].community_code.as_str(), huayang.households), ("220102001001", 2));
@@ -271,4 +273,57 @@ async fn the_gap_sets_demand_against_menus_where_points_serve() {
     let row = gap.iter().find(|g| g.item == CatalogItem::DailyCleaning).unwrap();
     assert_eq!((row.households, row.agencies, row.accepted_per_hour_fen), (2, 1, Some(5000)));
     assert_eq!(row.kind, GapKind::Met);
+}
+
+/// Answers written one by one and in bulk keep the running totals equal to a count of the answers.
+#[tokio::test]
+async fn running_totals_equal_a_recount_after_single_and_bulk_answers() {
+    use jiazheng_core::community::survey::{Answer, Frequency, mask_of};
+    use jiazheng_store::community::surveys::BulkAnswer;
+    let db = TestDb::new().await;
+    let s = &db.store;
+    let today = beijing_today();
+    let area = code("220102");
+    let staff = account(s, "staff", Role::CommunityStaff, &Scope::District(area.clone())).await;
+    let form = SurveyForm {
+        title: "需求调查".into(),
+        questions: QuestionKind::ALL.iter().map(|q| q.as_str().to_string()).collect(),
+        opens_on: today.to_string(),
+        closes_on: today.to_string(),
+        ..Default::default()
+    };
+    let id = s.create_survey(&area, &form.parse(today).unwrap(), staff.account_id).await.unwrap();
+    let communities = ["220102001001", "220102001002", "220102002001", "220102003001"];
+    let bulk: Vec<BulkAnswer> = (0..1500u64)
+        .map(|n| {
+            let mut household = [0u8; 16];
+            household[..8].copy_from_slice(&n.to_be_bytes());
+            BulkAnswer {
+                household,
+                community_code: communities[(n * 7 % 4) as usize].into(),
+                answer: Answer {
+                    services: mask_of(
+                        CatalogItem::ALL,
+                        &[CatalogItem::ALL[(n % 12) as usize], CatalogItem::ALL[(n * 5 % 12) as usize]],
+                    ),
+                    frequency: (n % 3 != 0).then_some(Frequency::ALL[(n % 5) as usize]),
+                    price_min_fen: (n % 4 != 0).then_some(2000 + (n as i64 % 30) * 100),
+                    price_max_fen: (n % 4 != 0).then_some(5000 + (n as i64 % 20) * 100),
+                    times: (n % 16) as i64,
+                    care: (n % 64) as i64,
+                    note: None,
+                },
+            }
+        })
+        .collect();
+    s.bulk_survey_answers(id, &bulk).await.unwrap();
+    let survey = s.survey_in(id, None).await.unwrap();
+    let one = answer("220102001001", &["cooking"], "45").parse(&survey.asked()).unwrap();
+    s.answer_survey(&survey, resident(s, "13800000031").await, &code("220102001001"), &one, today).await.unwrap();
+    let demand = s.survey_demand(id).await.unwrap();
+    assert_eq!(demand.iter().map(|d| d.demand.households).sum::<i64>(), 1501);
+    assert_eq!(format!("{demand:?}"), format!("{:?}", s.survey_demand_recount(id).await.unwrap()));
+    // The coverage suggestion weighs communities by the households that answered there.
+    let c = s.coverage().await.unwrap();
+    assert_eq!(c.units.iter().map(|u| u.demand).sum::<u32>(), 1501);
 }

@@ -54,3 +54,44 @@ CREATE TABLE survey_answers (
     UNIQUE (survey_id, household_hash)
 );
 CREATE INDEX survey_answers_community ON survey_answers (survey_id, community_code);
+
+-- Running totals per survey and community, added to in the answer's own transaction (answers are
+-- never edited), so a demand list reads one row per community however many answers there are.
+-- Columns: households; s0.. per catalog item, f0.. per frequency, t0.. per time of day, c0.. per
+-- person cared for (in the choices' order); the prices named and their sums.
+CREATE TABLE survey_tallies (
+    survey_id BIGINT NOT NULL REFERENCES surveys (id),
+    community_code TEXT NOT NULL REFERENCES divisions (code),
+    households BIGINT NOT NULL DEFAULT 0,
+    s0 BIGINT NOT NULL DEFAULT 0,
+    s1 BIGINT NOT NULL DEFAULT 0,
+    s2 BIGINT NOT NULL DEFAULT 0,
+    s3 BIGINT NOT NULL DEFAULT 0,
+    s4 BIGINT NOT NULL DEFAULT 0,
+    s5 BIGINT NOT NULL DEFAULT 0,
+    s6 BIGINT NOT NULL DEFAULT 0,
+    s7 BIGINT NOT NULL DEFAULT 0,
+    s8 BIGINT NOT NULL DEFAULT 0,
+    s9 BIGINT NOT NULL DEFAULT 0,
+    s10 BIGINT NOT NULL DEFAULT 0,
+    s11 BIGINT NOT NULL DEFAULT 0,
+    f0 BIGINT NOT NULL DEFAULT 0,
+    f1 BIGINT NOT NULL DEFAULT 0,
+    f2 BIGINT NOT NULL DEFAULT 0,
+    f3 BIGINT NOT NULL DEFAULT 0,
+    f4 BIGINT NOT NULL DEFAULT 0,
+    t0 BIGINT NOT NULL DEFAULT 0,
+    t1 BIGINT NOT NULL DEFAULT 0,
+    t2 BIGINT NOT NULL DEFAULT 0,
+    t3 BIGINT NOT NULL DEFAULT 0,
+    c0 BIGINT NOT NULL DEFAULT 0,
+    c1 BIGINT NOT NULL DEFAULT 0,
+    c2 BIGINT NOT NULL DEFAULT 0,
+    c3 BIGINT NOT NULL DEFAULT 0,
+    c4 BIGINT NOT NULL DEFAULT 0,
+    c5 BIGINT NOT NULL DEFAULT 0,
+    priced BIGINT NOT NULL DEFAULT 0,
+    price_min_sum_fen BIGINT NOT NULL DEFAULT 0,
+    price_max_sum_fen BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (survey_id, community_code)
+);

@@ -54,3 +54,44 @@ CREATE TABLE survey_answers (
     UNIQUE (survey_id, household_hash)
 );
 CREATE INDEX survey_answers_community ON survey_answers (survey_id, community_code);
+
+-- Running totals per survey and community, added to in the answer's own transaction (answers are
+-- never edited), so a demand list reads one row per community however many answers there are.
+-- Columns: households; s0.. per catalog item, f0.. per frequency, t0.. per time of day, c0.. per
+-- person cared for (in the choices' order); the prices named and their sums.
+CREATE TABLE survey_tallies (
+    survey_id INTEGER NOT NULL REFERENCES surveys (id),
+    community_code TEXT NOT NULL REFERENCES divisions (code),
+    households INTEGER NOT NULL DEFAULT 0,
+    s0 INTEGER NOT NULL DEFAULT 0,
+    s1 INTEGER NOT NULL DEFAULT 0,
+    s2 INTEGER NOT NULL DEFAULT 0,
+    s3 INTEGER NOT NULL DEFAULT 0,
+    s4 INTEGER NOT NULL DEFAULT 0,
+    s5 INTEGER NOT NULL DEFAULT 0,
+    s6 INTEGER NOT NULL DEFAULT 0,
+    s7 INTEGER NOT NULL DEFAULT 0,
+    s8 INTEGER NOT NULL DEFAULT 0,
+    s9 INTEGER NOT NULL DEFAULT 0,
+    s10 INTEGER NOT NULL DEFAULT 0,
+    s11 INTEGER NOT NULL DEFAULT 0,
+    f0 INTEGER NOT NULL DEFAULT 0,
+    f1 INTEGER NOT NULL DEFAULT 0,
+    f2 INTEGER NOT NULL DEFAULT 0,
+    f3 INTEGER NOT NULL DEFAULT 0,
+    f4 INTEGER NOT NULL DEFAULT 0,
+    t0 INTEGER NOT NULL DEFAULT 0,
+    t1 INTEGER NOT NULL DEFAULT 0,
+    t2 INTEGER NOT NULL DEFAULT 0,
+    t3 INTEGER NOT NULL DEFAULT 0,
+    c0 INTEGER NOT NULL DEFAULT 0,
+    c1 INTEGER NOT NULL DEFAULT 0,
+    c2 INTEGER NOT NULL DEFAULT 0,
+    c3 INTEGER NOT NULL DEFAULT 0,
+    c4 INTEGER NOT NULL DEFAULT 0,
+    c5 INTEGER NOT NULL DEFAULT 0,
+    priced INTEGER NOT NULL DEFAULT 0,
+    price_min_sum_fen INTEGER NOT NULL DEFAULT 0,
+    price_max_sum_fen INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (survey_id, community_code)
+);

@@ -182,7 +182,7 @@ impl Store {
              WHERE sp.status = 'active' AND a.status = 'active' AND spc.status = 'approved'",
         ).fetch_all(p).await?);
         let demand: Vec<(String, i64)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT community_code, COUNT(*) FROM survey_answers GROUP BY community_code",
+            "SELECT community_code, CAST(SUM(households) AS BIGINT) FROM survey_tallies GROUP BY community_code",
         ).fetch_all(p).await?);
         let radius = self.coverage_radius().await?;
 

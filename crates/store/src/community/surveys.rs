@@ -163,17 +163,27 @@ impl Store {
                 .at("survey"),
             ])));
         };
-        let inserted: std::result::Result<(i64,), sqlx::Error> = on_pool!(self, p => sqlx::query_as(
-            "INSERT INTO survey_answers (survey_id, household_hash, account_id, community_code, services, frequency,
-                 price_min_fen, price_max_fen, times, care, note, answered_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(survey.id).bind(household).bind(account_id).bind(community.as_str()).bind(answer.services)
-        .bind(answer.frequency.map(|f| f.as_str())).bind(answer.price_min_fen).bind(answer.price_max_fen)
-        .bind(answer.times).bind(answer.care).bind(&answer.note).bind(now())
-        .fetch_one(p).await);
+        let tally = Demand::of(answer);
+        let inserted: std::result::Result<i64, sqlx::Error> = on_pool!(self, p => async {
+            let mut tx = p.begin().await?;
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO survey_answers (survey_id, household_hash, account_id, community_code, services, frequency,
+                     price_min_fen, price_max_fen, times, care, note, answered_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+            )
+            .bind(survey.id).bind(household).bind(account_id).bind(community.as_str()).bind(answer.services)
+            .bind(answer.frequency.map(|f| f.as_str())).bind(answer.price_min_fen).bind(answer.price_max_fen)
+            .bind(answer.times).bind(answer.care).bind(&answer.note).bind(now())
+            .fetch_one(&mut *tx).await?;
+            let mut add = sqlx::QueryBuilder::new(TALLY_INSERT.as_str());
+            push_tally(&mut add, survey.id, community.as_str(), &tally);
+            add.push(tally_upsert());
+            add.build().execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(id)
+        }.await);
         match inserted {
-            Ok((id,)) => Ok(id),
+            Ok(id) => Ok(id),
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
                 Err(StoreError::Conflict { what: "survey_answer", existing_id: None })
             }
@@ -181,8 +191,18 @@ impl Store {
         }
     }
 
-    /// Each community's demand in a survey, in one scan of its answers.
+    /// Each community's demand in a survey, from the running totals: one row per community.
     pub async fn survey_demand(&self, survey_id: i64) -> Result<Vec<CommunityDemand>> {
+        let sql = format!(
+            "SELECT community_code, {} FROM survey_tallies WHERE survey_id = $1 ORDER BY community_code",
+            TALLY_COLUMNS.join(", ")
+        );
+        self.demand_rows(sql, survey_id).await
+    }
+
+    /// Each community's demand counted again from the answers themselves, in one scan: what the
+    /// running totals must equal (`jiazheng` tests it; a repair could rebuild from it).
+    pub async fn survey_demand_recount(&self, survey_id: i64) -> Result<Vec<CommunityDemand>> {
         let bits = |column: &str, n: usize| {
             (0..n).map(|i| format!("CAST(SUM(({column} >> {i}) & 1) AS BIGINT)")).collect::<Vec<_>>()
         };
@@ -202,6 +222,11 @@ impl Store {
             "SELECT {} FROM survey_answers WHERE survey_id = $1 GROUP BY community_code ORDER BY community_code",
             columns.join(", ")
         );
+        self.demand_rows(sql, survey_id).await
+    }
+
+    /// Rows of (community, households, the choices' counts, prices) as `Demand`s.
+    async fn demand_rows(&self, sql: String, survey_id: i64) -> Result<Vec<CommunityDemand>> {
         on_pool!(self, p => {
             use sqlx::Row;
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(survey_id).fetch_all(p).await?;
@@ -277,9 +302,59 @@ impl Store {
                         .push_bind(at);
                 });
                 qb.build().execute(&mut *tx).await?;
+                let mut sums: std::collections::BTreeMap<&str, Demand> = std::collections::BTreeMap::new();
+                for a in chunk {
+                    sums.entry(a.community_code.as_str()).or_default().add(&Demand::of(&a.answer));
+                }
+                for (community, demand) in sums {
+                    let mut add = sqlx::QueryBuilder::new(TALLY_INSERT.as_str());
+                    push_tally(&mut add, survey_id, community, &demand);
+                    add.push(tally_upsert());
+                    add.build().execute(&mut *tx).await?;
+                }
             }
             tx.commit().await?;
             Ok(())
         })
     }
+}
+
+/// The running totals' count columns, in `Demand`'s order.
+static TALLY_COLUMNS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    let mut columns = vec!["households".to_string()];
+    let each = |prefix: &'static str, n: usize| (0..n).map(move |i| format!("{prefix}{i}"));
+    columns.extend(each("s", CatalogItem::ALL.len()));
+    columns.extend(each("f", Frequency::ALL.len()));
+    columns.extend(each("t", TimeOfDay::ALL.len()));
+    columns.extend(each("c", CareFor::ALL.len()));
+    columns.extend(["priced", "price_min_sum_fen", "price_max_sum_fen"].map(String::from));
+    columns
+});
+
+static TALLY_INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("INSERT INTO survey_tallies (survey_id, community_code, {}) ", TALLY_COLUMNS.join(", "))
+});
+
+/// Adds to an existing row rather than replacing it.
+fn tally_upsert() -> String {
+    let sets: Vec<String> = TALLY_COLUMNS.iter().map(|c| format!("{c} = survey_tallies.{c} + excluded.{c}")).collect();
+    format!(" ON CONFLICT (survey_id, community_code) DO UPDATE SET {}", sets.join(", "))
+}
+
+fn push_tally<DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<DB>, survey_id: i64, community: &str, d: &Demand)
+where
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let counts = std::iter::once(d.households)
+        .chain(d.services.iter().copied())
+        .chain(d.frequency.iter().copied())
+        .chain(d.times.iter().copied())
+        .chain(d.care.iter().copied())
+        .chain([d.priced, d.price_min_sum_fen, d.price_max_sum_fen]);
+    qb.push("VALUES (").push_bind(survey_id).push(", ").push_bind(community.to_string());
+    for n in counts {
+        qb.push(", ").push_bind(n);
+    }
+    qb.push(")");
 }
