@@ -494,6 +494,9 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
         crate::subsidy_demo::generate(store, ids["regulator"], ids["community"], ids["resident"], agency_id).await?;
     println!("{subsidies}");
     println!("{}", crate::survey_demo::generate(store, ids["community"], agency_id).await?);
+    let school = provider.and_then(|p| ids.get("school").map(|account| (*account, p)));
+    let community = crate::community_demo::generate(store, agency_id, ids["agency"], ids["community"], school).await?;
+    println!("{community}");
     // The school has enrolled some of the agency's workers in its pre-job course.
     if let Some(provider) = provider {
         let provider_name = store.provider(provider).await?.name;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod community_demo;
 mod demo;
 mod history;
 mod market_demo;

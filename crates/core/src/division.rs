@@ -81,16 +81,22 @@ impl DivisionCode {
         DivisionCode(format!("{}000", &self.0[..9]))
     }
 
-    /// True when `self` lies inside `area` (or is it).
-    pub fn is_within(&self, area: &DivisionCode) -> bool {
-        let significant = match area.level() {
+    /// The leading digits that name the division (`220102` for a district): the codes of every
+    /// division inside it start with them.
+    pub fn significant(&self) -> &str {
+        let digits = match self.level() {
             DivisionLevel::Province => 2,
             DivisionLevel::City => 4,
             DivisionLevel::District => 6,
             DivisionLevel::Street => 9,
             DivisionLevel::Community => 12,
         };
-        self.0[..significant] == area.0[..significant]
+        &self.0[..digits]
+    }
+
+    /// True when `self` lies inside `area` (or is it).
+    pub fn is_within(&self, area: &DivisionCode) -> bool {
+        self.0.starts_with(area.significant())
     }
 }
 

@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod community;
+pub mod community_ops;
 pub mod contracts;
 pub mod error;
 pub mod files;

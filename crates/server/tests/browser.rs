@@ -999,3 +999,93 @@ async fn staff_publish_a_survey_households_answer_on_phones_and_the_demand_and_g
         staff.close().await.unwrap();
     }
 }
+
+/// An agency runs its point's page (hours, duty, a tool lent, an event), a school proposes a
+/// 家政驿站 that the community's staff confirm, and the public reads the community's page: each
+/// page fits a phone and shows no code.
+#[tokio::test]
+async fn a_point_a_station_and_a_community_page_on_a_phone_and_a_desktop() {
+    use jiazheng_core::community::operations::{Borrower, CheckoutDraft, DutyDraft, PointEventDraft, ToolDraft};
+    use jiazheng_core::market::slot::{Shift, Slot, day_start};
+    for (width, label) in WIDTHS {
+        let app = TestApp::spawn().await;
+        let store = &app.db.store;
+        let worker = app.employ(71, "韩梅", "cleaning").await;
+        let form = jiazheng_core::registry::service_point::ServicePointForm {
+            name: "华阳社区家政服务站".into(),
+            community_code: "220102001001".into(),
+            address: "华阳街1号".into(),
+            opening_hours: "08:00-18:00".into(),
+            serves: vec![],
+            ..Default::default()
+        };
+        let point = store.create_service_point(app.agency_a, &form.parse().unwrap()).await.unwrap();
+        let shift = Shift::parse("08:30", "17:30").unwrap();
+        store.set_point_hours(point, app.agency_a, &(1..=7).map(|d| (d, shift)).collect::<Vec<_>>()).await.unwrap();
+        let tomorrow = day_start(jiazheng_server::api::workers::today() + chrono::Duration::days(1));
+        let slot = Slot { start: tomorrow + chrono::Duration::hours(9), end: tomorrow + chrono::Duration::hours(12) };
+        let admin = store.authenticate("agency_a", PASSWORD).await.unwrap().unwrap().account_id;
+        store.add_duty(point, app.agency_a, admin, &DutyDraft { worker_id: worker, slot }).await.unwrap();
+        let tool =
+            store.add_tool(point, app.agency_a, &ToolDraft { name: "高空擦窗器".into(), count: 1 }).await.unwrap();
+        let lent = CheckoutDraft {
+            borrower: Borrower::Volunteer("王秀兰".into()),
+            due_on: jiazheng_server::api::workers::today(),
+        };
+        store.check_out_tool(point, tool, app.agency_a, admin, &lent).await.unwrap();
+        let event = PointEventDraft {
+            title: "家电清洗进社区".into(),
+            slot,
+            description: "免费清洗油烟机".into(),
+            attendance: Some(30),
+        };
+        store.add_point_event(point, app.agency_a, admin, &event).await.unwrap();
+        common::school_with_course(&app, "school1", 40).await;
+        common::area_account(&app, "nanguan_staff", jiazheng_core::account::Role::CommunityStaff, "220102000000").await;
+
+        let (client, _driver, _profile) = browser_for(width).await;
+        sign_in_as(&client, &app, "agency_a").await;
+        client.goto(&app.url("/agency/points")).await.unwrap();
+        client.find(Locator::Css(&format!("a[href='/agency/points/{point}']"))).await.unwrap().click().await.unwrap();
+        text_when(&client, "#week-hours", |t| !t.is_empty()).await;
+        look_at(&client, &format!("point-ops-{label}")).await;
+        // A duty that ends before it starts: refused beside the field, on the phone too.
+        choose(&client, "duty-worker", &worker.to_string()).await;
+        client.find(Locator::Id("add-duty")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#duty .alert", |t| !t.is_empty()).await;
+        look_at(&client, &format!("point-ops-refused-{label}")).await;
+        sign_out(&client).await;
+
+        sign_in_as(&client, &app, "school1").await;
+        client.goto(&app.url("/school/stations?street=220102001")).await.unwrap();
+        fill(&client, "name", "春城家政驿站").await;
+        choose(&client, "community", "220102001001").await;
+        fill(&client, "address", "华阳街8号").await;
+        client.find(Locator::Css("input[name='services'][value='elderly_care']")).await.unwrap().click().await.unwrap();
+        fill(&client, "hours", "周一至周五 09:00-17:00").await;
+        client.find(Locator::Id("propose-station")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#stations", |t| t.contains("春城家政驿站")).await;
+        look_at(&client, &format!("school-stations-{label}")).await;
+        sign_out(&client).await;
+
+        sign_in_as(&client, &app, "nanguan_staff").await;
+        client.goto(&app.url("/community/stations")).await.unwrap();
+        look_at(&client, &format!("community-stations-{label}")).await;
+        client.find(Locator::Css("form[action$='/confirm'] button")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#stations", |t| t.contains("运营中")).await;
+        client.goto(&app.url("/community/volunteer")).await.unwrap();
+        choose(&client, "p-kind", "red").await;
+        fill(&client, "title", "党员家政服务队").await;
+        fill(&client, "description", "为独居老人上门保洁").await;
+        client.find(Locator::Id("create-project")).await.unwrap().click().await.unwrap();
+        text_when(&client, "h1", |t| t.contains("党员家政服务队")).await;
+        look_at(&client, &format!("volunteer-project-{label}")).await;
+        sign_out(&client).await;
+
+        client.goto(&app.url("/service-points")).await.unwrap();
+        client.find(Locator::Css("a[href='/communities/220102001001']")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#stations", |t| t.contains("春城家政驿站")).await;
+        look_at(&client, &format!("community-page-{label}")).await;
+        client.close().await.unwrap();
+    }
+}

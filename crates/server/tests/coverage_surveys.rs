@@ -5,29 +5,10 @@
 mod common;
 
 use chrono::Duration;
-use common::{PASSWORD, TestApp, csrf_in, sign_in};
+use common::{TestApp, area_account, csrf_in, sign_in};
 use jiazheng_core::account::Role;
 use jiazheng_core::calendar::beijing_today;
-use jiazheng_store::accounts::NewAccount;
 use serde_json::{Value, json};
-
-async fn area_account(app: &TestApp, username: &str, role: Role, area: &str) {
-    app.db
-        .store
-        .create_account(&NewAccount {
-            username: username.into(),
-            display_name: username.into(),
-            password: PASSWORD.into(),
-            role,
-            agency_id: None,
-            district_code: Some(area.into()),
-            worker_id: None,
-            provider_id: None,
-            bank_id: None,
-        })
-        .await
-        .unwrap();
-}
 
 fn day(n: i64) -> String {
     (beijing_today() + Duration::days(n)).to_string()

@@ -6,10 +6,9 @@
 mod common;
 
 use chrono::{Datelike, Duration};
-use common::{PASSWORD, TestApp, browser_client, csrf_in, id_number, sign_in};
+use common::{TestApp, browser_client, csrf_in, id_number, sign_in};
 use jiazheng_core::account::Role;
 use jiazheng_core::calendar::beijing_today;
-use jiazheng_store::accounts::NewAccount;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
 
@@ -25,21 +24,7 @@ fn year() -> i32 {
 }
 
 async fn district_account(app: &TestApp, username: &str, role: Role, district: &str) {
-    app.db
-        .store
-        .create_account(&NewAccount {
-            username: username.into(),
-            display_name: username.into(),
-            password: PASSWORD.into(),
-            role,
-            agency_id: None,
-            district_code: Some(district.into()),
-            worker_id: None,
-            provider_id: None,
-            bank_id: None,
-        })
-        .await
-        .unwrap();
+    common::area_account(app, username, role, district).await;
 }
 
 async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {

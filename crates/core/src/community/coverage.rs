@@ -135,6 +135,8 @@ pub fn covered(units: &[Unit], points: &[Reach], radius: Option<Radius>) -> Vec<
 /// Covered out of all, over one kind of unit or all of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Named apart from the workforce rates' `Tally`: two schemas of one name share one OpenAPI entry.
+#[cfg_attr(feature = "openapi", schema(as = CoverageTally))]
 pub struct Tally {
     pub covered: u32,
     pub total: u32,

@@ -4,6 +4,7 @@ pub mod agencies;
 pub mod bindings;
 pub mod casework;
 pub mod community;
+pub mod community_ops;
 pub mod contracts;
 pub mod credit;
 pub mod divisions;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(subsidies::router())
         .merge(community::router())
         .merge(payments::router())
+        .merge(community_ops::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
 
@@ -89,6 +91,12 @@ pub fn docs() -> Router<AppState> {
         community::coverage, community::set_radius, community::declarations, community::decide,
         community::surveys, community::create_survey, community::survey, community::demand, community::gap,
         community::close_survey, community::survey_by_link, community::answer, community::supply,
+        community_ops::operations, community_ops::set_hours, community_ops::add_duty, community_ops::add_tool,
+        community_ops::check_out, community_ops::give_back, community_ops::add_event, community_ops::overdue,
+        community_ops::stations, community_ops::propose_station, community_ops::confirm_station,
+        community_ops::end_station, community_ops::projects, community_ops::create_project,
+        community_ops::add_volunteer_event, community_ops::volunteer_events, community_ops::join_event,
+        community_ops::confirm_participant, community_ops::community,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
@@ -97,7 +105,7 @@ pub fn docs() -> Router<AppState> {
         (name = "credit", description = "Ledger, signed checkpoints, home-service certificates"),
         (name = "market", description = "Catalog, menus and prices, available workers, residents, orders"),
         (name = "contracts", description = "Model contracts: drafting, the PDF, signatures, the public check, the rate of use"),
-        (name = "community", description = "Service-point coverage, demand surveys, supply menus and the gap"),
+        (name = "community", description = "Service-point coverage, demand surveys, supply menus and the gap; 家政驿站, volunteer service, a community's public page"),
     ),
     modifiers(&BearerAuth, &ErrorAnswers)
 )]

@@ -17,6 +17,7 @@ pub mod market;
 pub mod me;
 pub mod payments;
 pub mod photos;
+pub mod point_ops;
 pub mod points;
 pub mod public;
 pub mod queue_view;
@@ -27,6 +28,7 @@ pub mod subjects;
 pub mod subsidies;
 pub mod surveys;
 pub mod timeline;
+pub mod volunteer;
 pub mod words;
 pub mod workforce;
 
@@ -73,6 +75,8 @@ pub fn router() -> Router<AppState> {
         .merge(contracts::router())
         .merge(payments::router())
         .merge(subsidies::router())
+        .merge(point_ops::router())
+        .merge(volunteer::router())
         .route("/lang/{code}", get(switch_language))
 }
 

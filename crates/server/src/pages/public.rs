@@ -167,9 +167,24 @@ struct AgencyPage {
     workers_total: i64,
     grade: super::credit_work::GradeView,
     credit: jiazheng_store::credit::casework::AgencyCredit,
+    /// Confirmed volunteer events and minutes.
+    volunteer: jiazheng_store::community::volunteer::VolunteerTotals,
+    /// Stable relationships per community.
+    shares: Vec<jiazheng_store::community::operations::RepeatShare>,
 }
 
 impl AgencyPage {
+    fn volunteer_hours(&self) -> String {
+        jiazheng_core::community::volunteer::hours_text(self.volunteer.minutes)
+    }
+
+    /// Stable relationships over all its communities, in percent, with the residents counted.
+    fn repeat_overall(&self) -> Option<(i64, i64)> {
+        let residents: i64 = self.shares.iter().map(|s| s.residents).sum();
+        let kept: i64 = self.shares.iter().map(|s| s.kept).sum();
+        jiazheng_core::community::operations::percent(kept, residents).map(|p| (p, residents))
+    }
+
     fn list_name(&self, code: &str) -> String {
         jiazheng_core::credit::casework::CreditList::label_of(code, self.chrome.is_en()).to_string()
     }
@@ -205,6 +220,8 @@ async fn agency(
     render(&AgencyPage {
         grade: super::credit_work::GradeView::new(grade, lang),
         credit: store.agency_credit(id).await?,
+        volunteer: store.volunteer_totals(jiazheng_store::community::volunteer::Participant::Agency(id)).await?,
+        shares: store.repeat_shares(None, Some(id)).await?,
         chrome: Chrome::new(lang, &viewer, &format!("/agencies/{id}"), agency.name.clone()),
         model: model_label(lang, &agency.business_model),
         status: AgencyStatus::label_of(&agency.status, lang.is_en()).to_string(),
@@ -224,9 +241,15 @@ struct PointsPage {
     districts: Vec<Division>,
     rows: Vec<ServicePoint>,
     pager: Pager,
+    /// Points open now by their weekly hours.
+    open: std::collections::HashSet<i64>,
 }
 
 impl PointsPage {
+    fn open_now(&self, id: &i64) -> bool {
+        self.open.contains(id)
+    }
+
     fn status(&self, code: &str) -> String {
         PointStatus::label_of(code, self.chrome.is_en()).to_string()
     }
@@ -241,7 +264,18 @@ async fn points(
     let district = q.district()?;
     let page = state.store.service_points(district.as_deref(), q.agency, PageRequest::new(q.page, q.per_page)).await?;
     let district = district.unwrap_or_default();
+    let ids: Vec<i64> = page.items.iter().map(|p| p.id).collect();
+    let now = chrono::Utc::now();
+    let open = state
+        .store
+        .hours_of_points(&ids)
+        .await?
+        .into_iter()
+        .filter(|(_, week)| jiazheng_core::community::operations::open_at(week, now))
+        .map(|(id, _)| id)
+        .collect();
     render(&PointsPage {
+        open,
         chrome: Chrome::new(lang, &viewer, "/service-points", lang.t("points.title")),
         pager: Pager::new(&page, "/service-points", &format!("district={}", encode(&district))),
         rows: page.items,

@@ -51,9 +51,15 @@ struct SchoolPage {
     pager: Pager,
     form: HashMap<String, String>,
     errors: FieldErrors,
+    /// Confirmed volunteer events and minutes of the school.
+    volunteer: jiazheng_store::community::volunteer::VolunteerTotals,
 }
 
 impl SchoolPage {
+    fn volunteer_hours(&self) -> String {
+        jiazheng_core::community::volunteer::hours_text(self.volunteer.minutes)
+    }
+
     fn err(&self, field: &str) -> Option<String> {
         field_message(&self.errors, self.chrome.lang, field)
     }
@@ -92,6 +98,10 @@ async fn school_page(
     Ok(SchoolPage {
         chrome: Chrome::new(lang, viewer, "/school", lang.t("school.title")),
         provider: state.store.provider(provider).await?,
+        volunteer: state
+            .store
+            .volunteer_totals(jiazheng_store::community::volunteer::Participant::Provider(provider))
+            .await?,
         pager: Pager::new(&courses, "/school", ""),
         courses: courses.items,
         form,

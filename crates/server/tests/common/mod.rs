@@ -480,3 +480,22 @@ pub async fn sign_in(app: &TestApp, username: &str) -> reqwest::Client {
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     client
 }
+
+/// An account of `role` scoped to a district (or street, or community) `area`.
+pub async fn area_account(app: &TestApp, username: &str, role: Role, area: &str) {
+    app.db
+        .store
+        .create_account(&NewAccount {
+            username: username.into(),
+            display_name: username.into(),
+            password: PASSWORD.into(),
+            role,
+            agency_id: None,
+            district_code: Some(area.into()),
+            worker_id: None,
+            provider_id: None,
+            bank_id: None,
+        })
+        .await
+        .unwrap();
+}

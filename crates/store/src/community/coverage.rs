@@ -9,7 +9,7 @@ use jiazheng_core::FieldErrors;
 use jiazheng_core::community::coverage::{
     CoverageTally, CoveredBy, Pick, Radius, Reach, Unit, candidate_sets, covered, greedy,
 };
-use jiazheng_core::division::{DivisionCode, DivisionLevel, UnitType};
+use jiazheng_core::division::{DivisionCode, UnitType};
 use jiazheng_core::market::assignment::{Place, PlacedBy};
 use serde::Serialize;
 
@@ -162,14 +162,7 @@ impl Coverage {
 
 /// The digits an area's codes share: 6 for a district, 9 for a street, 12 for a community.
 pub fn area_prefix(area: &DivisionCode) -> &str {
-    let digits = match area.level() {
-        DivisionLevel::Province => 2,
-        DivisionLevel::City => 4,
-        DivisionLevel::District => 6,
-        DivisionLevel::Street => 9,
-        DivisionLevel::Community => 12,
-    };
-    &area.as_str()[..digits]
+    area.significant()
 }
 
 impl Store {

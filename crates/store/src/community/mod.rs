@@ -1,9 +1,12 @@
 //! 家政进社区: coverage of the city's communities by service points, demand surveys, and the
-//! supply agencies offer where households live.
+//! supply agencies offer where households live; service points' operations, 家政驿站, volunteer
+//! service, and how often residents keep their worker.
 
 pub mod coverage;
+pub mod operations;
 pub mod supply;
 pub mod surveys;
+pub mod volunteer;
 
 use jiazheng_core::division::DivisionCode;
 
