@@ -131,6 +131,7 @@ pub struct BenchReport {
     pub answers: usize,
     pub coverage_ms: Vec<f64>,
     pub demand_ms: Vec<f64>,
+    pub recount_ms: f64,
     pub roll_up_ms: f64,
     pub gap_ms: f64,
     pub covered: String,
@@ -142,7 +143,8 @@ impl std::fmt::Display for BenchReport {
         writeln!(f, "open points: {}; survey answers: {}", self.points, self.answers)?;
         writeln!(f, "coverage over the city's units (read + compute), ms: {}", show(&self.coverage_ms))?;
         writeln!(f, "coverage: {}", self.covered)?;
-        writeln!(f, "survey demand by community (one scan), ms: {}", show(&self.demand_ms))?;
+        writeln!(f, "survey demand by community (running totals), ms: {}", show(&self.demand_ms))?;
+        writeln!(f, "the same counted again from every answer (one scan), ms: {:.1}", self.recount_ms)?;
         writeln!(f, "roll-up to streets and districts, ms: {:.2}", self.roll_up_ms)?;
         write!(f, "gap report for the whole survey, ms: {:.1}", self.gap_ms)
     }
@@ -301,6 +303,10 @@ pub async fn bench(store: &Store, points: usize, answers: usize, seed: u64) -> a
         demand_ms.push(ms(started));
     }
     let started = std::time::Instant::now();
+    let recount = store.survey_demand_recount(survey).await?;
+    let recount_ms = ms(started);
+    anyhow::ensure!(format!("{recount:?}") == format!("{rows:?}"), "the running totals equal the recount");
+    let started = std::time::Instant::now();
     let streets = roll_up(&rows, 9);
     let districts = roll_up(&rows, 6);
     let roll_up_ms = ms(started);
@@ -312,5 +318,5 @@ pub async fn bench(store: &Store, points: usize, answers: usize, seed: u64) -> a
     let started = std::time::Instant::now();
     store.survey_gap(&store.survey_in(survey, None).await?).await?;
     let gap_ms = ms(started);
-    Ok(BenchReport { points, answers, coverage_ms, demand_ms, roll_up_ms, gap_ms, covered })
+    Ok(BenchReport { points, answers, coverage_ms, demand_ms, recount_ms, roll_up_ms, gap_ms, covered })
 }

@@ -88,7 +88,7 @@ pub fn greedy_promise(k: usize, lang: Lang) -> String {
     let bound = greedy_bound(k) * 100.0;
     lang.pick(
         &format!(
-            "建议用贪心算法求得：每次选能新增覆盖最多的位置。最大覆盖问题是 NP 难题；贪心结果至少达到最优 {k} 个位置所能覆盖数量的 {bound:.1}%（任何 k 都不低于 1−1/e ≈ 63.2%，且除非 P = NP，没有多项式算法能保证更高）。"
+            "建议按“每次选新增覆盖最多的位置”依次选出，仅供参考：这样选出的 {k} 个位置，新增覆盖的数量至少是最佳选法的 {bound:.1}%（无论选几个，都不低于 63.2%）。"
         ),
         &format!(
             "Chosen greedily: each time the site that adds the most uncovered units. Maximum coverage is NP-hard; the greedy choice covers at least {bound:.1}% of what the best {k} sites could (never below 1 − 1/e ≈ 63.2% for any k, and no polynomial method guarantees more unless P = NP)."

@@ -216,6 +216,12 @@ impl From<StoreError> for AppError {
                         "企业刚刚调整了价格或规则，请查看新价格后再预约",
                         "The agency has just changed the price or terms; check the new price and book again",
                     ),
+                    "event_not_over" => {
+                        ("活动结束后才能确认参与时长", "Participation is confirmed once the event is over")
+                    }
+                    "point_closed" => {
+                        ("该网点已关闭，不能再添加内容", "This service point is closed and takes no more changes")
+                    }
                     "survey_answer" => (
                         "您家已经填写过这份调查，每户只能填写一次",
                         "Your household has already answered this survey: one answer per household",

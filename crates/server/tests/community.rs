@@ -322,7 +322,7 @@ async fn stations_and_volunteer_hours_pass_through_the_community_of_their_area_o
     assert_eq!(page(&other, &app, &format!("/community/volunteer/{project}")).await.0, 404);
     let other_token = app.token("chaoyang_staff").await;
     let event =
-        json!({"community": HUAYANG, "date": day(-1), "from": "09:00", "to": "11:00", "description": "为独居老人保洁"});
+        json!({"community": HUAYANG, "date": day(-1), "from": "09:00", "to": "12:00", "description": "为独居老人保洁"});
     let (status, _) =
         app.post_json(&format!("/api/v1/volunteer/projects/{project}/events"), &other_token, &event).await;
     assert_eq!(status, 404);

@@ -256,7 +256,13 @@ async fn a_station_is_seen_and_confirmed_only_inside_the_staffs_area_and_either_
         store.add_volunteer_event(project, &nanguan, &event(HUAYANG).parse(beijing_today()).unwrap()).await.unwrap();
     let a = agency(store, "MC0T0004").await;
     let admin = account(store, "ops_c", Role::AgencyAdmin, &Scope::Agency(a)).await;
-    let join = VolunteerJoinForm { people: "4".into(), hours: "2.5".into() }.parse().unwrap();
+    // Nobody gives more hours than the two the event lasts.
+    let too_long = VolunteerJoinForm { people: "4".into(), hours: "2.5".into() }.parse().unwrap();
+    match store.join_volunteer_event(e, &admin, &too_long).await {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].code, "longer_than_event"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let join = VolunteerJoinForm { people: "4".into(), hours: "2".into() }.parse().unwrap();
     let joined = store.join_volunteer_event(e, &admin, &join).await.unwrap();
     // Joining again changes the figures until the community confirms.
     let again = store.join_volunteer_event(e, &admin, &JoinDraft { people: 5, minutes_each: 120 }).await.unwrap();

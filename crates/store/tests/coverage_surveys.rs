@@ -73,13 +73,19 @@ async fn coverage_by_declaration_and_by_distance() {
         .filter(|u| u.place.is_some_and(|p| p.metres_to(&huayang) <= 3000.0) && u.code != "220102001001")
         .map(|u| u.code.as_str())
         .collect();
-    assert!(!neighbours.is_empty(), "the shipped points hold a unit within 3 km of 华阳社区");
+    let (neighbours, across): (Vec<&str>, Vec<&str>) = neighbours.into_iter().partition(|c| c.starts_with("220102"));
+    assert!(!neighbours.is_empty(), "the shipped points hold a unit of 南关区 within 3 km of 华阳社区");
+    assert!(!across.is_empty(), "and one of another district");
     let regulator = account(s, "city", Role::Regulator, &Scope::City).await;
     s.set_coverage_radius(Radius::new(3000).unwrap(), regulator.account_id).await.unwrap();
     let wide = s.coverage().await.unwrap();
     for n in &neighbours {
         let unit = wide.units.iter().find(|u| u.code == *n).unwrap();
         assert!(unit.covered.is_some(), "{n} lies within 3 km");
+    }
+    for n in &across {
+        let unit = wide.units.iter().find(|u| u.code == *n).unwrap();
+        assert!(unit.covered.is_none(), "{n} lies within 3 km but across a district line");
     }
     assert_eq!(wide.radius.metres(), 3000);
 
@@ -326,4 +332,47 @@ async fn running_totals_equal_a_recount_after_single_and_bulk_answers() {
     // The coverage suggestion weighs communities by the households that answered there.
     let c = s.coverage().await.unwrap();
     assert_eq!(c.units.iter().map(|u| u.demand).sum::<u32>(), 1501);
+}
+
+/// What the attack on coverage found, held shut: coordinates far from the point's community,
+/// declarations beyond its street counted at once, points opened without end.
+#[tokio::test]
+async fn a_point_cannot_reach_further_than_its_street_without_review() {
+    let db = TestDb::new().await;
+    let s = &db.store;
+    let a = agency(s, "MA0Y1234").await;
+    // Coordinates in 宽城区, ~6 km from 华阳社区: refused beside the coordinates.
+    let far = ServicePointForm { lng: Some(125.3185), lat: Some(43.9066), ..point("220102001001", &[]) };
+    let refused = s.create_service_point(a, &far.parse().unwrap()).await.unwrap_err();
+    assert!(
+        matches!(&refused, StoreError::Invalid(e) if e.for_field("lng").unwrap().code == "far_from_community"),
+        "{refused:?}"
+    );
+    // Another street of the same district: waits for the district's regulator.
+    let wider = point("220102001001", &["220102002001"]);
+    s.create_service_point(a, &wider.parse().unwrap()).await.unwrap();
+    let c = s.coverage().await.unwrap();
+    assert!(c.units.iter().find(|u| u.code == "220102002001").unwrap().covered.is_none());
+    assert_eq!(s.pending_declarations(Some(&code("220102"))).await.unwrap().len(), 1);
+    // At most twenty new points a day through the pages and the API.
+    for n in 1..20 {
+        s.create_service_point(a, &point("220102001002", &[]).parse().unwrap())
+            .await
+            .unwrap_or_else(|e| panic!("{n}: {e:?}"));
+    }
+    let over = s.create_service_point(a, &point("220102001002", &[]).parse().unwrap()).await.unwrap_err();
+    assert!(matches!(&over, StoreError::Invalid(e) if e.for_field("name").unwrap().code == "daily_limit"), "{over:?}");
+}
+
+#[tokio::test]
+async fn a_closed_point_takes_no_new_tools() {
+    use jiazheng_core::community::operations::ToolDraft;
+    let db = TestDb::new().await;
+    let s = &db.store;
+    let a = agency(s, "MA0Y1234").await;
+    let id = s.create_service_point(a, &point("220102001001", &[]).parse().unwrap()).await.unwrap();
+    s.add_tool(id, a, &ToolDraft { name: "吸尘器".into(), count: 2 }).await.unwrap();
+    s.close_service_point(id, a).await.unwrap();
+    let refused = s.add_tool(id, a, &ToolDraft { name: "梯子".into(), count: 1 }).await;
+    assert!(matches!(refused, Err(StoreError::Conflict { what: "point_closed", .. })), "{refused:?}");
 }

@@ -55,6 +55,9 @@ impl Radius {
 pub struct Unit {
     pub kind: UnitType,
     pub place: Option<Place>,
+    /// The district (its six digits): reach by distance stops at a district line, as declarations
+    /// across it wait for that district's regulator.
+    pub district: u32,
 }
 
 /// An open service point: the units it declared (as indices into the units) and where it is.
@@ -62,6 +65,7 @@ pub struct Unit {
 pub struct Reach {
     pub declared: Vec<usize>,
     pub place: Option<Place>,
+    pub district: u32,
 }
 
 /// Why a unit counts as covered; a declaration wins over distance.
@@ -116,8 +120,9 @@ pub fn covered(units: &[Unit], points: &[Reach], radius: Option<Radius>) -> Vec<
     let mut by = vec![None; units.len()];
     if let Some(radius) = radius {
         let grid = Grid::new(units.iter().map(|u| u.place.as_ref()).collect(), radius);
-        for place in points.iter().filter_map(|p| p.place.as_ref()) {
-            for i in grid.near(place, radius) {
+        for point in points {
+            let Some(place) = point.place.as_ref() else { continue };
+            for i in grid.near(place, radius).filter(|&i| units[i].district == point.district) {
                 by[i] = Some(CoveredBy::Distance);
             }
         }
@@ -215,7 +220,7 @@ pub fn candidate_sets(
         .map(|&site| {
             let mut set = vec![site];
             if let (Some((grid, r)), Some(place)) = (&grid, units[site].place.as_ref()) {
-                set.extend(grid.near(place, *r).filter(|&j| j != site));
+                set.extend(grid.near(place, *r).filter(|&j| j != site && units[j].district == units[site].district));
             }
             set.sort_unstable();
             (site, set)
@@ -267,7 +272,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn unit(kind: UnitType, place: Option<(f64, f64)>) -> Unit {
-        Unit { kind, place: place.map(|(lng, lat)| Place { lng, lat }) }
+        Unit { kind, place: place.map(|(lng, lat)| Place { lng, lat }), district: 220102 }
     }
 
     /// A hand-made town: four communities and a village along one street, 0.001° of latitude
@@ -287,7 +292,7 @@ mod tests {
         let units = town();
         let points = vec![
             // Declares unit 3 (no coordinates) and stands on unit 0.
-            Reach { declared: vec![3], place: Some(Place { lng: 125.3, lat: 43.800 }) },
+            Reach { declared: vec![3], place: Some(Place { lng: 125.3, lat: 43.800 }), district: 220102 },
         ];
         let r = Radius::new(200).unwrap();
         let by = covered(&units, &points, Some(r));
@@ -305,9 +310,22 @@ mod tests {
     }
 
     #[test]
+    fn distance_stops_at_a_district_line() {
+        let mut units = town();
+        units[1].district = 220103;
+        let points = vec![Reach { declared: vec![], place: Some(Place { lng: 125.3, lat: 43.800 }), district: 220102 }];
+        let by = covered(&units, &points, Some(Radius::new(200).unwrap()));
+        assert_eq!(by[0], Some(CoveredBy::Distance));
+        assert_eq!(by[1], None, "111 m away, but in another district");
+        let sets = candidate_sets(&units, &vec![None; units.len()], Some(Radius::new(200).unwrap()));
+        assert_eq!(sets[0], (0, vec![0]));
+    }
+
+    #[test]
     fn a_declaration_wins_over_distance_and_a_bad_index_is_ignored() {
         let units = town();
-        let points = vec![Reach { declared: vec![0, 99], place: Some(Place { lng: 125.3, lat: 43.800 }) }];
+        let points =
+            vec![Reach { declared: vec![0, 99], place: Some(Place { lng: 125.3, lat: 43.800 }), district: 220102 }];
         let by = covered(&units, &points, Some(Radius::new(100).unwrap()));
         assert_eq!(by[0], Some(CoveredBy::Declared));
     }
@@ -315,7 +333,7 @@ mod tests {
     #[test]
     fn tallies_over_communities_and_all_units() {
         let units = town();
-        let by = covered(&units, &[Reach { declared: vec![0, 4], place: None }], None);
+        let by = covered(&units, &[Reach { declared: vec![0, 4], place: None, district: 220102 }], None);
         let mut t = CoverageTally::default();
         for (u, b) in units.iter().zip(&by) {
             t.add(u.kind, b.is_some());
@@ -348,7 +366,7 @@ mod tests {
     #[test]
     fn candidates_reach_only_uncovered_units_with_places() {
         let units = town();
-        let by = covered(&units, &[Reach { declared: vec![1], place: None }], None);
+        let by = covered(&units, &[Reach { declared: vec![1], place: None, district: 220102 }], None);
         let sets = candidate_sets(&units, &by, Some(Radius::new(200).unwrap()));
         // Unit 0's neighbour (unit 1) is covered already; unit 3 has no place.
         assert_eq!(sets, vec![(0, vec![0]), (2, vec![2]), (3, vec![3]), (4, vec![4])]);
@@ -424,7 +442,7 @@ mod tests {
             metres in 100u32..3000,
         ) {
             let units: Vec<Unit> = units.iter().map(|&(x, y)| unit(UnitType::Community, Some((125.3 + x, 43.8 + y)))).collect();
-            let reach: Vec<Reach> = points.iter().map(|&(x, y)| Reach { declared: vec![], place: Some(Place { lng: 125.3 + x, lat: 43.8 + y }) }).collect();
+            let reach: Vec<Reach> = points.iter().map(|&(x, y)| Reach { declared: vec![], place: Some(Place { lng: 125.3 + x, lat: 43.8 + y }), district: 220102 }).collect();
             let r = Radius::new(metres).unwrap();
             let by = covered(&units, &reach, Some(r));
             for (u, b) in units.iter().zip(&by) {

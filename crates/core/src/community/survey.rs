@@ -15,7 +15,7 @@ choice!(
     QuestionKind {
         Services = ("services", "需要哪些服务", "Which services the household needs"),
         Frequency = ("frequency", "多久需要一次", "How often"),
-        Price = ("price", "可接受的每小时价格", "Acceptable price per hour"),
+        Price = ("price", "可接受的价格", "Acceptable price"),
         TimeOfDay = ("time_of_day", "希望的服务时段", "Preferred time of day"),
         CareFor = ("care_for", "家中需要照护的人", "Who in the household needs care"),
         FreeText = ("free_text", "其他意见和建议", "Anything else"),
@@ -68,6 +68,8 @@ pub const NOTE_MAX: usize = 300;
 pub const LONGEST_DAYS: i64 = 366;
 /// Prices a household may name, per hour: ¥1 to ¥1,000.
 pub const PRICE_MAX_YUAN: u32 = 1000;
+/// More entries than any list of choices has (with repeats a browser might send).
+const MAX_PICKS: usize = 32;
 
 /// A set of choices as a bit mask over `ALL`'s order.
 pub fn mask_of<T: Copy + PartialEq>(all: &[T], picked: &[T]) -> i64 {
@@ -109,9 +111,13 @@ impl SurveyForm {
         let title = e.take("title", required_text(&self.title, TITLE_MAX));
         let intro = e.take("intro", optional_text(&self.intro, INTRO_MAX)).map(Option::unwrap_or_default);
         let mut questions = Vec::new();
-        for raw in self.questions.iter().filter(|q| !q.trim().is_empty()) {
-            if let Some(q) = e.take("questions", QuestionKind::parse(raw)) {
-                questions.push(q);
+        if self.questions.len() > MAX_PICKS {
+            e.take::<()>("questions", Err(Invalid::new("too_many", "问题过多", "too many questions")));
+        }
+        for raw in self.questions.iter().take(MAX_PICKS).filter(|q| !q.trim().is_empty()) {
+            match e.take("questions", QuestionKind::parse(raw)) {
+                Some(q) => questions.push(q),
+                None => break,
             }
         }
         questions.sort_by_key(|q| QuestionKind::ALL.iter().position(|k| k == q));
@@ -207,6 +213,9 @@ pub struct Answer {
 }
 
 fn yuan_per_hour(raw: &str) -> Result<i64, Invalid> {
+    if raw.trim().is_empty() {
+        return Err(Invalid::required());
+    }
     let yuan: u32 = raw
         .trim()
         .parse()
@@ -229,11 +238,16 @@ fn picked<T: Copy + PartialEq>(
     parse: impl Fn(&str) -> Result<T, Invalid>,
 ) -> Vec<T> {
     let mut out = Vec::new();
+    // A list longer than any honest answer, or one bad entry, is said once for the field.
+    if raw.len() > MAX_PICKS {
+        e.take::<()>(field, Err(Invalid::new("too_many", "选项过多", "too many choices")));
+        return out;
+    }
     for r in raw.iter().filter(|r| !r.trim().is_empty()) {
-        if let Some(v) = e.take(field, parse(r))
-            && !out.contains(&v)
-        {
-            out.push(v);
+        match e.take(field, parse(r)) {
+            Some(v) if !out.contains(&v) => out.push(v),
+            Some(_) => {}
+            None => return out,
         }
     }
     if out.is_empty() && e.for_field(field).is_none() {

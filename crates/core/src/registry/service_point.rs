@@ -6,7 +6,7 @@ use crate::field::{FieldErrors, Invalid, required_text};
 use crate::market::assignment::Place;
 
 /// A point serves its own community and at most this many declared in all.
-pub const MAX_SERVED: usize = 60;
+pub const MAX_SERVED: usize = 30;
 
 choice!(
     PointStatus {
@@ -83,12 +83,9 @@ impl ServicePointForm {
         let opening_hours = e.take("opening_hours", required_text(&self.opening_hours, 100));
         let place = e.take("lng", parse_place(self.lng, self.lat));
         let mut serves = Vec::new();
-        for raw in self.serves.iter().flat_map(|s| s.split([',', '，', ' ', '\n'])).filter(|s| !s.trim().is_empty()) {
-            if let Some(code) = e.take("serves", parse_community(raw)) {
-                serves.push(code);
-            }
-        }
-        if serves.len() > MAX_SERVED {
+        let entries: Vec<&str> =
+            self.serves.iter().flat_map(|s| s.split([',', '，', ' ', '\n'])).filter(|s| !s.trim().is_empty()).collect();
+        if entries.len() > MAX_SERVED {
             e.take::<()>(
                 "serves",
                 Err(Invalid::new(
@@ -97,6 +94,14 @@ impl ServicePointForm {
                     format!("a point serves at most {MAX_SERVED} communities"),
                 )),
             );
+        } else {
+            // The first bad code is said; the rest of the list is not read.
+            for raw in entries {
+                match e.take("serves", parse_community(raw)) {
+                    Some(code) => serves.push(code),
+                    None => break,
+                }
+            }
         }
         match (name, community_code, address, opening_hours, place) {
             (Some(name), Some(community_code), Some(address), Some(opening_hours), Some(place)) if e.is_empty() => {

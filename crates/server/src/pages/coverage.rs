@@ -39,6 +39,7 @@ pub struct CoverageQuery {
     pub area: Option<String>,
     pub k: Option<usize>,
     pub page: Option<u32>,
+    pub decided: Option<String>,
 }
 
 /// A figure as the page shows it: the share, the bar, whether it meets the target.
@@ -111,6 +112,7 @@ struct CoveragePage {
     pending: Vec<PendingDeclaration>,
     computed_at: String,
     districts: Vec<(String, String)>,
+    decided: bool,
 }
 
 impl CoveragePage {
@@ -189,6 +191,7 @@ async fn render_page(
         None => own_area,
     };
     let area_ref = area.as_ref();
+    let decided = q.decided.is_some();
     let k = q.k.unwrap_or(5).clamp(1, MAX_SUGGESTIONS);
     let CoverageTally { communities, all_units } = coverage.tally(area_ref);
     let breakdown = coverage
@@ -265,6 +268,7 @@ async fn render_page(
         computed_at: super::beijing_minutes(coverage.computed_at),
         districts,
         area_code,
+        decided,
     };
     Ok((status, render(&page)?).into_response())
 }
@@ -327,5 +331,5 @@ async fn decide(
     let area = session.principal.regulated_area().ok_or(AppError::Forbidden)?;
     state.store.decide_declaration(point, &community, approve, area, session.principal.account_id).await?;
     state.coverage_changed();
-    Ok(Redirect::to("/coverage#declarations").into_response())
+    Ok(Redirect::to("/coverage?decided=1#decided").into_response())
 }

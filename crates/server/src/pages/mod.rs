@@ -89,6 +89,8 @@ pub struct Chrome {
     pub user: Option<String>,
     pub role: Option<Role>,
     pub csrf: String,
+    /// Community staff of a whole district (who run subsidised service), not of one street.
+    pub district_staff: bool,
 }
 
 impl Chrome {
@@ -101,7 +103,7 @@ impl Chrome {
     }
 
     pub fn anonymous(lang: Lang, path: &str, title: String) -> Self {
-        Self { lang, path: path.to_string(), title, user: None, role: None, csrf: String::new() }
+        Self { lang, path: path.to_string(), title, user: None, role: None, csrf: String::new(), district_staff: false }
     }
 
     pub fn new(lang: Lang, viewer: &Viewer, path: &str, title: String) -> Self {
@@ -109,6 +111,8 @@ impl Chrome {
         if let Some(session) = &viewer.session {
             chrome.user = Some(session.display_name.clone());
             chrome.role = Some(session.principal.role);
+            chrome.district_staff = matches!(&session.principal.scope,
+                jiazheng_core::account::Scope::District(d) if d.level() == jiazheng_core::division::DivisionLevel::District);
             chrome.csrf = session.csrf_token.clone();
         }
         chrome

@@ -90,6 +90,7 @@ row! {
         pub point_community_name: String,
         pub community_code: String,
         pub community_name: String,
+        pub community_district_name: String,
     }
 }
 
@@ -137,8 +138,7 @@ impl Coverage {
     pub fn suggest(&self, area: Option<&DivisionCode>, k: usize) -> Vec<Suggestion> {
         // Candidates are computed over the area's units only, re-indexed, then mapped back.
         let index: Vec<usize> = self.within(area).map(|(i, _)| i).collect();
-        let units: Vec<Unit> =
-            index.iter().map(|&i| Unit { kind: self.units[i].kind, place: self.units[i].place }).collect();
+        let units: Vec<Unit> = index.iter().map(|&i| rule_unit(&self.units[i])).collect();
         let by: Vec<Option<CoveredBy>> = index.iter().map(|&i| self.units[i].covered).collect();
         let sets = candidate_sets(&units, &by, Some(self.radius));
         greedy(&sets, k, |u| u64::from(self.units[index[u]].demand))
@@ -212,14 +212,18 @@ impl Store {
         let slot: HashMap<i64, usize> = points.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
         let mut reach: Vec<Reach> = points
             .iter()
-            .map(|p| Reach { declared: vec![], place: p.lng.zip(p.lat).map(|(lng, lat)| Place { lng, lat }) })
+            .map(|p| Reach {
+                declared: vec![],
+                place: p.lng.zip(p.lat).map(|(lng, lat)| Place { lng, lat }),
+                district: district_number(&p.community_code),
+            })
             .collect();
         for (point, code) in &declared {
             if let (Some(&i), Some(&u)) = (slot.get(point), at.get(code.as_str())) {
                 reach[i].declared.push(u);
             }
         }
-        let by = covered(&units_for_rules(&units), &reach, Some(radius));
+        let by = covered(&units.iter().map(rule_unit).collect::<Vec<_>>(), &reach, Some(radius));
         for (unit, by) in units.iter_mut().zip(by) {
             unit.covered = by;
         }
@@ -255,10 +259,11 @@ impl Store {
         let prefix = format!("{}%", area.map(area_prefix).unwrap_or(""));
         Ok(on_pool!(self, p => sqlx::query_as(
             "SELECT spc.point_id, sp.name AS point_name, a.name AS agency_name, pc.name AS point_community_name,
-                    spc.community_code, c.name AS community_name
+                    spc.community_code, c.name AS community_name, cd.name AS community_district_name
              FROM service_point_communities spc
              JOIN service_points sp ON sp.id = spc.point_id JOIN agencies a ON a.id = sp.agency_id
              JOIN divisions c ON c.code = spc.community_code JOIN divisions pc ON pc.code = sp.community_code
+             JOIN divisions cd ON cd.code = substr(spc.community_code, 1, 6) || '000000'
              WHERE spc.status = 'pending' AND sp.status = 'active' AND spc.community_code LIKE $1
              ORDER BY spc.community_code, spc.point_id LIMIT 200",
         ).bind(prefix).fetch_all(p).await?))
@@ -285,6 +290,11 @@ impl Store {
     }
 }
 
-fn units_for_rules(units: &[CoverageUnit]) -> Vec<Unit> {
-    units.iter().map(|u| Unit { kind: u.kind, place: u.place }).collect()
+fn rule_unit(u: &CoverageUnit) -> Unit {
+    Unit { kind: u.kind, place: u.place, district: district_number(&u.code) }
+}
+
+/// A code's district as a number: its first six digits.
+fn district_number(code: &str) -> u32 {
+    code.get(..6).and_then(|d| d.parse().ok()).unwrap_or(0)
 }

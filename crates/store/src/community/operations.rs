@@ -180,11 +180,22 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    /// An agency's own point that is still open: a closed point takes no new hours, duty, tools,
+    /// loans or events (409); tools still come back and attendance is still recorded.
+    pub async fn open_point(&self, point_id: i64, agency: i64) -> Result<ServicePoint> {
+        let point = self.own_point(point_id, agency).await?;
+        if point.status == "active" {
+            Ok(point)
+        } else {
+            Err(StoreError::Conflict { what: "point_closed", existing_id: Some(point_id) })
+        }
+    }
+
     /// The active points serving a community (their own or one they reach).
     pub async fn points_serving(&self, community: &str) -> Result<Vec<ServicePoint>> {
         let sql = format!(
             "{SELECT_POINT} WHERE sp.status = 'active' AND sp.id IN
-                 (SELECT point_id FROM service_point_communities WHERE community_code = $1)
+                 (SELECT point_id FROM service_point_communities WHERE community_code = $1 AND status = 'approved')
              ORDER BY sp.id LIMIT 100"
         );
         let sql = sqlx::AssertSqlSafe(sql);
@@ -227,7 +238,7 @@ impl Store {
 
     /// Replaces a point's weekly hours (days not given are closed), in one transaction.
     pub async fn set_point_hours(&self, point_id: i64, agency: i64, week: &[(u8, Shift)]) -> Result<()> {
-        self.own_point(point_id, agency).await?;
+        self.open_point(point_id, agency).await?;
         write_tx!(self, tx => async {
             sqlx::query("DELETE FROM point_hours WHERE point_id = $1").bind(point_id).execute(&mut *tx).await?;
             for (day, shift) in week {
@@ -250,7 +261,7 @@ impl Store {
     /// Puts one of the agency's workers on duty at its point. A duty that meets another duty of
     /// the worker (at any point) is refused as an overlap naming the time taken.
     pub async fn add_duty(&self, point_id: i64, agency: i64, by: i64, draft: &DutyDraft) -> Result<i64> {
-        self.own_point(point_id, agency).await?;
+        self.open_point(point_id, agency).await?;
         let outcome = write_tx!(self, tx => async {
             let bound: Option<(i64,)> = sqlx::query_as(
                 "SELECT worker_id FROM bindings WHERE worker_id = $1 AND agency_id = $2 AND status = 'active'",
@@ -293,7 +304,7 @@ impl Store {
     }
 
     pub async fn add_tool(&self, point_id: i64, agency: i64, draft: &ToolDraft) -> Result<i64> {
-        self.own_point(point_id, agency).await?;
+        self.open_point(point_id, agency).await?;
         let inserted: std::result::Result<(i64,), sqlx::Error> = on_pool!(self, p => sqlx::query_as(
             "INSERT INTO point_tools (point_id, name, count, out_count, created_at) VALUES ($1, $2, $3, 0, $4) RETURNING id",
         ).bind(point_id).bind(&draft.name).bind(draft.count).bind(now()).fetch_one(p).await);
@@ -318,7 +329,7 @@ impl Store {
         by: i64,
         draft: &CheckoutDraft,
     ) -> Result<i64> {
-        self.own_point(point_id, agency).await?;
+        self.open_point(point_id, agency).await?;
         write_tx!(self, tx => async {
             let tool: Option<(i64,)> = sqlx::query_as("SELECT id FROM point_tools WHERE id = $1 AND point_id = $2")
                 .bind(tool_id).bind(point_id).fetch_optional(&mut *tx).await?;
@@ -373,7 +384,7 @@ impl Store {
     }
 
     pub async fn add_point_event(&self, point_id: i64, agency: i64, by: i64, draft: &PointEventDraft) -> Result<i64> {
-        self.own_point(point_id, agency).await?;
+        self.open_point(point_id, agency).await?;
         let (id,): (i64,) = on_pool!(self, p => sqlx::query_as(
             "INSERT INTO point_events (point_id, title, starts_at, ends_at, description, attendance, entered_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

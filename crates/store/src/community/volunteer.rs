@@ -372,7 +372,20 @@ impl Store {
     pub async fn join_volunteer_event(&self, event_id: i64, who: &Principal, draft: &JoinDraft) -> Result<i64> {
         let participant = Participant::of(who)?;
         let (agency, provider) = participant.ids();
-        self.volunteer_event(event_id).await?;
+        let event = self.volunteer_event(event_id).await?;
+        // Nobody gives more hours to an event than it lasts.
+        let length = (event.ends_at - event.starts_at).num_minutes();
+        if draft.minutes_each > length {
+            let hours = length as f64 / 60.0;
+            return Err(StoreError::Invalid(jiazheng_core::FieldErrors(vec![
+                jiazheng_core::field::Invalid::new(
+                    "longer_than_event",
+                    format!("每人时长不能超过活动时长（{hours:.1}小时）"),
+                    format!("Hours each cannot exceed the event's length ({hours:.1} h)"),
+                )
+                .at("hours"),
+            ])));
+        }
         write_tx!(self, tx => async {
             let existing: Option<(i64, String)> = sqlx::query_as(
                 "SELECT id, status FROM volunteer_participants WHERE event_id = $1 AND (agency_id = $2 OR provider_id = $3)",
@@ -403,13 +416,17 @@ impl Store {
     /// Staff whose area holds the event's community confirm a participation; others: not found.
     pub async fn confirm_participation(&self, participant_id: i64, who: &Principal) -> Result<i64> {
         let area = staff_area(who)?;
-        let found: Option<(i64, String, String)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT e.project_id, e.community_code, vp.status FROM volunteer_participants vp
+        let found: Option<(i64, String, String, DateTime<Utc>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT e.project_id, e.community_code, vp.status, e.ends_at FROM volunteer_participants vp
              JOIN volunteer_events e ON e.id = vp.event_id WHERE vp.id = $1",
         ).bind(participant_id).fetch_optional(p).await?);
-        let (project, community, _) = found.ok_or(StoreError::NotFound)?;
+        let (project, community, _, ends_at) = found.ok_or(StoreError::NotFound)?;
         if !DivisionCode::parse(&community).is_ok_and(|c| c.is_within(&area)) {
             return Err(StoreError::NotFound);
+        }
+        // Hours are confirmed once they were given: after the event.
+        if ends_at > now() {
+            return Err(StoreError::Conflict { what: "event_not_over", existing_id: None });
         }
         let done = on_pool!(self, p => sqlx::query(
             "UPDATE volunteer_participants SET status = 'confirmed', confirmed_by = $1, confirmed_at = $2

@@ -8,6 +8,29 @@ use jiazheng_core::registry::service_point::ServicePointDraft;
 use serde::Serialize;
 
 use crate::registry::places::locate;
+
+/// New points an agency may open in a day (demo and bulk loads write past the pages and the API).
+pub const POINTS_A_DAY: i64 = 20;
+
+/// A point's own coordinates must lie near its community: within 5 km of the community's (or its
+/// street's) point, 30 km where only the district's is known, 80 km on the city's.
+fn far_from_its_community(draft: &ServicePointDraft) -> Option<Invalid> {
+    let place = draft.place?;
+    let (near, by) = locate(draft.community_code.as_str())?;
+    let limit_km = match by {
+        PlacedBy::Own | PlacedBy::Street => 5.0,
+        PlacedBy::District => 30.0,
+        PlacedBy::City => 80.0,
+    };
+    let km = place.metres_to(&near) / 1000.0;
+    (km > limit_km).then(|| {
+        Invalid::new(
+            "far_from_community",
+            format!("坐标离网点所在社区约{km:.0}公里，应在{limit_km:.0}公里以内"),
+            format!("is about {km:.0} km from the point's community; it must be within {limit_km:.0} km"),
+        )
+    })
+}
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
 row! {
@@ -35,7 +58,18 @@ const SELECT_POINT: &str = "SELECT sp.id, sp.agency_id, a.name AS agency_name, s
     FROM service_points sp JOIN agencies a ON a.id = sp.agency_id JOIN divisions c ON c.code = sp.community_code";
 
 impl Store {
+    /// Opens one point for an agency (the pages and the API): at most `POINTS_A_DAY` a day.
     pub async fn create_service_point(&self, agency_id: i64, draft: &ServicePointDraft) -> Result<i64> {
+        if self.points_opened_today(agency_id).await? >= POINTS_A_DAY {
+            return Err(StoreError::Invalid(FieldErrors(vec![
+                Invalid::new(
+                    "daily_limit",
+                    format!("每个企业每天最多新开{POINTS_A_DAY}个网点，请明天再试"),
+                    format!("An agency opens at most {POINTS_A_DAY} points a day; try again tomorrow"),
+                )
+                .at("name"),
+            ])));
+        }
         Ok(self.create_service_points(&[(agency_id, draft)]).await?[0])
     }
 
@@ -50,6 +84,9 @@ impl Store {
             .collect();
         self.require_divisions(&codes).await?;
         for (_, draft) in points {
+            if let Some(error) = far_from_its_community(draft) {
+                return Err(StoreError::Invalid(FieldErrors(vec![error.at("lng")])));
+            }
             if !draft.cross_district && draft.outside_district().next().is_some() {
                 return Err(StoreError::Invalid(FieldErrors(vec![
                     Invalid::new(
@@ -80,9 +117,11 @@ impl Store {
                 .bind(draft.community_code.district().as_str()).bind(&draft.address).bind(&draft.opening_hours).bind(at)
                 .bind(place.map(|p| p.lng)).bind(place.map(|p| p.lat))
                 .fetch_one(&mut *tx).await?;
-                let home = draft.community_code.district();
+                // Its own street counts at once; another street of the district, or another
+                // district, once that district's regulator approves.
+                let street = draft.community_code.street();
                 for code in &draft.serves {
-                    let status = if code.district() == home { "approved" } else { "pending" };
+                    let status = if code.street() == street { "approved" } else { "pending" };
                     sqlx::query("INSERT INTO service_point_communities (point_id, community_code, status) VALUES ($1, $2, $3)")
                         .bind(id).bind(code.as_str()).bind(status).execute(&mut *tx).await?;
                 }
@@ -91,6 +130,16 @@ impl Store {
             tx.commit().await?;
             Ok(ids)
         })
+    }
+
+    /// How many points an agency opened in the last day: coverage counts them at once, so an
+    /// agency opens at most `POINTS_A_DAY` a day.
+    pub async fn points_opened_today(&self, agency_id: i64) -> Result<i64> {
+        let since = now() - chrono::Duration::hours(24);
+        let (n,): (i64,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT COUNT(*) FROM service_points WHERE agency_id = $1 AND created_at > $2",
+        ).bind(agency_id).bind(since).fetch_one(p).await?);
+        Ok(n)
     }
 
     pub async fn close_service_point(&self, id: i64, agency_id: i64) -> Result<()> {
