@@ -276,7 +276,7 @@ impl Mobile {
             Err(Invalid::new(
                 "mobile",
                 "手机号码应为1开头、第二位3-9的11位数字",
-                "a mobile number is 11 ASCII digits starting 13-19",
+                "must be 11 digits starting with 13–19",
             ))
         }
     }
