@@ -45,6 +45,21 @@ pub fn router() -> Router<AppState> {
         .route("/supply", get(supply))
 }
 
+/// An `area` query: empty or absent is none; anything but a district, street or community is a 422.
+fn area_param(raw: Option<&str>) -> Result<Option<DivisionCode>, AppError> {
+    match raw.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(raw) => parse_area(Some(raw)).map(Some).ok_or_else(|| {
+            AppError::invalid(
+                "area",
+                "not_an_area",
+                "请填写区、街道或社区代码",
+                "must be a district, street or community code",
+            )
+        }),
+        None => Ok(None),
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CoverageParams {
@@ -111,17 +126,7 @@ pub async fn coverage(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<CoverageParams>,
 ) -> Result<Json<CoverageReport>, AppError> {
-    let area = match q.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        Some(raw) => Some(parse_area(Some(raw)).ok_or_else(|| {
-            AppError::invalid(
-                "area",
-                "not_an_area",
-                "请填写区、街道或社区代码",
-                "must be a district, street or community code",
-            )
-        })?),
-        None => None,
-    };
+    let area = area_param(q.area.as_deref())?;
     let c = state.coverage().await?;
     let area_ref = area.as_ref();
     let k = q.k.unwrap_or(5).clamp(1, MAX_SUGGESTIONS);
@@ -433,17 +438,7 @@ pub async fn supply(
 ) -> Result<Json<Vec<SupplyOffer>>, AppError> {
     let session = viewer.require_role(&[Role::CommunityStaff, Role::Regulator])?;
     let watched = watched_area(&session.principal)?;
-    let asked = match q.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        Some(raw) => Some(parse_area(Some(raw)).ok_or_else(|| {
-            AppError::invalid(
-                "area",
-                "not_an_area",
-                "请填写区、街道或社区代码",
-                "must be a district, street or community code",
-            )
-        })?),
-        None => None,
-    };
+    let asked = area_param(q.area.as_deref())?;
     let area = match (asked, watched) {
         (Some(a), Some(w)) if a.is_within(&w) => a,
         (Some(_), Some(_)) => return Err(AppError::NotFound),
