@@ -1,0 +1,3 @@
+//! Oversight: the plan's targets, evaluation, libraries and the plan's tasks.
+
+pub mod targets;
