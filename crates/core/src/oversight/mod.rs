@@ -1,3 +1,4 @@
 //! Oversight: the plan's targets, evaluation, libraries and the plan's tasks.
 
+pub mod brand;
 pub mod targets;
