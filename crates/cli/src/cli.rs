@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "jiazheng", version, about = "长春家政服务平台 — domestic-services platform")]
+#[command(name = "jiazheng", version, about = "家政服务平台 — a city's domestic-services platform")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -297,8 +297,14 @@ pub enum DivisionsCommand {
         #[command(flatten)]
         data: DataOptions,
         file: PathBuf,
-        #[arg(long, default_value = "长春市")]
+        /// The city's name, as the file's city row would say it (e.g. 吉林市).
+        #[arg(long)]
         city_name: String,
+        /// A JSON file with the city's names as people read them: name_zh, name_en, platform_zh,
+        /// platform_en, regulator_zh, regulator_en (see crates/store/data/changchun_city.json);
+        /// what it leaves out is derived from --city-name.
+        #[arg(long)]
+        city_config: Option<PathBuf>,
     },
 }
 

@@ -97,11 +97,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("wrote {rows} synthetic workers to {}", output.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Divisions { command: DivisionsCommand::Import { data, file, city_name } } => {
+        Command::Divisions { command: DivisionsCommand::Import { data, file, city_name, city_config } } => {
+            use jiazheng_store::registry::city::CityProfile;
+            let profile = match &city_config {
+                Some(path) => {
+                    let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
+                    CityProfile::from_json(&bytes, &city_name)?
+                }
+                None => CityProfile::default().filled(&city_name)?,
+            };
             let store = open(&data).await?;
             let reader = std::fs::File::open(&file).with_context(|| format!("open {}", file.display()))?;
             let (divisions, counts) = jiazheng_store::registry::divisions::parse_divisions_csv(reader, &city_name)?;
             store.import_divisions(&divisions).await?;
+            store.set_city_profile(&profile).await?;
+            println!("the platform is called {} / {}", profile.platform_zh, profile.platform_en);
             println!(
                 "loaded {} districts, {} streets, {} village-level units ({} communities, {} village committees, {} other)",
                 counts.districts,

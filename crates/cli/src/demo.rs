@@ -508,7 +508,9 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
             }
         }
     }
-    let report = store.run_daily_job(jiazheng_server::api::workers::today(), &InboxDelivery, &|_, _| {}).await?;
+    let today = jiazheng_server::api::workers::today();
+    println!("{}", crate::oversight_demo::generate(store, ids["regulator"], today, 6).await?);
+    let report = store.run_daily_job(today, &InboxDelivery, &|_, _| {}).await?;
     println!("daily job: {} reminders for {} workers", report.reminders_new, report.workers);
     println!("{summary}");
     Ok(())

@@ -6,6 +6,7 @@ mod community_demo;
 mod demo;
 mod history;
 mod market_demo;
+mod oversight_demo;
 mod payments_demo;
 mod subsidy_demo;
 mod survey_demo;

@@ -31,8 +31,11 @@ impl Lang {
         }
     }
 
-    /// The translation of `key`.
+    /// The translation of `key`; the city's own names come from its profile.
     pub fn t(self, key: &str) -> String {
+        if let Some(text) = city_text(self, key) {
+            return text;
+        }
         t!(key, locale = self.code()).into_owned()
     }
 
@@ -59,5 +62,46 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(Lang::from_parts(parts))
+    }
+}
+
+/// The city this process serves: one process, one city (its divisions and profile are loaded
+/// from the database when the application is built).
+static CITY: std::sync::RwLock<Option<jiazheng_store::registry::city::CityProfile>> = std::sync::RwLock::new(None);
+
+pub fn set_city(profile: jiazheng_store::registry::city::CityProfile) {
+    if let Ok(mut city) = CITY.write() {
+        *city = Some(profile);
+    }
+}
+
+/// The platform's, the regulator's and the footer's words for the loaded city.
+fn city_text(lang: Lang, key: &str) -> Option<String> {
+    let city = CITY.read().ok()?;
+    let p = city.as_ref()?;
+    let en = lang.is_en();
+    Some(match key {
+        "app.name" => if en { &p.platform_en } else { &p.platform_zh }.clone(),
+        "app.regulator" => if en { &p.regulator_en } else { &p.regulator_zh }.clone(),
+        "app.footer" if en => {
+            format!("{} domestic-services credit and market platform · demo data is synthetic", p.name_en)
+        }
+        "app.footer" => format!("{}家政服务信用与市场平台 · 数据为合成演示数据", p.name_zh),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod city_tests {
+    use super::*;
+
+    #[test]
+    fn the_city_names_come_from_its_profile() {
+        let profile = jiazheng_store::registry::city::CityProfile::default().filled("吉林市").unwrap();
+        set_city(profile);
+        assert_eq!(Lang::Zh.t("app.name"), "吉林家政服务平台");
+        assert_eq!(Lang::Zh.t("app.regulator"), "吉林市商务局");
+        assert!(Lang::Zh.t("app.footer").starts_with("吉林市"));
+        assert_eq!(Lang::En.t("nav.market"), t!("nav.market", locale = "en"), "other keys are untouched");
     }
 }

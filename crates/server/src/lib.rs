@@ -234,6 +234,8 @@ pub struct Application {
 impl Application {
     pub async fn build(store: Store, bind: &str, config: Config) -> std::io::Result<Self> {
         let listener = TcpListener::bind(bind).await?;
+        let city = store.city_profile().await.map_err(|e| std::io::Error::other(e.to_string()))?;
+        i18n::set_city(city);
         let reports = match &config.import_reports {
             Some(dir) => pages::import::ReportFiles::new(dir.clone()),
             None => pages::import::ReportFiles::temporary(),

@@ -56,7 +56,7 @@ async fn content(state: &AppState, agency_id: i64, bank: &str, purpose: &str) ->
         })
         .collect();
     Ok(json!({
-        "platform": "长春家政服务平台 Changchun Home Services",
+        "platform": format!("{} {}", crate::i18n::Lang::Zh.t("app.name"), crate::i18n::Lang::En.t("app.name")),
         "agency": { "name": agency.name, "uscc": agency.uscc, "legal_representative": agency.legal_representative,
             "address": format!("{} {} {}", agency.district_name, agency.street_name, agency.address) },
         "bank": bank,

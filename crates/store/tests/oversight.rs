@@ -262,3 +262,19 @@ async fn the_daily_job_writes_the_month() {
         0
     );
 }
+
+/// The shipped divisions come with their city's names; another city's file replaces them.
+#[tokio::test]
+async fn the_city_profile_comes_from_the_data_not_the_code() {
+    use jiazheng_store::registry::city::CityProfile;
+    let db = TestDb::new().await;
+    let s = &db.store;
+    let shipped = s.city_profile().await.unwrap();
+    assert_eq!((shipped.platform_zh.as_str(), shipped.name_en.as_str()), ("长春家政服务平台", "Changchun"));
+    let other =
+        CityProfile::from_json(br#"{"name_en": "Jilin", "regulator_en": "Jilin Commerce Bureau"}"#, "吉林市").unwrap();
+    s.set_city_profile(&other).await.unwrap();
+    let read = s.city_profile().await.unwrap();
+    assert_eq!(read, other);
+    assert_eq!(read.platform_en, "Jilin Home Services");
+}

@@ -80,7 +80,8 @@ fn line(figure: Figure, targets: &Targets, lang: Lang) -> FigureLine {
         value: figure.display(en),
         counts,
         target: figure.target_display(en),
-        met: figure.met(),
+        // Nothing counted yet: no verdict either way.
+        met: figure.value().and(figure.met()),
         bar: (metric.shape() == jiazheng_core::oversight::targets::Shape::Share)
             .then(|| figure.value().unwrap_or(0.0).min(100.0)),
         dated: dated(metric, targets, lang),

@@ -181,7 +181,8 @@ impl Store {
 
     /// The market's figures for `district` (or the city): model contracts in employee-based
     /// agencies, complaints per thousand services and the hours to resolve them, and the share of
-    /// active agencies with a published price list.
+    /// active agencies with a published price list. Services are the recorded ones (a completed
+    /// order records one), which complaints are filed about.
     pub async fn market_figures(&self, district: Option<&str>) -> Result<Vec<Figure>> {
         let contracts = self.contract_use_totals(district).await?;
         let area = district.unwrap_or("");
@@ -198,6 +199,10 @@ impl Store {
              WHERE c.status IN ('upheld', 'dismissed') AND ($1 = '' OR COALESCE(a.district_code, w.district_code) = $1)",
         ).bind(area).fetch_all(p).await?);
         let hours: i64 = decided.iter().map(|(filed, decided)| (*decided - *filed).num_hours().max(0)).sum();
+        let (services,): (i64,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT COUNT(*) FROM service_records s JOIN agencies a ON a.id = s.agency_id
+             WHERE $1 = '' OR a.district_code = $1",
+        ).bind(area).fetch_one(p).await?);
         let published_sql = "SELECT COUNT(*),
                  COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM menu_items m WHERE m.agency_id = a.id AND m.withdrawn_at IS NULL)
                      THEN 1 ELSE 0 END), 0)
@@ -210,7 +215,7 @@ impl Store {
                 contracts.employee_based_under_contract,
                 contracts.employee_based_services,
             ),
-            Figure::new(Metric::ComplaintRate, complaints, contracts.services),
+            Figure::new(Metric::ComplaintRate, complaints, services),
             Figure::new(Metric::ResolveDays, hours, decided.len() as i64),
             Figure::new(Metric::PricePublished, publishing, agencies),
         ])

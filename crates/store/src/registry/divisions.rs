@@ -155,8 +155,10 @@ impl Store {
     pub async fn ensure_default_divisions(&self) -> Result<()> {
         let (n,): (i64,) = on_pool!(self, p => sqlx::query_as("SELECT COUNT(*) FROM divisions").fetch_one(p).await?);
         if n == 0 {
-            let (divisions, _) = parse_divisions_csv(CHANGCHUN_DIVISIONS.as_bytes(), "长春市")?;
+            let profile = super::city::CityProfile::from_json(super::city::CHANGCHUN_CITY.as_bytes(), "")?;
+            let (divisions, _) = parse_divisions_csv(CHANGCHUN_DIVISIONS.as_bytes(), &profile.name_zh)?;
             self.import_divisions(&divisions).await?;
+            self.set_city_profile(&profile).await?;
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 
 pub mod agencies;
 pub mod bindings;
+pub mod city;
 pub mod divisions;
 pub mod photos;
 pub mod places;

@@ -276,6 +276,32 @@ impl Store {
         Ok(report)
     }
 
+    /// Writes the plan's figures for `day`'s month as the daily job would on that day, without
+    /// reminders: for a deployment's first months and the demo. A month already written on a
+    /// later day keeps that day's figures.
+    pub async fn record_plan_month(&self, day: NaiveDate) -> Result<()> {
+        let (max_id,): (Option<i64>,) =
+            on_pool!(self, p => sqlx::query_as("SELECT MAX(id) FROM workers").fetch_one(p).await?);
+        let mut tallies: HashMap<String, Tally> = HashMap::new();
+        let mut lo = 1;
+        while lo <= max_id.unwrap_or(0) {
+            for worker in self.load_worker_facts(FactsScope::Range(lo, lo + RANGE - 1)).await? {
+                if worker.agencies.is_empty() {
+                    continue;
+                }
+                let requirement = Requirement::for_services(ServiceSet::from_bits(worker.services));
+                tallies.entry(worker.district_code.clone()).or_default().add(
+                    &assess(&worker.facts, &requirement, day),
+                    is_certified(&worker.facts, day),
+                    worker.education_related,
+                );
+            }
+            lo += RANGE;
+        }
+        let figures = self.plan_figures(&tallies).await?;
+        self.write_plan_month(day, &figures).await
+    }
+
     /// Writes reminders; ones already in the outbox are skipped. Returns how many were new.
     async fn write_outbox(&self, rows: &[OutboxRow], delivery: &dyn Delivery) -> Result<u64> {
         let at = now();
