@@ -475,6 +475,7 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
                 worker_id,
                 provider_id,
                 bank_id: (role == Role::Bank).then_some(bank),
+                evaluator_id: None,
             })
             .await?;
         ids.insert(username, id);

@@ -888,6 +888,7 @@ async fn staff_publish_a_survey_households_answer_on_phones_and_the_demand_and_g
                 worker_id: None,
                 provider_id: None,
                 bank_id: None,
+                evaluator_id: None,
             })
             .await
             .unwrap();

@@ -1,0 +1,3 @@
+//! Oversight: third-party evaluation on the plan's seven dimensions.
+
+pub mod evaluation;
