@@ -587,7 +587,7 @@ impl Store {
         let filter = "WHERE ($1 = 0 OR r.status = 'published')
               AND ($2 = 0 OR EXISTS (SELECT 1 FROM evaluation_assignments a WHERE a.round_id = r.id AND a.org_id = $2))";
         let items: Vec<EvaluationRound> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_ROUND} {filter} ORDER BY COALESCE(r.published_at, r.opened_at) DESC, r.id DESC LIMIT $3 OFFSET $4"
+            "{SELECT_ROUND} {filter} ORDER BY r.status = 'published', COALESCE(r.published_at, r.opened_at) DESC, r.id DESC LIMIT $3 OFFSET $4"
         ))).bind(published).bind(org).bind(page.limit()).bind(page.offset()).fetch_all(p).await?);
         let total = match page.total_if_known(items.len()) {
             Some(t) => t,
