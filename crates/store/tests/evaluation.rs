@@ -9,7 +9,7 @@ use jiazheng_core::calendar::beijing_today;
 use jiazheng_core::division::DivisionCode;
 use jiazheng_core::market::subsidy::EvidenceType;
 use jiazheng_core::oversight::evaluation::{
-    Dimension, OrgForm, RoundForm, ScoreDraft, SubjectKind, Weights, WeightsForm,
+    Dimension, OrgForm, RoundForm, ScoreDraft, EvaluatedKind, Weights, WeightsForm,
 };
 use jiazheng_store::accounts::NewAccount;
 use jiazheng_store::oversight::evaluation::{NewSubject, RoundsFor, ScoreEntry};
@@ -100,9 +100,9 @@ async fn a_round_from_opening_to_published_results() {
     assert!(matches!(s.add_subject(round, &NewSubject::Community(street), city).await, Err(StoreError::Invalid(_))));
     let subjects = s.round_subjects(round, None, PageRequest::default()).await.unwrap();
     assert_eq!(subjects.items.iter().map(|s| s.kind()).collect::<Vec<_>>(), [
-        SubjectKind::Agency,
-        SubjectKind::Agency,
-        SubjectKind::Community
+        EvaluatedKind::Agency,
+        EvaluatedKind::Agency,
+        EvaluatedKind::Community
     ]);
     assert_eq!(subjects.items[2].name, "华阳社区");
     let chaoyang = DivisionCode::parse("220104").unwrap();

@@ -26,7 +26,7 @@ choice!(
 choice!(
     /// What a round evaluates: agencies, and for the front-runner designation also schools
     /// (training providers) and communities.
-    SubjectKind {
+    EvaluatedKind {
         Agency = ("agency", "家政企业", "Agency"),
         Provider = ("provider", "院校/培训机构", "School / training provider"),
         Community = ("community", "社区", "Community"),
@@ -112,7 +112,7 @@ pub fn weight_field(d: Dimension) -> String {
 }
 
 /// The seven weights as typed, whole percents.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct WeightsForm {
@@ -228,7 +228,7 @@ pub struct RoundDraft {
     pub name: String,
     pub year: i32,
     pub period: Period,
-    pub kinds: Vec<SubjectKind>,
+    pub kinds: Vec<EvaluatedKind>,
     pub weights: Weights,
 }
 
@@ -251,7 +251,7 @@ impl RoundForm {
         let period = e.take("period", Period::parse(&self.period));
         let mut kinds = Vec::new();
         for raw in self.kinds.iter().take(8).filter(|k| !k.trim().is_empty()) {
-            match e.take("kinds", SubjectKind::parse(raw)) {
+            match e.take("kinds", EvaluatedKind::parse(raw)) {
                 Some(k) if !kinds.contains(&k) => kinds.push(k),
                 Some(_) => {}
                 None => break,
@@ -260,7 +260,7 @@ impl RoundForm {
         if kinds.is_empty() && e.for_field("kinds").is_none() {
             e.take::<()>("kinds", Err(Invalid::new("no_kinds", "请至少选择一类评价对象", "pick at least one kind")));
         }
-        kinds.sort_by_key(|k| SubjectKind::ALL.iter().position(|x| x == k));
+        kinds.sort_by_key(|k| EvaluatedKind::ALL.iter().position(|x| x == k));
         let weights = self.weights.parse().map_err(|w| e.0.extend(w.0)).ok();
         match (name, year, period, weights) {
             (Some(name), Some(year), Some(period), Some(weights)) if e.is_empty() => {
@@ -271,17 +271,17 @@ impl RoundForm {
     }
 }
 
-/// Kinds as the bit mask a round stores, over `SubjectKind::ALL`'s order.
-pub fn kinds_mask(kinds: &[SubjectKind]) -> i64 {
-    SubjectKind::ALL.iter().enumerate().filter(|(_, k)| kinds.contains(k)).fold(0, |m, (i, _)| m | (1 << i))
+/// Kinds as the bit mask a round stores, over `EvaluatedKind::ALL`'s order.
+pub fn kinds_mask(kinds: &[EvaluatedKind]) -> i64 {
+    EvaluatedKind::ALL.iter().enumerate().filter(|(_, k)| kinds.contains(k)).fold(0, |m, (i, _)| m | (1 << i))
 }
 
-pub fn kinds_of(mask: i64) -> Vec<SubjectKind> {
-    SubjectKind::ALL.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, k)| *k).collect()
+pub fn kinds_of(mask: i64) -> Vec<EvaluatedKind> {
+    EvaluatedKind::ALL.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, k)| *k).collect()
 }
 
-/// One dimension's score as typed, and whether a file came with it.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+/// One dimension's score as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ScoreForm {
@@ -467,7 +467,7 @@ pub enum Missing {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubjectResult {
     pub subject: i64,
-    pub kind: SubjectKind,
+    pub kind: EvaluatedKind,
     pub outcome: Outcome,
     pub rank: i64,
     pub dimensions: [i64; 7],
@@ -479,12 +479,12 @@ pub struct SubjectResult {
 /// counted card have no result; every gap is named in the second list.
 pub fn tally(
     weights: &Weights,
-    subjects: &[(i64, SubjectKind)],
+    subjects: &[(i64, EvaluatedKind)],
     expected: &[(i64, i64)],
     cards: &[(i64, i64, Scorecard)],
 ) -> (Vec<SubjectResult>, Vec<Missing>) {
     let mut missing = Vec::new();
-    let mut counted: Vec<(i64, SubjectKind, Vec<Scorecard>)> = Vec::new();
+    let mut counted: Vec<(i64, EvaluatedKind, Vec<Scorecard>)> = Vec::new();
     for &(subject, kind) in subjects {
         let orgs: Vec<i64> = expected.iter().filter(|(s, _)| *s == subject).map(|(_, o)| *o).collect();
         if orgs.is_empty() {
@@ -502,7 +502,7 @@ pub fn tally(
         }
     }
     let mut results = Vec::new();
-    for kind in SubjectKind::ALL {
+    for kind in EvaluatedKind::ALL {
         let of_kind: Vec<(usize, Outcome)> = counted
             .iter()
             .enumerate()
@@ -572,7 +572,7 @@ mod tests {
             weights: WeightsForm::of(&Weights::suggested()),
         };
         let draft = form.parse(today).unwrap();
-        assert_eq!(draft.kinds, vec![SubjectKind::Agency, SubjectKind::Community]);
+        assert_eq!(draft.kinds, vec![EvaluatedKind::Agency, EvaluatedKind::Community]);
         assert_eq!((draft.year, draft.period), (2025, Period::Year));
         assert_eq!(kinds_of(kinds_mask(&draft.kinds)), draft.kinds);
         let bad = RoundForm { name: " ".into(), year: "2027".into(), period: "month".into(), ..Default::default() }
@@ -648,7 +648,7 @@ mod tests {
         let (a, b, c, school) = (1, 2, 3, 4);
         let (x, y) = (10, 20);
         let subjects =
-            [(a, SubjectKind::Agency), (b, SubjectKind::Agency), (c, SubjectKind::Agency), (school, SubjectKind::Provider)];
+            [(a, EvaluatedKind::Agency), (b, EvaluatedKind::Agency), (c, EvaluatedKind::Agency), (school, EvaluatedKind::Provider)];
         // Agency c has no organisation free of ties; x and y both score a; y has not submitted b.
         let expected = [(a, x), (a, y), (b, x), (b, y), (school, x)];
         let cards = [

@@ -8,6 +8,7 @@ pub mod community_ops;
 pub mod contracts;
 pub mod credit;
 pub mod divisions;
+pub mod evaluation;
 pub mod market;
 pub mod payments;
 pub mod providers;
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(community::router())
         .merge(payments::router())
         .merge(community_ops::router())
+        .merge(evaluation::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
 
@@ -97,6 +99,11 @@ pub fn docs() -> Router<AppState> {
         community_ops::end_station, community_ops::projects, community_ops::create_project,
         community_ops::add_volunteer_event, community_ops::volunteer_events, community_ops::join_event,
         community_ops::confirm_participant, community_ops::community,
+        evaluation::rounds, evaluation::open_round, evaluation::round, evaluation::set_weights, evaluation::subjects,
+        evaluation::add_subject, evaluation::assignments, evaluation::assign, evaluation::upload_evidence,
+        evaluation::scorecard, evaluation::record_scores, evaluation::submit, evaluation::results, evaluation::publish,
+        evaluation::front_runners, evaluation::orgs, evaluation::create_org, evaluation::ties, evaluation::declare_tie,
+        evaluation::withdraw_tie,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
@@ -106,6 +113,7 @@ pub fn docs() -> Router<AppState> {
         (name = "market", description = "Catalog, menus and prices, available workers, residents, orders"),
         (name = "contracts", description = "Model contracts: drafting, the PDF, signatures, the public check, the rate of use"),
         (name = "community", description = "Service-point coverage, demand surveys, supply menus and the gap; 家政驿站, volunteer service, a community's public page"),
+        (name = "evaluation", description = "Third-party evaluation (task 12): rounds with published weights over seven dimensions, evaluator organisations and their ties, scores with evidence, results and front-runners"),
     ),
     modifiers(&BearerAuth, &ErrorAnswers)
 )]

@@ -14,7 +14,7 @@ use jiazheng_core::division::DivisionCode;
 use jiazheng_core::field::Invalid;
 use jiazheng_core::market::subsidy::EvidenceType;
 use jiazheng_core::oversight::evaluation::{
-    Dimension, Missing, OrgDraft, Period, RoundDraft, RoundStatus, ScoreDraft, Scorecard, SubjectKind, SubjectResult,
+    Dimension, Missing, OrgDraft, Period, RoundDraft, RoundStatus, ScoreDraft, Scorecard, EvaluatedKind, SubjectResult,
     Weights, kinds_mask, kinds_of, points, tally,
 };
 use serde::Serialize;
@@ -82,7 +82,7 @@ impl EvaluationRound {
         self.status() == RoundStatus::Published
     }
 
-    pub fn kind_list(&self) -> Vec<SubjectKind> {
+    pub fn kind_list(&self) -> Vec<EvaluatedKind> {
         kinds_of(self.kinds)
     }
 
@@ -127,8 +127,8 @@ row! {
 }
 
 impl EvaluationSubject {
-    pub fn kind(&self) -> SubjectKind {
-        SubjectKind::parse(&self.kind).unwrap_or(SubjectKind::Agency)
+    pub fn kind(&self) -> EvaluatedKind {
+        EvaluatedKind::parse(&self.kind).unwrap_or(EvaluatedKind::Agency)
     }
 
     pub fn district(&self) -> Option<DivisionCode> {
@@ -154,11 +154,11 @@ pub enum NewSubject {
 }
 
 impl NewSubject {
-    pub fn kind(&self) -> SubjectKind {
+    pub fn kind(&self) -> EvaluatedKind {
         match self {
-            Self::Agency(_) => SubjectKind::Agency,
-            Self::Provider(_) => SubjectKind::Provider,
-            Self::Community(_) => SubjectKind::Community,
+            Self::Agency(_) => EvaluatedKind::Agency,
+            Self::Provider(_) => EvaluatedKind::Provider,
+            Self::Community(_) => EvaluatedKind::Community,
         }
     }
 }
@@ -282,7 +282,7 @@ pub struct PlatformCounts {
 
 /// Everything a round's results are computed from.
 struct RoundFacts {
-    subjects: Vec<(i64, SubjectKind)>,
+    subjects: Vec<(i64, EvaluatedKind)>,
     /// Assigned, free of ties: (subject, organisation).
     expected: Vec<(i64, i64)>,
     cards: Vec<(i64, i64, Scorecard)>,
@@ -335,7 +335,7 @@ impl RoundFacts {
         Self {
             subjects: subjects
                 .into_iter()
-                .filter_map(|(id, kind)| SubjectKind::parse(&kind).ok().map(|k| (id, k)))
+                .filter_map(|(id, kind)| EvaluatedKind::parse(&kind).ok().map(|k| (id, k)))
                 .collect(),
             expected,
             cards,
@@ -1164,12 +1164,12 @@ impl Store {
         &self,
         round: i64,
         district: Option<&DivisionCode>,
-        kind: Option<SubjectKind>,
+        kind: Option<EvaluatedKind>,
         front_runners_only: bool,
         page: PageRequest,
     ) -> Result<Page<EvaluationResult>> {
         let district = district.map(|d| d.district().to_string()).unwrap_or_default();
-        let kind = kind.map(SubjectKind::as_str).unwrap_or_default();
+        let kind = kind.map(EvaluatedKind::as_str).unwrap_or_default();
         let only = i64::from(front_runners_only);
         let from = "FROM evaluation_results r JOIN evaluation_subjects s ON s.id = r.subject_id
              WHERE r.round_id = $1 AND ($2 = '' OR s.district_code = $2) AND ($3 = '' OR s.kind = $3)
