@@ -18,6 +18,7 @@ pub mod files;
 pub mod i18n;
 pub mod limits;
 pub mod market;
+pub mod oversight;
 pub mod pages;
 pub mod payments;
 pub mod pdf;

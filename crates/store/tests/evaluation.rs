@@ -250,6 +250,36 @@ async fn a_round_from_opening_to_published_results() {
     assert_eq!(ids(s.evaluation_rounds(RoundsFor::All, PageRequest::default()).await.unwrap()), vec![other, round]);
     assert_eq!(ids(s.evaluation_rounds(RoundsFor::Org(z), PageRequest::default()).await.unwrap()), Vec::<i64>::new());
     assert!(s.latest_agency_evaluation(a).await.unwrap().is_some());
+
+    // Every regulator and evaluator write left its row, with the values before and after.
+    let audit = |action: &str| {
+        let query = jiazheng_store::oversight::audit::AuditQuery { action: Some(action.into()), ..Default::default() };
+        async move { s.audit(&query, PageRequest::new(Some(1), Some(100))).await.unwrap().items }
+    };
+    let scored = audit("evaluation.score").await;
+    let replaced = scored
+        .iter()
+        .find(|r| r.actor_account_id == ex && r.value_before.as_deref().is_some_and(|b| b.contains("\"score\":70")))
+        .expect("the replaced score's row");
+    assert!(replaced.value_after.as_deref().unwrap().contains("\"score\":74"), "{replaced:?}");
+    assert!(replaced.subject_label.contains("长春市MA0Y1111家政服务有限公司 · 员工制发展程度"), "{}", replaced.subject_label);
+    for action in [
+        "evaluation.round_open",
+        "evaluation.weights_set",
+        "evaluation.subject_add",
+        "evaluation.assign",
+        "evaluation.tie_declare",
+        "evaluation.submit",
+        "evaluation.publish",
+        "evaluation.front_runners",
+    ] {
+        assert!(!audit(action).await.is_empty(), "{action}");
+    }
+    let weights_row = audit("evaluation.weights_set").await.remove(0);
+    assert!(weights_row.value_before.unwrap().contains("\"employment\":20"));
+    assert!(weights_row.value_after.unwrap().contains("\"employment\":30"));
+    // A refused write leaves no row: the refused card above wrote nothing.
+    assert!(audit("evaluation.score").await.iter().all(|r| r.actor_account_id != ey || !r.value_after.as_deref().unwrap_or("").contains("\"score\":60")));
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! Oversight: third-party evaluation of agencies, schools and communities on the plan's
-//! dimensions.
+//! Oversight: the plan's targets, evaluation, libraries and the plan's tasks.
 
+pub mod brand;
 pub mod evaluation;
+pub mod targets;

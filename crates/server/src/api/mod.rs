@@ -10,6 +10,7 @@ pub mod credit;
 pub mod divisions;
 pub mod evaluation;
 pub mod market;
+pub mod oversight;
 pub mod payments;
 pub mod providers;
 pub mod service_points;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(community::router())
         .merge(payments::router())
         .merge(community_ops::router())
+        .merge(oversight::router())
         .merge(evaluation::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
@@ -99,6 +101,8 @@ pub fn docs() -> Router<AppState> {
         community_ops::end_station, community_ops::projects, community_ops::create_project,
         community_ops::add_volunteer_event, community_ops::volunteer_events, community_ops::join_event,
         community_ops::confirm_participant, community_ops::community,
+        oversight::targets, oversight::series, oversight::agencies, oversight::recognise, oversight::withdraw,
+        oversight::audit,
         evaluation::rounds, evaluation::open_round, evaluation::round, evaluation::set_weights, evaluation::subjects,
         evaluation::add_subject, evaluation::assignments, evaluation::assign, evaluation::upload_evidence,
         evaluation::scorecard, evaluation::record_scores, evaluation::submit, evaluation::results, evaluation::publish,
@@ -112,6 +116,7 @@ pub fn docs() -> Router<AppState> {
         (name = "credit", description = "Ledger, signed checkpoints, home-service certificates"),
         (name = "market", description = "Catalog, menus and prices, available workers, residents, orders"),
         (name = "contracts", description = "Model contracts: drafting, the PDF, signatures, the public check, the rate of use"),
+        (name = "oversight", description = "The plan's targets live from the records, their monthly series, recognised brands, the audit of regulator and evaluator writes"),
         (name = "community", description = "Service-point coverage, demand surveys, supply menus and the gap; 家政驿站, volunteer service, a community's public page"),
         (name = "evaluation", description = "Third-party evaluation (task 12): rounds with published weights over seven dimensions, evaluator organisations and their ties, scores with evidence, results and front-runners"),
     ),

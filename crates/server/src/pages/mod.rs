@@ -28,6 +28,7 @@ pub mod session;
 pub mod subjects;
 pub mod subsidies;
 pub mod surveys;
+pub mod targets;
 pub mod timeline;
 pub mod volunteer;
 pub mod words;
@@ -62,6 +63,7 @@ pub fn router() -> Router<AppState> {
         .merge(coverage::router())
         .merge(community::router())
         .merge(surveys::router())
+        .merge(targets::router())
         .merge(workforce::router())
         .merge(school::router())
         .merge(certificate::router())

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::market::write_tx;
+use crate::oversight::audit::{AuditRecord, audit_in};
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
 row! {
@@ -141,6 +142,12 @@ const SELECT_SUBJECT: &str = "SELECT s.id, s.round_id, s.kind, s.agency_id, s.pr
     FROM evaluation_subjects s LEFT JOIN agencies ag ON ag.id = s.agency_id
     LEFT JOIN training_providers tp ON tp.id = s.provider_id LEFT JOIN divisions cm ON cm.code = s.community_code
     JOIN divisions dv ON dv.code = s.district_code";
+
+/// A subject as the audit names it: `round · subject`.
+const SUBJECT_LABEL: &str = "SELECT r.name || ' · ' || COALESCE(ag.name, tp.name, cm.name, '') FROM evaluation_subjects s
+    JOIN evaluation_rounds r ON r.id = s.round_id LEFT JOIN agencies ag ON ag.id = s.agency_id
+    LEFT JOIN training_providers tp ON tp.id = s.provider_id LEFT JOIN divisions cm ON cm.code = s.community_code
+    WHERE s.id = $1";
 
 /// Agencies, then schools, then communities.
 const KIND_ORDER: &str = "CASE s.kind WHEN 'agency' THEN 1 WHEN 'provider' THEN 2 ELSE 3 END";
@@ -410,24 +417,6 @@ fn invalid(field: &str, invalid: Invalid) -> StoreError {
     StoreError::Invalid(FieldErrors(vec![invalid.at(field)]))
 }
 
-/// AUDIT: what `audit_in!` will record for a regulator's or evaluator's write (who, what, the
-/// values before and after), prepared inside the write's transaction. Until the audit module is
-/// on main it is only built; the lead's `audit_in!(tx, &AuditRecord { .. })` goes where
-/// `noted` is called.
-#[derive(Debug)]
-#[allow(dead_code)]
-struct AuditNote {
-    actor: i64,
-    action: &'static str,
-    subject_kind: &'static str,
-    subject_id: i64,
-    subject_label: String,
-    before: Option<Value>,
-    after: Option<Value>,
-}
-
-fn noted(_note: AuditNote) {}
-
 fn weights_json(weights: &Weights) -> Value {
     Value::Object(weights.pairs().map(|(d, w)| (d.as_str().to_string(), json!(w))).collect())
 }
@@ -456,12 +445,12 @@ impl Store {
             .bind(&draft.name).bind(&draft.uscc).bind(&draft.contact).bind(actor).bind(at)
             .fetch_one(&mut *tx).await.map_err(StoreError::conflict_on("evaluator_org"))?;
             if let Some(actor) = actor {
-                // AUDIT: evaluation.org_create
-                noted(AuditNote {
+                // Audit: evaluation.org_create
+                audit_in!(&mut *tx, &AuditRecord {
                     actor, action: "evaluation.org_create", subject_kind: "evaluator_org", subject_id: id,
                     subject_label: draft.name.clone(), before: None,
                     after: Some(json!({"name": draft.name, "uscc": draft.uscc, "contact": draft.contact})),
-                });
+                })?;
             }
             Ok(id)
         }.await)
@@ -519,11 +508,11 @@ impl Store {
             )
             .bind(org).bind(agency).bind(tie).bind(actor).bind(at)
             .execute(&mut *tx).await.map_err(StoreError::conflict_on("tie_declared"))?;
-            // AUDIT: evaluation.tie_declare
-            noted(AuditNote {
+            // Audit: evaluation.tie_declare
+            audit_in!(&mut *tx, &AuditRecord {
                 actor, action: "evaluation.tie_declare", subject_kind: "agency", subject_id: agency,
                 subject_label: agency_name, before: None, after: Some(json!({"org_id": org, "tie": tie})),
-            });
+            })?;
             Ok(())
         }.await)
     }
@@ -538,11 +527,11 @@ impl Store {
             let Some((tie, agency_name)) = before else { return Err(StoreError::NotFound) };
             sqlx::query("DELETE FROM evaluator_conflicts WHERE org_id = $1 AND agency_id = $2")
                 .bind(org).bind(agency).execute(&mut *tx).await?;
-            // AUDIT: evaluation.tie_withdraw
-            noted(AuditNote {
+            // Audit: evaluation.tie_withdraw
+            audit_in!(&mut *tx, &AuditRecord {
                 actor, action: "evaluation.tie_withdraw", subject_kind: "agency", subject_id: agency,
                 subject_label: agency_name, before: Some(json!({"org_id": org, "tie": tie})), after: None,
-            });
+            })?;
             Ok(())
         }.await)
     }
@@ -564,8 +553,8 @@ impl Store {
                 sqlx::query("INSERT INTO evaluation_weights (round_id, dimension, weight) VALUES ($1, $2, $3)")
                     .bind(id).bind(d.as_str()).bind(w).execute(&mut *tx).await?;
             }
-            // AUDIT: evaluation.round_open
-            noted(AuditNote {
+            // Audit: evaluation.round_open
+            audit_in!(&mut *tx, &AuditRecord {
                 actor, action: "evaluation.round_open", subject_kind: "evaluation_round", subject_id: id,
                 subject_label: draft.name.clone(), before: None,
                 after: Some(json!({
@@ -573,7 +562,7 @@ impl Store {
                     "kinds": draft.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
                     "weights": weights_json(&draft.weights),
                 })),
-            });
+            })?;
             Ok(id)
         }.await)
     }
@@ -637,12 +626,12 @@ impl Store {
                 sqlx::query("UPDATE evaluation_weights SET weight = $1 WHERE round_id = $2 AND dimension = $3")
                     .bind(w).bind(id).bind(d.as_str()).execute(&mut *tx).await?;
             }
-            // AUDIT: evaluation.weights_set
-            noted(AuditNote {
+            // Audit: evaluation.weights_set
+            audit_in!(&mut *tx, &AuditRecord {
                 actor, action: "evaluation.weights_set", subject_kind: "evaluation_round", subject_id: id,
                 subject_label: name, before: Weights::from_pairs(&before).map(|w| weights_json(&w)),
                 after: Some(weights_json(weights)),
-            });
+            })?;
             Ok(())
         }.await)
     }
@@ -685,12 +674,12 @@ impl Store {
             .bind(round).bind(kind.as_str()).bind(agency).bind(provider).bind(&community).bind(&district)
             .bind(actor).bind(at)
             .fetch_one(&mut *tx).await.map_err(StoreError::conflict_on("subject_added"))?;
-            // AUDIT: evaluation.subject_add
-            noted(AuditNote {
+            // Audit: evaluation.subject_add
+            audit_in!(&mut *tx, &AuditRecord {
                 actor, action: "evaluation.subject_add", subject_kind: "evaluation_round", subject_id: round,
                 subject_label: round_name, before: None,
                 after: Some(json!({"subject_id": id, "kind": kind.as_str(), "name": name})),
-            });
+            })?;
             Ok(id)
         }.await)
     }
@@ -713,12 +702,12 @@ impl Store {
                 .bind(subject).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM evaluation_subjects WHERE id = $1").bind(subject).execute(&mut *tx).await?;
             let (round_name,): (String,) = sqlx::query_as("SELECT name FROM evaluation_rounds WHERE id = $1").bind(round).fetch_one(&mut *tx).await?;
-            // AUDIT: evaluation.subject_remove
-            noted(AuditNote {
+            // Audit: evaluation.subject_remove
+            audit_in!(&mut *tx, &AuditRecord {
                 actor, action: "evaluation.subject_remove", subject_kind: "evaluation_round", subject_id: round,
                 subject_label: round_name,
                 before: Some(json!({"subject_id": subject, "kind": found.kind, "name": found.name})), after: None,
-            });
+            })?;
             Ok(())
         }.await)
     }
@@ -795,12 +784,12 @@ impl Store {
             .bind(round).bind(org).bind(subject).bind(actor).bind(at)
             .fetch_one(&mut *tx).await.map_err(StoreError::conflict_on("already_assigned"))?;
             let (round_name,): (String,) = sqlx::query_as("SELECT name FROM evaluation_rounds WHERE id = $1").bind(round).fetch_one(&mut *tx).await?;
-            // AUDIT: evaluation.assign
-            noted(AuditNote {
+            // Audit: evaluation.assign
+            audit_in!(&mut *tx, &AuditRecord {
                 actor, action: "evaluation.assign", subject_kind: "evaluation_round", subject_id: round,
                 subject_label: round_name, before: None,
                 after: Some(json!({"org": org_name, "subject_id": subject, "subject": subject_name})),
-            });
+            })?;
             Ok(id)
         }.await)
     }
@@ -930,12 +919,7 @@ impl Store {
             if done.is_some() {
                 return Err(StoreError::Conflict { what: "scorecard_submitted", existing_id: None });
             }
-            let (label,): (String,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT r.name || ' · ' || COALESCE(ag.name, tp.name, cm.name, '') FROM evaluation_subjects s
-                 JOIN evaluation_rounds r ON r.id = s.round_id LEFT JOIN agencies ag ON ag.id = s.agency_id
-                 LEFT JOIN training_providers tp ON tp.id = s.provider_id LEFT JOIN divisions cm ON cm.code = s.community_code
-                 WHERE s.id = $1"
-            ))).bind(subject).fetch_one(&mut *tx).await?;
+            let (label,): (String,) = sqlx::query_as(SUBJECT_LABEL).bind(subject).fetch_one(&mut *tx).await?;
             for entry in entries {
                 let d = entry.draft.dimension;
                 let mut evidence = entry.draft.evidence_id;
@@ -974,8 +958,8 @@ impl Store {
                 .bind(round).bind(subject).bind(org).bind(d.as_str()).bind(entry.draft.score).bind(&entry.draft.note)
                 .bind(evidence).bind(actor).bind(at)
                 .execute(&mut *tx).await?;
-                // AUDIT: evaluation.score
-                noted(AuditNote {
+                // Audit: evaluation.score
+                audit_in!(&mut *tx, &AuditRecord {
                     actor, action: "evaluation.score", subject_kind: "evaluation_subject", subject_id: subject,
                     subject_label: format!("{label} · {}", d.label_zh()),
                     before: before.map(|(score, note, evidence)| json!({
@@ -985,7 +969,7 @@ impl Store {
                         "org_id": org, "dimension": d.as_str(), "score": entry.draft.score, "note": entry.draft.note,
                         "evidence_id": evidence,
                     })),
-                });
+                })?;
             }
             Ok(())
         }.await)
@@ -1037,12 +1021,13 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5)",
             ).bind(round).bind(subject).bind(org).bind(actor).bind(at)
             .execute(&mut *tx).await.map_err(StoreError::conflict_on("scorecard_submitted"))?;
-            // AUDIT: evaluation.submit
-            noted(AuditNote {
+            // Audit: evaluation.submit
+            audit_in!(&mut *tx, &AuditRecord {
                 actor, action: "evaluation.submit", subject_kind: "evaluation_subject", subject_id: subject,
-                subject_label: format!("round {round}"), before: None,
+                subject_label: sqlx::query_as::<_, (String,)>(SUBJECT_LABEL).bind(subject).fetch_one(&mut *tx).await?.0,
+                before: None,
                 after: Some(json!({"org_id": org, "scores": Value::Object(rows.iter().map(|(d, s)| (d.clone(), json!(s))).collect())})),
-            });
+            })?;
             Ok(())
         }.await)
     }
@@ -1083,12 +1068,14 @@ impl Store {
             .bind(round).bind(org).bind(kind.mime()).bind(bytes).bind(hex::encode(Sha256::digest(bytes)))
             .bind(actor).bind(at)
             .fetch_one(&mut *tx).await?;
-            // AUDIT: evaluation.evidence_upload
-            noted(AuditNote {
+            // Audit: evaluation.evidence_upload
+            audit_in!(&mut *tx, &AuditRecord {
                 actor, action: "evaluation.evidence_upload", subject_kind: "evaluation_round", subject_id: round,
-                subject_label: format!("round {round}"), before: None,
+                subject_label: sqlx::query_as::<_, (String,)>("SELECT name FROM evaluation_rounds WHERE id = $1")
+                    .bind(round).fetch_one(&mut *tx).await?.0,
+                before: None,
                 after: Some(json!({"evidence_id": id, "org_id": org, "mime": kind.mime(), "bytes": bytes.len()})),
-            });
+            })?;
             Ok(id)
         }.await)
     }
@@ -1145,15 +1132,15 @@ impl Store {
             sqlx::query("UPDATE evaluation_rounds SET status = 'published', published_by = $1, published_at = $2 WHERE id = $3")
                 .bind(actor).bind(at).bind(round).execute(&mut *tx).await?;
             let (name,): (String,) = sqlx::query_as("SELECT name FROM evaluation_rounds WHERE id = $1").bind(round).fetch_one(&mut *tx).await?;
-            // AUDIT: evaluation.publish
-            noted(AuditNote {
+            // Audit: evaluation.publish
+            audit_in!(&mut *tx, &AuditRecord {
                 actor, action: "evaluation.publish", subject_kind: "evaluation_round", subject_id: round,
                 subject_label: name, before: Some(json!({"status": "open"})),
                 after: Some(json!({
                     "status": "published",
                     "results": results.iter().map(|r| json!({"subject_id": r.subject, "total": points(r.outcome.total_hundredths()), "rank": r.rank})).collect::<Vec<_>>(),
                 })),
-            });
+            })?;
             Ok(())
         }.await)
     }
@@ -1302,12 +1289,12 @@ impl Store {
                 sqlx::query("INSERT INTO evaluation_front_runners (round_id, subject_id, designated_by, designated_at) VALUES ($1, $2, $3, $4)")
                     .bind(round).bind(s).bind(actor).bind(at).execute(&mut *tx).await?;
             }
-            // AUDIT: evaluation.front_runners
-            noted(AuditNote {
+            // Audit: evaluation.front_runners
+            audit_in!(&mut *tx, &AuditRecord {
                 actor, action: "evaluation.front_runners", subject_kind: "evaluation_round", subject_id: round,
                 subject_label: name, before: Some(json!(before.iter().map(|(s,)| *s).collect::<Vec<_>>())),
                 after: Some(json!(after)),
-            });
+            })?;
             Ok(())
         }.await)
     }
