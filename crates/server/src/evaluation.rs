@@ -8,7 +8,9 @@ use jiazheng_core::division::DivisionCode;
 use jiazheng_core::oversight::evaluation::{Dimension, EvaluatedKind, points};
 use jiazheng_core::workforce::compliance::Condition;
 use jiazheng_store::accounts::Session;
-use jiazheng_store::oversight::evaluation::{AgencyEvaluation, EvaluationResult, EvaluationRound, EvaluationSubject, RoundsFor};
+use jiazheng_store::oversight::evaluation::{
+    AgencyEvaluation, EvaluationResult, EvaluationRound, EvaluationSubject, RoundsFor,
+};
 use jiazheng_store::workforce::board::BoardQuery;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -210,7 +212,12 @@ pub async fn platform_figures(state: &AppState, subject: &EvaluationSubject) -> 
                 "Trainees / exams passed",
                 same(format!("{} / {}", counts.trainings, counts.trainings_passed)),
             );
-            add(Some(Dimension::Community), "运营中的家政驿站", "Stations running", same(counts.stations_active.to_string()));
+            add(
+                Some(Dimension::Community),
+                "运营中的家政驿站",
+                "Stations running",
+                same(counts.stations_active.to_string()),
+            );
         }
         EvaluatedKind::Community => {
             add(
@@ -228,7 +235,8 @@ pub async fn platform_figures(state: &AppState, subject: &EvaluationSubject) -> 
                 .as_deref()
                 .and_then(|c| coverage.units.iter().find(|u| u.code == c))
                 .is_some_and(|u| u.covered.is_some());
-            let words = if covered { ("是".to_string(), "Yes".to_string()) } else { ("否".to_string(), "No".to_string()) };
+            let words =
+                if covered { ("是".to_string(), "Yes".to_string()) } else { ("否".to_string(), "No".to_string()) };
             add(Some(Dimension::Community), "网点覆盖", "Covered by a service point", words);
         }
     }

@@ -126,7 +126,8 @@ async fn a_round_through_the_api_answers_every_bad_input_the_issue_names() {
     };
     let sa = subject(app.agency_a).await;
     let sb = subject(app.agency_b).await;
-    let (status, body) = app.post_json(&path("/subjects"), &city, &json!({"kind": "agency", "agency_id": app.agency_a})).await;
+    let (status, body) =
+        app.post_json(&path("/subjects"), &city, &json!({"kind": "agency", "agency_id": app.agency_a})).await;
     assert_eq!((status, body["error"]["code"].as_str()), (409, Some("subject_added")));
     let (status, _) = app.post_json(&path("/assignments"), &city, &json!({"org_id": x})).await;
     assert_eq!(status, 201);
@@ -154,7 +155,9 @@ async fn a_round_through_the_api_answers_every_bad_input_the_issue_names() {
     let scores_b = path(&format!("/subjects/{sb}/scores"));
     let (status, _) = put(&app, &scores_a, Some(&ey), &seven(80, 80)).await;
     assert_eq!(status, 404, "an organisation not assigned to the round");
-    let (status, _) = app.post_json("/api/v1/evaluation/ties", &ex, &json!({"agency_id": app.agency_b, "tie": "2025年为该企业提供咨询"})).await;
+    let (status, _) = app
+        .post_json("/api/v1/evaluation/ties", &ex, &json!({"agency_id": app.agency_b, "tie": "2025年为该企业提供咨询"}))
+        .await;
     assert_eq!(status, 204);
     let (status, body) = put(&app, &scores_b, Some(&ex), &seven(80, 80)).await;
     assert_eq!(status, 403, "a declared tie: {body}");
@@ -185,7 +188,11 @@ async fn a_round_through_the_api_answers_every_bad_input_the_issue_names() {
     let (_, card) = app.get_json(&path(&format!("/subjects/{sa}/scorecard")), Some(&ex)).await;
     assert_eq!(card["scores"], json!([]), "no partial write");
     let share = card["platform_figures"][0].clone();
-    assert_eq!((share["dimension"].as_str(), share["value_en"].as_str()), (Some("employment"), Some("100% (1/1)")), "{card}");
+    assert_eq!(
+        (share["dimension"].as_str(), share["value_en"].as_str()),
+        (Some("employment"), Some("100% (1/1)")),
+        "{card}"
+    );
 
     // Evidence files: a PDF is kept; anything else refused beside the field.
     let (status, body) = upload(&app, round, &ex, b"not a pdf").await;
@@ -201,7 +208,11 @@ async fn a_round_through_the_api_answers_every_bad_input_the_issue_names() {
     assert_eq!(read["scores"].as_array().unwrap().len(), 7);
     assert_eq!(read["submitted"], false);
     let (status, body) = put(&app, &path("/weights"), Some(&city), &round_json(20)).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("scoring_started")), "weights are fixed once scoring starts");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("scoring_started")),
+        "weights are fixed once scoring starts"
+    );
 
     // Publication names what is missing.
     let (status, body) = app.post_json(&path("/publication"), &city, &json!({})).await;
@@ -234,7 +245,9 @@ async fn a_round_through_the_api_answers_every_bad_input_the_issue_names() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["subject"]["id"].as_i64().unwrap(), r["total_hundredths"].as_i64().unwrap(), r["rank"].as_i64().unwrap()))
+        .map(|r| {
+            (r["subject"]["id"].as_i64().unwrap(), r["total_hundredths"].as_i64().unwrap(), r["rank"].as_i64().unwrap())
+        })
         .collect();
     assert_eq!(lines, vec![(sb, 9000, 1), (sa, 7800, 2)]);
     let (status, _) = put(&app, &path("/front-runners"), Some(&city), &json!({"subject_ids": [sb]})).await;
@@ -243,9 +256,12 @@ async fn a_round_through_the_api_answers_every_bad_input_the_issue_names() {
     assert_eq!(front["results"]["total"], 1);
 
     let html = app.client.get(app.url(&format!("/evaluations/{round}"))).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("员工制发展程度") && html.contains("20%") && html.contains("78.00") && html.contains("90.00"));
+    assert!(
+        html.contains("员工制发展程度") && html.contains("20%") && html.contains("78.00") && html.contains("90.00")
+    );
     assert!(html.contains("领跑"));
-    let page = app.client.get(app.url(&format!("/agencies/{}", app.agency_b))).send().await.unwrap().text().await.unwrap();
+    let page =
+        app.client.get(app.url(&format!("/agencies/{}", app.agency_b))).send().await.unwrap().text().await.unwrap();
     let line = &page[page.find("id=\"evaluation\"").unwrap()..];
     assert!(line.contains("90.00分 · 第1名（共2家） · 领跑企业"), "{}", &line[..300.min(line.len())]);
 }
@@ -259,11 +275,19 @@ async fn the_scoring_page_says_each_mistake_beside_its_field_and_keeps_what_was_
     let (_, body) = app.post_json("/api/v1/evaluation/rounds", &city, &round_json(20)).await;
     let round = body["id"].as_i64().unwrap();
     let (_, body) = app
-        .post_json(&format!("/api/v1/evaluation/rounds/{round}/subjects"), &city, &json!({"kind": "agency", "agency_id": app.agency_a}))
+        .post_json(
+            &format!("/api/v1/evaluation/rounds/{round}/subjects"),
+            &city,
+            &json!({"kind": "agency", "agency_id": app.agency_a}),
+        )
         .await;
     let sa = body["id"].as_i64().unwrap();
     let (_, body) = app
-        .post_json(&format!("/api/v1/evaluation/rounds/{round}/subjects"), &city, &json!({"kind": "agency", "agency_id": app.agency_b}))
+        .post_json(
+            &format!("/api/v1/evaluation/rounds/{round}/subjects"),
+            &city,
+            &json!({"kind": "agency", "agency_id": app.agency_b}),
+        )
         .await;
     let sb = body["id"].as_i64().unwrap();
     store.assign_evaluator(round, x, None, 1).await.unwrap();
@@ -284,7 +308,10 @@ async fn the_scoring_page_says_each_mistake_beside_its_field_and_keeps_what_was_
     let response = client.post(&url).multipart(form).send().await.unwrap();
     assert_eq!(response.status(), 422);
     let html = response.text().await.unwrap();
-    assert!(html.contains("id=\"score_employment-error\"") && html.contains("id=\"evidence_brand-error\""), "beside the fields");
+    assert!(
+        html.contains("id=\"score_employment-error\"") && html.contains("id=\"evidence_brand-error\""),
+        "beside the fields"
+    );
     assert!(html.contains("value=\"120\"") && html.contains("员工制占比高"), "what was typed is kept");
     assert!(store.subject_scores(round, sa, Some(x)).await.unwrap().is_empty());
 
@@ -301,7 +328,8 @@ async fn the_scoring_page_says_each_mistake_beside_its_field_and_keeps_what_was_
     assert_eq!(response.status(), 422);
     assert!(response.text().await.unwrap().contains("id=\"evidence_quality-error\""));
     let pdf = reqwest::multipart::Part::bytes(b"%PDF-1.4 brand certificate".to_vec()).file_name("brand.pdf");
-    let form = reqwest::multipart::Form::new().text("csrf", csrf.clone()).text("score_brand", "85").part("file_brand", pdf);
+    let form =
+        reqwest::multipart::Form::new().text("csrf", csrf.clone()).text("score_brand", "85").part("file_brand", pdf);
     let response = client.post(&url).multipart(form).send().await.unwrap();
     assert_eq!(response.status(), 303);
     let scores = store.subject_scores(round, sa, Some(x)).await.unwrap();
@@ -363,7 +391,8 @@ async fn the_regulator_works_a_round_on_pages_and_the_admin_gives_an_evaluator_i
 
     // Organisations: registered on the page, a name twice refused beside the field.
     let html = client.get(app.url("/regulator/evaluation/orgs")).send().await.unwrap().text().await.unwrap();
-    let org = [("csrf", csrf.as_str()), ("name", "吉林省家政服务评价中心"), ("uscc", ""), ("contact", "王经理 13900000000")];
+    let org =
+        [("csrf", csrf.as_str()), ("name", "吉林省家政服务评价中心"), ("uscc", ""), ("contact", "王经理 13900000000")];
     assert!(html.contains("id=\"create-org\""));
     assert_eq!(client.post(app.url("/regulator/evaluation/orgs")).form(&org).send().await.unwrap().status(), 303);
     let again = client.post(app.url("/regulator/evaluation/orgs")).form(&org).send().await.unwrap();
@@ -388,7 +417,8 @@ async fn the_regulator_works_a_round_on_pages_and_the_admin_gives_an_evaluator_i
     let org_text = org_id.to_string();
     let assign = [("csrf", csrf.as_str()), ("org", org_text.as_str()), ("subject", "")];
     assert_eq!(client.post(app.url(&format!("{page}/assignments"))).form(&assign).send().await.unwrap().status(), 303);
-    let publish = client.post(app.url(&format!("{page}/publish"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let publish =
+        client.post(app.url(&format!("{page}/publish"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
     assert_eq!(publish.status(), 422);
     let html = publish.text().await.unwrap();
     assert!(html.contains("id=\"round-error\"") && html.contains("华阳社区（吉林省家政服务评价中心未提交评分）"));
@@ -409,7 +439,12 @@ async fn the_regulator_works_a_round_on_pages_and_the_admin_gives_an_evaluator_i
     let response = admin.post(app.url("/admin/accounts/new")).form(&none).send().await.unwrap();
     assert_eq!(response.status(), 422);
     assert!(response.text().await.unwrap().contains("id=\"evaluator-error\""));
-    let fields = [("csrf", admin_csrf.as_str()), ("username", "pingjia"), ("role", "evaluator"), ("evaluator_id", org_text.as_str())];
+    let fields = [
+        ("csrf", admin_csrf.as_str()),
+        ("username", "pingjia"),
+        ("role", "evaluator"),
+        ("evaluator_id", org_text.as_str()),
+    ];
     let response = admin.post(app.url("/admin/accounts/new")).form(&fields).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.text().await.unwrap().contains("吉林省家政服务评价中心"));

@@ -9,7 +9,7 @@ use jiazheng_core::calendar::beijing_today;
 use jiazheng_core::division::DivisionCode;
 use jiazheng_core::market::subsidy::EvidenceType;
 use jiazheng_core::oversight::evaluation::{
-    Dimension, OrgForm, RoundForm, ScoreDraft, EvaluatedKind, Weights, WeightsForm,
+    Dimension, EvaluatedKind, OrgForm, RoundForm, ScoreDraft, Weights, WeightsForm,
 };
 use jiazheng_store::accounts::NewAccount;
 use jiazheng_store::oversight::evaluation::{NewSubject, RoundsFor, ScoreEntry};
@@ -99,19 +99,27 @@ async fn a_round_from_opening_to_published_results() {
     let street = DivisionCode::parse("220102001").unwrap();
     assert!(matches!(s.add_subject(round, &NewSubject::Community(street), city).await, Err(StoreError::Invalid(_))));
     let subjects = s.round_subjects(round, None, PageRequest::default()).await.unwrap();
-    assert_eq!(subjects.items.iter().map(|s| s.kind()).collect::<Vec<_>>(), [
-        EvaluatedKind::Agency,
-        EvaluatedKind::Agency,
-        EvaluatedKind::Community
-    ]);
+    assert_eq!(
+        subjects.items.iter().map(|s| s.kind()).collect::<Vec<_>>(),
+        [EvaluatedKind::Agency, EvaluatedKind::Agency, EvaluatedKind::Community]
+    );
     assert_eq!(subjects.items[2].name, "华阳社区");
     let chaoyang = DivisionCode::parse("220104").unwrap();
     assert_eq!(s.round_subjects(round, Some(&chaoyang), PageRequest::default()).await.unwrap().total, 0);
 
     // Weights change freely until the first score.
-    let heavier = WeightsForm { weight_employment: "30".into(), weight_standards: "0".into(), ..WeightsForm::of(&Weights::suggested()) };
+    let heavier = WeightsForm {
+        weight_employment: "30".into(),
+        weight_standards: "0".into(),
+        ..WeightsForm::of(&Weights::suggested())
+    };
     assert!(heavier.parse().is_err(), "every dimension counts");
-    let heavier = WeightsForm { weight_employment: "30".into(), weight_integrity: "5".into(), weight_standards: "5".into(), ..WeightsForm::of(&Weights::suggested()) };
+    let heavier = WeightsForm {
+        weight_employment: "30".into(),
+        weight_integrity: "5".into(),
+        weight_standards: "5".into(),
+        ..WeightsForm::of(&Weights::suggested())
+    };
     let weights = heavier.parse().unwrap();
     s.set_round_weights(round, &weights, city).await.unwrap();
 
@@ -129,7 +137,10 @@ async fn a_round_from_opening_to_published_results() {
 
     assert!(refused(s.record_scores(round, sb, x, &card(90, 90), ex).await).contains("tie"), "a tied organisation");
     assert!(!s.may_score(round, sb, x).await.unwrap());
-    assert!(matches!(s.record_scores(round, sa, z, &card(90, 90), ez).await, Err(StoreError::NotFound)), "not assigned");
+    assert!(
+        matches!(s.record_scores(round, sa, z, &card(90, 90), ez).await, Err(StoreError::NotFound)),
+        "not assigned"
+    );
     assert!(matches!(s.evaluator_subjects(round, z, PageRequest::default()).await, Err(StoreError::NotFound)));
     assert!(refused(s.record_scores(round, sc, y, &card(90, 90), ey).await).contains("not assigned"));
     let mine = s.evaluator_subjects(round, x, PageRequest::default()).await.unwrap();
@@ -169,12 +180,24 @@ async fn a_round_from_opening_to_published_results() {
             "INSERT INTO evaluation_scores (round_id, subject_id, org_id, dimension, score, note, scored_by, scored_at)
              VALUES ($1, $2, $3, 'employment', 50, 'x', $4, '2026-01-01T00:00:00Z')",
         )
-        .bind(round).bind(sa).bind(x).bind(ex).execute(p).await.map(|_| ()),
+        .bind(round)
+        .bind(sa)
+        .bind(x)
+        .bind(ex)
+        .execute(p)
+        .await
+        .map(|_| ()),
         jiazheng_store::Pool::Postgres(p) => sqlx::query(
             "INSERT INTO evaluation_scores (round_id, subject_id, org_id, dimension, score, note, scored_by, scored_at)
              VALUES ($1, $2, $3, 'employment', 50, 'x', $4, now())",
         )
-        .bind(round).bind(sa).bind(x).bind(ex).execute(p).await.map(|_| ()),
+        .bind(round)
+        .bind(sa)
+        .bind(x)
+        .bind(ex)
+        .execute(p)
+        .await
+        .map(|_| ()),
     };
     assert!(twice.unwrap_err().as_database_error().is_some_and(|e| e.is_unique_violation()));
 
@@ -230,15 +253,15 @@ async fn a_round_from_opening_to_published_results() {
     let again = s.published_results(round, None, None, false, PageRequest::default()).await.unwrap();
     assert_eq!(again.items[1].total_hundredths, 8060);
 
-    assert!(matches!(
-        s.designate_front_runners(round, &[sb, 999_999], city).await,
-        Err(StoreError::Invalid(_))
-    ));
+    assert!(matches!(s.designate_front_runners(round, &[sb, 999_999], city).await, Err(StoreError::Invalid(_))));
     s.designate_front_runners(round, &[sb, sc], city).await.unwrap();
     let front = s.published_results(round, None, None, true, PageRequest::default()).await.unwrap();
     assert_eq!(front.items.iter().map(|r| r.subject.id).collect::<Vec<_>>(), vec![sb, sc]);
     let latest = s.latest_agency_evaluation(b).await.unwrap().unwrap();
-    assert_eq!((latest.round_id, latest.total_hundredths, latest.rank, latest.ranked, latest.front_runner), (round, 9300, 1, 2, true));
+    assert_eq!(
+        (latest.round_id, latest.total_hundredths, latest.rank, latest.ranked, latest.front_runner),
+        (round, 9300, 1, 2, true)
+    );
     assert!(s.latest_agency_evaluation(agency(s, "MA0Y3333").await).await.unwrap().is_none());
 
     // Lists: the public sees published rounds; an organisation its own.
@@ -262,7 +285,11 @@ async fn a_round_from_opening_to_published_results() {
         .find(|r| r.actor_account_id == ex && r.value_before.as_deref().is_some_and(|b| b.contains("\"score\":70")))
         .expect("the replaced score's row");
     assert!(replaced.value_after.as_deref().unwrap().contains("\"score\":74"), "{replaced:?}");
-    assert!(replaced.subject_label.contains("长春市MA0Y1111家政服务有限公司 · 员工制发展程度"), "{}", replaced.subject_label);
+    assert!(
+        replaced.subject_label.contains("长春市MA0Y1111家政服务有限公司 · 员工制发展程度"),
+        "{}",
+        replaced.subject_label
+    );
     for action in [
         "evaluation.round_open",
         "evaluation.weights_set",
@@ -279,7 +306,12 @@ async fn a_round_from_opening_to_published_results() {
     assert!(weights_row.value_before.unwrap().contains("\"employment\":20"));
     assert!(weights_row.value_after.unwrap().contains("\"employment\":30"));
     // A refused write leaves no row: the refused card above wrote nothing.
-    assert!(audit("evaluation.score").await.iter().all(|r| r.actor_account_id != ey || !r.value_after.as_deref().unwrap_or("").contains("\"score\":60")));
+    assert!(
+        audit("evaluation.score")
+            .await
+            .iter()
+            .all(|r| r.actor_account_id != ey || !r.value_after.as_deref().unwrap_or("").contains("\"score\":60"))
+    );
 }
 
 #[tokio::test]
@@ -299,7 +331,10 @@ async fn a_round_without_subjects_or_with_unscored_ones_is_not_published() {
     let ex = account(s, "ex", Role::Evaluator, &Scope::Evaluator(x)).await;
     s.assign_evaluator(round, x, Some(sa), city).await.unwrap();
     s.record_scores(round, sa, x, &card(50, 50)[..2], ex).await.unwrap();
-    assert!(matches!(s.remove_subject(round, sa, city).await, Err(StoreError::Conflict { what: "subject_scored", .. })));
+    assert!(matches!(
+        s.remove_subject(round, sa, city).await,
+        Err(StoreError::Conflict { what: "subject_scored", .. })
+    ));
     let b = agency(s, "MA0Y2222").await;
     let sb = s.add_subject(round, &NewSubject::Agency(b), city).await.unwrap();
     s.remove_subject(round, sb, city).await.unwrap();

@@ -602,7 +602,13 @@ mod tests {
         assert_eq!(form("0", "").parse(true).unwrap().score, 0, "a file alone is evidence");
         let kept = ScoreForm { evidence_id: Some(7), ..form("100", "") };
         assert_eq!(kept.parse(false).unwrap().evidence_id, Some(7), "a file uploaded before");
-        for (score, code) in [("101", "out_of_scale"), ("-1", "out_of_scale"), ("88.5", "out_of_scale"), ("高", "not_a_number"), ("", "required")] {
+        for (score, code) in [
+            ("101", "out_of_scale"),
+            ("-1", "out_of_scale"),
+            ("88.5", "out_of_scale"),
+            ("高", "not_a_number"),
+            ("", "required"),
+        ] {
             let e = form(score, "依据").parse(false).unwrap_err();
             assert_eq!(e.for_field("score_brand").map(|e| e.code), Some(code), "{score}");
         }
@@ -647,8 +653,12 @@ mod tests {
         let w = Weights::suggested();
         let (a, b, c, school) = (1, 2, 3, 4);
         let (x, y) = (10, 20);
-        let subjects =
-            [(a, EvaluatedKind::Agency), (b, EvaluatedKind::Agency), (c, EvaluatedKind::Agency), (school, EvaluatedKind::Provider)];
+        let subjects = [
+            (a, EvaluatedKind::Agency),
+            (b, EvaluatedKind::Agency),
+            (c, EvaluatedKind::Agency),
+            (school, EvaluatedKind::Provider),
+        ];
         // Agency c has no organisation free of ties; x and y both score a; y has not submitted b.
         let expected = [(a, x), (a, y), (b, x), (b, y), (school, x)];
         let cards = [

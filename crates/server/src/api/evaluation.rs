@@ -13,7 +13,7 @@ use jiazheng_core::division::DivisionCode;
 use jiazheng_core::field::Invalid;
 use jiazheng_core::market::subsidy::{EvidenceType, MAX_EVIDENCE_BYTES};
 use jiazheng_core::oversight::evaluation::{
-    Dimension, OrgForm, RoundForm, RoundStatus, ScoreForm, EvaluatedKind, WeightsForm, kinds_of, parse_tie,
+    Dimension, EvaluatedKind, OrgForm, RoundForm, RoundStatus, ScoreForm, WeightsForm, kinds_of, parse_tie,
 };
 use jiazheng_store::PageRequest;
 use jiazheng_store::oversight::evaluation::{
@@ -26,7 +26,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::agencies::csrf_header;
 use super::{ApiJson, ApiQuery, Created, PageOf};
 use crate::auth::Viewer;
-use crate::evaluation::{PlatformFigure, Reader, city_regulator, evaluator, platform_figures, readable_round, regulator_sees};
+use crate::evaluation::{
+    PlatformFigure, Reader, city_regulator, evaluator, platform_figures, readable_round, regulator_sees,
+};
 use crate::{AppError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -217,13 +219,15 @@ pub async fn add_subject(
     let session = city_regulator(&viewer)?;
     viewer.check_csrf(csrf_header(&headers))?;
     let required = |field: &str| AppError::Invalid(FieldErrors(vec![Invalid::required().at(field)]));
-    let subject = match EvaluatedKind::parse(&form.kind).map_err(|e| AppError::Invalid(FieldErrors(vec![e.at("kind")])))? {
-        EvaluatedKind::Agency => NewSubject::Agency(form.agency_id.ok_or_else(|| required("agency_id"))?),
-        EvaluatedKind::Provider => NewSubject::Provider(form.provider_id.ok_or_else(|| required("provider_id"))?),
-        EvaluatedKind::Community => NewSubject::Community(
-            DivisionCode::parse(&form.community).map_err(|e| AppError::Invalid(FieldErrors(vec![e.at("community")])))?,
-        ),
-    };
+    let subject =
+        match EvaluatedKind::parse(&form.kind).map_err(|e| AppError::Invalid(FieldErrors(vec![e.at("kind")])))? {
+            EvaluatedKind::Agency => NewSubject::Agency(form.agency_id.ok_or_else(|| required("agency_id"))?),
+            EvaluatedKind::Provider => NewSubject::Provider(form.provider_id.ok_or_else(|| required("provider_id"))?),
+            EvaluatedKind::Community => NewSubject::Community(
+                DivisionCode::parse(&form.community)
+                    .map_err(|e| AppError::Invalid(FieldErrors(vec![e.at("community")])))?,
+            ),
+        };
     let id = state.store.add_subject(id, &subject, session.principal.account_id).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -374,9 +378,9 @@ pub async fn record_scores(
     }
     for score in form.scores.iter().take(Dimension::ALL.len()) {
         match score.parse(false) {
-            Ok(draft) if entries.iter().any(|e| e.draft.dimension == draft.dimension) => errors.0.push(
-                Invalid::new("repeated", "同一维度只能评一次", "each dimension once").at("dimension"),
-            ),
+            Ok(draft) if entries.iter().any(|e| e.draft.dimension == draft.dimension) => {
+                errors.0.push(Invalid::new("repeated", "同一维度只能评一次", "each dimension once").at("dimension"))
+            }
             Ok(draft) => entries.push(ScoreEntry { draft, file: None }),
             Err(e) => errors.0.extend(e.0),
         }

@@ -55,8 +55,10 @@ struct ScopeNames<'a> {
 impl ScopeNames<'_> {
     /// The scope as a person reads it: the name it points to, the whole city, or a dash.
     fn words(&self, lang: Lang) -> String {
-        let named =
-            [self.agency, self.provider, self.bank, self.evaluator, self.worker, self.district].into_iter().flatten().next();
+        let named = [self.agency, self.provider, self.bank, self.evaluator, self.worker, self.district]
+            .into_iter()
+            .flatten()
+            .next();
         match named {
             Some(name) => name.to_string(),
             None if matches!(Role::parse(self.role), Ok(Role::Regulator | Role::SystemAdmin)) => lang.t("admin.city"),

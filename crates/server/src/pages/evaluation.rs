@@ -17,7 +17,7 @@ use jiazheng_core::division::DivisionCode;
 use jiazheng_core::field::Invalid;
 use jiazheng_core::market::subsidy::{EvidenceType, MAX_EVIDENCE_BYTES};
 use jiazheng_core::oversight::evaluation::{
-    Dimension, OrgForm, Period, RoundForm, SUGGESTED_FRONT_RUNNERS, ScoreForm, EvaluatedKind, Weights, WeightsForm,
+    Dimension, EvaluatedKind, OrgForm, Period, RoundForm, SUGGESTED_FRONT_RUNNERS, ScoreForm, Weights, WeightsForm,
     parse_tie, weight_field,
 };
 use jiazheng_store::oversight::evaluation::{
@@ -134,7 +134,12 @@ async fn rounds(
     viewer.require_role(&[jiazheng_core::account::Role::Regulator])?;
     let page = state.store.evaluation_rounds(Reader::of(&viewer).rounds(), PageRequest::new(q.page, Some(20))).await?;
     render(&RoundsPage {
-        chrome: Chrome::new(lang, &viewer, "/regulator/evaluation", lang.pick("第三方评价", "Third-party evaluation").into()),
+        chrome: Chrome::new(
+            lang,
+            &viewer,
+            "/regulator/evaluation",
+            lang.pick("第三方评价", "Third-party evaluation").into(),
+        ),
         pager: Pager::new(&page, "/regulator/evaluation", ""),
         rows: page
             .items
@@ -373,7 +378,8 @@ async fn show_round(
         let mut any_designated = false;
         let mut lines = Vec::new();
         for kind in round.kind_list() {
-            let best = store.published_results(id, None, Some(kind), false, PageRequest::new(Some(1), Some(20))).await?;
+            let best =
+                store.published_results(id, None, Some(kind), false, PageRequest::new(Some(1), Some(20))).await?;
             for r in best.items {
                 any_designated |= r.front_runner;
                 lines.push(ResultLine::new(&r, lang));
@@ -390,8 +396,15 @@ async fn show_round(
     }
     let agency_q = q.agency_q.trim().to_string();
     let agency_found = if city && open && !agency_q.is_empty() {
-        let query = AgencyQuery { text: Some(agency_q.clone()), district: None, page: PageRequest::new(Some(1), Some(20)) };
-        store.search_agencies(&query).await?.items.into_iter().map(|a| (a.id, format!("{}（{}）", a.name, a.district_name))).collect()
+        let query =
+            AgencyQuery { text: Some(agency_q.clone()), district: None, page: PageRequest::new(Some(1), Some(20)) };
+        store
+            .search_agencies(&query)
+            .await?
+            .items
+            .into_iter()
+            .map(|a| (a.id, format!("{}（{}）", a.name, a.district_name)))
+            .collect()
     } else {
         Vec::new()
     };
@@ -729,7 +742,12 @@ async fn orgs_page(
     let list = state.store.evaluator_orgs(PageRequest::new(page, Some(20))).await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = OrgsPage {
-        chrome: Chrome::new(lang, viewer, "/regulator/evaluation", lang.pick("第三方评价机构", "Evaluator organisations").into()),
+        chrome: Chrome::new(
+            lang,
+            viewer,
+            "/regulator/evaluation",
+            lang.pick("第三方评价机构", "Evaluator organisations").into(),
+        ),
         pager: Pager::new(&list, "/regulator/evaluation/orgs", ""),
         rows: list.items,
         city: city_regulator(viewer).is_ok(),
@@ -879,9 +897,12 @@ async fn declare_tie(
     let mut errors = FieldErrors::default();
     let agency = errors.take(
         "agency",
-        post.agency.trim().parse::<i64>().ok().filter(|a| *a > 0).ok_or_else(|| {
-            Invalid::new("required", "请先搜索并选择企业", "search for the agency and pick it")
-        }),
+        post.agency
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|a| *a > 0)
+            .ok_or_else(|| Invalid::new("required", "请先搜索并选择企业", "search for the agency and pick it")),
     );
     let tie = errors.take("tie", parse_tie(&post.tie));
     if let (Some(agency), Some(tie)) = (agency, tie) {
@@ -1141,7 +1162,12 @@ async fn save_scores(
         if t.score.trim().is_empty() && t.note.trim().is_empty() && file.is_empty() {
             continue;
         }
-        let form = ScoreForm { dimension: d.as_str().into(), score: t.score.clone(), note: t.note.clone(), evidence_id: t.keep };
+        let form = ScoreForm {
+            dimension: d.as_str().into(),
+            score: t.score.clone(),
+            note: t.note.clone(),
+            evidence_id: t.keep,
+        };
         let kind = if file.is_empty() {
             None
         } else {
@@ -1159,9 +1185,9 @@ async fn save_scores(
         }
     }
     if entries.is_empty() && errors.is_empty() {
-        errors.0.push(
-            Invalid::new("nothing_scored", "请至少为一项填写评分", "score at least one dimension").at("scores"),
-        );
+        errors
+            .0
+            .push(Invalid::new("nothing_scored", "请至少为一项填写评分", "score at least one dimension").at("scores"));
     }
     if errors.is_empty() {
         match state.store.record_scores(id, subject, org, &entries, session.principal.account_id).await {
@@ -1237,9 +1263,20 @@ async fn public_rounds(
     viewer: Viewer,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    let page = state.store.evaluation_rounds(jiazheng_store::oversight::evaluation::RoundsFor::Published, PageRequest::new(q.page, Some(20))).await?;
+    let page = state
+        .store
+        .evaluation_rounds(
+            jiazheng_store::oversight::evaluation::RoundsFor::Published,
+            PageRequest::new(q.page, Some(20)),
+        )
+        .await?;
     render(&PublicRoundsPage {
-        chrome: Chrome::new(lang, &viewer, "/evaluations", lang.pick("第三方评价结果", "Third-party evaluation results").into()),
+        chrome: Chrome::new(
+            lang,
+            &viewer,
+            "/evaluations",
+            lang.pick("第三方评价结果", "Third-party evaluation results").into(),
+        ),
         pager: Pager::new(&page, "/evaluations", ""),
         rows: page
             .items
@@ -1288,7 +1325,12 @@ async fn public_round(
         return Err(AppError::NotFound);
     }
     let kinds = round.kind_list();
-    let kind = q.kind.as_deref().and_then(|k| EvaluatedKind::parse(k).ok()).filter(|k| kinds.contains(k)).or(kinds.first().copied());
+    let kind = q
+        .kind
+        .as_deref()
+        .and_then(|k| EvaluatedKind::parse(k).ok())
+        .filter(|k| kinds.contains(k))
+        .or(kinds.first().copied());
     let store = &state.store;
     let results = store.published_results(id, None, kind, false, PageRequest::new(q.page, Some(50))).await?;
     let front = store.published_results(id, None, None, true, PageRequest::new(Some(1), Some(100))).await?;
@@ -1303,7 +1345,11 @@ async fn public_round(
         dimensions: dimension_labels(lang),
         front_runners: front.items.iter().map(|r| ResultLine::new(r, lang)).collect(),
         kind_tabs: kinds.iter().map(|k| (k.as_str(), k.label(en), Some(*k) == kind)).collect(),
-        pager: Pager::new(&results, &format!("/evaluations/{id}"), &format!("kind={}", kind.map_or("", |k| k.as_str()))),
+        pager: Pager::new(
+            &results,
+            &format!("/evaluations/{id}"),
+            &format!("kind={}", kind.map_or("", |k| k.as_str())),
+        ),
         results: results.items.iter().map(|r| ResultLine::new(r, lang)).collect(),
         round,
     })

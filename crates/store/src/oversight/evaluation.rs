@@ -14,7 +14,7 @@ use jiazheng_core::division::DivisionCode;
 use jiazheng_core::field::Invalid;
 use jiazheng_core::market::subsidy::EvidenceType;
 use jiazheng_core::oversight::evaluation::{
-    Dimension, Missing, OrgDraft, Period, RoundDraft, RoundStatus, ScoreDraft, Scorecard, EvaluatedKind, SubjectResult,
+    Dimension, EvaluatedKind, Missing, OrgDraft, Period, RoundDraft, RoundStatus, ScoreDraft, Scorecard, SubjectResult,
     Weights, kinds_mask, kinds_of, points, tally,
 };
 use serde::Serialize;
@@ -144,7 +144,8 @@ const SELECT_SUBJECT: &str = "SELECT s.id, s.round_id, s.kind, s.agency_id, s.pr
     JOIN divisions dv ON dv.code = s.district_code";
 
 /// A subject as the audit names it: `round · subject`.
-const SUBJECT_LABEL: &str = "SELECT r.name || ' · ' || COALESCE(ag.name, tp.name, cm.name, '') FROM evaluation_subjects s
+const SUBJECT_LABEL: &str =
+    "SELECT r.name || ' · ' || COALESCE(ag.name, tp.name, cm.name, '') FROM evaluation_subjects s
     JOIN evaluation_rounds r ON r.id = s.round_id LEFT JOIN agencies ag ON ag.id = s.agency_id
     LEFT JOIN training_providers tp ON tp.id = s.provider_id LEFT JOIN divisions cm ON cm.code = s.community_code
     WHERE s.id = $1";
@@ -364,8 +365,10 @@ macro_rules! lock_open {
             .await?
             .rows_affected();
         if done == 0 {
-            let found: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM evaluation_rounds WHERE id = $1").bind($round).fetch_optional(&mut *$tx).await?;
+            let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM evaluation_rounds WHERE id = $1")
+                .bind($round)
+                .fetch_optional(&mut *$tx)
+                .await?;
             return Err(match found {
                 Some(_) => StoreError::Conflict { what: "round_published", existing_id: None },
                 None => StoreError::NotFound,
@@ -473,7 +476,9 @@ impl Store {
 
     /// Every organisation by name, for pickers (they are few).
     pub async fn evaluator_org_names(&self) -> Result<Vec<(i64, String)>> {
-        Ok(on_pool!(self, p => sqlx::query_as("SELECT id, name FROM evaluator_orgs ORDER BY name LIMIT 500").fetch_all(p).await?))
+        Ok(
+            on_pool!(self, p => sqlx::query_as("SELECT id, name FROM evaluator_orgs ORDER BY name LIMIT 500").fetch_all(p).await?),
+        )
     }
 
     pub async fn evaluator_org(&self, id: i64) -> Result<EvaluatorOrg> {
@@ -755,11 +760,11 @@ impl Store {
             };
             let mut subject_name = None;
             if let Some(subject) = subject {
-                let found: Option<(Option<i64>, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                let found: Option<(Option<i64>, String)> = sqlx::query_as(
                     "SELECT s.agency_id, COALESCE(ag.name, tp.name, cm.name, '') FROM evaluation_subjects s
                      LEFT JOIN agencies ag ON ag.id = s.agency_id LEFT JOIN training_providers tp ON tp.id = s.provider_id
                      LEFT JOIN divisions cm ON cm.code = s.community_code WHERE s.id = $1 AND s.round_id = $2"
-                ))).bind(subject).bind(round).fetch_optional(&mut *tx).await?;
+                ).bind(subject).bind(round).fetch_optional(&mut *tx).await?;
                 let Some((agency, name)) = found else {
                     return Err(invalid("subject", Invalid::new("no_match", "请选择本轮的评价对象", "pick a subject of this round")));
                 };
@@ -820,7 +825,9 @@ impl Store {
         ).bind(round).fetch_all(p).await?);
         let submitted: HashSet<(i64, i64)> = on_pool!(self, p => sqlx::query_as(
             "SELECT subject_id, org_id FROM evaluation_submissions WHERE round_id = $1",
-        ).bind(round).fetch_all(p).await?).into_iter().collect();
+        ).bind(round).fetch_all(p).await?)
+        .into_iter()
+        .collect();
         let wanted: HashSet<i64> = subjects.iter().copied().collect();
         let mut out: HashMap<i64, Vec<CardProgress>> = subjects.iter().map(|s| (*s, Vec::new())).collect();
         for (subject, org_id, org_name) in expected.into_iter().filter(|(s, _, _)| wanted.contains(s)) {
@@ -869,7 +876,10 @@ impl Store {
         ).bind(round).bind(org).fetch_all(p).await?);
         let submitted: HashSet<i64> = on_pool!(self, p => sqlx::query_as::<_, (i64,)>(
             "SELECT subject_id FROM evaluation_submissions WHERE round_id = $1 AND org_id = $2",
-        ).bind(round).bind(org).fetch_all(p).await?).into_iter().map(|(s,)| s).collect();
+        ).bind(round).bind(org).fetch_all(p).await?)
+        .into_iter()
+        .map(|(s,)| s)
+        .collect();
         let items = subjects
             .into_iter()
             .map(|subject| EvaluatorSubject {
@@ -1107,11 +1117,11 @@ impl Store {
             }
             let (results, missing) = facts.tally(&weights);
             if !missing.is_empty() {
-                let names: HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(format!(
+                let names: HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>(
                     "SELECT s.id, COALESCE(ag.name, tp.name, cm.name, '') FROM evaluation_subjects s
                      LEFT JOIN agencies ag ON ag.id = s.agency_id LEFT JOIN training_providers tp ON tp.id = s.provider_id
                      LEFT JOIN divisions cm ON cm.code = s.community_code WHERE s.round_id = $1"
-                ))).bind(round).fetch_all(&mut *tx).await?.into_iter().collect();
+                ).bind(round).fetch_all(&mut *tx).await?.into_iter().collect();
                 let orgs: HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM evaluator_orgs")
                     .fetch_all(&mut *tx).await?.into_iter().collect();
                 return Err(invalid("round", missing_words(&missing, &names, &orgs)));
@@ -1361,12 +1371,14 @@ fn missing_words(missing: &[Missing], names: &HashMap<i64, String>, orgs: &HashM
         .iter()
         .take(10)
         .map(|m| match m {
-            Missing::NoEvaluator { subject } => {
-                (format!("{}（未指派无关联的评价机构）", name(subject)), format!("{} (no evaluator free of ties assigned)", name(subject)))
-            }
-            Missing::NotSubmitted { subject, org: o } => {
-                (format!("{}（{}未提交评分）", name(subject), org(o)), format!("{} ({} has not submitted)", name(subject), org(o)))
-            }
+            Missing::NoEvaluator { subject } => (
+                format!("{}（未指派无关联的评价机构）", name(subject)),
+                format!("{} (no evaluator free of ties assigned)", name(subject)),
+            ),
+            Missing::NotSubmitted { subject, org: o } => (
+                format!("{}（{}未提交评分）", name(subject), org(o)),
+                format!("{} ({} has not submitted)", name(subject), org(o)),
+            ),
         })
         .unzip();
     if missing.len() > 10 {
