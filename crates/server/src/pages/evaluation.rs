@@ -7,7 +7,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::Form;
@@ -64,6 +64,23 @@ pub fn router() -> Router<AppState> {
 
 fn unprocessable(page: Response) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+}
+
+/// A page shown again with errors answers 422; without, 200.
+fn status_for(errors: &FieldErrors) -> StatusCode {
+    if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }
+}
+
+/// Rounds as the lists show them: the round, its period and state in words.
+fn round_rows(rounds: Vec<EvaluationRound>, lang: Lang) -> Vec<(EvaluationRound, String, &'static str)> {
+    rounds
+        .into_iter()
+        .map(|r| {
+            let period = r.period_words(lang.is_en());
+            let status = r.status().label(lang.is_en());
+            (r, period, status)
+        })
+        .collect()
 }
 
 /// A conflict said on the page it came from, as a field error.
@@ -141,15 +158,7 @@ async fn rounds(
             lang.pick("第三方评价", "Third-party evaluation").into(),
         ),
         pager: Pager::new(&page, "/regulator/evaluation", ""),
-        rows: page
-            .items
-            .into_iter()
-            .map(|r| {
-                let period = r.period_words(lang.is_en());
-                let status = r.status().label(lang.is_en());
-                (r, period, status)
-            })
-            .collect(),
+        rows: round_rows(page.items, lang),
         may_open: city_regulator(&viewer).is_ok(),
     })
 }
@@ -469,7 +478,7 @@ async fn show_round(
         errors,
         round,
     };
-    let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = status_for(&page.errors);
     Ok((status, render(&page)?).into_response())
 }
 
@@ -485,6 +494,29 @@ async fn round_page(
 
 fn back_to(id: i64, anchor: &str) -> Response {
     Redirect::to(&format!("/regulator/evaluation/{id}#{anchor}")).into_response()
+}
+
+/// After a form posted from the round page: back to its section when done, or the page again
+/// with the refusal beside `field`.
+async fn after_round_post<T>(
+    state: &AppState,
+    lang: Lang,
+    viewer: &Viewer,
+    id: i64,
+    outcome: Result<T, StoreError>,
+    anchor: &str,
+    field: &str,
+) -> Result<Response, AppError> {
+    match outcome {
+        Ok(_) => Ok(back_to(id, anchor)),
+        Err(e) => {
+            let mut errors = said(e, field)?;
+            for error in &mut errors.0 {
+                error.field = field.into();
+            }
+            show_round(state, lang, viewer, id, RoundQuery::default(), None, errors).await
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -553,23 +585,14 @@ async fn add_subject(
         "community" => "community",
         _ => "agency",
     };
-    let errors = match subject {
-        Ok(subject) => match state.store.add_subject(id, &subject, session.principal.account_id).await {
-            Ok(_) => return Ok(back_to(id, "subjects")),
-            Err(e) => {
-                let mut errors = said(e, field)?;
-                // The kind's own field, whatever the store named.
-                for error in &mut errors.0 {
-                    if error.field == "kind" || error.field == post.kind {
-                        error.field = field.into();
-                    }
-                }
-                errors
-            }
-        },
-        Err(errors) => errors,
-    };
-    show_round(&state, lang, &viewer, id, RoundQuery::default(), None, errors).await
+    match subject {
+        // Any refusal is said beside the kind's own picker.
+        Ok(subject) => {
+            let outcome = state.store.add_subject(id, &subject, session.principal.account_id).await;
+            after_round_post(&state, lang, &viewer, id, outcome, "subjects", field).await
+        }
+        Err(errors) => show_round(&state, lang, &viewer, id, RoundQuery::default(), None, errors).await,
+    }
 }
 
 async fn remove_subject(
@@ -581,13 +604,8 @@ async fn remove_subject(
 ) -> Result<Response, AppError> {
     let session = city_regulator(&viewer)?;
     viewer.check_csrf(Some(&form.csrf))?;
-    match state.store.remove_subject(id, subject, session.principal.account_id).await {
-        Ok(()) => Ok(back_to(id, "subjects")),
-        Err(e) => {
-            let errors = said(e, "subjects")?;
-            show_round(&state, lang, &viewer, id, RoundQuery::default(), None, errors).await
-        }
-    }
+    let outcome = state.store.remove_subject(id, subject, session.principal.account_id).await;
+    after_round_post(&state, lang, &viewer, id, outcome, "subjects", "subjects").await
 }
 
 #[derive(Deserialize)]
@@ -611,12 +629,13 @@ async fn assign(
     viewer.check_csrf(Some(&post.csrf))?;
     let org = post.org.trim().parse::<i64>().unwrap_or(0);
     let subject = post.subject.trim().parse::<i64>().ok().filter(|s| *s > 0);
-    match state.store.assign_evaluator(id, org, subject, session.principal.account_id).await {
-        Ok(_) => Ok(back_to(id, "assignments")),
-        Err(e) => {
-            let errors = said(e, "org")?;
+    let outcome = state.store.assign_evaluator(id, org, subject, session.principal.account_id).await;
+    // The store names `org` or `subject`; both sit in the one form.
+    match outcome {
+        Err(StoreError::Invalid(errors)) => {
             show_round(&state, lang, &viewer, id, RoundQuery::default(), None, errors).await
         }
+        other => after_round_post(&state, lang, &viewer, id, other, "assignments", "org").await,
     }
 }
 
@@ -629,13 +648,8 @@ async fn publish(
 ) -> Result<Response, AppError> {
     let session = city_regulator(&viewer)?;
     viewer.check_csrf(Some(&form.csrf))?;
-    match state.store.publish_round(id, session.principal.account_id).await {
-        Ok(()) => Ok(back_to(id, "results")),
-        Err(e) => {
-            let errors = said(e, "round")?;
-            show_round(&state, lang, &viewer, id, RoundQuery::default(), None, errors).await
-        }
-    }
+    let outcome = state.store.publish_round(id, session.principal.account_id).await;
+    after_round_post(&state, lang, &viewer, id, outcome, "results", "round").await
 }
 
 #[derive(Deserialize)]
@@ -654,16 +668,8 @@ async fn front_runners(
 ) -> Result<Response, AppError> {
     let session = city_regulator(&viewer)?;
     viewer.check_csrf(Some(&post.csrf))?;
-    match state.store.designate_front_runners(id, &post.subjects, session.principal.account_id).await {
-        Ok(()) => Ok(back_to(id, "front-runners")),
-        Err(e) => {
-            let mut errors = said(e, "front_runners")?;
-            for error in &mut errors.0 {
-                error.field = "front_runners".into();
-            }
-            show_round(&state, lang, &viewer, id, RoundQuery::default(), None, errors).await
-        }
-    }
+    let outcome = state.store.designate_front_runners(id, &post.subjects, session.principal.account_id).await;
+    after_round_post(&state, lang, &viewer, id, outcome, "front-runners", "front_runners").await
 }
 
 #[derive(Template)]
@@ -740,7 +746,7 @@ async fn orgs_page(
 ) -> Result<Response, AppError> {
     viewer.require_role(&[jiazheng_core::account::Role::Regulator])?;
     let list = state.store.evaluator_orgs(PageRequest::new(page, Some(20))).await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = status_for(&errors);
     let page = OrgsPage {
         chrome: Chrome::new(
             lang,
@@ -842,19 +848,11 @@ async fn evaluator_page(
         let items = state.store.search_agencies(&query).await?.items;
         items.into_iter().map(|a| (a.id, format!("{}（{}）", a.name, a.district_name))).collect()
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = status_for(&errors);
     let page = EvaluatorHome {
         chrome: Chrome::new(lang, viewer, "/evaluation", org.name.clone()),
         pager: Pager::new(&rounds, "/evaluation", ""),
-        rounds: rounds
-            .items
-            .into_iter()
-            .map(|r| {
-                let period = r.period_words(lang.is_en());
-                let status = r.status().label(lang.is_en());
-                (r, period, status)
-            })
-            .collect(),
+        rounds: round_rows(rounds.items, lang),
         ties: state.store.declared_ties(org_id).await?,
         org,
         q: text,
@@ -1080,7 +1078,7 @@ async fn show_score_page(
             }
         })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = status_for(&errors);
     let page = ScorePage {
         chrome: Chrome::new(lang, viewer, "/evaluation", subject.name.clone()),
         kind: subject.kind().label(lang.is_en()),
@@ -1230,21 +1228,7 @@ async fn evidence(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         Reader::Evaluator { org: mine } if mine == org => {}
         _ => return Err(AppError::NotFound),
     }
-    let disposition = match kind {
-        EvidenceType::Pdf => format!("attachment; filename=\"evaluation-evidence-{id}.pdf\""),
-        EvidenceType::Jpeg => format!("inline; filename=\"evaluation-evidence-{id}.jpg\""),
-        EvidenceType::Png => format!("inline; filename=\"evaluation-evidence-{id}.png\""),
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, kind.mime().to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; img-src 'self'; object-src 'self'; sandbox".into()),
-            (header::CACHE_CONTROL, "private, no-store".into()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::files::evidence_response(kind, bytes, &format!("evaluation-evidence-{id}")))
 }
 
 // ---- public -----------------------------------------------------------------------------------------
