@@ -1144,11 +1144,15 @@ async fn the_regulator_opens_a_round_an_evaluator_scores_and_the_public_reads_th
         client.find(Locator::Id("assign")).await.unwrap().click().await.unwrap();
         text_when(&client, "#assignments", |t| t.contains("吉林省家政服务评价中心")).await;
         look_at(&client, &format!("evaluation-round-open-{label}")).await;
+        client.goto(&app.url("/regulator/evaluation/orgs")).await.unwrap();
+        text_when(&client, "#org-list", |t| t.contains("吉林省家政服务评价中心")).await;
+        look_at(&client, &format!("evaluation-orgs-{label}")).await;
         sign_out(&client).await;
 
         // The evaluator scores the agency on the seven dimensions, a file as one score's evidence.
         sign_in_as(&client, &app, "pingjia").await;
         text_when(&client, "#my-rounds", |t| t.contains("2025年度")).await;
+        look_at(&client, &format!("evaluation-desk-{label}")).await;
         client.find(Locator::Css("#my-rounds a")).await.unwrap().click().await.unwrap();
         text_when(&client, "#my-subjects", |t| t.contains("安心家政")).await;
         client.find(Locator::Css("#my-subjects a")).await.unwrap().click().await.unwrap();

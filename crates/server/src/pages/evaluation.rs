@@ -429,14 +429,9 @@ async fn show_round(
         _ => Vec::new(),
     };
     let kinds = round.kind_list();
+    // The subjects on this page of the table, so that paging reaches every one.
     let assignable = if city && open {
-        store
-            .round_subjects(id, None, PageRequest::new(Some(1), Some(100)))
-            .await?
-            .items
-            .into_iter()
-            .map(|s| (s.id, format!("{} · {}", s.kind().label(en), s.name)))
-            .collect()
+        subjects.items.iter().map(|s| (s.id, format!("{} · {}", s.kind().label(en), s.name))).collect()
     } else {
         Vec::new()
     };
