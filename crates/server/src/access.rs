@@ -506,5 +506,5 @@ pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -
     if let Err(denied) = rule.gate.admits(viewer.session.as_ref().map(|s| s.principal.role)) {
         return denied.into_response();
     }
-    next.run(Request::from_parts(parts, body)).await
+    crate::audit::record_write(&state, &viewer, &matched, Request::from_parts(parts, body), next).await
 }

@@ -7,6 +7,7 @@ i18n!("locales", fallback = "zh-CN");
 
 pub mod access;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod community;

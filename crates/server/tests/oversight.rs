@@ -198,3 +198,38 @@ async fn the_brand_form_keeps_what_was_typed_and_says_what_is_wrong() {
     let audit = browser.get(app.url("/regulator/audit")).send().await.unwrap();
     assert_eq!(audit.status(), 200);
 }
+
+/// Writes whose store function records its own row are not recorded twice; the others get a row
+/// from the layer with the fields submitted (secrets dropped); refused writes leave nothing.
+#[tokio::test]
+async fn every_regulator_write_lands_in_the_audit_once() {
+    let app = TestApp::spawn().await;
+    let city = app.token("city").await;
+    let nanguan = app.token("nanguan").await;
+    let (status, _) = app.put_json("/api/v1/coverage/radius", &city, &json!({"radius_m": 1500})).await;
+    assert_eq!(status, 204);
+    let (status, _) = app.put_json("/api/v1/coverage/radius", &city, &json!({"radius_m": 0})).await;
+    assert_eq!(status, 422);
+    let year = jiazheng_server::api::workers::today().format("%Y").to_string();
+    let budget = json!({"district": "220102000000", "year": year, "amount": "50000"});
+    let (status, body) = app.put_json("/api/v1/subsidies/budgets", &nanguan, &budget).await;
+    assert!(status == 200 || status == 204, "{status} {body}");
+    let (_, audit) = app.get_json("/api/v1/audit", Some(&city)).await;
+    assert_eq!(audit["total"], 2, "{audit}");
+    let budget_row = &audit["items"][0];
+    assert_eq!(budget_row["action"], "subsidy.budget");
+    assert_eq!(budget_row["actor_name"], "nanguan");
+    assert_eq!(budget_row["after"]["amount"], "50000");
+    assert!(budget_row["after"].get("csrf").is_none());
+    let radius = &audit["items"][1];
+    assert_eq!(
+        (radius["action"].as_str(), radius["before"]["radius_m"].as_i64(), radius["after"]["radius_m"].as_i64()),
+        (Some("coverage.radius"), Some(1000), Some(1500))
+    );
+    // The page shows labels, not keys.
+    let browser = sign_in(&app, "city").await;
+    let html =
+        browser.get(app.url("/regulator/audit?action=coverage.radius")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("设置网点服务半径") && html.contains("radius_m: 1000"), "{html}");
+    assert!(!html.contains("设置补贴预算</td>"), "filtered to the radius");
+}
