@@ -335,6 +335,13 @@ async fn the_scoring_page_says_each_mistake_beside_its_field_and_keeps_what_was_
     let scores = store.subject_scores(round, sa, Some(x)).await.unwrap();
     assert_eq!((scores.len(), scores[0].evidence_mime.as_deref()), (1, Some("application/pdf")));
     let evidence = scores[0].evidence_id.unwrap();
+    // The write landed in the audit once, by the store (with the value after), not again by the gate.
+    let me = store.authenticate("eval_x", PASSWORD).await.unwrap().unwrap().account_id;
+    let query = jiazheng_store::oversight::audit::AuditQuery { actor: Some(me), ..Default::default() };
+    let rows = store.audit(&query, jiazheng_store::PageRequest::default()).await.unwrap().items;
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["evaluation.score", "evaluation.tie_declare"], "{rows:?}");
+    assert!(rows[0].value_after.as_deref().unwrap().contains("\"score\":85"));
     let file = client.get(app.url(&format!("/evaluation/evidence/{evidence}"))).send().await.unwrap();
     assert_eq!(file.status(), 200);
     assert_eq!(file.bytes().await.unwrap().as_ref(), b"%PDF-1.4 brand certificate");
