@@ -337,6 +337,9 @@ pub enum UserCommand {
         /// The bank a bank account reads released credit reports for (created if new).
         #[arg(long)]
         bank: Option<String>,
+        /// The evaluator organisation (its registered name) an evaluator account scores for.
+        #[arg(long)]
+        evaluator: Option<String>,
         #[arg(long)]
         password_stdin: bool,
     },

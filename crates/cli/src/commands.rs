@@ -135,6 +135,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     worker_id,
                     provider,
                     bank,
+                    evaluator,
                     password_stdin,
                 },
         } => {
@@ -170,7 +171,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Some(name) => Some(store.create_bank(name.trim()).await?),
                     None => None,
                 },
+                evaluator_id: match evaluator {
+                    Some(name) => Some(store.evaluator_org_by_name(name.trim()).await?.id),
+                    None => None,
+                },
             };
+            if role == Role::Evaluator && account.evaluator_id.is_none() {
+                bail!("an evaluator account needs --evaluator NAME (its organisation, registered by the regulator)");
+            }
             if role == Role::Bank && account.bank_id.is_none() {
                 bail!("a bank account needs --bank NAME (the bank it reads reports for)");
             }

@@ -475,6 +475,7 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
                 worker_id,
                 provider_id,
                 bank_id: (role == Role::Bank).then_some(bank),
+                evaluator_id: None,
             })
             .await?;
         ids.insert(username, id);
@@ -497,6 +498,7 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     let school = provider.and_then(|p| ids.get("school").map(|account| (*account, p)));
     let community = crate::community_demo::generate(store, agency_id, ids["agency"], ids["community"], school).await?;
     println!("{community}");
+    println!("{}", crate::evaluation_demo::generate(store, ids["regulator"], agency_id).await?);
     // The school has enrolled some of the agency's workers in its pre-job course.
     if let Some(provider) = provider {
         let provider_name = store.provider(provider).await?.name;
@@ -622,6 +624,7 @@ pub fn print_logins(base: &str) {
         ("school", "school / training base: courses, enrolments, exam results"),
         ("worker", "a worker of that agency: own record and reminders"),
         ("bank", "吉林银行长春分行: credit reports agencies release to it, at /bank"),
+        ("evaluator", "third-party evaluator: scores the rounds its organisation is assigned, at /evaluation"),
     ] {
         println!("  {name:<10} {what}");
     }

@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod community_demo;
 mod demo;
+mod evaluation_demo;
 mod history;
 mod market_demo;
 mod oversight_demo;

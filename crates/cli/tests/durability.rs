@@ -107,6 +107,7 @@ async fn seeded(url: &str, workers: u16) -> (Store, i64, Vec<i64>) {
             worker_id: None,
             provider_id: None,
             bank_id: None,
+            evaluator_id: None,
         })
         .await
         .unwrap();

@@ -31,6 +31,8 @@ pub enum Scope {
     Provider(i64),
     /// A bank (信易贷): reads the credit reports released to it.
     Bank(i64),
+    /// A third-party evaluator organisation (第三方评价机构): scores the rounds it is assigned.
+    Evaluator(i64),
 }
 
 /// Facts about a worker that decide who may read the sensitive fields.
@@ -72,6 +74,13 @@ impl Principal {
     pub fn bank_id(&self) -> Option<i64> {
         match (self.role, &self.scope) {
             (Role::Bank, Scope::Bank(id)) => Some(*id),
+            _ => None,
+        }
+    }
+
+    pub fn evaluator_org(&self) -> Option<i64> {
+        match (self.role, &self.scope) {
+            (Role::Evaluator, Scope::Evaluator(id)) => Some(*id),
             _ => None,
         }
     }
@@ -166,6 +175,8 @@ pub enum ScopeNeed {
     Worker,
     Provider,
     Bank,
+    /// An evaluator organisation.
+    Evaluator,
     /// A district is required (community staff).
     District,
     /// A district, or the whole city when none is picked (regulators).
@@ -176,7 +187,8 @@ pub enum ScopeNeed {
 impl Role {
     pub fn scope_need(self) -> ScopeNeed {
         match self {
-            Role::Resident | Role::Evaluator => ScopeNeed::Nothing,
+            Role::Resident => ScopeNeed::Nothing,
+            Role::Evaluator => ScopeNeed::Evaluator,
             Role::Worker => ScopeNeed::Worker,
             Role::AgencyAdmin => ScopeNeed::Agency,
             Role::CommunityStaff => ScopeNeed::District,
@@ -190,8 +202,8 @@ impl Role {
 
 /// The role and scope of an account form: the role's label or code and the ids the page's
 /// pickers resolved (an agency found by name, a district from the list ...). Only the field the
-/// role needs is read; errors are reported under `role`, `agency`, `worker`, `provider`, `bank`
-/// and `district`.
+/// role needs is read; errors are reported under `role`, `agency`, `worker`, `provider`, `bank`,
+/// `evaluator` and `district`.
 #[derive(Debug, Clone, Default)]
 pub struct AccessForm {
     pub role: String,
@@ -199,6 +211,8 @@ pub struct AccessForm {
     pub worker_id: Option<i64>,
     pub provider_id: Option<i64>,
     pub bank_id: Option<i64>,
+    /// Evaluators only: their organisation.
+    pub evaluator_id: Option<i64>,
     pub district: String,
     /// Community staff only: one street of the district, to narrow their area to it.
     pub street: String,
@@ -220,6 +234,7 @@ impl AccessForm {
             ScopeNeed::Worker => picked("worker", self.worker_id, &mut errors).map(Scope::Worker),
             ScopeNeed::Provider => picked("provider", self.provider_id, &mut errors).map(Scope::Provider),
             ScopeNeed::Bank => picked("bank", self.bank_id, &mut errors).map(Scope::Bank),
+            ScopeNeed::Evaluator => picked("evaluator", self.evaluator_id, &mut errors).map(Scope::Evaluator),
             ScopeNeed::District if !self.street.trim().is_empty() => {
                 errors.take("street", street_of(&self.street, &self.district)).map(Scope::District)
             }
@@ -375,6 +390,9 @@ mod tests {
         let agency = AccessForm { agency_id: Some(4), worker_id: Some(9), ..access("agency_admin") };
         assert_eq!(agency.parse().unwrap(), (Role::AgencyAdmin, Scope::Agency(4)), "the worker is not read");
         assert_eq!(access("community_staff").parse().unwrap_err().for_field("district").unwrap().code, "required");
+        assert_eq!(access("evaluator").parse().unwrap_err().for_field("evaluator").unwrap().code, "required");
+        let evaluator = AccessForm { evaluator_id: Some(2), bank_id: Some(5), ..access("evaluator") };
+        assert_eq!(evaluator.parse().unwrap(), (Role::Evaluator, Scope::Evaluator(2)));
         let staff = AccessForm { district: "220102".into(), street: "220102001".into(), ..access("community_staff") };
         assert_eq!(staff.parse().unwrap().1, Scope::District(DivisionCode::parse("220102001").unwrap()));
         let elsewhere = AccessForm { district: "220103".into(), ..staff.clone() };

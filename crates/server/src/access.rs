@@ -46,8 +46,8 @@ pub struct Rule {
 
 use Gate::{Public, Roles, SignedIn};
 use Role::{
-    AgencyAdmin as A, Bank as B, CommunityStaff as C, Regulator as G, Resident as R, School as S, SystemAdmin as X,
-    Worker as W,
+    AgencyAdmin as A, Bank as B, CommunityStaff as C, Evaluator as E, Regulator as G, Resident as R, School as S,
+    SystemAdmin as X, Worker as W,
 };
 
 const fn rule(method: &'static str, path: &'static str, gate: Gate, object: &'static str) -> Rule {
@@ -423,6 +423,52 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/volunteer", Roles(&[A, S]), "own participations"),
     rule("POST", "/volunteer/events/{id}/join", Roles(&[A, S]), "as own agency or school"),
     rule("GET", "/communities/{code}", Public, ""),
+    // Third-party evaluation (issue 14 part 2): the city's regulator opens, assigns and publishes;
+    // district regulators read their district; evaluators score what their organisation is
+    // assigned; published rounds are public, unpublished ones are not found for anyone else.
+    rule("GET", "/api/v1/evaluation/rounds", Public, "published rounds; regulators all, an evaluator its own"),
+    rule("POST", "/api/v1/evaluation/rounds", Roles(&[G]), "the city's regulator"),
+    rule("GET", "/api/v1/evaluation/rounds/{id}", Public, "published; open ones: regulators and the organisations assigned (others 404)"),
+    rule("PUT", "/api/v1/evaluation/rounds/{id}/weights", Roles(&[G]), "the city's regulator; before any score"),
+    rule("GET", "/api/v1/evaluation/rounds/{id}/subjects", Roles(&[G, E]), "a district regulator its district's; an evaluator those assigned"),
+    rule("POST", "/api/v1/evaluation/rounds/{id}/subjects", Roles(&[G]), "the city's regulator; open rounds"),
+    rule("GET", "/api/v1/evaluation/rounds/{id}/assignments", Roles(&[G]), ""),
+    rule("POST", "/api/v1/evaluation/rounds/{id}/assignments", Roles(&[G]), "the city's regulator; never to a tied agency"),
+    rule("POST", "/api/v1/evaluation/rounds/{id}/evidence", Roles(&[E]), "own organisation, a round it is assigned"),
+    rule("GET", "/api/v1/evaluation/rounds/{id}/subjects/{subject}/scorecard", Roles(&[G, E]), "own organisation's, assigned and untied (403); regulator in scope"),
+    rule("PUT", "/api/v1/evaluation/rounds/{id}/subjects/{subject}/scores", Roles(&[E]), "own organisation, assigned to the subject, no declared tie (403)"),
+    rule("POST", "/api/v1/evaluation/rounds/{id}/subjects/{subject}/submission", Roles(&[E]), "own organisation, assigned, untied"),
+    rule("GET", "/api/v1/evaluation/rounds/{id}/results", Public, "published; open rounds: regulators only (others 404)"),
+    rule("POST", "/api/v1/evaluation/rounds/{id}/publication", Roles(&[G]), "the city's regulator; every subject fully scored"),
+    rule("PUT", "/api/v1/evaluation/rounds/{id}/front-runners", Roles(&[G]), "the city's regulator; published rounds"),
+    rule("GET", "/api/v1/evaluation/orgs", Roles(&[G]), ""),
+    rule("POST", "/api/v1/evaluation/orgs", Roles(&[G]), "the city's regulator"),
+    rule("GET", "/api/v1/evaluation/ties", Roles(&[E]), "own organisation"),
+    rule("POST", "/api/v1/evaluation/ties", Roles(&[E]), "own organisation"),
+    rule("DELETE", "/api/v1/evaluation/ties/{agency}", Roles(&[E]), "own organisation"),
+    rule("GET", "/regulator/evaluation", Roles(&[G]), ""),
+    rule("POST", "/regulator/evaluation", Roles(&[G]), "the city's regulator"),
+    rule("GET", "/regulator/evaluation/new", Roles(&[G]), "the city's regulator"),
+    rule("GET", "/regulator/evaluation/orgs", Roles(&[G]), ""),
+    rule("POST", "/regulator/evaluation/orgs", Roles(&[G]), "the city's regulator"),
+    rule("GET", "/regulator/evaluation/{id}", Roles(&[G]), "a district regulator sees its district's subjects"),
+    rule("POST", "/regulator/evaluation/{id}/weights", Roles(&[G]), "the city's regulator; before any score"),
+    rule("POST", "/regulator/evaluation/{id}/subjects", Roles(&[G]), "the city's regulator; open rounds"),
+    rule("GET", "/regulator/evaluation/{id}/subjects/{subject}", Roles(&[G]), "a subject of the regulator's area (others 404)"),
+    rule("POST", "/regulator/evaluation/{id}/subjects/{subject}/remove", Roles(&[G]), "the city's regulator; unscored subjects"),
+    rule("POST", "/regulator/evaluation/{id}/assignments", Roles(&[G]), "the city's regulator; never to a tied agency"),
+    rule("POST", "/regulator/evaluation/{id}/publish", Roles(&[G]), "the city's regulator; every subject fully scored"),
+    rule("POST", "/regulator/evaluation/{id}/front-runners", Roles(&[G]), "the city's regulator; published rounds"),
+    rule("GET", "/evaluation", Roles(&[E]), "own organisation"),
+    rule("POST", "/evaluation/ties", Roles(&[E]), "own organisation"),
+    rule("POST", "/evaluation/ties/{agency}/withdraw", Roles(&[E]), "own organisation"),
+    rule("GET", "/evaluation/rounds/{id}", Roles(&[E]), "a round the organisation is assigned (others 404)"),
+    rule("GET", "/evaluation/rounds/{id}/subjects/{subject}", Roles(&[E]), "assigned to the subject (403); a tied agency shows no form"),
+    rule("POST", "/evaluation/rounds/{id}/subjects/{subject}", Roles(&[E]), "assigned to the subject, no declared tie (403)"),
+    rule("POST", "/evaluation/rounds/{id}/subjects/{subject}/submit", Roles(&[E]), "assigned to the subject, no declared tie (403)"),
+    rule("GET", "/evaluation/evidence/{id}", Roles(&[E, G]), "own organisation's file, or a regulator"),
+    rule("GET", "/evaluations", Public, "published rounds only"),
+    rule("GET", "/evaluations/{id}", Public, "published rounds only (others 404)"),
 ];
 
 /// The rule for a matched route, if the table has one.

@@ -4,7 +4,32 @@
 
 use std::path::PathBuf;
 
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use jiazheng_core::market::subsidy::EvidenceType;
+
 use crate::AppError;
+
+/// An evidence file as it was uploaded, shown inline but never run: a PDF or picture only, with
+/// a policy that allows no script. A browser will not show a PDF in a sandboxed document, so
+/// PDFs are saved and pictures shown. `stem` names the saved file.
+pub fn evidence_response(kind: EvidenceType, bytes: Vec<u8>, stem: &str) -> Response {
+    let disposition = match kind {
+        EvidenceType::Pdf => format!("attachment; filename=\"{stem}.pdf\""),
+        EvidenceType::Jpeg => format!("inline; filename=\"{stem}.jpg\""),
+        EvidenceType::Png => format!("inline; filename=\"{stem}.png\""),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind.mime().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; img-src 'self'; object-src 'self'; sandbox".into()),
+            (header::CACHE_CONTROL, "private, no-store".into()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
 
 pub struct Folder {
     dir: PathBuf,

@@ -14,6 +14,7 @@ pub mod community;
 pub mod community_ops;
 pub mod contracts;
 pub mod error;
+pub mod evaluation;
 pub mod files;
 pub mod i18n;
 pub mod limits;

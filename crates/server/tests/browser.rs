@@ -888,6 +888,7 @@ async fn staff_publish_a_survey_households_answer_on_phones_and_the_demand_and_g
                 worker_id: None,
                 provider_id: None,
                 bank_id: None,
+                evaluator_id: None,
             })
             .await
             .unwrap();
@@ -1086,6 +1087,122 @@ async fn a_point_a_station_and_a_community_page_on_a_phone_and_a_desktop() {
         client.find(Locator::Css("a[href='/communities/220102001001']")).await.unwrap().click().await.unwrap();
         text_when(&client, "#stations", |t| t.contains("春城家政驿站")).await;
         look_at(&client, &format!("community-page-{label}")).await;
+        client.close().await.unwrap();
+    }
+}
+
+/// Third-party evaluation (task 12), the "done when": the city's regulator opens a round
+/// with its published weights and adds an agency, an evaluator scores the agency on the seven
+/// dimensions with evidence (the platform's own figures beside each), the regulator publishes,
+/// and the public page shows the result with its weights; on a phone and a desktop.
+#[tokio::test]
+async fn the_regulator_opens_a_round_an_evaluator_scores_and_the_public_reads_the_result_with_its_weights() {
+    use jiazheng_core::oversight::evaluation::{Dimension, OrgForm};
+    for (width, label) in WIDTHS {
+        let app = TestApp::spawn().await;
+        app.employ(81, "孙丽", "cleaning").await;
+        let org = OrgForm {
+            name: "吉林省家政服务评价中心".into(),
+            contact: "王经理 13900000000".into(),
+            ..Default::default()
+        };
+        let org = app.db.store.create_evaluator_org(&org.parse().unwrap(), None).await.unwrap();
+        app.db
+            .store
+            .create_account(&jiazheng_store::accounts::NewAccount::scoped(
+                "pingjia".into(),
+                "评价中心评价员".into(),
+                PASSWORD.into(),
+                jiazheng_core::account::Role::Evaluator,
+                &jiazheng_core::account::Scope::Evaluator(org),
+            ))
+            .await
+            .unwrap();
+        let (client, _driver, profile) = browser_for(width).await;
+
+        // The regulator opens the round: weights that do not add up are said beside them.
+        sign_in_as(&client, &app, "city").await;
+        go_by_menu(&client, "/regulator/evaluation").await;
+        text_when(&client, "h1", |t| t.contains("第三方评价")).await;
+        client.find(Locator::Id("new-round")).await.unwrap().click().await.unwrap();
+        text_when(&client, "h1", |t| t.contains("开启一轮")).await;
+        fill(&client, "name", "2025年度家政企业第三方评价").await;
+        fill(&client, "weight_standards", "15").await;
+        client.find(Locator::Id("open-round")).await.unwrap().click().await.unwrap();
+        let said = text_when(&client, "#weights-error", |t| !t.is_empty()).await;
+        assert!(said.contains("105%"), "{said}");
+        look_at(&client, &format!("evaluation-round-form-refused-{label}")).await;
+        fill(&client, "weight_standards", "10").await;
+        client.find(Locator::Id("open-round")).await.unwrap().click().await.unwrap();
+        text_when(&client, "h1", |t| t.contains("2025年度家政企业第三方评价")).await;
+        fill(&client, "agency_q", "安心").await;
+        client.find(Locator::Id("find-agency")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#agency-found", |t| t.contains("安心家政")).await;
+        client.find(Locator::Css("#agency-found button")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#subject-list", |t| t.contains("安心家政")).await;
+        choose(&client, "org", &org.to_string()).await;
+        client.find(Locator::Id("assign")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#assignments", |t| t.contains("吉林省家政服务评价中心")).await;
+        look_at(&client, &format!("evaluation-round-open-{label}")).await;
+        client.goto(&app.url("/regulator/evaluation/orgs")).await.unwrap();
+        text_when(&client, "#org-list", |t| t.contains("吉林省家政服务评价中心")).await;
+        look_at(&client, &format!("evaluation-orgs-{label}")).await;
+        sign_out(&client).await;
+
+        // The evaluator scores the agency on the seven dimensions, a file as one score's evidence.
+        sign_in_as(&client, &app, "pingjia").await;
+        text_when(&client, "#my-rounds", |t| t.contains("2025年度")).await;
+        look_at(&client, &format!("evaluation-desk-{label}")).await;
+        client.find(Locator::Css("#my-rounds a")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#my-subjects", |t| t.contains("安心家政")).await;
+        client.find(Locator::Css("#my-subjects a")).await.unwrap().click().await.unwrap();
+        let figures = text_when(&client, "#dim-employment", |t| t.contains("平台数据")).await;
+        assert!(figures.contains("100% (1/1)"), "the platform's own figure beside the dimension: {figures}");
+        for (i, d) in Dimension::ALL.iter().enumerate() {
+            let score = if i == 0 { "90" } else { "80" };
+            fill(&client, &format!("score_{}", d.as_str()), score).await;
+            if *d != Dimension::Brand {
+                fill(&client, &format!("note_{}", d.as_str()), "现场核查及台账抽查").await;
+            }
+        }
+        choose_file(&client, "file_brand", &portrait_file(&profile)).await;
+        client.find(Locator::Id("save-scores")).await.unwrap().click().await.unwrap();
+        text_when(&client, "[role='status']", |t| t.contains("已保存")).await;
+        look_at(&client, &format!("evaluation-scoring-{label}")).await;
+        client.find(Locator::Id("submit-scorecard")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#my-subjects", |t| t.contains("已提交")).await;
+        sign_out(&client).await;
+
+        // The regulator publishes.
+        sign_in_as(&client, &app, "city").await;
+        go_by_menu(&client, "/regulator/evaluation").await;
+        client.find(Locator::Css("#round-list a")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#result-table", |t| t.contains("82.00")).await;
+        client.find(Locator::Id("publish")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#round-facts", |t| t.contains("已发布")).await;
+        look_at(&client, &format!("evaluation-round-published-{label}")).await;
+        sign_out(&client).await;
+
+        // The public reads the result with the weights: 20% × 90 + 80% × 80 = 82.00.
+        go_by_menu(&client, "/evaluations").await;
+        client.find(Locator::Css("#published-rounds a")).await.unwrap().click().await.unwrap();
+        let weights = text_when(&client, "#weight-table", |t| t.contains("员工制发展程度")).await;
+        for (dimension, weight) in [("员工制发展程度", "20%"), ("家政进社区", "15%"), ("标准与法规", "10%")]
+        {
+            let line = weights.lines().find(|l| l.contains(dimension)).unwrap_or_default();
+            assert!(line.contains(weight), "{dimension} {weight}: {weights}");
+        }
+        let results = text_of(&client, "#result-table").await;
+        assert!(
+            results.contains("长春市安心家政服务有限公司") && results.contains("82.00") && results.contains("90.00"),
+            "{results}"
+        );
+        let date = text_of(&client, "#data-date").await;
+        assert!(date.contains(&jiazheng_server::api::workers::today().to_string()), "the date of the data: {date}");
+        look_at(&client, &format!("evaluation-public-{label}")).await;
+        client.find(Locator::Css("#result-table a")).await.unwrap().click().await.unwrap();
+        let line = text_when(&client, "#evaluation", |t| !t.is_empty()).await;
+        assert!(line.contains("82.00分 · 第1名（共1家）"), "{line}");
         client.close().await.unwrap();
     }
 }

@@ -153,6 +153,7 @@ async fn schools_enrol_registered_workers_and_enter_results() {
             worker_id: None,
             provider_id: Some(provider_id),
             bank_id: None,
+            evaluator_id: None,
         })
         .await
         .unwrap();

@@ -29,6 +29,8 @@ pub struct NewAccount {
     pub provider_id: Option<i64>,
     /// The bank a bank account reads released credit reports for.
     pub bank_id: Option<i64>,
+    /// The organisation an evaluator account scores for.
+    pub evaluator_id: Option<i64>,
 }
 
 impl NewAccount {
@@ -45,6 +47,7 @@ impl NewAccount {
             worker_id: columns.worker_id,
             provider_id: columns.provider_id,
             bank_id: columns.bank_id,
+            evaluator_id: columns.evaluator_id,
         }
     }
 }
@@ -57,6 +60,7 @@ struct ScopeColumns {
     worker_id: Option<i64>,
     provider_id: Option<i64>,
     bank_id: Option<i64>,
+    evaluator_id: Option<i64>,
 }
 
 impl ScopeColumns {
@@ -68,6 +72,7 @@ impl ScopeColumns {
             Scope::Worker(id) => Self { worker_id: Some(*id), ..none },
             Scope::Provider(id) => Self { provider_id: Some(*id), ..none },
             Scope::Bank(id) => Self { bank_id: Some(*id), ..none },
+            Scope::Evaluator(id) => Self { evaluator_id: Some(*id), ..none },
             Scope::District(code) => Self { district_code: Some(code.to_string()), ..none },
         }
     }
@@ -86,6 +91,7 @@ row! {
         worker_id: Option<i64>,
         provider_id: Option<i64>,
         bank_id: Option<i64>,
+        evaluator_id: Option<i64>,
     }
 }
 
@@ -122,6 +128,7 @@ fn principal_of(row: &AccountRow) -> Result<Principal> {
     let scope = match (role, row.agency_id, row.worker_id, &row.district_code) {
         (Role::School, ..) if let Some(provider) = row.provider_id => Scope::Provider(provider),
         (Role::Bank, ..) if let Some(bank) = row.bank_id => Scope::Bank(bank),
+        (Role::Evaluator, ..) if let Some(org) = row.evaluator_id => Scope::Evaluator(org),
         (Role::AgencyAdmin, Some(agency), _, _) => Scope::Agency(agency),
         (Role::Worker, _, Some(worker), _) => Scope::Worker(worker),
         (_, _, _, Some(district)) => {
@@ -162,12 +169,12 @@ impl Store {
         let hash = hash_password(account.password.clone()).await?;
         let (id,): (i64,) = on_pool!(self, p => sqlx::query_as(
             "INSERT INTO accounts (username, display_name, password_hash, role, agency_id, district_code, worker_id,
-                 provider_id, bank_id, disabled, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, FALSE, $10) RETURNING id",
+                 provider_id, bank_id, evaluator_id, disabled, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, $11) RETURNING id",
         )
         .bind(account.username.trim()).bind(&account.display_name).bind(hash).bind(account.role.as_str())
         .bind(account.agency_id).bind(&account.district_code).bind(account.worker_id).bind(account.provider_id)
-        .bind(account.bank_id).bind(now())
+        .bind(account.bank_id).bind(account.evaluator_id).bind(now())
         .fetch_one(p)
         .await
         .map_err(StoreError::conflict_on("account_username"))?);
@@ -177,7 +184,8 @@ impl Store {
     /// Checks a password; unknown names cost as much as wrong passwords, so timing tells nothing.
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<Option<Principal>> {
         let row: Option<AccountRow> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, username, display_name, password_hash, role, agency_id, district_code, worker_id, provider_id, bank_id
+            "SELECT id, username, display_name, password_hash, role, agency_id, district_code, worker_id, provider_id, bank_id,
+                    evaluator_id
              FROM accounts WHERE username = $1 AND disabled = FALSE",
         ).bind(username.trim()).fetch_optional(p).await?);
         let stand_in =
@@ -206,7 +214,7 @@ impl Store {
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
         let row: Option<SessionRow> = on_pool!(self, p => sqlx::query_as(
             "SELECT s.csrf_token, a.id, a.username, a.display_name, a.password_hash, a.role, a.agency_id,
-                    a.district_code, a.worker_id, a.provider_id, a.bank_id
+                    a.district_code, a.worker_id, a.provider_id, a.bank_id, a.evaluator_id
              FROM sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled = FALSE",
         ).bind(token_hash(token)).bind(now()).fetch_optional(p).await?);
@@ -279,6 +287,8 @@ row! {
         pub worker_id: Option<i64>,
         pub provider_id: Option<i64>,
         pub bank_id: Option<i64>,
+        pub evaluator_name: Option<String>,
+        pub evaluator_id: Option<i64>,
     }
 }
 
@@ -296,25 +306,26 @@ row! {
         pub worker_name: Option<String>,
         pub provider_name: Option<String>,
         pub bank_name: Option<String>,
+        pub evaluator_name: Option<String>,
     }
 }
 
 /// The names a row's scope columns point to, joined from alias `x`.
 const SCOPE_NAMES: &str = "ag.name AS agency_name, dv.name AS district_name, wk.name AS worker_name,
-        tp.name AS provider_name, bk.name AS bank_name";
+        tp.name AS provider_name, bk.name AS bank_name, ev.name AS evaluator_name";
 
 fn scope_joins(x: &str) -> String {
     format!(
         "LEFT JOIN agencies ag ON ag.id = {x}.agency_id LEFT JOIN divisions dv ON dv.code = {x}.district_code
          LEFT JOIN workers wk ON wk.id = {x}.worker_id LEFT JOIN training_providers tp ON tp.id = {x}.provider_id
-         LEFT JOIN banks bk ON bk.id = {x}.bank_id"
+         LEFT JOIN banks bk ON bk.id = {x}.bank_id LEFT JOIN evaluator_orgs ev ON ev.id = {x}.evaluator_id"
     )
 }
 
 fn select_listing() -> String {
     format!(
         "SELECT a.id, a.username, a.display_name, a.role, a.disabled, a.version, a.created_at, {SCOPE_NAMES},
-                a.agency_id, a.district_code, a.worker_id, a.provider_id, a.bank_id
+                a.agency_id, a.district_code, a.worker_id, a.provider_id, a.bank_id, a.evaluator_id
          FROM accounts a {}",
         scope_joins("a")
     )
@@ -322,7 +333,7 @@ fn select_listing() -> String {
 
 const INSERT_EVENT: &str =
     "INSERT INTO account_events (account_id, actor_account_id, kind, role, agency_id, district_code,
-        worker_id, provider_id, bank_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        worker_id, provider_id, bank_id, evaluator_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 /// Letters and digits nobody misreads when the password is read out or copied from paper.
 const READABLE: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -396,12 +407,12 @@ impl Store {
             let mut tx = p.begin().await?;
             let inserted: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
                 "INSERT INTO accounts (username, display_name, password_hash, role, agency_id, district_code, worker_id,
-                     provider_id, bank_id, disabled, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, FALSE, $10) RETURNING id",
+                     provider_id, bank_id, evaluator_id, disabled, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, $11) RETURNING id",
             )
             .bind(account.username.trim()).bind(&account.display_name).bind(hash).bind(account.role.as_str())
             .bind(account.agency_id).bind(&account.district_code).bind(account.worker_id).bind(account.provider_id)
-            .bind(account.bank_id).bind(at)
+            .bind(account.bank_id).bind(account.evaluator_id).bind(at)
             .fetch_one(&mut *tx)
             .await;
             let (id,) = inserted.map_err(|e| match StoreError::conflict_on("account_username")(e) {
@@ -415,7 +426,7 @@ impl Store {
             sqlx::query(INSERT_EVENT)
                 .bind(id).bind(actor).bind(AccountEventKind::Created.as_str()).bind(account.role.as_str())
                 .bind(account.agency_id).bind(&account.district_code).bind(account.worker_id)
-                .bind(account.provider_id).bind(account.bank_id).bind(at)
+                .bind(account.provider_id).bind(account.bank_id).bind(account.evaluator_id).bind(at)
                 .execute(&mut *tx).await?;
             tx.commit().await?;
             id
@@ -439,7 +450,8 @@ impl Store {
             sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id).execute(&mut *tx).await?;
             sqlx::query(INSERT_EVENT)
                 .bind(id).bind(actor).bind(AccountEventKind::PasswordReset.as_str()).bind(None::<String>)
-                .bind(None::<i64>).bind(None::<String>).bind(None::<i64>).bind(None::<i64>).bind(None::<i64>).bind(at)
+                .bind(None::<i64>).bind(None::<String>).bind(None::<i64>).bind(None::<i64>).bind(None::<i64>)
+                .bind(None::<i64>).bind(at)
                 .execute(&mut *tx).await?;
             tx.commit().await?;
         });
@@ -464,7 +476,8 @@ impl Store {
             sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id).execute(&mut *tx).await?;
             sqlx::query(INSERT_EVENT)
                 .bind(id).bind(actor).bind(kind.as_str()).bind(None::<String>)
-                .bind(None::<i64>).bind(None::<String>).bind(None::<i64>).bind(None::<i64>).bind(None::<i64>).bind(at)
+                .bind(None::<i64>).bind(None::<String>).bind(None::<i64>).bind(None::<i64>).bind(None::<i64>)
+                .bind(None::<i64>).bind(at)
                 .execute(&mut *tx).await?;
             tx.commit().await?;
         });
@@ -488,11 +501,11 @@ impl Store {
             let mut tx = p.begin().await?;
             let done = sqlx::query(
                 "UPDATE accounts SET role = $1, agency_id = $2, district_code = $3, worker_id = $4, provider_id = $5,
-                     bank_id = $6, version = version + 1
-                 WHERE id = $7 AND version = $8",
+                     bank_id = $6, evaluator_id = $7, version = version + 1
+                 WHERE id = $8 AND version = $9",
             )
             .bind(role.as_str()).bind(c.agency_id).bind(&c.district_code).bind(c.worker_id).bind(c.provider_id)
-            .bind(c.bank_id).bind(id).bind(version)
+            .bind(c.bank_id).bind(c.evaluator_id).bind(id).bind(version)
             .execute(&mut *tx).await?.rows_affected();
             if done == 0 {
                 let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
@@ -501,7 +514,8 @@ impl Store {
             sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id).execute(&mut *tx).await?;
             sqlx::query(INSERT_EVENT)
                 .bind(id).bind(actor).bind(AccountEventKind::AccessChanged.as_str()).bind(role.as_str())
-                .bind(c.agency_id).bind(&c.district_code).bind(c.worker_id).bind(c.provider_id).bind(c.bank_id).bind(at)
+                .bind(c.agency_id).bind(&c.district_code).bind(c.worker_id).bind(c.provider_id).bind(c.bank_id)
+                .bind(c.evaluator_id).bind(at)
                 .execute(&mut *tx).await?;
             tx.commit().await?;
         });

@@ -195,6 +195,7 @@ async fn sensitive_reads_are_checked_on_the_object_and_logged() {
         worker_id: None,
         provider_id: None,
         bank_id: None,
+        evaluator_id: None,
     };
     let owner_account = s.create_account(&account(Role::AgencyAdmin, Some(owner), None, "owner")).await.unwrap();
     s.create_account(&account(Role::AgencyAdmin, Some(other), None, "other")).await.unwrap();
@@ -298,6 +299,7 @@ async fn accounts_authenticate_and_sessions_expire_on_logout() {
         worker_id: None,
         provider_id: None,
         bank_id: None,
+        evaluator_id: None,
     };
     let id = s.create_account(&account).await.unwrap();
     assert!(matches!(s.create_account(&account).await, Err(StoreError::Conflict { what: "account_username", .. })));
@@ -336,6 +338,7 @@ async fn swapped_ciphertexts_do_not_open_and_old_seals_are_re_sealed() {
         worker_id: None,
         provider_id: None,
         bank_id: None,
+        evaluator_id: None,
     };
     let regulator =
         Principal { account_id: s.create_account(&account).await.unwrap(), role: Role::Regulator, scope: Scope::City };
@@ -401,6 +404,7 @@ async fn the_latest_photo_is_current_and_a_missing_worker_gets_none() {
         worker_id: None,
         provider_id: None,
         bank_id: None,
+        evaluator_id: None,
     };
     let by = s.create_account(&account).await.unwrap();
     assert_eq!(s.photo(worker).await.unwrap(), None);

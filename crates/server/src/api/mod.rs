@@ -8,6 +8,7 @@ pub mod community_ops;
 pub mod contracts;
 pub mod credit;
 pub mod divisions;
+pub mod evaluation;
 pub mod market;
 pub mod oversight;
 pub mod payments;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(payments::router())
         .merge(community_ops::router())
         .merge(oversight::router())
+        .merge(evaluation::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
 
@@ -101,6 +103,11 @@ pub fn docs() -> Router<AppState> {
         community_ops::confirm_participant, community_ops::community,
         oversight::targets, oversight::series, oversight::agencies, oversight::recognise, oversight::withdraw,
         oversight::audit,
+        evaluation::rounds, evaluation::open_round, evaluation::round, evaluation::set_weights, evaluation::subjects,
+        evaluation::add_subject, evaluation::assignments, evaluation::assign, evaluation::upload_evidence,
+        evaluation::scorecard, evaluation::record_scores, evaluation::submit, evaluation::results, evaluation::publish,
+        evaluation::front_runners, evaluation::orgs, evaluation::create_org, evaluation::ties, evaluation::declare_tie,
+        evaluation::withdraw_tie,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
@@ -111,6 +118,7 @@ pub fn docs() -> Router<AppState> {
         (name = "contracts", description = "Model contracts: drafting, the PDF, signatures, the public check, the rate of use"),
         (name = "oversight", description = "The plan's targets live from the records, their monthly series, recognised brands, the audit of regulator and evaluator writes"),
         (name = "community", description = "Service-point coverage, demand surveys, supply menus and the gap; 家政驿站, volunteer service, a community's public page"),
+        (name = "evaluation", description = "Third-party evaluation (task 12): rounds with published weights over seven dimensions, evaluator organisations and their ties, scores with evidence, results and front-runners"),
     ),
     modifiers(&BearerAuth, &ErrorAnswers)
 )]

@@ -49,12 +49,16 @@ struct ScopeNames<'a> {
     worker: Option<&'a str>,
     provider: Option<&'a str>,
     bank: Option<&'a str>,
+    evaluator: Option<&'a str>,
 }
 
 impl ScopeNames<'_> {
     /// The scope as a person reads it: the name it points to, the whole city, or a dash.
     fn words(&self, lang: Lang) -> String {
-        let named = [self.agency, self.provider, self.bank, self.worker, self.district].into_iter().flatten().next();
+        let named = [self.agency, self.provider, self.bank, self.evaluator, self.worker, self.district]
+            .into_iter()
+            .flatten()
+            .next();
         match named {
             Some(name) => name.to_string(),
             None if matches!(Role::parse(self.role), Ok(Role::Regulator | Role::SystemAdmin)) => lang.t("admin.city"),
@@ -71,6 +75,7 @@ fn listing_scope(a: &AccountListing) -> ScopeNames<'_> {
         worker: a.worker_name.as_deref(),
         provider: a.provider_name.as_deref(),
         bank: a.bank_name.as_deref(),
+        evaluator: a.evaluator_name.as_deref(),
     }
 }
 
@@ -177,6 +182,8 @@ struct AccessPost {
     provider_id: String,
     #[serde(default)]
     bank_id: String,
+    #[serde(default)]
+    evaluator_id: String,
 }
 
 /// One option of a picker: its value, its words, whether it is chosen.
@@ -195,6 +202,7 @@ struct Picker {
     streets: Vec<(String, Vec<Choice>)>,
     providers: Vec<(i64, String, bool)>,
     banks: Vec<(i64, String, bool)>,
+    evaluators: Vec<(i64, String, bool)>,
     role_error: Option<String>,
     agency_error: Option<String>,
     worker_error: Option<String>,
@@ -202,6 +210,7 @@ struct Picker {
     street_error: Option<String>,
     provider_error: Option<String>,
     bank_error: Option<String>,
+    evaluator_error: Option<String>,
 }
 
 /// What a name search found for one scope field.
@@ -313,12 +322,14 @@ async fn resolve(state: &AppState, post: &AccessPost) -> Result<(AccessForm, Pic
     }
     let provider_id = id_of(&post.provider_id);
     let bank_id = id_of(&post.bank_id);
+    let evaluator_id = id_of(&post.evaluator_id);
     let form = AccessForm {
         role: post.role.clone(),
         agency_id,
         worker_id,
         provider_id,
         bank_id,
+        evaluator_id,
         district: post.district.clone(),
         street: post.street.clone(),
     };
@@ -352,6 +363,7 @@ async fn resolve(state: &AppState, post: &AccessPost) -> Result<(AccessForm, Pic
             .collect(),
         providers: state.store.provider_names().await?.into_iter().map(picked(provider_id)).collect(),
         banks: state.store.banks().await?.into_iter().map(|b| (b.id, b.name)).map(picked(bank_id)).collect(),
+        evaluators: state.store.evaluator_org_names().await?.into_iter().map(picked(evaluator_id)).collect(),
         role_error: None,
         agency_error: None,
         worker_error: None,
@@ -359,6 +371,7 @@ async fn resolve(state: &AppState, post: &AccessPost) -> Result<(AccessForm, Pic
         street_error: None,
         provider_error: None,
         bank_error: None,
+        evaluator_error: None,
     };
     Ok((form, picker, search_errors))
 }
@@ -375,6 +388,7 @@ impl Picker {
         self.street_error = message("street");
         self.provider_error = message("provider");
         self.bank_error = message("bank");
+        self.evaluator_error = message("evaluator");
         self
     }
 }
@@ -563,6 +577,7 @@ async fn account_page(
                     .unwrap_or_default(),
                 provider_id: listing.provider_id.map(|i| i.to_string()).unwrap_or_default(),
                 bank_id: listing.bank_id.map(|i| i.to_string()).unwrap_or_default(),
+                evaluator_id: listing.evaluator_id.map(|i| i.to_string()).unwrap_or_default(),
                 ..Default::default()
             };
             let (_, picker, _) = resolve(state, &current).await?;
@@ -585,6 +600,7 @@ async fn account_page(
                         worker: e.worker_name.as_deref(),
                         provider: e.provider_name.as_deref(),
                         bank: e.bank_name.as_deref(),
+                        evaluator: e.evaluator_name.as_deref(),
                     };
                     let colon = lang.pick("：", ": ");
                     format!("{kind}{colon}{} · {}", Role::label_of(role, lang.is_en()), names.words(lang))

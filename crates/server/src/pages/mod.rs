@@ -12,6 +12,7 @@ pub mod complaints;
 pub mod contracts;
 pub mod coverage;
 pub mod credit_work;
+pub mod evaluation;
 pub mod import;
 pub mod market;
 pub mod me;
@@ -79,6 +80,7 @@ pub fn router() -> Router<AppState> {
         .merge(subsidies::router())
         .merge(point_ops::router())
         .merge(volunteer::router())
+        .merge(evaluation::router())
         .route("/lang/{code}", get(switch_language))
 }
 
@@ -168,6 +170,10 @@ impl Chrome {
         self.role == Some(Role::CommunityStaff)
     }
 
+    pub fn is_evaluator(&self) -> bool {
+        self.role == Some(Role::Evaluator)
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Some(Role::SystemAdmin)
     }
@@ -252,6 +258,16 @@ impl Pager {
             prev: (page.page > 1).then(|| link(page.page - 1)),
             next: (page.page < pages).then(|| link(page.page + 1)),
         }
+    }
+
+    /// The same links with the page number under another name (two lists on one page).
+    pub fn with_page_param(mut self, name: &str) -> Self {
+        for link in [&mut self.prev, &mut self.next].into_iter().flatten() {
+            if let Some(at) = link.rfind("page=") {
+                link.replace_range(at..at + 4, name);
+            }
+        }
+        self
     }
 }
 

@@ -171,6 +171,8 @@ struct AgencyPage {
     volunteer: jiazheng_store::community::volunteer::VolunteerTotals,
     /// Stable relationships per community.
     shares: Vec<jiazheng_store::community::operations::RepeatShare>,
+    /// The latest published third-party evaluation, in words, and its round.
+    evaluation: Option<(String, i64)>,
 }
 
 impl AgencyPage {
@@ -222,6 +224,10 @@ async fn agency(
         credit: store.agency_credit(id).await?,
         volunteer: store.volunteer_totals(jiazheng_store::community::volunteer::Participant::Agency(id)).await?,
         shares: store.repeat_shares(None, Some(id)).await?,
+        evaluation: store
+            .latest_agency_evaluation(id)
+            .await?
+            .map(|e| (crate::evaluation::agency_evaluation_words(&e, lang), e.round_id)),
         chrome: Chrome::new(lang, &viewer, &format!("/agencies/{id}"), agency.name.clone()),
         model: model_label(lang, &agency.business_model),
         status: AgencyStatus::label_of(&agency.status, lang.is_en()).to_string(),

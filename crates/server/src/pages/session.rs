@@ -86,7 +86,7 @@ fn landing(role: Role) -> &'static str {
         Role::SystemAdmin => "/admin/accounts",
         Role::Bank => "/bank",
         Role::CommunityStaff => "/community",
-        _ => "/",
+        Role::Evaluator => "/evaluation",
     }
 }
 

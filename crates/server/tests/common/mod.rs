@@ -94,6 +94,7 @@ impl TestApp {
                     worker_id: None,
                     provider_id: None,
                     bank_id: None,
+                    evaluator_id: None,
                 })
                 .await
                 .unwrap();
@@ -269,6 +270,7 @@ impl TestApp {
                 worker_id: None,
                 provider_id: None,
                 bank_id: None,
+                evaluator_id: None,
             })
             .await
             .unwrap()
@@ -289,6 +291,7 @@ impl TestApp {
                 worker_id: None,
                 provider_id: None,
                 bank_id: Some(bank_id),
+                evaluator_id: None,
             })
             .await
             .unwrap();
@@ -309,6 +312,7 @@ impl TestApp {
                 worker_id: Some(worker_id),
                 provider_id: None,
                 bank_id: None,
+                evaluator_id: None,
             })
             .await
             .unwrap();
@@ -439,6 +443,7 @@ pub async fn school_with_course(app: &TestApp, username: &str, hours: u32) -> i6
             worker_id: None,
             provider_id: Some(provider_id),
             bank_id: None,
+            evaluator_id: None,
         })
         .await
         .unwrap();
@@ -495,6 +500,7 @@ pub async fn area_account(app: &TestApp, username: &str, role: Role, area: &str)
             worker_id: None,
             provider_id: None,
             bank_id: None,
+            evaluator_id: None,
         })
         .await
         .unwrap();

@@ -1,5 +1,6 @@
 //! Oversight: the plan's targets live from the records, their monthly series, brand recognition,
-//! and the audit of regulator and evaluator writes.
+//! the audit of regulator and evaluator writes, and third-party evaluation.
 
 pub mod audit;
+pub mod evaluation;
 pub mod targets;
