@@ -358,6 +358,8 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/regulator/actions", Roles(&[G]), "regulator in scope"),
     // Oversight: the plan's targets (public), brand recognition, the audit
     rule("GET", "/targets", Public, ""),
+    rule("GET", "/disclosure", Public, ""),
+    rule("GET", "/disclosure/actions", Public, ""),
     rule("GET", "/targets/agencies", Public, ""),
     rule("GET", "/targets.xlsx", Public, ""),
     rule("GET", "/targets/report.pdf", Public, ""),

@@ -233,3 +233,27 @@ async fn every_regulator_write_lands_in_the_audit_once() {
     assert!(html.contains("设置网点服务半径") && html.contains("radius_m: 1000"), "{html}");
     assert!(!html.contains("设置补贴预算</td>"), "filtered to the radius");
 }
+
+/// The public section names each published thing with its count and date; a penalty recorded by
+/// a regulator shows in the rewards and penalties list with its document.
+#[tokio::test]
+async fn the_public_section_shows_what_is_published_and_when() {
+    let app = TestApp::spawn().await;
+    let city = app.token("city").await;
+    let penalty = json!({"subject_kind": "agency", "subject_id": app.agency_b, "kind": "penalty",
+        "decided_on": jiazheng_server::api::workers::today(), "authority": "朝阳区市场监管局",
+        "document": "朝市监罚〔2026〕3号", "reason": "未明码标价"});
+    assert_eq!(app.post_json("/api/v1/credit/actions", &city, &penalty).await.0, 201);
+    let html = app.client.get(app.url("/disclosure")).send().await.unwrap().text().await.unwrap();
+    for href in ["/targets", "/coverage", "/evaluations", "/credit/lists", "/disclosure/actions", "/agencies"] {
+        assert!(html.contains(&format!("href=\"{href}\"")), "{href} is listed: {html}");
+    }
+    let actions = html.split("href=\"/disclosure/actions\"").nth(1).unwrap();
+    let actions = &actions[..actions.find("</li>").unwrap()];
+    assert!(actions.contains("1 条") && actions.contains("最近更新"), "{actions}");
+    let list = app.client.get(app.url("/disclosure/actions?kind=penalty")).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains("朝市监罚〔2026〕3号") && list.contains("朝阳区好帮手家政") && list.contains("行政处罚"));
+    let rewards =
+        app.client.get(app.url("/disclosure/actions?kind=reward")).send().await.unwrap().text().await.unwrap();
+    assert!(!rewards.contains("朝市监罚"));
+}

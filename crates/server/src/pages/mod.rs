@@ -12,6 +12,7 @@ pub mod complaints;
 pub mod contracts;
 pub mod coverage;
 pub mod credit_work;
+pub mod disclosure;
 pub mod evaluation;
 pub mod import;
 pub mod market;
@@ -64,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .merge(community::router())
         .merge(surveys::router())
         .merge(targets::router())
+        .merge(disclosure::router())
         .merge(workforce::router())
         .merge(school::router())
         .merge(certificate::router())

@@ -2,5 +2,6 @@
 //! the audit of regulator and evaluator writes, and third-party evaluation.
 
 pub mod audit;
+pub mod disclosure;
 pub mod evaluation;
 pub mod targets;
