@@ -381,6 +381,7 @@ async fn open_for(data: &DataOptions, workload: Workload) -> anyhow::Result<Stor
     let url = data.database.clone().unwrap_or_else(|| Store::sqlite_url(&data.data_dir));
     let store = Store::open_for(&url, crypto, workload).await.context("open the database")?;
     store.ensure_default_divisions().await?;
+    store.ensure_default_plan().await?;
     Ok(store)
 }
 

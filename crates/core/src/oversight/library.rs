@@ -64,7 +64,9 @@ impl Nominator {
     /// trainers; a district regulator anyone in the district.
     pub fn may_nominate(self, kind: LibraryKind) -> bool {
         match self {
-            Nominator::Agency => matches!(kind, LibraryKind::Agency | LibraryKind::SkilledWorker | LibraryKind::Manager),
+            Nominator::Agency => {
+                matches!(kind, LibraryKind::Agency | LibraryKind::SkilledWorker | LibraryKind::Manager)
+            }
             Nominator::School => matches!(kind, LibraryKind::SkilledWorker | LibraryKind::Trainer),
             Nominator::Regulator => true,
         }
@@ -270,7 +272,9 @@ pub fn check_agency(f: &AgencyFacts, today: NaiveDate) -> Vec<Check> {
             if f.black_listed { "on the black list" } else { "not listed" },
         ),
         match (recent, f.last_penalty_on) {
-            (Some(d), _) => Check::new(Criterion::NoRecentPenalty, false, format!("{d} 受行政处罚"), format!("penalised on {d}")),
+            (Some(d), _) => {
+                Check::new(Criterion::NoRecentPenalty, false, format!("{d} 受行政处罚"), format!("penalised on {d}"))
+            }
             (None, Some(d)) => {
                 Check::new(Criterion::NoRecentPenalty, true, format!("最近一次处罚 {d}"), format!("last penalty {d}"))
             }
@@ -396,15 +400,20 @@ mod tests {
 
     #[test]
     fn the_form_asks_for_what_the_kind_needs() {
-        let worker = NominationForm { kind: "技能人才".into(), reason: "全市家政技能大赛一等奖".into(), ..Default::default() };
+        let worker =
+            NominationForm {
+                kind: "技能人才".into(), reason: "全市家政技能大赛一等奖".into(), ..Default::default()
+            };
         assert_eq!(worker.parse().unwrap_err().for_field("worker_id").unwrap().code, "required");
         let ok = NominationForm { worker_id: Some(7), ..worker }.parse().unwrap();
         assert_eq!((ok.kind, ok.worker_id, ok.person), (LibraryKind::SkilledWorker, Some(7), None));
 
-        let manager = NominationForm { kind: "manager".into(), reason: "十年管理经验".into(), ..Default::default() };
+        let manager =
+            NominationForm { kind: "manager".into(), reason: "十年管理经验".into(), ..Default::default() };
         let errors = manager.parse().unwrap_err();
         assert!(errors.for_field("person_name").is_some() && errors.for_field("person_role").is_some());
-        let named = NominationForm { person_name: " 张伟 ".into(), person_role: "总经理".into(), ..manager.clone() };
+        let named =
+            NominationForm { person_name: " 张伟 ".into(), person_role: "总经理".into(), ..manager.clone() };
         assert_eq!(named.parse().unwrap().person, Some(Person { name: Some("张伟".into()), role: "总经理".into() }));
         let with_record = NominationForm { worker_id: Some(3), person_role: "运营主管".into(), ..manager };
         assert_eq!(with_record.parse().unwrap().person.unwrap().name, None, "the record names them");

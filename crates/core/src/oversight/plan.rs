@@ -82,12 +82,8 @@ impl Refusal {
                 .at("task"),
             ),
             Refusal::NotLead => Some(
-                Invalid::new(
-                    "not_lead",
-                    "只有牵头单位可以报告任务完成",
-                    "Only the lead unit reports the task done",
-                )
-                .at("status"),
+                Invalid::new("not_lead", "只有牵头单位可以报告任务完成", "Only the lead unit reports the task done")
+                    .at("status"),
             ),
         }
     }
@@ -257,7 +253,11 @@ mod tests {
     fn a_report_is_dated_within_the_plan_and_bounded() {
         let today = d("2026-05-01");
         let start = d("2021-01-01");
-        let form = ProgressForm { reported_on: "2026-04-30".into(), status: "推进中".into(), text: "召开推进会\n印发通知".into() };
+        let form = ProgressForm {
+            reported_on: "2026-04-30".into(),
+            status: "推进中".into(),
+            text: "召开推进会\n印发通知".into(),
+        };
         let draft = form.parse(today, start).unwrap();
         assert_eq!(draft.status, ReportStatus::InProgress);
         assert_eq!(draft.text, "召开推进会\n印发通知");
