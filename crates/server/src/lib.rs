@@ -21,6 +21,7 @@ pub mod pages;
 pub mod payments;
 pub mod pdf;
 pub mod photo;
+pub mod plan_tracker;
 pub mod report;
 pub mod subsidies;
 pub mod surveys;

@@ -11,7 +11,7 @@ use jiazheng_core::credit::{EntryKind, SubjectKind};
 use jiazheng_core::division::DivisionCode;
 use jiazheng_core::ids::ResidentId;
 use jiazheng_core::market::subsidy::EvidenceType;
-use jiazheng_core::oversight::library::{Criterion, LibraryKind, NominationForm, Outcome};
+use jiazheng_core::oversight::library::{CheckOutcome, Criterion, LibraryKind, NominationForm};
 use jiazheng_core::oversight::plan::{ProgressForm, TaskStatus};
 use jiazheng_core::registry::binding::BindingKind;
 use jiazheng_core::registry::worker::WorkerForm;
@@ -307,7 +307,7 @@ async fn nominations_are_tied_to_the_nominator_reviewed_against_the_criteria_and
     let entry = s.library_entry(own).await.unwrap();
     let checks = entry.criteria_at_nomination();
     let grade = checks.iter().find(|c| c.criterion == Criterion::CreditGrade).unwrap();
-    assert_eq!(grade.outcome, Outcome::NotMet);
+    assert_eq!(grade.outcome, CheckOutcome::NotMet);
     // Deciding: the overseer only; criteria not met → 422 naming them.
     assert!(matches!(s.decide_nomination(&nanguan, own, true, None, today).await, Err(StoreError::Refused(_))));
     assert!(matches!(s.decide_nomination(&finance, own, true, None, today).await, Err(StoreError::Refused(_))));
@@ -318,7 +318,7 @@ async fn nominations_are_tied_to_the_nominator_reviewed_against_the_criteria_and
     // Two rewards bring it to 70 (B): published.
     reward(s, a, 2).await;
     let live = s.entry_criteria(&s.library_entry(own).await.unwrap(), today).await.unwrap();
-    assert!(live.iter().all(|c| c.outcome == Outcome::Met), "{live:?}");
+    assert!(live.iter().all(|c| c.outcome == CheckOutcome::Met), "{live:?}");
     let published = s.decide_nomination(&city, own, true, Some("符合条件"), today).await.unwrap();
     assert_eq!(published.status, "published");
     assert!(matches!(
@@ -341,7 +341,7 @@ async fn nominations_are_tied_to_the_nominator_reviewed_against_the_criteria_and
     // A manager without a worker record: the record checks are left to the reviewer.
     let m = s.library_entry(manager).await.unwrap();
     assert_eq!(m.name, "张伟");
-    assert!(s.entry_criteria(&m, today).await.unwrap().iter().any(|c| c.outcome == Outcome::Unchecked));
+    assert!(s.entry_criteria(&m, today).await.unwrap().iter().any(|c| c.outcome == CheckOutcome::Unchecked));
     s.decide_nomination(&city, by_district, false, Some("信用等级不足"), today).await.unwrap();
 
     // What each sees: the agency its own; a district its area; the public the published.

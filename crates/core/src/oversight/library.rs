@@ -198,7 +198,7 @@ choice!(
 );
 
 choice!(
-    Outcome {
+    CheckOutcome {
         Met = ("met", "符合", "Met"),
         NotMet = ("not_met", "不符合", "Not met"),
         Unchecked = ("unchecked", "平台无记录，由审核人核实", "Not in the platform's records: the reviewer checks"),
@@ -208,28 +208,28 @@ choice!(
 /// One criterion checked against the records, with what was found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Check {
+pub struct CriterionCheck {
     pub criterion: Criterion,
-    pub outcome: Outcome,
+    pub outcome: CheckOutcome,
     /// What the records say, in Chinese.
     pub found_zh: String,
     pub found_en: String,
 }
 
-impl Check {
+impl CriterionCheck {
     fn new(criterion: Criterion, met: bool, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Check {
+        CriterionCheck {
             criterion,
-            outcome: if met { Outcome::Met } else { Outcome::NotMet },
+            outcome: if met { CheckOutcome::Met } else { CheckOutcome::NotMet },
             found_zh: zh.into(),
             found_en: en.into(),
         }
     }
 
     fn unchecked(criterion: Criterion) -> Self {
-        Check {
+        CriterionCheck {
             criterion,
-            outcome: Outcome::Unchecked,
+            outcome: CheckOutcome::Unchecked,
             found_zh: "无服务员档案".into(),
             found_en: "no worker record".into(),
         }
@@ -258,29 +258,35 @@ pub fn grade_meets(letter: char) -> bool {
     letter.is_ascii_uppercase() && letter <= MIN_GRADE
 }
 
-pub fn check_agency(f: &AgencyFacts, today: NaiveDate) -> Vec<Check> {
+pub fn check_agency(f: &AgencyFacts, today: NaiveDate) -> Vec<CriterionCheck> {
     let status = crate::registry::agency::AgencyStatus::parse(&f.status).ok();
     let (status_zh, status_en) = status.map_or(("未知", "unknown"), |s| (s.label_zh(), s.label_en()));
     let since = penalty_window_start(today);
     let recent = f.last_penalty_on.filter(|d| *d > since);
     vec![
-        Check::new(Criterion::AgencyActive, f.status == "active", status_zh, status_en),
-        Check::new(
+        CriterionCheck::new(Criterion::AgencyActive, f.status == "active", status_zh, status_en),
+        CriterionCheck::new(
             Criterion::NotBlackListed,
             !f.black_listed,
             if f.black_listed { "列入黑名单" } else { "未列入" },
             if f.black_listed { "on the black list" } else { "not listed" },
         ),
         match (recent, f.last_penalty_on) {
-            (Some(d), _) => {
-                Check::new(Criterion::NoRecentPenalty, false, format!("{d} 受行政处罚"), format!("penalised on {d}"))
-            }
-            (None, Some(d)) => {
-                Check::new(Criterion::NoRecentPenalty, true, format!("最近一次处罚 {d}"), format!("last penalty {d}"))
-            }
-            (None, None) => Check::new(Criterion::NoRecentPenalty, true, "无处罚记录", "no penalty on record"),
+            (Some(d), _) => CriterionCheck::new(
+                Criterion::NoRecentPenalty,
+                false,
+                format!("{d} 受行政处罚"),
+                format!("penalised on {d}"),
+            ),
+            (None, Some(d)) => CriterionCheck::new(
+                Criterion::NoRecentPenalty,
+                true,
+                format!("最近一次处罚 {d}"),
+                format!("last penalty {d}"),
+            ),
+            (None, None) => CriterionCheck::new(Criterion::NoRecentPenalty, true, "无处罚记录", "no penalty on record"),
         },
-        Check::new(
+        CriterionCheck::new(
             Criterion::CreditGrade,
             grade_meets(f.grade_letter),
             format!("{}级（{:.1}分）", f.grade_letter, f.grade_score),
@@ -302,15 +308,15 @@ fn level_rank(level: SkillLevel) -> usize {
     SkillLevel::ALL.iter().position(|l| *l == level).unwrap_or(0)
 }
 
-fn worker_checks(w: &WorkerFacts) -> [Check; 2] {
+fn worker_checks(w: &WorkerFacts) -> [CriterionCheck; 2] {
     [
-        Check::new(
+        CriterionCheck::new(
             Criterion::NoUpheldComplaints,
             w.upheld_complaints == 0,
             format!("成立的投诉{}次", w.upheld_complaints),
             format!("{} upheld complaint(s)", w.upheld_complaints),
         ),
-        Check::new(
+        CriterionCheck::new(
             Criterion::NotBlackListed,
             !w.black_listed,
             if w.black_listed { "列入黑名单" } else { "未列入" },
@@ -321,12 +327,16 @@ fn worker_checks(w: &WorkerFacts) -> [Check; 2] {
 
 /// A talent entry: a skilled worker by the record; a manager or trainer by the agency or school
 /// they belong to (`affiliation_active`), and by their worker record where there is one.
-pub fn check_talent(kind: LibraryKind, affiliation_active: Option<bool>, worker: Option<&WorkerFacts>) -> Vec<Check> {
+pub fn check_talent(
+    kind: LibraryKind,
+    affiliation_active: Option<bool>,
+    worker: Option<&WorkerFacts>,
+) -> Vec<CriterionCheck> {
     let mut checks = Vec::new();
     if kind == LibraryKind::SkilledWorker {
         let best = worker.and_then(|w| w.best_level);
         let met = best.is_some_and(|b| level_rank(b) >= level_rank(MIN_SKILL_LEVEL));
-        checks.push(Check::new(
+        checks.push(CriterionCheck::new(
             Criterion::SkillLevel,
             met,
             best.map_or("无有效的职业技能等级证书", |b| b.label_zh()),
@@ -334,7 +344,7 @@ pub fn check_talent(kind: LibraryKind, affiliation_active: Option<bool>, worker:
         ));
     } else {
         let active = affiliation_active.unwrap_or(false);
-        checks.push(Check::new(
+        checks.push(CriterionCheck::new(
             Criterion::Affiliation,
             active,
             if active { "在册" } else { "停业、注销或未登记" },
@@ -344,16 +354,16 @@ pub fn check_talent(kind: LibraryKind, affiliation_active: Option<bool>, worker:
     match worker {
         Some(w) => checks.extend(worker_checks(w)),
         None => {
-            checks.push(Check::unchecked(Criterion::NoUpheldComplaints));
-            checks.push(Check::unchecked(Criterion::NotBlackListed));
+            checks.push(CriterionCheck::unchecked(Criterion::NoUpheldComplaints));
+            checks.push(CriterionCheck::unchecked(Criterion::NotBlackListed));
         }
     }
     checks
 }
 
 /// Publication needs every criterion the records can check to be met; the refusal names them.
-pub fn admissible(checks: &[Check]) -> Result<(), FieldErrors> {
-    let failed: Vec<&Check> = checks.iter().filter(|c| c.outcome == Outcome::NotMet).collect();
+pub fn admissible(checks: &[CriterionCheck]) -> Result<(), FieldErrors> {
+    let failed: Vec<&CriterionCheck> = checks.iter().filter(|c| c.outcome == CheckOutcome::NotMet).collect();
     if failed.is_empty() {
         return Ok(());
     }
@@ -449,12 +459,12 @@ mod tests {
             grade_score: 72.0,
         };
         let checks = check_agency(&good, today);
-        assert!(checks.iter().all(|c| c.outcome == Outcome::Met), "{checks:?}");
+        assert!(checks.iter().all(|c| c.outcome == CheckOutcome::Met), "{checks:?}");
         assert!(admissible(&checks).is_ok());
         let recent = AgencyFacts { last_penalty_on: Some(d("2025-05-02")), grade_letter: 'C', ..good.clone() };
         let checks = check_agency(&recent, today);
         let failed: Vec<Criterion> =
-            checks.iter().filter(|c| c.outcome == Outcome::NotMet).map(|c| c.criterion).collect();
+            checks.iter().filter(|c| c.outcome == CheckOutcome::NotMet).map(|c| c.criterion).collect();
         assert_eq!(failed, vec![Criterion::NoRecentPenalty, Criterion::CreditGrade]);
         let refused = admissible(&checks).unwrap_err();
         let message = &refused.for_field("criteria").unwrap().message_zh;
@@ -477,13 +487,13 @@ mod tests {
         assert!(admissible(&checks).is_ok());
         let junior = WorkerFacts { best_level: Some(SkillLevel::Level5), upheld_complaints: 1, ..skilled.clone() };
         let checks = check_talent(LibraryKind::SkilledWorker, None, Some(&junior));
-        assert_eq!(checks.iter().filter(|c| c.outcome == Outcome::NotMet).count(), 2);
+        assert_eq!(checks.iter().filter(|c| c.outcome == CheckOutcome::NotMet).count(), 2);
         let trainer = check_talent(LibraryKind::Trainer, Some(true), None);
-        assert_eq!(trainer.iter().filter(|c| c.outcome == Outcome::Unchecked).count(), 2);
+        assert_eq!(trainer.iter().filter(|c| c.outcome == CheckOutcome::Unchecked).count(), 2);
         assert!(admissible(&trainer).is_ok(), "what the records cannot check does not block");
         let closed = check_talent(LibraryKind::Manager, Some(false), Some(&skilled));
         assert_eq!(closed[0].criterion, Criterion::Affiliation);
-        assert_eq!(closed[0].outcome, Outcome::NotMet);
+        assert_eq!(closed[0].outcome, CheckOutcome::NotMet);
     }
 
     #[test]

@@ -19,6 +19,11 @@ pub const LAST_YEAR: i32 = 2035;
 /// A reason given to reopen a task.
 pub const MAX_REASON_CHARS: usize = 500;
 
+/// The first day a report may carry when no plan is loaded.
+pub fn plan_floor() -> NaiveDate {
+    NaiveDate::from_ymd_opt(FIRST_YEAR, 1, 1).expect("a real date")
+}
+
 choice!(
     /// Where a task stands.
     TaskStatus {

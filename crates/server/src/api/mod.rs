@@ -8,8 +8,10 @@ pub mod community_ops;
 pub mod contracts;
 pub mod credit;
 pub mod divisions;
+pub mod libraries;
 pub mod market;
 pub mod payments;
+pub mod plan_tracker;
 pub mod providers;
 pub mod service_points;
 pub mod session;
@@ -47,6 +49,8 @@ pub fn router() -> Router<AppState> {
         .merge(community::router())
         .merge(payments::router())
         .merge(community_ops::router())
+        .merge(libraries::router())
+        .merge(plan_tracker::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
 
@@ -97,6 +101,10 @@ pub fn docs() -> Router<AppState> {
         community_ops::end_station, community_ops::projects, community_ops::create_project,
         community_ops::add_volunteer_event, community_ops::volunteer_events, community_ops::join_event,
         community_ops::confirm_participant, community_ops::community,
+        libraries::list, libraries::criteria, libraries::nominate, libraries::nominations, libraries::decide,
+        libraries::remove,
+        plan_tracker::units, plan_tracker::tasks, plan_tracker::task, plan_tracker::report, plan_tracker::attach,
+        plan_tracker::set_deadline, plan_tracker::reopen,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
@@ -105,6 +113,7 @@ pub fn docs() -> Router<AppState> {
         (name = "credit", description = "Ledger, signed checkpoints, home-service certificates"),
         (name = "market", description = "Catalog, menus and prices, available workers, residents, orders"),
         (name = "contracts", description = "Model contracts: drafting, the PDF, signatures, the public check, the rate of use"),
+        (name = "oversight", description = "The plan's libraries of key agencies and talent; the plan's tasks, their units and progress"),
         (name = "community", description = "Service-point coverage, demand surveys, supply menus and the gap; 家政驿站, volunteer service, a community's public page"),
     ),
     modifiers(&BearerAuth, &ErrorAnswers)

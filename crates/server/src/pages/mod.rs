@@ -13,10 +13,12 @@ pub mod contracts;
 pub mod coverage;
 pub mod credit_work;
 pub mod import;
+pub mod libraries;
 pub mod market;
 pub mod me;
 pub mod payments;
 pub mod photos;
+pub mod plan_tracker;
 pub mod point_ops;
 pub mod points;
 pub mod public;
@@ -77,6 +79,8 @@ pub fn router() -> Router<AppState> {
         .merge(subsidies::router())
         .merge(point_ops::router())
         .merge(volunteer::router())
+        .merge(libraries::router())
+        .merge(plan_tracker::router())
         .route("/lang/{code}", get(switch_language))
 }
 

@@ -14,8 +14,8 @@ use jiazheng_core::credit::{EntryKind, SubjectKind};
 use jiazheng_core::division::DivisionCode;
 use jiazheng_core::field::Invalid;
 use jiazheng_core::oversight::library::{
-    AgencyFacts, Check, EntryStatus, LibraryKind, NominationDraft, Nominator, WorkerFacts, admissible, check_agency,
-    check_talent, subject_key,
+    AgencyFacts, CriterionCheck, EntryStatus, LibraryKind, NominationDraft, Nominator, WorkerFacts, admissible,
+    check_agency, check_talent, subject_key,
 };
 use jiazheng_core::workforce::SkillLevel;
 use serde::Serialize;
@@ -69,7 +69,7 @@ impl LibraryEntry {
     }
 
     /// The criteria as checked when it was nominated.
-    pub fn criteria_at_nomination(&self) -> Vec<Check> {
+    pub fn criteria_at_nomination(&self) -> Vec<CriterionCheck> {
         serde_json::from_str(&self.criteria).unwrap_or_default()
     }
 }
@@ -357,7 +357,7 @@ impl Store {
         provider: Option<i64>,
         worker: Option<i64>,
         today: NaiveDate,
-    ) -> Result<Vec<Check>> {
+    ) -> Result<Vec<CriterionCheck>> {
         if kind == LibraryKind::Agency {
             return Ok(check_agency(&self.library_agency_facts(agency.unwrap_or_default()).await?, today));
         }
@@ -374,7 +374,7 @@ impl Store {
     }
 
     /// An entry's criteria checked against today's records.
-    pub async fn entry_criteria(&self, entry: &LibraryEntry, today: NaiveDate) -> Result<Vec<Check>> {
+    pub async fn entry_criteria(&self, entry: &LibraryEntry, today: NaiveDate) -> Result<Vec<CriterionCheck>> {
         self.check_subject(entry.kind(), entry.agency_id, entry.provider_id, entry.worker_id, today).await
     }
 

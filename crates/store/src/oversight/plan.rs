@@ -574,6 +574,38 @@ impl Store {
         }.await)
     }
 
+    /// Attaches the evidence file to a report of the account's own unit that has none yet
+    /// (`evidence_attached` otherwise); another unit's report is refused.
+    pub async fn attach_progress_file(&self, who: &Principal, progress_id: i64, file: &EvidenceFile) -> Result<()> {
+        let unit = self.plan_unit_of(who.account_id).await?.ok_or_else(|| StoreError::Refused("no unit".into()))?;
+        let row: Option<(i64, i64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT unit_id, task_number FROM plan_progress WHERE id = $1",
+        ).bind(progress_id).fetch_optional(p).await?);
+        let (unit_id, number) = row.ok_or(StoreError::NotFound)?;
+        if unit_id != unit.id || who.role != Role::Regulator {
+            return Err(StoreError::Refused("another unit's report".into()));
+        }
+        let task = self.plan_task(number).await?;
+        let name = jiazheng_core::oversight::plan::file_name(&file.name);
+        let record = AuditRecord {
+            actor: who.account_id,
+            action: "plan.evidence",
+            subject_kind: "plan_task",
+            subject_id: number,
+            subject_label: task_label(&task),
+            before: None,
+            after: Some(serde_json::json!({ "report": progress_id, "evidence": name })),
+        };
+        write_tx!(self, tx => async {
+            sqlx::query("INSERT INTO plan_progress_files (progress_id, name, mime, bytes, sha256) VALUES ($1, $2, $3, $4, $5)")
+                .bind(progress_id).bind(&name).bind(file.kind.mime()).bind(&file.bytes)
+                .bind(hex::encode(Sha256::digest(&file.bytes)))
+                .execute(&mut *tx).await.map_err(StoreError::conflict_on("evidence_attached"))?;
+            audit_in!(&mut *tx, &record)?;
+            Ok(())
+        }.await)
+    }
+
     /// The evidence file of a report: name, type and bytes.
     pub async fn progress_file(&self, progress_id: i64) -> Result<(String, EvidenceType, Vec<u8>)> {
         let row: Option<(String, String, Vec<u8>)> = on_pool!(self, p => sqlx::query_as(
