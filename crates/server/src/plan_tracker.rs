@@ -110,7 +110,7 @@ pub fn target_blocks(rows: &[TargetRow]) -> Vec<Block> {
 pub fn target_sheet(rows: &[TargetRow]) -> TableSheet {
     TableSheet {
         name: "主要目标 Targets".into(),
-        headers: ["目标 Target", "现值 Now", "要求 Required", "达成 Met"].map(String::from).to_vec(),
+        headers: ["目标 / Target", "现值 / Now", "要求 / Required", "达成 / Met"].map(String::from).to_vec(),
         rows: rows
             .iter()
             .map(|r| {
@@ -337,13 +337,13 @@ impl Evaluation {
         .map_err(|e| AppError::Internal(e.to_string()))
     }
 
-    /// The report as a workbook: the summary, the targets, every task, the overdue ones.
+    /// The report as a workbook: every task (first), the summary, the targets, the overdue ones.
     pub fn xlsx(&self) -> Result<Vec<u8>, AppError> {
         let text = |s: &str| TableCell::Text(s.to_string());
         let number = |n: i64| TableCell::Number(n as f64);
         let summary = TableSheet {
             name: "概况 Summary".into(),
-            headers: vec!["项目 Item".into(), "数量 Count".into()],
+            headers: vec!["项目 / Item".into(), "数量 / Count".into()],
             rows: std::iter::once(vec![text("数据截至 As of"), text(&self.today.to_string())])
                 .chain(self.summary_rows().into_iter().map(|(l, n)| vec![text(l), number(n)]))
                 .collect(),
@@ -364,17 +364,17 @@ impl Evaluation {
             ]
         };
         let headers = [
-            "序号 No.",
-            "部分 Section",
-            "任务 Task",
-            "牵头单位 Lead",
-            "责任单位 Units",
-            "状态 Status",
-            "期限 Deadline",
-            "逾期天数 Days overdue",
-            "报告数 Reports",
-            "最近报告日期 Latest report on",
-            "最近进展 Latest report",
+            "序号 / No.",
+            "部分 / Section",
+            "任务 / Task",
+            "牵头单位 / Lead unit",
+            "责任单位 / Units",
+            "状态 / Status",
+            "期限 / Deadline",
+            "逾期天数 / Days overdue",
+            "报告数 / Reports",
+            "最近报告日期 / Latest report on",
+            "最近进展 / Latest report",
         ]
         .map(String::from)
         .to_vec();
@@ -385,7 +385,7 @@ impl Evaluation {
         };
         let overdue =
             TableSheet { name: "逾期 Overdue".into(), headers, rows: self.overdue().map(task_row).collect() };
-        Ok(table_workbook(&[summary, target_sheet(&self.targets), tasks, overdue])?)
+        Ok(table_workbook(&[tasks, summary, target_sheet(&self.targets), overdue])?)
     }
 }
 

@@ -416,34 +416,32 @@ async fn evidence_file(
         .into_response())
 }
 
+/// A report file to save, never cached.
+fn download(mime: &str, file_name: String, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+            (header::CACHE_CONTROL, "private, no-store".into()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 async fn report_pdf(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     regulator(&viewer)?;
     let today = beijing_today();
     let pdf = Evaluation::load(&state, today).await?.pdf().await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"plan-evaluation-{today}.pdf\"")),
-            (header::CACHE_CONTROL, "private, no-store".into()),
-        ],
-        pdf,
-    )
-        .into_response())
+    Ok(download("application/pdf", format!("plan-evaluation-{today}.pdf"), pdf))
 }
 
 async fn report_xlsx(State(state): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     regulator(&viewer)?;
     let today = beijing_today();
     let book = Evaluation::load(&state, today).await?.xlsx()?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"plan-evaluation-{today}.xlsx\"")),
-            (header::CACHE_CONTROL, "private, no-store".into()),
-        ],
-        book,
-    )
-        .into_response())
+    let mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    Ok(download(mime, format!("plan-evaluation-{today}.xlsx"), book))
 }
 
 // ---- the admin's unit picker ------------------------------------------------------------------

@@ -23,19 +23,9 @@ pub const CHANGCHUN_PLAN: &str = include_str!("../../data/changchun_plan_tasks.j
 /// A plan file: the plan, its units and its tasks.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PlanFile {
-    pub plan: PlanMeta,
+    pub plan: PlanInfo,
     pub units: Vec<UnitFile>,
     pub tasks: Vec<TaskFile>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct PlanMeta {
-    pub title: String,
-    pub document: String,
-    pub issued_on: NaiveDate,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    pub note: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -83,7 +73,8 @@ impl PlanFile {
 }
 
 row! {
-    #[derive(Debug, Clone, Serialize)]
+    /// The plan: its title, document number, dates, and a note on how its units were read.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     pub struct PlanInfo {
         pub title: String,
