@@ -56,9 +56,9 @@ pub fn evidence(name: &str, bytes: Vec<u8>) -> Result<Option<EvidenceFile>, Inva
 }
 
 // ==== LIVE TARGETS (issue 14 part 1) ============================================================
-// The report's section for the plan's targets. The lead fills `live_targets` after merging the
-// targets work (crates/store/src/oversight/targets.rs); the PDF and the workbook already lay out
-// whatever rows it returns, and say plainly when there are none.
+// The report's section for the plan's targets: `live_targets` reads the city's figures of every
+// metric with a target from the targets work (`AppState::targets`, crates/server/src/oversight.rs);
+// the PDF and the workbook lay out whatever rows it returns, and say plainly when there are none.
 
 /// One target as the report shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,9 +75,23 @@ impl From<(String, String, String, bool)> for TargetRow {
     }
 }
 
-/// The live targets for the report. TODO(lead, issue 14 part 1): fill from the targets work.
-pub async fn live_targets(_state: &AppState) -> Result<Vec<TargetRow>, AppError> {
-    Ok(Vec::new())
+/// The city's figures of the metrics the plan sets a target for, as the targets page reads them.
+pub async fn live_targets(state: &AppState) -> Result<Vec<TargetRow>, AppError> {
+    use jiazheng_core::oversight::targets::Metric;
+    let targets = state.targets().await?;
+    Ok(Metric::ALL
+        .iter()
+        .filter(|m| m.target().is_some())
+        .map(|m| {
+            let figure = targets.city.get(*m);
+            TargetRow {
+                label: format!("{} {}", m.label_zh(), m.label_en()),
+                value: figure.display(false),
+                target: figure.target_display(false),
+                met: figure.met().unwrap_or(false),
+            }
+        })
+        .collect())
 }
 
 /// The targets as PDF blocks: a table, or a sentence when there are none yet.

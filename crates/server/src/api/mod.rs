@@ -10,6 +10,7 @@ pub mod credit;
 pub mod divisions;
 pub mod libraries;
 pub mod market;
+pub mod oversight;
 pub mod payments;
 pub mod plan_tracker;
 pub mod providers;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(community::router())
         .merge(payments::router())
         .merge(community_ops::router())
+        .merge(oversight::router())
         .merge(libraries::router())
         .merge(plan_tracker::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
@@ -101,6 +103,8 @@ pub fn docs() -> Router<AppState> {
         community_ops::end_station, community_ops::projects, community_ops::create_project,
         community_ops::add_volunteer_event, community_ops::volunteer_events, community_ops::join_event,
         community_ops::confirm_participant, community_ops::community,
+        oversight::targets, oversight::series, oversight::agencies, oversight::recognise, oversight::withdraw,
+        oversight::audit,
         libraries::list, libraries::criteria, libraries::nominate, libraries::nominations, libraries::decide,
         libraries::remove,
         plan_tracker::units, plan_tracker::tasks, plan_tracker::task, plan_tracker::report, plan_tracker::attach,
@@ -113,7 +117,7 @@ pub fn docs() -> Router<AppState> {
         (name = "credit", description = "Ledger, signed checkpoints, home-service certificates"),
         (name = "market", description = "Catalog, menus and prices, available workers, residents, orders"),
         (name = "contracts", description = "Model contracts: drafting, the PDF, signatures, the public check, the rate of use"),
-        (name = "oversight", description = "The plan's libraries of key agencies and talent; the plan's tasks, their units and progress"),
+        (name = "oversight", description = "The plan's targets live from the records, their monthly series, recognised brands, the audit of regulator and evaluator writes; the libraries of key agencies and talent; the plan's tasks, their units and progress"),
         (name = "community", description = "Service-point coverage, demand surveys, supply menus and the gap; 家政驿站, volunteer service, a community's public page"),
     ),
     modifiers(&BearerAuth, &ErrorAnswers)

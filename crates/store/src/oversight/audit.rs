@@ -123,6 +123,14 @@ impl Store {
         Ok(())
     }
 
+    /// The id of the account's latest audit row (0 without any): a write that moved it recorded itself.
+    pub async fn audit_high_water(&self, actor: i64) -> Result<i64> {
+        let (id,): (Option<i64>,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT MAX(id) FROM audit_log WHERE actor_account_id = $1",
+        ).bind(actor).fetch_one(p).await?);
+        Ok(id.unwrap_or(0))
+    }
+
     /// The audit, newest first.
     pub async fn audit(&self, query: &AuditQuery, page: PageRequest) -> Result<Page<AuditRow>> {
         let from = query.from.map(beijing_midnight);

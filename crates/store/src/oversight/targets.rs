@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use jiazheng_core::community::coverage::CoverageTally;
+pub use jiazheng_core::oversight::brand::BrandDraft;
 use jiazheng_core::oversight::targets::{AgencyShare, Figure, Metric, employee_share, month_key, target_one};
 use jiazheng_core::workforce::compliance::Tally;
 
@@ -50,15 +51,6 @@ pub struct Brand {
     pub document: String,
     pub recognised_on: NaiveDate,
 }
-}
-
-/// A brand to recognise, as the regulator's form gives it.
-#[derive(Debug, Clone)]
-pub struct BrandDraft {
-    pub agency_id: i64,
-    pub brand_name: String,
-    pub document: String,
-    pub recognised_on: NaiveDate,
 }
 
 row! {
