@@ -497,6 +497,15 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     let school = provider.and_then(|p| ids.get("school").map(|account| (*account, p)));
     let community = crate::community_demo::generate(store, agency_id, ids["agency"], ids["community"], school).await?;
     println!("{community}");
+    let accounts = crate::tasks_demo::DemoAccounts {
+        admin: ids["admin"],
+        city: ids["regulator"],
+        district: ids["nanguan"],
+        agency: ids["agency"],
+        school,
+    };
+    let staff_ids: Vec<i64> = staff.iter().map(|w| w.id).collect();
+    println!("{}", crate::tasks_demo::generate(store, &accounts, agency_id, &staff_ids, DEMO_PASSWORD).await?);
     // The school has enrolled some of the agency's workers in its pre-job course.
     if let Some(provider) = provider {
         let provider_name = store.provider(provider).await?.name;
@@ -612,7 +621,9 @@ pub fn print_logins(base: &str) {
     for (name, what) in [
         ("agency", "agency admin of 长春市安心家政服务有限公司"),
         ("nanguan", "regulator for 南关区"),
-        ("regulator", "regulator for the whole city"),
+        ("regulator", "regulator for the whole city, acting for 市商务局: plan tasks at /plan, library review"),
+        ("hrss", "市人社局: a unit reporting on its plan tasks at /plan"),
+        ("nanguan-gov", "南关区人民政府: a district unit reporting on its plan tasks"),
         ("community", "community staff of 南关区: desk at /community, surveys, subsidised service"),
         ("nanling", "community staff of 南岭街道 (one street): desk at /community, surveys"),
         ("admin", "system admin: accounts at /admin/accounts"),

@@ -9,6 +9,7 @@ mod market_demo;
 mod payments_demo;
 mod subsidy_demo;
 mod survey_demo;
+mod tasks_demo;
 
 use clap::Parser;
 

@@ -161,7 +161,11 @@ impl TaskLine {
             Some(p) => {
                 let text: String = p.body.chars().take(120).collect();
                 let more = if p.body.chars().count() > 120 { "…" } else { "" };
-                format!("{} {}：{text}{more}", p.reported_on, p.unit_name)
+                let unit = match &p.district_name {
+                    Some(district) => format!("{}（{district}）", p.unit_name),
+                    None => p.unit_name.clone(),
+                };
+                format!("{} {unit}：{text}{more}", p.reported_on)
             }
             None => "—".into(),
         }
