@@ -10,6 +10,7 @@ pub mod division;
 pub mod field;
 pub mod ids;
 pub mod market;
+pub mod oversight;
 pub mod registry;
 pub mod workforce;
 
