@@ -13,6 +13,7 @@ pub mod crypto;
 mod error;
 pub mod excel;
 pub mod market;
+pub mod oversight;
 pub mod registry;
 mod reseal;
 pub mod testing;

@@ -152,7 +152,8 @@ impl MonthRange {
             if raw.trim().is_empty() {
                 return Err(Invalid::required());
             }
-            parse_month_code(raw).ok_or_else(|| Invalid::new("month", "月份格式应为 2026-03", "must be a month like 2026-03"))
+            parse_month_code(raw)
+                .ok_or_else(|| Invalid::new("month", "月份格式应为 2026-03", "must be a month like 2026-03"))
         };
         let first = e.take("from", month(from));
         let last = e.take("to", month(to));
@@ -163,7 +164,10 @@ impl MonthRange {
         } else if last > this_month {
             e.0.push(Invalid::new("future_month", "不能申报未来的月份", "future months cannot be claimed").at("to"));
         } else if last < first {
-            e.0.push(Invalid::new("to_before_from", "结束月份不能早于开始月份", "the last month is before the first").at("to"));
+            e.0.push(
+                Invalid::new("to_before_from", "结束月份不能早于开始月份", "the last month is before the first")
+                    .at("to"),
+            );
         } else {
             let range = Self { first, last };
             if range.len() > MAX_MONTHS {
@@ -316,7 +320,10 @@ impl ClaimForm {
                 Invalid::new(
                     "too_many_lines",
                     format!("一次申报最多{MAX_LINES}条明细（本次{}条），请分批申报", draft.line_count()),
-                    format!("a claim holds at most {MAX_LINES} lines (this one {}); claim in parts", draft.line_count()),
+                    format!(
+                        "a claim holds at most {MAX_LINES} lines (this one {}); claim in parts",
+                        draft.line_count()
+                    ),
                 )
                 .at("items"),
             );
@@ -438,6 +445,31 @@ pub fn training_unit(course_kind: &str, completed: Option<NaiveDate>, record_id:
 /// The unit a certificate claims: one certificate kind, trade and level per worker.
 pub fn certificate_unit(kind: &str, trade: Option<&str>, level: Option<&str>) -> String {
     format!("{kind}:{}:{}", trade.unwrap_or("-"), level.unwrap_or("-"))
+}
+
+/// A stored unit as people read it: the month; the course kind and year; the certificate's
+/// kind, trade and level.
+pub fn unit_label(kind: ClaimKind, unit: &str, english: bool) -> String {
+    use crate::workforce::{CertificateKind, CourseKind, SkillLevel, Trade};
+    match kind {
+        ClaimKind::SocialInsurance | ClaimKind::PointRent => unit.to_string(),
+        ClaimKind::Training => match unit.split_once(':') {
+            Some(("record", _)) => if english { "not completed" } else { "未结业" }.to_string(),
+            Some((course, year)) => format!("{} · {year}", CourseKind::label_of(course, english)),
+            None => unit.to_string(),
+        },
+        ClaimKind::Appraisal => unit
+            .split(':')
+            .enumerate()
+            .map(|(i, code)| match i {
+                0 => CertificateKind::label_of(code, english),
+                1 => Trade::label_of(code, english),
+                _ => SkillLevel::label_of(code, english),
+            })
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · "),
+    }
 }
 
 /// The number people read for a claim: `BT2026-000012`.
@@ -628,7 +660,10 @@ mod tests {
     fn a_worker_month_needs_employment_and_insurance_in_that_month() {
         let employed = Span { from: at(2026, 2, 10), to: None };
         let facts = InsuranceFacts { employee: vec![employed], insurance: Some((true, Some(day(2026, 3, 31)))) };
-        assert_eq!(check_worker_month(Some(&facts), day(2026, 1, 1)), [LineProblem::NotEmployee, LineProblem::NotInsured]);
+        assert_eq!(
+            check_worker_month(Some(&facts), day(2026, 1, 1)),
+            [LineProblem::NotEmployee, LineProblem::NotInsured]
+        );
         assert_eq!(check_worker_month(Some(&facts), day(2026, 2, 1)), [LineProblem::NotInsured]);
         assert!(check_worker_month(Some(&facts), day(2026, 3, 1)).is_empty(), "insured from the month's last day");
         assert!(check_worker_month(Some(&facts), day(2026, 5, 1)).is_empty());
@@ -683,8 +718,15 @@ mod tests {
     fn units_and_numbers() {
         assert_eq!(training_unit("pre_job", Some(day(2026, 2, 1)), 9), "pre_job:2026");
         assert_eq!(training_unit("pre_job", None, 9), "record:9");
-        assert_eq!(certificate_unit("occupational", Some("maternity"), Some("level4")), "occupational:maternity:level4");
+        assert_eq!(
+            certificate_unit("occupational", Some("maternity"), Some("level4")),
+            "occupational:maternity:level4"
+        );
         assert_eq!(claim_number(12, at(2026, 1, 1)), "BT2026-000012");
+        assert_eq!(unit_label(ClaimKind::Training, "pre_job:2026", false), "岗前培训 · 2026");
+        assert_eq!(unit_label(ClaimKind::Appraisal, "occupational:maternity:level4", true).matches(" · ").count(), 2);
+        assert_eq!(unit_label(ClaimKind::Appraisal, "childcare:-:-", false), "育婴员证书");
+        assert_eq!(unit_label(ClaimKind::SocialInsurance, "2026-03", true), "2026-03");
         assert_eq!(LineProblem::describe("not_employee,not_insured", true).len(), 2);
         assert_eq!(LineProblem::store(&[LineProblem::NotPassed, LineProblem::NotBound]), "not_passed,not_bound");
     }

@@ -53,7 +53,11 @@ choice!(
 );
 
 fn closed() -> Invalid {
-    Invalid::new("order_closed", "该整改已验收关闭，不能再操作", "this order is accepted and closed; nothing more can be done")
+    Invalid::new(
+        "order_closed",
+        "该整改已验收关闭，不能再操作",
+        "this order is accepted and closed; nothing more can be done",
+    )
 }
 
 /// A deadline: a Beijing date after today, within a year and a day.
@@ -171,9 +175,17 @@ impl ReviewForm {
                                 format!("the new deadline must be after the old one, {current_deadline}"),
                             ))
                         } else if day < today {
-                            Err(Invalid::new("deadline_past", "新期限不能早于今天", "the new deadline cannot be before today"))
+                            Err(Invalid::new(
+                                "deadline_past",
+                                "新期限不能早于今天",
+                                "the new deadline cannot be before today",
+                            ))
                         } else if (day - today).num_days() > MAX_DEADLINE_DAYS {
-                            Err(Invalid::new("deadline_far", "整改期限不能超过一年", "the deadline must be within a year"))
+                            Err(Invalid::new(
+                                "deadline_far",
+                                "整改期限不能超过一年",
+                                "the deadline must be within a year",
+                            ))
                         } else {
                             Ok(day)
                         }
@@ -210,11 +222,9 @@ impl ReviewAction {
             (Self::Accept, S::Reported) => Ok(S::Accepted),
             (Self::Return, S::Reported) => Ok(S::Open),
             (Self::Extend, s) => Ok(s),
-            (Self::Accept | Self::Return, S::Open) => Err(Invalid::new(
-                "no_report",
-                "企业尚未报告整改情况",
-                "the agency has not reported what it did yet",
-            )),
+            (Self::Accept | Self::Return, S::Open) => {
+                Err(Invalid::new("no_report", "企业尚未报告整改情况", "the agency has not reported what it did yet"))
+            }
         }
     }
 
@@ -274,7 +284,10 @@ mod tests {
         let bad = OrderForm { source_id: 0, deadline: "2026-03-01".into(), requirement: " ".into(), ..form.clone() };
         let errors = bad.parse(today).unwrap_err();
         let codes: Vec<(&str, &str)> = errors.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
-        assert_eq!(codes, [("source_id", "pick_from_list"), ("deadline", "deadline_past"), ("requirement", "required")]);
+        assert_eq!(
+            codes,
+            [("source_id", "pick_from_list"), ("deadline", "deadline_past"), ("requirement", "required")]
+        );
         let far = OrderForm { deadline: "2027-03-03".into(), ..form.clone() };
         assert_eq!(far.parse(today).unwrap_err().0[0].code, "deadline_far");
         let long = OrderForm { requirement: "改".repeat(2001), ..form };
@@ -307,7 +320,10 @@ mod tests {
         let ok = ReviewForm { deadline: "2026-04-10".into(), reason: "材料待补".into(), ..form };
         assert_eq!(ok.parse(old, today).unwrap().deadline, Some(day(4, 10)));
         let accept = ReviewForm { action: "accept".into(), ..Default::default() };
-        assert_eq!(accept.parse(old, today).unwrap(), Review { action: ReviewAction::Accept, deadline: None, reason: None });
+        assert_eq!(
+            accept.parse(old, today).unwrap(),
+            Review { action: ReviewAction::Accept, deadline: None, reason: None }
+        );
         let back = ReviewForm { action: "return".into(), ..Default::default() };
         assert_eq!(back.parse(old, today).unwrap_err().0[0].field, "reason");
     }
