@@ -9,6 +9,7 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub mod cache;
+pub mod claims;
 pub mod community;
 pub mod community_ops;
 pub mod contracts;

@@ -3,6 +3,7 @@
 pub mod agencies;
 pub mod bindings;
 pub mod casework;
+pub mod claims;
 pub mod community;
 pub mod community_ops;
 pub mod contracts;
@@ -11,6 +12,7 @@ pub mod divisions;
 pub mod market;
 pub mod payments;
 pub mod providers;
+pub mod rectification;
 pub mod service_points;
 pub mod session;
 pub mod subsidies;
@@ -47,6 +49,8 @@ pub fn router() -> Router<AppState> {
         .merge(community::router())
         .merge(payments::router())
         .merge(community_ops::router())
+        .merge(claims::router())
+        .merge(rectification::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
 
@@ -97,6 +101,10 @@ pub fn docs() -> Router<AppState> {
         community_ops::end_station, community_ops::projects, community_ops::create_project,
         community_ops::add_volunteer_event, community_ops::volunteer_events, community_ops::join_event,
         community_ops::confirm_participant, community_ops::community,
+        claims::standards, claims::set_standard, claims::candidates, claims::list, claims::create, claims::detail,
+        claims::lines, claims::decide,
+        rectification::list, rectification::sources, rectification::open, rectification::detail,
+        rectification::report, rectification::review,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
@@ -105,6 +113,7 @@ pub fn docs() -> Router<AppState> {
         (name = "credit", description = "Ledger, signed checkpoints, home-service certificates"),
         (name = "market", description = "Catalog, menus and prices, available workers, residents, orders"),
         (name = "contracts", description = "Model contracts: drafting, the PDF, signatures, the public check, the rate of use"),
+        (name = "oversight", description = "Oversight of the plan: agencies' subsidy claims checked against the records; rectification orders"),
         (name = "community", description = "Service-point coverage, demand surveys, supply menus and the gap; 家政驿站, volunteer service, a community's public page"),
     ),
     modifiers(&BearerAuth, &ErrorAnswers)

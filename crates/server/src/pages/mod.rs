@@ -7,6 +7,7 @@ pub mod agency_market;
 pub mod assets;
 pub mod bank;
 pub mod certificate;
+pub mod claims;
 pub mod community;
 pub mod complaints;
 pub mod contracts;
@@ -21,6 +22,7 @@ pub mod point_ops;
 pub mod points;
 pub mod public;
 pub mod queue_view;
+pub mod rectification;
 pub mod regulator;
 pub mod school;
 pub mod session;
@@ -77,6 +79,8 @@ pub fn router() -> Router<AppState> {
         .merge(subsidies::router())
         .merge(point_ops::router())
         .merge(volunteer::router())
+        .merge(claims::router())
+        .merge(rectification::router())
         .route("/lang/{code}", get(switch_language))
 }
 

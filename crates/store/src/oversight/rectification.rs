@@ -121,6 +121,25 @@ row! {
 /// The agency a complaint is about: the agency itself, or the agency of the service complained of.
 const COMPLAINT_AGENCY: &str = "CASE WHEN c.subject_kind = 'agency' THEN c.subject_id ELSE s.agency_id END";
 
+/// Penalties on agencies and upheld complaints about them without an order, in the area `$1` ('' for all).
+fn sources_union() -> String {
+    format!(
+            "SELECT 'penalty' AS source_kind, e.seq AS source_id, a.id AS agency_id, a.name AS agency_name,
+                e.payload AS detail, CAST(NULL AS TIMESTAMPTZ) AS upheld_at
+             FROM credit_ledger e JOIN agencies a ON a.id = e.subject_id
+             WHERE e.kind = 'penalty' AND e.subject_kind = 'agency' AND ($1 = '' OR a.district_code = $1)
+               AND NOT EXISTS (SELECT 1 FROM credit_ledger x WHERE x.corrects = e.seq)
+               AND NOT EXISTS (SELECT 1 FROM rectification_orders o WHERE o.source_kind = 'penalty' AND o.source_id = e.seq)
+             UNION ALL
+             SELECT 'complaint' AS source_kind, c.id AS source_id, a.id AS agency_id, a.name AS agency_name,
+                c.body AS detail, c.updated_at AS upheld_at
+             FROM complaints c LEFT JOIN service_records s ON s.id = c.service_id
+             JOIN agencies a ON a.id = {COMPLAINT_AGENCY}
+             WHERE c.status = 'upheld' AND ($1 = '' OR a.district_code = $1)
+               AND NOT EXISTS (SELECT 1 FROM rectification_orders o WHERE o.source_kind = 'complaint' AND o.source_id = c.id)"
+        )
+}
+
 fn may_see(who: &Principal, order: &RectificationRow) -> bool {
     match who.agency_id() {
         Some(agency) => agency == order.agency_id,
@@ -142,21 +161,7 @@ impl Store {
     ) -> Result<Page<RectificationSourceRow>> {
         regulator(who)?;
         let area = who.regulated_area().flatten().map(|d| d.to_string()).unwrap_or_default();
-        let union = format!(
-            "SELECT 'penalty' AS source_kind, e.seq AS source_id, a.id AS agency_id, a.name AS agency_name,
-                e.payload AS detail, CAST(NULL AS TIMESTAMPTZ) AS upheld_at
-             FROM credit_ledger e JOIN agencies a ON a.id = e.subject_id
-             WHERE e.kind = 'penalty' AND e.subject_kind = 'agency' AND ($1 = '' OR a.district_code = $1)
-               AND NOT EXISTS (SELECT 1 FROM credit_ledger x WHERE x.corrects = e.seq)
-               AND NOT EXISTS (SELECT 1 FROM rectification_orders o WHERE o.source_kind = 'penalty' AND o.source_id = e.seq)
-             UNION ALL
-             SELECT 'complaint' AS source_kind, c.id AS source_id, a.id AS agency_id, a.name AS agency_name,
-                c.body AS detail, c.updated_at AS upheld_at
-             FROM complaints c LEFT JOIN service_records s ON s.id = c.service_id
-             JOIN agencies a ON a.id = {COMPLAINT_AGENCY}
-             WHERE c.status = 'upheld' AND ($1 = '' OR a.district_code = $1)
-               AND NOT EXISTS (SELECT 1 FROM rectification_orders o WHERE o.source_kind = 'complaint' AND o.source_id = c.id)"
-        );
+        let union = sources_union();
         let sql = format!("SELECT * FROM ({union}) u ORDER BY u.source_kind DESC, u.source_id DESC LIMIT $2 OFFSET $3");
         let count = format!("SELECT COUNT(*) FROM ({union}) u");
         let (items, total): (Vec<RectificationSourceRow>, (i64,)) = on_pool!(self, p => (
@@ -164,6 +169,16 @@ impl Store {
             sqlx::query_as(sqlx::AssertSqlSafe(count)).bind(&area).fetch_one(p).await?,
         ));
         Ok(page.wrap(items, total.0))
+    }
+
+    /// One source of the regulator's list (in the area, without an order yet); otherwise not found.
+    pub async fn rectification_source(&self, who: &Principal, kind: &str, id: i64) -> Result<RectificationSourceRow> {
+        regulator(who)?;
+        let area = who.regulated_area().flatten().map(|d| d.to_string()).unwrap_or_default();
+        let sql = format!("SELECT * FROM ({}) u WHERE u.source_kind = $2 AND u.source_id = $3", sources_union());
+        let row: Option<RectificationSourceRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&area).bind(kind).bind(id).fetch_optional(p).await?);
+        row.ok_or(StoreError::NotFound)
     }
 
     /// The agency a source is about, checked: a penalty on an agency's ledger, or an upheld
