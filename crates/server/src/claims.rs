@@ -72,11 +72,11 @@ pub fn clash_error(kind: ClaimKind, clash: &Clash) -> AppError {
     AppError::Conflict {
         code: "already_claimed",
         message_zh: format!(
-            "{}（{zh}）已在申报 {}（{} 提交）中申报，{}不能重复申报",
+            "{}（{zh}）已在申报 {}（{} 提交）中申报，{}不能重复申报。",
             clash.subject_name, clash.number, clash.submitted_on, what.0
         ),
         message_en: format!(
-            "{} ({en}) is already claimed in claim {} (submitted {}); {} cannot be claimed twice",
+            "{} ({en}) is already claimed in claim {} (submitted {}); {} cannot be claimed twice.",
             clash.subject_name, clash.number, clash.submitted_on, what.1
         ),
         // Another agency's claim is named, not opened.
