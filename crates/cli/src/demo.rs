@@ -497,6 +497,13 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     let school = provider.and_then(|p| ids.get("school").map(|account| (*account, p)));
     let community = crate::community_demo::generate(store, agency_id, ids["agency"], ids["community"], school).await?;
     println!("{community}");
+    let accounts = crate::claims_demo::Accounts {
+        city: ids["regulator"],
+        nanguan: ids["nanguan"],
+        agency_admin: ids["agency"],
+        resident: ids["resident"],
+    };
+    println!("{}", crate::claims_demo::generate(store, agency_id, &accounts).await?);
     // The school has enrolled some of the agency's workers in its pre-job course.
     if let Some(provider) = provider {
         let provider_name = store.provider(provider).await?.name;
@@ -611,7 +618,10 @@ pub fn print_logins(base: &str) {
     println!("demo logins (password {DEMO_PASSWORD}):");
     for (name, what) in [
         ("agency", "agency admin of 长春市安心家政服务有限公司"),
-        ("nanguan", "regulator for 南关区"),
+        (
+            "nanguan",
+            "regulator for 南关区: subsidy claims to decide at /regulator/claims, rectification at /regulator/rectifications",
+        ),
         ("regulator", "regulator for the whole city"),
         ("community", "community staff of 南关区: desk at /community, surveys, subsidised service"),
         ("nanling", "community staff of 南岭街道 (one street): desk at /community, surveys"),
