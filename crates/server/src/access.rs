@@ -356,6 +356,21 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/regulator/listings/{id}", Roles(&[G]), "a second regulator in scope"),
     rule("POST", "/regulator/appeals/{id}", Roles(&[G]), "regulator in scope"),
     rule("POST", "/regulator/actions", Roles(&[G]), "regulator in scope"),
+    // Oversight: the plan's targets (public), brand recognition, the audit
+    rule("GET", "/targets", Public, ""),
+    rule("GET", "/targets/agencies", Public, ""),
+    rule("GET", "/targets.xlsx", Public, ""),
+    rule("GET", "/targets/report.pdf", Public, ""),
+    rule("GET", "/regulator/brands", Roles(&[G]), "a district regulator reads its district's"),
+    rule("POST", "/regulator/brands", Roles(&[G]), "a city-wide regulator only"),
+    rule("POST", "/regulator/brands/{agency}/withdraw", Roles(&[G]), "a city-wide regulator only"),
+    rule("GET", "/regulator/audit", Roles(&[G, X]), "a city-wide regulator or a system admin"),
+    rule("GET", "/api/v1/targets", Public, ""),
+    rule("GET", "/api/v1/targets/series", Public, ""),
+    rule("GET", "/api/v1/targets/agencies", Public, ""),
+    rule("POST", "/api/v1/brands", Roles(&[G]), "a city-wide regulator only"),
+    rule("POST", "/api/v1/brands/{agency}/withdrawal", Roles(&[G]), "a city-wide regulator only"),
+    rule("GET", "/api/v1/audit", Roles(&[G, X]), "a city-wide regulator or a system admin"),
     // Pages: system admin
     rule("GET", "/admin/accounts", Roles(&[X]), ""),
     rule("GET", "/admin/accounts/new", Roles(&[X]), ""),
@@ -478,5 +493,5 @@ pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -
     if let Err(denied) = rule.gate.admits(viewer.session.as_ref().map(|s| s.principal.role)) {
         return denied.into_response();
     }
-    next.run(Request::from_parts(parts, body)).await
+    crate::audit::record_write(&state, &viewer, &matched, Request::from_parts(parts, body), next).await
 }

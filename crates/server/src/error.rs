@@ -183,6 +183,7 @@ impl From<StoreError> for AppError {
             StoreError::Conflict { what, existing_id } => {
                 let (zh, en) = match what {
                     "worker_id_number" => ("该身份证号已登记", "A worker with this ID number is already registered"),
+                    "brand_recognised" => ("该企业已有认定品牌", "This agency already has a recognised brand"),
                     "agency_uscc" => ("该统一社会信用代码已登记", "An agency with this code is already registered"),
                     "account_username" => ("用户名已被使用", "This username is taken"),
                     "binding_open" => ("已有待确认或有效的关联", "An open binding already exists"),

@@ -7,6 +7,7 @@ i18n!("locales", fallback = "zh-CN");
 
 pub mod access;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod claims;
@@ -18,6 +19,7 @@ pub mod files;
 pub mod i18n;
 pub mod limits;
 pub mod market;
+pub mod oversight;
 pub mod pages;
 pub mod payments;
 pub mod pdf;

@@ -134,6 +134,15 @@ async fn a_worker_month_claimed_twice_is_409_naming_the_earlier_claim_and_others
     assert_eq!((decided["status"].as_str(), decided["approved_fen"].as_i64()), (Some("approved"), Some(6 * 30_000)));
     let (status, body) = app.post_json(&format!("/api/v1/claims/{id}/decision"), &nanguan, &decision).await;
     assert_eq!((status, body["error"]["code"].as_str()), (409, Some("claim_decided")));
+    // The audit has the decision once, with the value before and after, and the four standards.
+    let (_, audit) = app.get_json("/api/v1/audit?action=claims.decide", Some(&city)).await;
+    assert_eq!(audit["total"], 1, "{audit}");
+    assert_eq!(audit["items"][0]["before"]["status"], "submitted");
+    assert_eq!(audit["items"][0]["after"]["approved_fen"], 6 * 30_000);
+    let (_, audit) = app.get_json("/api/v1/audit?action=claims.standard", Some(&city)).await;
+    assert_eq!(audit["total"], 4, "{audit}");
+    let (_, audit) = app.get_json("/api/v1/audit?action=other.write", Some(&city)).await;
+    assert_eq!(audit["total"], 0, "{audit}");
 }
 
 #[tokio::test]
@@ -296,6 +305,15 @@ async fn a_report_on_a_closed_order_is_422_and_overdue_orders_show_on_the_public
         app.post_json(&format!("/api/v1/rectifications/{id}/reports"), &agency, &json!({"text": "补充"})).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["fields"][0]["code"], "order_closed");
+    let city = app.token("city").await;
+    let (_, audit) = app.get_json("/api/v1/audit?action=rectification.review", Some(&city)).await;
+    assert_eq!(audit["total"], 1, "the refused extension is not recorded: {audit}");
+    assert_eq!(
+        (audit["items"][0]["before"]["status"].as_str(), audit["items"][0]["after"]["status"].as_str()),
+        (Some("reported"), Some("accepted"))
+    );
+    let (_, audit) = app.get_json("/api/v1/audit?action=rectification.open", Some(&city)).await;
+    assert_eq!(audit["total"], 1, "{audit}");
     let (_, detail) = app.get_json(&format!("/api/v1/rectifications/{id}"), Some(&agency)).await;
     let steps: Vec<&str> = detail["steps"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
     assert_eq!(steps, ["opened", "reported", "accepted"]);

@@ -10,6 +10,7 @@ pub mod contracts;
 pub mod credit;
 pub mod divisions;
 pub mod market;
+pub mod oversight;
 pub mod payments;
 pub mod providers;
 pub mod rectification;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(community::router())
         .merge(payments::router())
         .merge(community_ops::router())
+        .merge(oversight::router())
         .merge(claims::router())
         .merge(rectification::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
@@ -101,6 +103,8 @@ pub fn docs() -> Router<AppState> {
         community_ops::end_station, community_ops::projects, community_ops::create_project,
         community_ops::add_volunteer_event, community_ops::volunteer_events, community_ops::join_event,
         community_ops::confirm_participant, community_ops::community,
+        oversight::targets, oversight::series, oversight::agencies, oversight::recognise, oversight::withdraw,
+        oversight::audit,
         claims::standards, claims::set_standard, claims::candidates, claims::list, claims::create, claims::detail,
         claims::lines, claims::decide,
         rectification::list, rectification::sources, rectification::open, rectification::detail,
@@ -113,7 +117,7 @@ pub fn docs() -> Router<AppState> {
         (name = "credit", description = "Ledger, signed checkpoints, home-service certificates"),
         (name = "market", description = "Catalog, menus and prices, available workers, residents, orders"),
         (name = "contracts", description = "Model contracts: drafting, the PDF, signatures, the public check, the rate of use"),
-        (name = "oversight", description = "Oversight of the plan: agencies' subsidy claims checked against the records; rectification orders"),
+        (name = "oversight", description = "The plan's targets live from the records, their monthly series, recognised brands, the audit of regulator and evaluator writes; agencies' subsidy claims checked against the records; rectification orders"),
         (name = "community", description = "Service-point coverage, demand surveys, supply menus and the gap; 家政驿站, volunteer service, a community's public page"),
     ),
     modifiers(&BearerAuth, &ErrorAnswers)

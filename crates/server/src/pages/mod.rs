@@ -29,6 +29,7 @@ pub mod session;
 pub mod subjects;
 pub mod subsidies;
 pub mod surveys;
+pub mod targets;
 pub mod timeline;
 pub mod volunteer;
 pub mod words;
@@ -63,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .merge(coverage::router())
         .merge(community::router())
         .merge(surveys::router())
+        .merge(targets::router())
         .merge(workforce::router())
         .merge(school::router())
         .merge(certificate::router())

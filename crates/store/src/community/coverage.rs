@@ -13,6 +13,7 @@ use jiazheng_core::division::{DivisionCode, UnitType};
 use jiazheng_core::market::assignment::{Place, PlacedBy};
 use serde::Serialize;
 
+use crate::oversight::audit::{AuditRecord, audit_in};
 use crate::registry::places::locate;
 use crate::{Result, Store, StoreError, now, on_pool};
 
@@ -249,8 +250,24 @@ impl Store {
     }
 
     pub async fn set_coverage_radius(&self, radius: Radius, account_id: i64) -> Result<()> {
-        on_pool!(self, p => sqlx::query("UPDATE coverage_settings SET radius_m = $1, set_by = $2, set_at = $3 WHERE id = 1")
-            .bind(i64::from(radius.metres())).bind(account_id).bind(now()).execute(p).await?.rows_affected());
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let (old,): (i64,) = sqlx::query_as("SELECT radius_m FROM coverage_settings WHERE id = 1")
+                .fetch_one(&mut *tx).await?;
+            sqlx::query("UPDATE coverage_settings SET radius_m = $1, set_by = $2, set_at = $3 WHERE id = 1")
+                .bind(i64::from(radius.metres())).bind(account_id).bind(now()).execute(&mut *tx).await?;
+            let record = AuditRecord {
+                actor: account_id,
+                action: "coverage.radius",
+                subject_kind: "coverage",
+                subject_id: 1,
+                subject_label: "网点服务半径 Coverage radius".into(),
+                before: Some(serde_json::json!({ "radius_m": old })),
+                after: Some(serde_json::json!({ "radius_m": radius.metres() })),
+            };
+            audit_in!(&mut *tx, &record)?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
@@ -282,11 +299,33 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         let status = if approve { "approved" } else { "refused" };
-        let done = on_pool!(self, p => sqlx::query(
-            "UPDATE service_point_communities SET status = $1, decided_by = $2, decided_at = $3
-             WHERE point_id = $4 AND community_code = $5 AND status = 'pending'",
-        ).bind(status).bind(account_id).bind(now()).bind(point_id).bind(community.as_str()).execute(p).await?.rows_affected());
-        if done == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+        let (point_name, community_name): (String, String) = on_pool!(self, p => sqlx::query_as(
+            "SELECT sp.name, d.name FROM service_points sp, divisions d WHERE sp.id = $1 AND d.code = $2",
+        ).bind(point_id).bind(community.as_str()).fetch_optional(p).await?)
+        .ok_or(StoreError::NotFound)?;
+        let record = AuditRecord {
+            actor: account_id,
+            action: "coverage.declaration",
+            subject_kind: "service_point",
+            subject_id: point_id,
+            subject_label: format!("{point_name} → {community_name}"),
+            before: Some(serde_json::json!({ "status": "pending" })),
+            after: Some(serde_json::json!({ "status": status, "community": community_name })),
+        };
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query(
+                "UPDATE service_point_communities SET status = $1, decided_by = $2, decided_at = $3
+                 WHERE point_id = $4 AND community_code = $5 AND status = 'pending'",
+            ).bind(status).bind(account_id).bind(now()).bind(point_id).bind(community.as_str())
+            .execute(&mut *tx).await?.rows_affected();
+            if done != 1 {
+                return Err(StoreError::NotFound);
+            }
+            audit_in!(&mut *tx, &record)?;
+            tx.commit().await?;
+        });
+        Ok(())
     }
 }
 

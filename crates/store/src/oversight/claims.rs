@@ -23,6 +23,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Viewing;
+use super::audit::{AuditRecord, audit_in};
 use crate::market::write_tx;
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
@@ -278,8 +279,16 @@ impl Store {
                  ON CONFLICT (kind) DO UPDATE SET amount_fen = excluded.amount_fen, set_by = excluded.set_by,
                      set_at = excluded.set_at",
             ).bind(kind.as_str()).bind(amount_fen).bind(who.account_id).bind(at).execute(&mut *tx).await?;
-            // AUDIT: claims.standard — subject claim_standards/kind, before {amount_fen: before}, after {amount_fen}.
-            let _ = before;
+            let record = AuditRecord {
+                actor: who.account_id,
+                action: "claims.standard",
+                subject_kind: "claim_standard",
+                subject_id: ClaimKind::ALL.iter().position(|k| *k == kind).map_or(0, |i| i as i64 + 1),
+                subject_label: kind.label_zh().to_string(),
+                before: before.map(|(fen,)| serde_json::json!({ "kind": kind.as_str(), "amount_fen": fen })),
+                after: Some(serde_json::json!({ "kind": kind.as_str(), "amount_fen": amount_fen })),
+            };
+            audit_in!(&mut *tx, &record)?;
             Ok(())
         }.await)
     }
@@ -778,8 +787,22 @@ impl Store {
             if done.rows_affected() == 0 {
                 return Err(StoreError::Conflict { what: "claim_decided", existing_id: Some(id) });
             }
-            // AUDIT: claims.decide — subject subsidy_claims/id (label: number + agency), before
-            // {status: submitted}, after {status, approved_lines: approved, approved_fen, reason}.
+            let record = AuditRecord {
+                actor: who.account_id,
+                action: "claims.decide",
+                subject_kind: "subsidy_claim",
+                subject_id: id,
+                subject_label: format!("{} {}", before.number(), before.agency_name),
+                before: Some(serde_json::json!({
+                    "status": before.status, "lines": before.lines, "matching": before.matching,
+                    "claimed_fen": before.claimed_fen,
+                })),
+                after: Some(serde_json::json!({
+                    "status": status.as_str(), "decision": verdict.decision.as_str(), "approved_lines": approved,
+                    "approved_fen": approved_fen, "reason": reason,
+                })),
+            };
+            audit_in!(&mut *tx, &record)?;
             Ok(())
         }.await)?;
         self.subsidy_claim(id, who).await

@@ -1,7 +1,10 @@
-//! Oversight of the plan: agencies' subsidy claims and rectification orders.
+//! Oversight: the plan's targets live from the records, their monthly series, brand recognition,
+//! the audit of regulator and evaluator writes, agencies' subsidy claims and rectification orders.
 
+pub mod audit;
 pub mod claims;
 pub mod rectification;
+pub mod targets;
 
 use jiazheng_core::account::{Principal, Role, Scope};
 

@@ -17,6 +17,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Viewing;
+use super::audit::{AuditRecord, audit_in};
 use crate::market::write_tx;
 use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
 
@@ -183,7 +184,12 @@ impl Store {
 
     /// The agency a source is about, checked: a penalty on an agency's ledger, or an upheld
     /// complaint with an agency. Outside the regulator's area: not found.
-    async fn source_agency(&self, who: &Principal, source: RectificationSource, id: i64) -> Result<(i64, String)> {
+    async fn source_agency(
+        &self,
+        who: &Principal,
+        source: RectificationSource,
+        id: i64,
+    ) -> Result<(i64, String, String)> {
         let not_a_source = || {
             invalid(
                 "source_id",
@@ -194,30 +200,30 @@ impl Store {
                 ),
             )
         };
-        let found: Option<(i64, String)> = match source {
+        let found: Option<(i64, String, String)> = match source {
             RectificationSource::Penalty => on_pool!(self, p => sqlx::query_as(
-                "SELECT a.id, a.district_code FROM credit_ledger e JOIN agencies a ON a.id = e.subject_id
+                "SELECT a.id, a.district_code, a.name FROM credit_ledger e JOIN agencies a ON a.id = e.subject_id
                  WHERE e.seq = $1 AND e.kind = 'penalty' AND e.subject_kind = 'agency'",
             ).bind(id).fetch_optional(p).await?),
             RectificationSource::Complaint => {
                 let sql = format!(
-                    "SELECT a.id, a.district_code FROM complaints c LEFT JOIN service_records s ON s.id = c.service_id
+                    "SELECT a.id, a.district_code, a.name FROM complaints c LEFT JOIN service_records s ON s.id = c.service_id
                      JOIN agencies a ON a.id = {COMPLAINT_AGENCY} WHERE c.id = $1 AND c.status = 'upheld'"
                 );
                 on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?)
             }
         };
-        let (agency, district) = found.ok_or_else(not_a_source)?;
+        let (agency, district, name) = found.ok_or_else(not_a_source)?;
         if !DivisionCode::parse(&district).is_ok_and(|d| who.regulates(&d)) {
             return Err(StoreError::NotFound);
         }
-        Ok((agency, district))
+        Ok((agency, district, name))
     }
 
     /// Opens an order; one per penalty or complaint (a second answers 409 naming the first).
     pub async fn open_rectification(&self, who: &Principal, draft: &OrderDraft) -> Result<i64> {
         regulator(who)?;
-        let (agency, district) = self.source_agency(who, draft.source, draft.source_id).await?;
+        let (agency, district, agency_name) = self.source_agency(who, draft.source, draft.source_id).await?;
         let at = now();
         let opened = write_tx!(self, tx => async {
             let (id,): (i64,) = sqlx::query_as(
@@ -232,8 +238,19 @@ impl Store {
                  VALUES ($1, 'opened', $2, $3, $4, $5)",
             ).bind(id).bind(&draft.requirement).bind(draft.deadline).bind(who.account_id).bind(at)
             .execute(&mut *tx).await?;
-            // AUDIT: rectification.open — subject rectification_orders/id (label: agency name), before None,
-            // after {source, source_id, deadline, requirement}.
+            let record = AuditRecord {
+                actor: who.account_id,
+                action: "rectification.open",
+                subject_kind: "rectification_order",
+                subject_id: id,
+                subject_label: agency_name.clone(),
+                before: None,
+                after: Some(serde_json::json!({
+                    "source": draft.source.as_str(), "source_id": draft.source_id,
+                    "deadline": draft.deadline.to_string(), "requirement": draft.requirement,
+                })),
+            };
+            audit_in!(&mut *tx, &record)?;
             Ok(id)
         }.await);
         match opened {
@@ -378,8 +395,19 @@ impl Store {
             ).bind(id).bind(review.action.step().as_str()).bind(&review.reason)
             .bind(changed.then_some(order.deadline)).bind(review.deadline).bind(who.account_id).bind(at)
             .execute(&mut *tx).await?;
-            // AUDIT: rectification.review — subject rectification_orders/id (label: number + agency), before
-            // {status: from, deadline: order.deadline}, after {status: to, deadline, reason}.
+            let record = AuditRecord {
+                actor: who.account_id,
+                action: "rectification.review",
+                subject_kind: "rectification_order",
+                subject_id: id,
+                subject_label: format!("{} {}", order.number(), order.agency_name),
+                before: Some(serde_json::json!({ "status": from.as_str(), "deadline": order.deadline.to_string() })),
+                after: Some(serde_json::json!({
+                    "action": review.action.as_str(), "status": to.as_str(), "deadline": deadline.to_string(),
+                    "reason": review.reason,
+                })),
+            };
+            audit_in!(&mut *tx, &record)?;
             Ok(())
         }.await)?;
         self.rectification(id, who).await

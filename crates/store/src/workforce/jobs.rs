@@ -264,7 +264,10 @@ impl Store {
             progress(hi.min(max_id), max_id);
             lo = hi + 1;
         }
-        self.write_rates(today, tallies).await?;
+        self.write_rates(today, &tallies).await?;
+        // The plan's figures for the month, beside the rates just counted.
+        let figures = self.plan_figures(&tallies).await?;
+        self.write_plan_month(today, &figures).await?;
         let (delivered, failed) = self.deliver_pending(delivery).await?;
         report.delivered += delivered;
         report.failed = failed;
@@ -300,12 +303,12 @@ impl Store {
         Ok(written)
     }
 
-    async fn write_rates(&self, today: NaiveDate, by_district: HashMap<String, Tally>) -> Result<()> {
+    async fn write_rates(&self, today: NaiveDate, by_district: &HashMap<String, Tally>) -> Result<()> {
         let mut city = Tally::default();
         for tally in by_district.values() {
             city.merge(tally);
         }
-        let mut rows: Vec<(String, Tally)> = by_district.into_iter().collect();
+        let mut rows: Vec<(String, Tally)> = by_district.iter().map(|(k, v)| (k.clone(), *v)).collect();
         // The city's own totals are kept under the loaded city's code.
         rows.push((self.city().await?.code, city));
         let at = now();
