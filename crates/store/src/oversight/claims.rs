@@ -293,6 +293,29 @@ impl Store {
         }.await)
     }
 
+    /// Demo and benchmark data only: the agency's active bindings began at `started_at`, and it
+    /// insures its employee-based workers from `insured_since`.
+    pub async fn demo_employment(
+        &self,
+        agency_id: i64,
+        started_at: DateTime<Utc>,
+        insured_since: NaiveDate,
+    ) -> Result<u64> {
+        let at = now();
+        write_tx!(self, tx => async {
+            sqlx::query("UPDATE bindings SET started_at = $1 WHERE agency_id = $2 AND status = 'active'")
+                .bind(started_at).bind(agency_id).execute(&mut *tx).await?;
+            let done = sqlx::query(
+                "INSERT INTO social_insurance (worker_id, agency_id, enrolled, since, updated_at)
+                 SELECT worker_id, agency_id, TRUE, $1, $2 FROM bindings
+                 WHERE agency_id = $3 AND status = 'active' AND kind = 'employee'
+                 ON CONFLICT (worker_id, agency_id) DO UPDATE SET enrolled = excluded.enrolled, since = excluded.since,
+                     updated_at = excluded.updated_at",
+            ).bind(insured_since).bind(at).bind(agency_id).execute(&mut *tx).await?;
+            Ok(done.rows_affected())
+        }.await)
+    }
+
     // ---- what an agency may pick -----------------------------------------------------------
 
     /// What the agency may pick for a claim of `kind` over `period`, at most [`MAX_ITEMS`].
