@@ -441,6 +441,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/agency/claims", Roles(&[A]), "own agency"),
     rule("POST", "/agency/claims", Roles(&[A]), "own agency; picks from its own records; a unit once"),
     rule("GET", "/agency/claims/new", Roles(&[A]), "own agency's records"),
+    rule("POST", "/agency/claims/new/sheet", Roles(&[A]), "own agency's records; a sheet of at most 2 MB and 5,000 rows; nothing written"),
     rule("GET", "/agency/claims/{id}", Roles(&[A]), "own agency's claim (others: 404)"),
     rule("GET", "/claims/{id}/evidence", Roles(&[A, G]), "own agency's claim, or one of the regulator's area (others: 404)"),
     rule("GET", "/regulator/claims", Roles(&[G]), "regulator's area"),

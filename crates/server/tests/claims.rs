@@ -190,6 +190,37 @@ async fn the_claim_pages_list_the_agencys_records_keep_ticks_and_show_the_clash_
     assert!(beside.contains(&number), "{beside}");
     assert!(page.contains(&format!("value=\"{}\" checked", people[0])));
     assert!(!page.contains(&format!("value=\"{}\" checked", people[1])), "only what was posted stays ticked");
+    // A sheet of ID numbers ticks the workers it names that are on the list, and says why the
+    // other rows ticked nothing.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let unknown = common::id_number("220102", 399);
+    for (row, value) in ["身份证号", &common::id_number("220102", 302), &unknown, "12345"].iter().enumerate() {
+        sheet.write_string(row as u32, 0, *value).unwrap();
+    }
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("kind", "social_insurance")
+        .text("from", "2025-03")
+        .text("to", "2025-03")
+        .part("sheet", reqwest::multipart::Part::bytes(book.save_to_buffer().unwrap()).file_name("list.xlsx"));
+    let response = agency.post(app.url("/agency/claims/new/sheet")).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("id=\"sheet-summary\""), "{page}");
+    assert!(page.contains(&format!("value=\"{}\" checked", people[1])));
+    assert!(!page.contains(&format!("value=\"{}\" checked", people[0])), "a sheet ticks only whom it names");
+    let rows = page.split("id=\"sheet-rows\"").nth(1).unwrap().split("</ul>").next().unwrap();
+    assert!(rows.contains("第 3 行") && rows.contains("第 4 行") && rows.contains("没有这个身份证号"), "{rows}");
+    let not_a_sheet = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("kind", "social_insurance")
+        .text("from", "2025-03")
+        .text("to", "2025-03")
+        .part("sheet", reqwest::multipart::Part::bytes(b"name,id".to_vec()).file_name("list.csv"));
+    let response = agency.post(app.url("/agency/claims/new/sheet")).multipart(not_a_sheet).send().await.unwrap();
+    assert_eq!(response.status(), 422);
+    assert!(response.text().await.unwrap().contains("id=\"sheet-error\""));
     // Nothing ticked and a file that is no evidence: both said beside their fields.
     let bad = reqwest::multipart::Form::new()
         .text("csrf", csrf.clone())

@@ -41,6 +41,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/agency/claims", get(list).post(create).layer(limit))
         .route("/agency/claims/new", get(new_claim))
+        .route(
+            "/agency/claims/new/sheet",
+            post(pick_from_sheet).layer(DefaultBodyLimit::max(MAX_PICK_SHEET_BYTES + 64 * 1024)),
+        )
         .route("/agency/claims/{id}", get(claim))
         .route("/claims/{id}/evidence", get(evidence))
         .route("/regulator/claims", get(list))
@@ -283,6 +287,9 @@ struct NewPage {
     errors: FieldErrors,
     /// The earlier claim a unit is already in (409).
     clash: Option<String>,
+    /// What a sheet of ID numbers ticked, and its rows that ticked nothing.
+    sheet_summary: Option<String>,
+    sheet_rows: Vec<String>,
 }
 
 impl NewPage {
@@ -409,6 +416,8 @@ async fn new_page(
         picked,
         errors,
         clash,
+        sheet_summary: None,
+        sheet_rows: Vec::new(),
     })
 }
 
@@ -454,6 +463,115 @@ async fn create(
     let typed = Typed { kind: form.kind, from: form.from, to: form.to, note: form.note, picked: Some(picked) };
     let page = new_page(&state, lang, &viewer, typed, errors, clash).await?;
     Ok((status, render(&page)?).into_response())
+}
+
+/// The largest sheet of ID numbers taken to tick workers.
+const MAX_PICK_SHEET_BYTES: usize = 2 * 1024 * 1024;
+/// The most rows of a sheet that ticked nothing listed on the page.
+const MAX_SHEET_ROWS_SHOWN: usize = 50;
+
+/// Ticks the workers of a sheet with an ID-number column (social insurance only): each row's
+/// number is read, its worker found, and ticked when on the agency's list for the months; rows
+/// that tick nothing are listed with the reason. Nothing is claimed until the form is sent.
+async fn pick_from_sheet(
+    State(state): State<AppState>,
+    lang: Lang,
+    viewer: Viewer,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    viewer.require_agency()?;
+    let upload = read_upload(multipart, "sheet").await?;
+    viewer.check_csrf(Some(&upload.get("csrf")))?;
+    let today = beijing_today();
+    let mut typed = Typed {
+        kind: upload.get("kind"),
+        from: upload.get("from"),
+        to: upload.get("to"),
+        note: String::new(),
+        picked: None,
+    };
+    let refuse = |zh: String, en: String| FieldErrors(vec![Invalid::new("bad_sheet", zh, en).at("sheet")]);
+    let errors = if typed.kind != ClaimKind::SocialInsurance.as_str() {
+        refuse(
+            "只有社保补贴可以按表格勾选服务员".into(),
+            "a sheet of workers ticks social insurance claims only".into(),
+        )
+    } else if upload.file.is_empty() {
+        refuse("请选择表格文件".into(), "choose the sheet".into())
+    } else {
+        FieldErrors::default()
+    };
+    if !errors.is_empty() {
+        let page = new_page(&state, lang, &viewer, typed, errors, None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    }
+    let columns = [("id_number", "身份证号", "ID number")];
+    let read = tokio::task::spawn_blocking(move || jiazheng_store::excel::read_sheet(upload.file, &columns, |_| true))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let rows = match read {
+        Ok(rows) if rows.len() <= jiazheng_core::oversight::claims::MAX_ITEMS => rows,
+        Ok(_) => {
+            let max = jiazheng_core::oversight::claims::MAX_ITEMS;
+            let errors = refuse(format!("表格最多{max}行"), format!("the sheet may have at most {max} rows"));
+            let page = new_page(&state, lang, &viewer, typed, errors, None).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+        Err(jiazheng_store::StoreError::BadSheet { zh, en }) => {
+            let page = new_page(&state, lang, &viewer, typed, refuse(zh, en), None).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let row_note = |row: usize, zh: &str, en: &str| {
+        if lang.is_en() { format!("row {row}: {en}") } else { format!("第 {row} 行：{zh}") }
+    };
+    let mut numbers = Vec::new();
+    let mut notes = Vec::new();
+    for (row, cells) in &rows {
+        let raw = cells.get("id_number").map(String::as_str).unwrap_or_default();
+        match jiazheng_core::ids::ResidentId::parse(raw, today) {
+            Ok(number) => numbers.push((*row, number.as_str().to_string())),
+            Err(e) => notes.push(row_note(*row, &e.message_zh, &e.message_en)),
+        }
+    }
+    let found = state.store.workers_by_id_number(numbers.iter().map(|(_, n)| n.as_str())).await?;
+    typed.picked = Some(found.values().copied().collect());
+    let mut page = new_page(&state, lang, &viewer, typed, FieldErrors::default(), None).await?;
+    let listed: HashSet<i64> = page.candidates.iter().map(|c| c.id).collect();
+    let mut ticked = 0;
+    for (row, number) in &numbers {
+        match found.get(number) {
+            Some(worker) if listed.contains(worker) => ticked += 1,
+            Some(_) => notes.push(row_note(
+                *row,
+                "不是本企业这段时间的员工制服务员",
+                "not an employee-based worker of yours in these months",
+            )),
+            None => notes.push(row_note(
+                *row,
+                "平台上没有这个身份证号的服务员",
+                "no worker with this ID number on the platform",
+            )),
+        }
+    }
+    page.picked.retain(|id| listed.contains(id));
+    page.sheet_summary = Some(format!(
+        "{} {} {}，{} {} {}",
+        lang.pick("表格共", "The sheet has"),
+        rows.len(),
+        lang.pick("行", "rows"),
+        lang.pick("已勾选", "ticked"),
+        ticked,
+        lang.pick("人；请核对后提交", "workers; check and submit")
+    ));
+    let more = notes.len().saturating_sub(MAX_SHEET_ROWS_SHOWN);
+    notes.truncate(MAX_SHEET_ROWS_SHOWN);
+    if more > 0 {
+        notes.push(format!("{} {more} {}", lang.pick("另有", "and"), lang.pick("行未列出", "more rows")));
+    }
+    page.sheet_rows = notes;
+    render(&page)
 }
 
 // ---- one claim ----------------------------------------------------------------------------
