@@ -22,6 +22,7 @@ CREATE TABLE subsidy_claims (
     matching BIGINT NOT NULL CHECK (matching >= 0 AND matching <= lines),
     claimed_fen BIGINT NOT NULL CHECK (claimed_fen > 0),
     approved_fen BIGINT CHECK (approved_fen >= 0 AND approved_fen <= claimed_fen),
+    approved_lines BIGINT CHECK (approved_lines >= 0 AND approved_lines <= lines),
     submitted_by BIGINT NOT NULL REFERENCES accounts (id),
     submitted_at TIMESTAMPTZ NOT NULL,
     decided_by BIGINT REFERENCES accounts (id),

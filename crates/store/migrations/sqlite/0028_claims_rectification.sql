@@ -23,6 +23,7 @@ CREATE TABLE subsidy_claims (
     matching INTEGER NOT NULL CHECK (matching >= 0 AND matching <= lines),
     claimed_fen INTEGER NOT NULL CHECK (claimed_fen > 0),
     approved_fen INTEGER CHECK (approved_fen >= 0 AND approved_fen <= claimed_fen),
+    approved_lines INTEGER CHECK (approved_lines >= 0 AND approved_lines <= lines),
     submitted_by INTEGER NOT NULL REFERENCES accounts (id),
     submitted_at TEXT NOT NULL,
     decided_by INTEGER REFERENCES accounts (id),

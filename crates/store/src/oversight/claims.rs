@@ -103,8 +103,7 @@ impl ClaimRow {
 
 const SELECT_CLAIM: &str = "SELECT c.id, c.agency_id, a.name AS agency_name, c.district_code, d.name AS district_name,
     c.kind, c.period_from, c.period_to, c.note, c.status, c.lines, c.matching, c.claimed_fen, c.approved_fen,
-    CAST((SELECT COUNT(*) FROM subsidy_claim_lines l WHERE l.claim_id = c.id AND l.status = 'approved') AS BIGINT)
-        AS approved_lines,
+    COALESCE(c.approved_lines, 0) AS approved_lines,
     c.submitted_at, c.decided_at, r.display_name AS decided_by_name, c.decision_reason,
     EXISTS (SELECT 1 FROM subsidy_claim_evidence e WHERE e.claim_id = c.id) AS has_evidence
     FROM subsidy_claims c JOIN agencies a ON a.id = c.agency_id JOIN divisions d ON d.code = c.district_code
@@ -803,9 +802,10 @@ impl Store {
                 .bind(id).execute(&mut *tx).await?;
             let status = outcome(approved as usize, before.lines as usize);
             let done = sqlx::query(
-                "UPDATE subsidy_claims SET status = $1, approved_fen = $2, decided_by = $3, decided_at = $4,
-                     decision_reason = $5 WHERE id = $6 AND status = 'submitted'",
+                "UPDATE subsidy_claims SET status = $1, approved_fen = $2, approved_lines = $7, decided_by = $3,
+                     decided_at = $4, decision_reason = $5 WHERE id = $6 AND status = 'submitted'",
             ).bind(status.as_str()).bind(approved_fen).bind(who.account_id).bind(at).bind(&reason).bind(id)
+            .bind(approved)
             .execute(&mut *tx).await?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::Conflict { what: "claim_decided", existing_id: Some(id) });
