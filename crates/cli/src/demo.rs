@@ -506,6 +506,13 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     };
     let staff_ids: Vec<i64> = staff.iter().map(|w| w.id).collect();
     println!("{}", crate::tasks_demo::generate(store, &accounts, agency_id, &staff_ids, DEMO_PASSWORD).await?);
+    let claim_accounts = crate::claims_demo::Accounts {
+        city: ids["regulator"],
+        nanguan: ids["nanguan"],
+        agency_admin: ids["agency"],
+        resident: ids["resident"],
+    };
+    println!("{}", crate::claims_demo::generate(store, agency_id, &claim_accounts).await?);
     // The school has enrolled some of the agency's workers in its pre-job course.
     if let Some(provider) = provider {
         let provider_name = store.provider(provider).await?.name;
@@ -620,7 +627,10 @@ pub fn print_logins(base: &str) {
     println!("demo logins (password {DEMO_PASSWORD}):");
     for (name, what) in [
         ("agency", "agency admin of 长春市安心家政服务有限公司"),
-        ("nanguan", "regulator for 南关区"),
+        (
+            "nanguan",
+            "regulator for 南关区: subsidy claims to decide at /regulator/claims, rectification at /regulator/rectifications",
+        ),
         ("regulator", "regulator for the whole city, acting for 市商务局: plan tasks at /plan, library review"),
         ("hrss", "市人社局: a unit reporting on its plan tasks at /plan"),
         ("nanguan-gov", "南关区人民政府: a district unit reporting on its plan tasks"),

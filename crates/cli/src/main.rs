@@ -1,5 +1,6 @@
 //! The `jiazheng` binary: parse the command line and hand over to a command.
 
+mod claims_demo;
 mod cli;
 mod commands;
 mod community_demo;

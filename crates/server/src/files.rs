@@ -50,3 +50,31 @@ impl Drop for Folder {
         }
     }
 }
+
+/// An evidence file as it was uploaded, shown inline but never run: a PDF or picture only, with
+/// a policy that allows no script. `stem` names the download (`evidence-12`).
+pub fn evidence_response(
+    kind: jiazheng_core::market::subsidy::EvidenceType,
+    bytes: Vec<u8>,
+    stem: &str,
+) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    use jiazheng_core::market::subsidy::EvidenceType;
+    // A browser will not show a PDF in a sandboxed document: PDFs are saved, pictures shown.
+    let disposition = match kind {
+        EvidenceType::Pdf => format!("attachment; filename=\"{stem}.pdf\""),
+        EvidenceType::Jpeg => format!("inline; filename=\"{stem}.jpg\""),
+        EvidenceType::Png => format!("inline; filename=\"{stem}.png\""),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind.mime().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; img-src 'self'; object-src 'self'; sandbox".into()),
+            (header::CACHE_CONTROL, "private, no-store".into()),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -10,6 +10,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod claims;
 pub mod community;
 pub mod community_ops;
 pub mod contracts;

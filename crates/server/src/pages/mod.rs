@@ -7,6 +7,7 @@ pub mod agency_market;
 pub mod assets;
 pub mod bank;
 pub mod certificate;
+pub mod claims;
 pub mod community;
 pub mod complaints;
 pub mod contracts;
@@ -23,6 +24,7 @@ pub mod point_ops;
 pub mod points;
 pub mod public;
 pub mod queue_view;
+pub mod rectification;
 pub mod regulator;
 pub mod school;
 pub mod session;
@@ -83,6 +85,8 @@ pub fn router() -> Router<AppState> {
         .merge(volunteer::router())
         .merge(libraries::router())
         .merge(plan_tracker::router())
+        .merge(claims::router())
+        .merge(rectification::router())
         .route("/lang/{code}", get(switch_language))
 }
 

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::Form;
@@ -368,22 +368,7 @@ async fn grant(
 async fn evidence(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, AppError> {
     let session = viewer.require_role(&[Role::CommunityStaff, Role::Regulator])?;
     let (kind, bytes) = state.store.subsidy_evidence(id, &session.principal).await?;
-    // A browser will not show a PDF in a sandboxed document: PDFs are saved, pictures shown.
-    let disposition = match kind {
-        EvidenceType::Pdf => format!("attachment; filename=\"evidence-{id}.pdf\""),
-        EvidenceType::Jpeg => format!("inline; filename=\"evidence-{id}.jpg\""),
-        EvidenceType::Png => format!("inline; filename=\"evidence-{id}.png\""),
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, kind.mime().to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; img-src 'self'; object-src 'self'; sandbox".into()),
-            (header::CACHE_CONTROL, "private, no-store".into()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::files::evidence_response(kind, bytes, &format!("evidence-{id}")))
 }
 
 #[derive(Deserialize)]
