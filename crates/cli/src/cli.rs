@@ -184,6 +184,19 @@ pub enum DemoCommand {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// An agency of WORKERS employee-based workers, insured, and ROUNDS social-insurance claims of
+    /// MONTHS months each over all of them, each claim checked and decided timed in-process
+    /// (scripts/benchmark-claims; the issue asks 5,000 worker-months in under 2 s).
+    Claims {
+        #[command(flatten)]
+        data: DataOptions,
+        #[arg(long, default_value_t = 417)]
+        workers: usize,
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+    },
     ContractPdf {
         #[arg(long, default_value_t = 200)]
         count: usize,

@@ -66,6 +66,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", crate::survey_demo::bench(&store, points, answers, seed).await?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Demo { command: DemoCommand::Claims { data, workers, months, rounds } } => {
+            let store = open_bulk(&data).await?;
+            store.ensure_default_divisions().await?;
+            println!("{}", crate::claims_demo::bench(&store, workers, months, rounds).await?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo { command: DemoCommand::ContractPdf { count, output } } => {
             let (report, last) = demo::contract_pdf_timing(count.max(1))?;
             if let Some(output) = output {
@@ -399,6 +405,7 @@ async fn open_for(data: &DataOptions, workload: Workload) -> anyhow::Result<Stor
     let url = data.database.clone().unwrap_or_else(|| Store::sqlite_url(&data.data_dir));
     let store = Store::open_for(&url, crypto, workload).await.context("open the database")?;
     store.ensure_default_divisions().await?;
+    store.ensure_default_plan().await?;
     Ok(store)
 }
 

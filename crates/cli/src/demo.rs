@@ -499,6 +499,22 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     let community = crate::community_demo::generate(store, agency_id, ids["agency"], ids["community"], school).await?;
     println!("{community}");
     println!("{}", crate::evaluation_demo::generate(store, ids["regulator"], agency_id).await?);
+    let accounts = crate::tasks_demo::DemoAccounts {
+        admin: ids["admin"],
+        city: ids["regulator"],
+        district: ids["nanguan"],
+        agency: ids["agency"],
+        school,
+    };
+    let staff_ids: Vec<i64> = staff.iter().map(|w| w.id).collect();
+    println!("{}", crate::tasks_demo::generate(store, &accounts, agency_id, &staff_ids, DEMO_PASSWORD).await?);
+    let claim_accounts = crate::claims_demo::Accounts {
+        city: ids["regulator"],
+        nanguan: ids["nanguan"],
+        agency_admin: ids["agency"],
+        resident: ids["resident"],
+    };
+    println!("{}", crate::claims_demo::generate(store, agency_id, &claim_accounts).await?);
     // The school has enrolled some of the agency's workers in its pre-job course.
     if let Some(provider) = provider {
         let provider_name = store.provider(provider).await?.name;
@@ -615,8 +631,13 @@ pub fn print_logins(base: &str) {
     println!("demo logins (password {DEMO_PASSWORD}):");
     for (name, what) in [
         ("agency", "agency admin of 长春市安心家政服务有限公司"),
-        ("nanguan", "regulator for 南关区"),
-        ("regulator", "regulator for the whole city"),
+        (
+            "nanguan",
+            "regulator for 南关区: subsidy claims to decide at /regulator/claims, rectification at /regulator/rectifications",
+        ),
+        ("regulator", "regulator for the whole city, acting for 市商务局: plan tasks at /plan, library review"),
+        ("hrss", "市人社局: a unit reporting on its plan tasks at /plan"),
+        ("nanguan-gov", "南关区人民政府: a district unit reporting on its plan tasks"),
         ("community", "community staff of 南关区: desk at /community, surveys, subsidised service"),
         ("nanling", "community staff of 南岭街道 (one street): desk at /community, surveys"),
         ("admin", "system admin: accounts at /admin/accounts"),

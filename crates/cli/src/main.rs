@@ -1,5 +1,6 @@
 //! The `jiazheng` binary: parse the command line and hand over to a command.
 
+mod claims_demo;
 mod cli;
 mod commands;
 mod community_demo;
@@ -11,6 +12,7 @@ mod oversight_demo;
 mod payments_demo;
 mod subsidy_demo;
 mod survey_demo;
+mod tasks_demo;
 
 use clap::Parser;
 

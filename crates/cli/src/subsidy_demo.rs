@@ -15,7 +15,7 @@ use jiazheng_store::market::orders::BookingRequest;
 const NANGUAN: &str = "220102000000";
 
 /// A one-page PDF that says what it is: demo evidence, not a real certificate.
-fn evidence_pdf(note: &str) -> Vec<u8> {
+pub(crate) fn evidence_pdf(note: &str) -> Vec<u8> {
     let text = format!("BT /F1 14 Tf 60 760 Td (Demo evidence - synthetic: {note}) Tj ET");
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),

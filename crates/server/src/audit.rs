@@ -113,9 +113,12 @@ pub async fn record_write(state: &AppState, viewer: &Viewer, matched: &str, requ
     let content_type =
         request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let path = request.uri().path().to_string();
-    // Bodies of these kinds are small (the layer below refuses more than 64 KB); uploads pass
-    // untouched and are recorded without their fields.
-    let (request, fields) = if content_type.starts_with("multipart/") {
+    // JSON and form bodies are small (the layer below refuses more than 64 KB) and are read here.
+    let parsed =
+        content_type.starts_with("application/json") || content_type.starts_with("application/x-www-form-urlencoded");
+    // Uploads (multipart, or a raw file such as a report's evidence) pass untouched: their
+    // own routes set their limits, and only JSON and form fields are copied into the audit.
+    let (request, fields) = if !parsed {
         (request, None)
     } else {
         let (parts, body) = request.into_parts();

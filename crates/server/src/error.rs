@@ -227,6 +227,15 @@ impl From<StoreError> for AppError {
                         "您家已经填写过这份调查，每户只能填写一次",
                         "Your household has already answered this survey: one answer per household",
                     ),
+                    "claim_decided" => ("该申报已审核，不能再次审核", "This claim is already decided"),
+                    "claim_unit_taken" => (
+                        "所申报的内容已在另一份申报中，请刷新后重试",
+                        "Something claimed is already in another claim; reload and try again",
+                    ),
+                    "rectification_exists" => (
+                        "该处罚或投诉已下达过整改通知",
+                        "A rectification order already follows this penalty or complaint",
+                    ),
                     _ => ("记录冲突", "Conflicting record"),
                 };
                 AppError::Conflict { code: what, message_zh: zh.into(), message_en: en.into(), existing_id }

@@ -1206,3 +1206,105 @@ async fn the_regulator_opens_a_round_an_evaluator_scores_and_the_public_reads_th
         client.close().await.unwrap();
     }
 }
+
+/// An agency claims two workers' social insurance from its list, is told beside the list that
+/// the months are already claimed when it tries again, and the district's regulator approves the
+/// matching lines; the regulator's rectification order is reported on and accepted. Each page
+/// fits a phone and shows no codes.
+#[tokio::test]
+async fn an_agency_claims_a_subsidy_and_reports_on_a_rectification_order_on_a_phone_and_a_desktop() {
+    for (width, label) in WIDTHS {
+        let app = TestApp::spawn().await;
+        app.employ(71, "孙丽", "cleaning").await;
+        app.employ(72, "周敏", "cleaning").await;
+        let store = &app.db.store;
+        let sql = format!(
+            "UPDATE bindings SET started_at = '2024-01-01T00:00:00+00:00' WHERE agency_id = {a};
+             INSERT INTO social_insurance (worker_id, agency_id, enrolled, since, updated_at)
+             SELECT worker_id, agency_id, TRUE, '2025-02-01', '2024-01-01T00:00:00+00:00' FROM bindings WHERE agency_id = {a}",
+            a = app.agency_a
+        );
+        for statement in sql.split(';') {
+            jiazheng_store::testing::run_sql(store, statement).await.unwrap();
+        }
+        let city = app.token("city").await;
+        let standard = json!({"kind": "social_insurance", "amount": "320"});
+        assert_eq!(app.put_json("/api/v1/claims/standards", &city, &standard).await.0, 204);
+
+        let (client, _driver, _profile) = browser_for(width).await;
+        sign_in_as(&client, &app, "agency_a").await;
+        client.goto(&app.url("/agency/claims/new?kind=social_insurance&from=2025-01&to=2025-03")).await.unwrap();
+        let listed = text_of(&client, "#items").await;
+        assert!(listed.contains("孙丽") && listed.contains("参保自 2025-02-01"), "{listed}");
+        look_at(&client, &format!("claim-new-{label}")).await;
+        client.find(Locator::Id("submit-claim")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#submitted", |t| !t.is_empty()).await;
+        let counts = text_of(&client, "#line-counts").await;
+        assert!(counts.contains("6") && counts.contains("4") && counts.contains("2"), "{counts}");
+        look_at(&client, &format!("claim-submitted-{label}")).await;
+        let number = text_of(&client, "h1").await.split_whitespace().last().unwrap().to_string();
+        client.goto(&app.url("/agency/claims/new?kind=social_insurance&from=2025-03&to=2025-03")).await.unwrap();
+        client.find(Locator::Id("submit-claim")).await.unwrap().click().await.unwrap();
+        let beside = text_when(&client, "#items-error", |t| !t.is_empty()).await;
+        assert!(beside.contains(&number), "{beside}");
+        look_at(&client, &format!("claim-clash-{label}")).await;
+        client.close().await.unwrap();
+
+        let (client, _driver, _profile) = browser_for(width).await;
+        sign_in_as(&client, &app, "nanguan").await;
+        client.goto(&app.url("/regulator/claims")).await.unwrap();
+        look_at(&client, &format!("regulator-claims-{label}")).await;
+        client.find(Locator::LinkText(&number)).await.unwrap().click().await.unwrap();
+        let problems = text_of(&client, "#problems").await;
+        assert!(problems.contains("没有本企业为其参加社保"), "{problems}");
+        look_at(&client, &format!("regulator-claim-{label}")).await;
+        client.find(Locator::Id("decide-claim")).await.unwrap().click().await.unwrap();
+        let status = text_when(&client, "#claim-status", |t| t.contains("部分批准")).await;
+        assert!(status.contains("部分批准"));
+        assert!(text_of(&client, "#approved").await.contains("¥1280.00"));
+
+        // A penalty, an order opened from the regulator's list.
+        let nanguan = app.token("nanguan").await;
+        let penalty = json!({"subject_kind": "agency", "subject_id": app.agency_a, "kind": "penalty",
+            "decided_on": jiazheng_server::api::workers::today().to_string(), "authority": "长春市南关区商务局",
+            "document": "南商罚〔2026〕9号", "reason": "未为员工制服务员缴纳社保"});
+        assert_eq!(app.post_json("/api/v1/credit/actions", &nanguan, &penalty).await.0, 201);
+        client.goto(&app.url("/regulator/rectifications")).await.unwrap();
+        look_at(&client, &format!("regulator-rectifications-{label}")).await;
+        client.find(Locator::Css("a.open-order")).await.unwrap().click().await.unwrap();
+        let deadline =
+            (jiazheng_server::api::workers::today() + chrono::Duration::days(10)).format("%Y-%m-%d").to_string();
+        client.execute(&format!("document.getElementById('deadline').value = '{deadline}'"), vec![]).await.unwrap();
+        fill(&client, "requirement", "为全部员工制服务员补缴社保，并提交缴费凭证").await;
+        look_at(&client, &format!("rectification-new-{label}")).await;
+        client.find(Locator::Id("open-order")).await.unwrap().click().await.unwrap();
+        let status = text_of(&client, "#order-status").await;
+        assert!(status.contains("待整改"), "{status}");
+        let order = client.current_url().await.unwrap().path().rsplit('/').next().unwrap().to_string();
+        client.close().await.unwrap();
+
+        let (client, _driver, _profile) = browser_for(width).await;
+        sign_in_as(&client, &app, "agency_a").await;
+        client.goto(&app.url("/agency/rectifications")).await.unwrap();
+        look_at(&client, &format!("agency-rectifications-{label}")).await;
+        client.goto(&app.url(&format!("/agency/rectifications/{order}"))).await.unwrap();
+        client.find(Locator::Id("send-report")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#text-error", |t| !t.is_empty()).await;
+        look_at(&client, &format!("rectification-report-refused-{label}")).await;
+        fill(&client, "text", "已为2名员工补缴2025年1月社保").await;
+        client.find(Locator::Id("send-report")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#reported", |t| !t.is_empty()).await;
+        look_at(&client, &format!("rectification-reported-{label}")).await;
+        client.close().await.unwrap();
+
+        let (client, _driver, _profile) = browser_for(width).await;
+        sign_in_as(&client, &app, "nanguan").await;
+        client.goto(&app.url(&format!("/regulator/rectifications/{order}"))).await.unwrap();
+        client.find(Locator::Css("input[name='action'][value='accept']")).await.unwrap().click().await.unwrap();
+        client.find(Locator::Id("review-order")).await.unwrap().click().await.unwrap();
+        let status = text_when(&client, "#order-status", |t| t.contains("已验收")).await;
+        assert!(status.contains("已验收"));
+        look_at(&client, &format!("rectification-accepted-{label}")).await;
+        client.close().await.unwrap();
+    }
+}

@@ -245,7 +245,7 @@ async fn the_public_section_shows_what_is_published_and_when() {
         "document": "朝市监罚〔2026〕3号", "reason": "未明码标价"});
     assert_eq!(app.post_json("/api/v1/credit/actions", &city, &penalty).await.0, 201);
     let html = app.client.get(app.url("/disclosure")).send().await.unwrap().text().await.unwrap();
-    for href in ["/targets", "/coverage", "/evaluations", "/credit/lists", "/disclosure/actions", "/agencies"] {
+    for href in ["/targets", "/coverage", "/evaluations", "/libraries", "/credit/lists", "/disclosure/actions", "/agencies"] {
         assert!(html.contains(&format!("href=\"{href}\"")), "{href} is listed: {html}");
     }
     let actions = html.split("href=\"/disclosure/actions\"").nth(1).unwrap();

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::crypto::random_bytes;
 use crate::{Crypto, Result, Store};
 
-/// A store on a new, migrated database with the Changchun divisions loaded.
+/// A store on a new, migrated database with the Changchun divisions and plan tasks loaded.
 pub struct TestDb {
     pub store: Store,
     pub url: String,
@@ -47,6 +47,7 @@ impl TestDb {
         let (url, dir) = fresh_database_url().await.expect("a test database");
         let store = Store::open(&url, Crypto::ephemeral()).await.expect("open the test database");
         store.ensure_default_divisions().await.expect("load divisions");
+        store.ensure_default_plan().await.expect("load the plan's tasks");
         Self { store, url, dir }
     }
 }

@@ -29,6 +29,9 @@ pub struct Weights {
     pub grade_a: f64,
     pub grade_b: f64,
     pub grade_c: f64,
+    /// Per rectification order of an agency past its deadline and not accepted.
+    #[serde(default)]
+    pub overdue_rectification: f64,
 }
 
 /// The weights shipped with the platform.
@@ -95,6 +98,26 @@ fn seqs<'a>(facts: impl Iterator<Item = &'a Fact>) -> Vec<i64> {
 /// The grade of a subject from its facts. Corrections are expected to be applied already (a
 /// corrected entry is left out by the caller).
 pub fn grade(facts: &[Fact], standing: Option<Standing>, w: &Weights) -> Grade {
+    finish(contributions(facts, standing, w), w)
+}
+
+/// An agency's grade: its facts, and its rectification orders overdue today (not a ledger fact:
+/// an order stops counting once accepted).
+pub fn agency_grade(facts: &[Fact], overdue_rectifications: i64, w: &Weights) -> Grade {
+    let mut parts = contributions(facts, None, w);
+    if overdue_rectifications > 0 && w.overdue_rectification != 0.0 {
+        let n = overdue_rectifications;
+        parts.push(Contribution {
+            reason_zh: format!("整改逾期{n}项"),
+            reason_en: format!("{n} rectification order{} overdue", if n == 1 { "" } else { "s" }),
+            points: w.overdue_rectification * n as f64,
+            entries: vec![],
+        });
+    }
+    finish(parts, w)
+}
+
+fn contributions(facts: &[Fact], standing: Option<Standing>, w: &Weights) -> Vec<Contribution> {
     let mut parts =
         vec![Contribution { reason_zh: "基础分".into(), reason_en: "base".into(), points: w.base, entries: vec![] }];
     let of = |kind: EntryKind| facts.iter().filter(move |f| f.kind == kind);
@@ -170,6 +193,10 @@ pub fn grade(facts: &[Fact], standing: Option<Standing>, w: &Weights) -> Grade {
             _ => {}
         }
     }
+    parts
+}
+
+fn finish(parts: Vec<Contribution>, w: &Weights) -> Grade {
     let score = parts.iter().map(|c| c.points).sum::<f64>().clamp(0.0, 100.0);
     let letter = if score >= w.grade_a {
         'A'
@@ -232,5 +259,21 @@ mod tests {
         let w = Weights::shipped();
         assert!(w.grade_a > w.grade_b && w.grade_b > w.grade_c);
         assert!(Weights::parse("{\"base\": 1}").is_err(), "every weight must be given");
+    }
+
+    #[test]
+    fn overdue_rectification_orders_lower_an_agencys_grade_a_little() {
+        let w = Weights::shipped();
+        assert!(w.overdue_rectification < 0.0 && w.overdue_rectification > w.penalty);
+        let none = agency_grade(&[], 0, &w);
+        assert_eq!(none, grade(&[], None, &w));
+        let two = agency_grade(&[], 2, &w);
+        assert_eq!(two.score, none.score + 2.0 * w.overdue_rectification);
+        assert!(two.contributions.iter().any(|c| c.reason_zh == "整改逾期2项"));
+        let old = r#"{"base":60,"identity_verified":5,"per_passed_training":2,"max_training":8,"certificate":5,
+            "health_valid":4,"insured":3,"rating_prior_mean":4,"rating_prior_count":5,"points_per_rating_star":8,
+            "upheld_complaint":-8,"penalty":-15,"false_entry":-10,"reward":5,"black_list":-40,"red_list":5,
+            "grade_a":85,"grade_b":70,"grade_c":55}"#;
+        assert_eq!(Weights::parse(old).unwrap().overdue_rectification, 0.0, "weights published before still read");
     }
 }

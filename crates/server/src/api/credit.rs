@@ -555,7 +555,8 @@ pub async fn agency_grade(
 pub async fn agency_grade_of(state: &AppState, id: i64) -> Result<jiazheng_core::credit::grade::Grade, AppError> {
     state.store.agency(id).await?;
     let facts = state.store.grade_facts(SubjectKind::Agency, id).await?;
-    Ok(jiazheng_core::credit::grade::grade(&facts, None, &jiazheng_core::credit::grade::Weights::shipped()))
+    let overdue = state.store.overdue_rectifications(id, jiazheng_core::calendar::beijing_today()).await?;
+    Ok(jiazheng_core::credit::grade::agency_grade(&facts, overdue, &jiazheng_core::credit::grade::Weights::shipped()))
 }
 
 /// A worker's grade, recomputed from the ledger and today's standing.

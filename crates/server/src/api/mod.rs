@@ -3,16 +3,20 @@
 pub mod agencies;
 pub mod bindings;
 pub mod casework;
+pub mod claims;
 pub mod community;
 pub mod community_ops;
 pub mod contracts;
 pub mod credit;
 pub mod divisions;
 pub mod evaluation;
+pub mod libraries;
 pub mod market;
 pub mod oversight;
 pub mod payments;
+pub mod plan_tracker;
 pub mod providers;
+pub mod rectification;
 pub mod service_points;
 pub mod session;
 pub mod subsidies;
@@ -51,6 +55,10 @@ pub fn router() -> Router<AppState> {
         .merge(community_ops::router())
         .merge(oversight::router())
         .merge(evaluation::router())
+        .merge(libraries::router())
+        .merge(plan_tracker::router())
+        .merge(claims::router())
+        .merge(rectification::router())
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(ApiDoc::openapi()) }))
 }
 
@@ -108,6 +116,14 @@ pub fn docs() -> Router<AppState> {
         evaluation::scorecard, evaluation::record_scores, evaluation::submit, evaluation::results, evaluation::publish,
         evaluation::front_runners, evaluation::orgs, evaluation::create_org, evaluation::ties, evaluation::declare_tie,
         evaluation::withdraw_tie,
+        libraries::list, libraries::criteria, libraries::nominate, libraries::nominations, libraries::decide,
+        libraries::remove,
+        plan_tracker::units, plan_tracker::tasks, plan_tracker::task, plan_tracker::report, plan_tracker::attach,
+        plan_tracker::set_deadline, plan_tracker::reopen,
+        claims::standards, claims::set_standard, claims::candidates, claims::list, claims::create, claims::detail,
+        claims::lines, claims::decide,
+        rectification::list, rectification::sources, rectification::open, rectification::detail,
+        rectification::report, rectification::review,
     ),
     components(schemas(crate::error::ErrorBody)),
     tags(
@@ -116,7 +132,7 @@ pub fn docs() -> Router<AppState> {
         (name = "credit", description = "Ledger, signed checkpoints, home-service certificates"),
         (name = "market", description = "Catalog, menus and prices, available workers, residents, orders"),
         (name = "contracts", description = "Model contracts: drafting, the PDF, signatures, the public check, the rate of use"),
-        (name = "oversight", description = "The plan's targets live from the records, their monthly series, recognised brands, the audit of regulator and evaluator writes"),
+        (name = "oversight", description = "The plan's targets live from the records, their monthly series, recognised brands, the audit of regulator and evaluator writes; the libraries of key agencies and talent; the plan's tasks, their units and progress; agencies' subsidy claims checked against the records; rectification orders"),
         (name = "community", description = "Service-point coverage, demand surveys, supply menus and the gap; 家政驿站, volunteer service, a community's public page"),
         (name = "evaluation", description = "Third-party evaluation (task 12): rounds with published weights over seven dimensions, evaluator organisations and their ties, scores with evidence, results and front-runners"),
     ),

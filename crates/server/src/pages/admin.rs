@@ -539,6 +539,8 @@ struct AccountPage {
     notice: Option<String>,
     problem: Option<String>,
     log: Vec<LogLine>,
+    /// The plan unit a regulator account acts for (issue 14, part 6).
+    plan_unit: super::plan_tracker::UnitPicker,
 }
 
 struct LogLine {
@@ -615,6 +617,7 @@ async fn account_page(
         })
         .collect();
     Ok(AccountPage {
+        plan_unit: super::plan_tracker::UnitPicker::load(state, id, &listing.role, lang).await?,
         chrome: Chrome::new(lang, viewer, "/admin/accounts", listing.display_name.clone()),
         version: listing.version,
         own: actor == id,

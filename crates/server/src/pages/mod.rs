@@ -7,6 +7,7 @@ pub mod agency_market;
 pub mod assets;
 pub mod bank;
 pub mod certificate;
+pub mod claims;
 pub mod community;
 pub mod complaints;
 pub mod contracts;
@@ -15,14 +16,17 @@ pub mod credit_work;
 pub mod disclosure;
 pub mod evaluation;
 pub mod import;
+pub mod libraries;
 pub mod market;
 pub mod me;
 pub mod payments;
 pub mod photos;
+pub mod plan_tracker;
 pub mod point_ops;
 pub mod points;
 pub mod public;
 pub mod queue_view;
+pub mod rectification;
 pub mod regulator;
 pub mod school;
 pub mod session;
@@ -83,6 +87,10 @@ pub fn router() -> Router<AppState> {
         .merge(point_ops::router())
         .merge(volunteer::router())
         .merge(evaluation::router())
+        .merge(libraries::router())
+        .merge(plan_tracker::router())
+        .merge(claims::router())
+        .merge(rectification::router())
         .route("/lang/{code}", get(switch_language))
 }
 

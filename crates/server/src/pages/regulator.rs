@@ -39,6 +39,8 @@ struct RegulatorPage {
     workers: i64,
     /// Agencies in the area that used up today's "already registered" answers.
     probes: Vec<jiazheng_store::registry::workers::RegistrationProbe>,
+    /// The plan's tasks past their deadline and not done (issue 14, part 6).
+    plan_overdue: i64,
 }
 
 impl RegulatorPage {
@@ -95,7 +97,9 @@ async fn overview(
             })
         })
         .collect();
+    let plan_overdue = state.store.plan_summary(jiazheng_core::calendar::beijing_today()).await?.overdue;
     render(&RegulatorPage {
+        plan_overdue,
         probes,
         chrome: Chrome::new(lang, &viewer, "/regulator", lang.t("regulator.title")),
         area,

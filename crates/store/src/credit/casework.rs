@@ -809,6 +809,8 @@ pub struct AgencyCredit {
     /// Upheld complaints per 100 confirmed services.
     pub complaint_rate: Option<f64>,
     pub false_entries: i64,
+    /// Rectification orders past their deadline and not accepted, today.
+    pub overdue_rectifications: i64,
 }
 
 impl Store {
@@ -830,6 +832,9 @@ impl Store {
             upheld_complaints,
             complaint_rate: jiazheng_core::credit::casework::complaint_rate(upheld_complaints, confirmed_services),
             false_entries,
+            overdue_rectifications: self
+                .overdue_rectifications(agency_id, jiazheng_core::calendar::beijing_today())
+                .await?,
         })
     }
 }

@@ -18,6 +18,8 @@ pub struct DisclosureSummary {
     pub prices_at: Option<DateTime<Utc>>,
     pub brands: i64,
     pub brands_on: Option<NaiveDate>,
+    pub library_entries: i64,
+    pub libraries_at: Option<DateTime<Utc>>,
 }
 
 row! {
@@ -68,6 +70,11 @@ impl Store {
         ).fetch_one(p).await?);
         (s.brands, s.brands_on) = on_pool!(self, p => sqlx::query_as(
             "SELECT COUNT(*), MAX(recognised_on) FROM brand_recognitions WHERE withdrawn_at IS NULL",
+        ).fetch_one(p).await?);
+        // A removal is a change of the published libraries too.
+        (s.library_entries, s.libraries_at) = on_pool!(self, p => sqlx::query_as(
+            "SELECT COUNT(*) FILTER (WHERE status = 'published'), MAX(COALESCE(removed_at, decided_at))
+             FROM library_entries WHERE status IN ('published', 'removed')",
         ).fetch_one(p).await?);
         Ok(s)
     }

@@ -144,8 +144,8 @@ impl Store {
 
     pub async fn close_service_point(&self, id: i64, agency_id: i64) -> Result<()> {
         let done = on_pool!(self, p => sqlx::query(
-            "UPDATE service_points SET status = 'closed' WHERE id = $1 AND agency_id = $2 AND status = 'active'",
-        ).bind(id).bind(agency_id).execute(p).await?.rows_affected());
+            "UPDATE service_points SET status = 'closed', closed_at = $3 WHERE id = $1 AND agency_id = $2 AND status = 'active'",
+        ).bind(id).bind(agency_id).bind(crate::now()).execute(p).await?.rows_affected());
         if done == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
