@@ -184,6 +184,10 @@ impl From<StoreError> for AppError {
                 let (zh, en) = match what {
                     "worker_id_number" => ("该身份证号已登记", "A worker with this ID number is already registered"),
                     "brand_recognised" => ("该企业已有认定品牌", "This agency already has a recognised brand"),
+                    "tie_in_open_round" => (
+                        "该企业正在一轮未发布的评价中，关联声明在评价发布前不能撤回",
+                        "This agency is in a round not yet published; the tie stands until it is",
+                    ),
                     "agency_uscc" => ("该统一社会信用代码已登记", "An agency with this code is already registered"),
                     "account_username" => ("用户名已被使用", "This username is taken"),
                     "binding_open" => ("已有待确认或有效的关联", "An open binding already exists"),

@@ -193,6 +193,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(healthz))
         .route("/static/{file}", axum::routing::get(pages::assets::serve))
         .fallback(pages::not_found)
+        // A bug in one handler answers 500 (as a page to a browser) and is logged; the
+        // connection and the other requests carry on.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn_with_state(state.clone(), access::gate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::render_html_errors))
         // Small by default; the upload routes raise it for themselves (`UPLOAD_LIMIT`).
@@ -209,6 +212,15 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(axum::middleware::map_response_with_state(state.clone(), strict_transport))
         .with_state(state)
+}
+
+fn panicked(detail: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let what = detail
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| detail.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    axum::response::IntoResponse::into_response(AppError::Internal(format!("handler panicked: {what}")))
 }
 
 /// Behind TLS (the same setting that marks cookies Secure), browsers are told to use HTTPS only.

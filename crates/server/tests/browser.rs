@@ -1258,7 +1258,12 @@ async fn an_agency_claims_a_subsidy_and_reports_on_a_rectification_order_on_a_ph
         let problems = text_of(&client, "#problems").await;
         assert!(problems.contains("没有本企业为其参加社保"), "{problems}");
         look_at(&client, &format!("regulator-claim-{label}")).await;
+        // Nothing is preselected: sent as it stands, the form asks for a decision.
         client.find(Locator::Id("decide-claim")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#decision-error", |t| !t.is_empty()).await;
+        client.find(Locator::Css("input[name='decision'][value='matching']")).await.unwrap().click().await.unwrap();
+        client.find(Locator::Id("decide-claim")).await.unwrap().click().await.unwrap();
+        text_when(&client, "#decided", |t| t.contains("审核结果已保存")).await;
         let status = text_when(&client, "#claim-status", |t| t.contains("部分批准")).await;
         assert!(status.contains("部分批准"));
         assert!(text_of(&client, "#approved").await.contains("¥1280.00"));

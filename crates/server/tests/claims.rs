@@ -211,7 +211,9 @@ async fn the_claim_pages_list_the_agencys_records_keep_ticks_and_show_the_clash_
     assert!(page.contains(&format!("value=\"{}\" checked", people[1])));
     assert!(!page.contains(&format!("value=\"{}\" checked", people[0])), "a sheet ticks only whom it names");
     let rows = page.split("id=\"sheet-rows\"").nth(1).unwrap().split("</ul>").next().unwrap();
-    assert!(rows.contains("第 3 行") && rows.contains("第 4 行") && rows.contains("没有这个身份证号"), "{rows}");
+    // An unknown number reads as "not yours": the sheet does not tell who is registered.
+    assert!(rows.contains("第 3 行") && rows.contains("第 4 行") && rows.contains("（或未在平台登记）"), "{rows}");
+    assert!(!rows.contains("平台上没有"), "{rows}");
     let not_a_sheet = reqwest::multipart::Form::new()
         .text("csrf", csrf.clone())
         .text("kind", "social_insurance")

@@ -347,6 +347,12 @@ async fn the_scoring_page_says_each_mistake_beside_its_field_and_keeps_what_was_
     assert_eq!(file.bytes().await.unwrap().as_ref(), b"%PDF-1.4 brand certificate");
     let outsider = app.client.get(app.url(&format!("/evaluation/evidence/{evidence}"))).send().await.unwrap();
     assert_eq!(outsider.status(), 401, "evidence is not public");
+    // A district's regulator reads a file through a subject of its district only.
+    let evidence_url = app.url(&format!("/evaluation/evidence/{evidence}"));
+    let nanguan = sign_in(&app, "nanguan").await.get(&evidence_url).send().await.unwrap();
+    assert_eq!(nanguan.status(), 200, "the subject is in 南关区");
+    let chaoyang = sign_in(&app, "chaoyang").await.get(&evidence_url).send().await.unwrap();
+    assert_eq!(chaoyang.status(), 404, "not 朝阳区's subject");
 
     // Submitting with dimensions missing names them on the page.
     let response = client

@@ -230,7 +230,10 @@ async fn every_regulator_write_lands_in_the_audit_once() {
     let browser = sign_in(&app, "city").await;
     let html =
         browser.get(app.url("/regulator/audit?action=coverage.radius")).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("设置网点服务半径") && html.contains("radius_m: 1000"), "{html}");
+    assert!(
+        html.contains("设置网点服务半径") && html.contains("服务半径（米）: 1000"),
+        "field names read as words: {html}"
+    );
     assert!(!html.contains("设置补贴预算</td>"), "filtered to the radius");
 }
 
@@ -245,7 +248,9 @@ async fn the_public_section_shows_what_is_published_and_when() {
         "document": "朝市监罚〔2026〕3号", "reason": "未明码标价"});
     assert_eq!(app.post_json("/api/v1/credit/actions", &city, &penalty).await.0, 201);
     let html = app.client.get(app.url("/disclosure")).send().await.unwrap().text().await.unwrap();
-    for href in ["/targets", "/coverage", "/evaluations", "/libraries", "/credit/lists", "/disclosure/actions", "/agencies"] {
+    for href in
+        ["/targets", "/coverage", "/evaluations", "/libraries", "/credit/lists", "/disclosure/actions", "/agencies"]
+    {
         assert!(html.contains(&format!("href=\"{href}\"")), "{href} is listed: {html}");
     }
     let actions = html.split("href=\"/disclosure/actions\"").nth(1).unwrap();

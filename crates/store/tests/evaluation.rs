@@ -137,6 +137,11 @@ async fn a_round_from_opening_to_published_results() {
 
     assert!(refused(s.record_scores(round, sb, x, &card(90, 90), ex).await).contains("tie"), "a tied organisation");
     assert!(!s.may_score(round, sb, x).await.unwrap());
+    // The tie stands while the round that scores b is open: withdrawing it would free x to score.
+    assert!(matches!(
+        s.withdraw_tie(x, b, ex).await,
+        Err(StoreError::Conflict { what: "tie_in_open_round", existing_id: Some(r) }) if r == round
+    ));
     assert!(
         matches!(s.record_scores(round, sa, z, &card(90, 90), ez).await, Err(StoreError::NotFound)),
         "not assigned"

@@ -389,6 +389,16 @@ pub fn parse_note(raw: &str, required: bool) -> Result<Option<String>, FieldErro
     e.take(field, required_paragraphs(raw, MAX_REASON_CHARS)).map(Some).ok_or(e)
 }
 
+/// A review's note: optional when the entry is published, required (under `note`) when it is not,
+/// so the nominator learns why.
+pub fn parse_decision_note(raw: &str, publish: bool) -> Result<Option<String>, FieldErrors> {
+    if !publish && raw.trim().is_empty() {
+        let why = Invalid::new("required", "不予入库请写明理由", "give the reason for not admitting");
+        return Err(FieldErrors(vec![why.at("note")]));
+    }
+    parse_note(raw, false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,6 +509,9 @@ mod tests {
     #[test]
     fn notes_and_reasons_are_bounded() {
         assert_eq!(parse_note("", false).unwrap(), None);
+        assert_eq!(parse_decision_note("", true).unwrap(), None);
+        assert_eq!(parse_decision_note(" ", false).unwrap_err().for_field("note").unwrap().code, "required");
+        assert_eq!(parse_decision_note("材料不全", false).unwrap(), Some("材料不全".into()));
         assert_eq!(parse_note("", true).unwrap_err().for_field("reason").unwrap().code, "required");
         assert_eq!(parse_note("经营异常", true).unwrap(), Some("经营异常".into()));
         assert!(parse_note(&"字".repeat(MAX_REASON_CHARS + 1), false).is_err());

@@ -3,8 +3,8 @@
 //! records, and rectification orders after a penalty or an upheld complaint.
 
 pub mod brand;
-pub mod evaluation;
 pub mod claims;
+pub mod evaluation;
 pub mod library;
 pub mod plan;
 pub mod rectification;

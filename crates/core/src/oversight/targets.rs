@@ -133,7 +133,11 @@ impl Figure {
                     format!("{v:.0} 家")
                 }
             }
-            (Shape::Share, Some(v)) => format!("{v:.1}%"),
+            // Rounded down, as coverage is: 89.96% never reads as the 90% it has not reached.
+            (Shape::Share, Some(_)) => {
+                let tenths = i128::from(self.numerator) * 1000 / i128::from(self.denominator);
+                format!("{}.{}%", tenths / 10, tenths % 10)
+            }
             (Shape::PerMille, Some(v)) => format!("{v:.2}‰"),
             (Shape::AverageDays, Some(v)) => {
                 if english {

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use jiazheng_core::account::{Principal, Role};
 use jiazheng_core::calendar::{beijing_date, beijing_today};
 use jiazheng_core::oversight::library::{
-    Criterion, CriterionCheck, EntryStatus, LibraryKind, NominationForm, parse_note,
+    Criterion, CriterionCheck, EntryStatus, LibraryKind, NominationForm, parse_decision_note, parse_note,
 };
 use jiazheng_store::PageRequest;
 use jiazheng_store::oversight::library::{EntryFilter, EntryScope, LibraryEntry};
@@ -227,7 +227,7 @@ pub async fn decide(
 ) -> Result<Json<LibraryEntry>, AppError> {
     let who = viewer.require_role(&[Role::Regulator])?.principal.clone();
     viewer.check_csrf(csrf_header(&headers))?;
-    let note = parse_note(&form.note, false).map_err(AppError::Invalid)?;
+    let note = parse_decision_note(&form.note, form.publish).map_err(AppError::Invalid)?;
     state.store.library_entry_for(id, &who).await?;
     let entry = state
         .store

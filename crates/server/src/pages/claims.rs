@@ -543,15 +543,12 @@ async fn pick_from_sheet(
     for (row, number) in &numbers {
         match found.get(number) {
             Some(worker) if listed.contains(worker) => ticked += 1,
-            Some(_) => notes.push(row_note(
+            // One answer for "not yours" and "not registered": a sheet must not tell an agency
+            // who is on the platform (that answer is counted elsewhere).
+            _ => notes.push(row_note(
                 *row,
-                "不是本企业这段时间的员工制服务员",
-                "not an employee-based worker of yours in these months",
-            )),
-            None => notes.push(row_note(
-                *row,
-                "平台上没有这个身份证号的服务员",
-                "no worker with this ID number on the platform",
+                "不是本企业这段时间的员工制服务员（或未在平台登记）",
+                "not an employee-based worker of yours in these months (or not registered)",
             )),
         }
     }
@@ -589,6 +586,7 @@ struct ClaimPage {
     regulator: bool,
     path: String,
     submitted: bool,
+    decided: bool,
     errors: FieldErrors,
     decision: String,
     reason: String,
@@ -633,7 +631,7 @@ impl ClaimPage {
     }
 
     fn ticked(&self, l: &ClaimLine) -> bool {
-        if self.decision == ClaimDecision::Chosen.as_str() { self.chosen.contains(&l.id) } else { l.matches() }
+        self.decision == ClaimDecision::Chosen.as_str() && self.chosen.contains(&l.id)
     }
 
     fn decisions(&self) -> Vec<(&'static str, &'static str)> {
@@ -656,6 +654,7 @@ struct ClaimQuery {
     page: Option<u32>,
     #[serde(default)]
     submitted: Option<u8>,
+    decided: Option<u8>,
 }
 
 struct DecisionTyped {
@@ -698,9 +697,11 @@ async fn claim_page(
         regulator,
         path,
         submitted: q.submitted.is_some(),
+        decided: q.decided.is_some(),
         claim,
         errors,
-        decision: if typed.decision.is_empty() { ClaimDecision::Matching.as_str().into() } else { typed.decision },
+        // Nothing is preselected: money moves only on a decision the regulator picked.
+        decision: typed.decision,
         reason: typed.reason,
         chosen: typed.chosen,
     })
@@ -742,7 +743,7 @@ async fn decide(
         Err(errors) => Err(AppError::Invalid(errors)),
     };
     let (status, errors) = match result {
-        Ok(_) => return Ok(Redirect::to(&format!("/regulator/claims/{id}")).into_response()),
+        Ok(_) => return Ok(Redirect::to(&format!("/regulator/claims/{id}?decided=1")).into_response()),
         Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
         Err(AppError::Conflict { code, message_zh, message_en, .. }) => {
             (StatusCode::CONFLICT, FieldErrors(vec![Invalid::new(code, message_zh, message_en).at("decision")]))

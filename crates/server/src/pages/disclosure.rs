@@ -89,7 +89,10 @@ async fn index(State(state): State<AppState>, lang: Lang, viewer: Viewer) -> Res
         Entry {
             href: "/libraries",
             title: lang.pick("重点企业库与人才库", "Key-agency and talent libraries"),
-            what: lang.pick("入库的重点企业、技能人才、管理人员与培训师，及移出记录", "Key agencies, skilled workers, managers and trainers in the libraries, and removals"),
+            what: lang.pick(
+                "入库的重点企业、技能人才、管理人员与培训师，及移出记录",
+                "Key agencies, skilled workers, managers and trainers in the libraries, and removals",
+            ),
             count: n(s.library_entries, "条在库", "in the libraries"),
             dated: when(s.libraries_at, lang),
         },

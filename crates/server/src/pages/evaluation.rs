@@ -1217,9 +1217,19 @@ async fn submit(
 /// regulators.
 async fn evidence(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Result<Response, AppError> {
     let reader = Reader::of(&viewer);
-    let (_, org, kind, bytes) = state.store.evaluation_evidence(id).await?;
+    let (round, org, kind, bytes) = state.store.evaluation_evidence(id).await?;
     match reader {
-        Reader::Regulator { .. } => {}
+        Reader::Regulator { district: None, .. } => {}
+        // A district's regulator reads a file only through a subject of its district.
+        Reader::Regulator { .. } => {
+            let mut seen = false;
+            for subject in state.store.evidence_subjects(id).await? {
+                seen |= crate::evaluation::regulator_sees(&reader, &state.store.round_subject(round, subject).await?);
+            }
+            if !seen {
+                return Err(AppError::NotFound);
+            }
+        }
         Reader::Evaluator { org: mine } if mine == org => {}
         _ => return Err(AppError::NotFound),
     }

@@ -18,7 +18,8 @@ use jiazheng_core::calendar::beijing_today;
 use jiazheng_core::division::DivisionCode;
 use jiazheng_core::field::Invalid;
 use jiazheng_core::oversight::library::{
-    CheckOutcome, Criterion, CriterionCheck, EntryStatus, LibraryKind, NominationForm, Nominator, parse_note,
+    CheckOutcome, Criterion, CriterionCheck, EntryStatus, LibraryKind, NominationForm, Nominator, parse_decision_note,
+    parse_note,
 };
 use jiazheng_store::PageRequest;
 use jiazheng_store::oversight::library::{EntryFilter, EntryScope, LibraryEntry};
@@ -538,7 +539,7 @@ async fn decide(
                 Invalid::new("required", "请选择入库或不入库", "choose publish or reject").at("decision"),
             ]))
         })?;
-        let note = parse_note(&field(&body, "note"), false).map_err(AppError::Invalid)?;
+        let note = parse_decision_note(&field(&body, "note"), publish).map_err(AppError::Invalid)?;
         state.store.library_entry_for(id, &who).await?;
         state.store.decide_nomination(&who, id, publish, note.as_deref(), beijing_today()).await.map_err(tracker_error)
     }

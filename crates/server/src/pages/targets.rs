@@ -155,7 +155,18 @@ async fn page(
         city: targets.city.name.clone(),
         area: AreaChoice { code: area.code.clone(), name: area.name.clone(), is_city: area.code == targets.city.code },
         areas: targets.districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect(),
-        headline: HEADLINE.iter().map(|m| line(area.get(*m), &targets, lang)).collect(),
+        headline: HEADLINE
+            .iter()
+            .map(|m| {
+                let mut l = line(area.get(*m), &targets, lang);
+                // Target 1 is the city's: a district only counts towards it.
+                if *m == Metric::BrandedEmployeeAgencies && area.code != targets.city.code {
+                    l.target = lang.pick("全市目标，各区计数", "a city target; districts count towards it").into();
+                    l.met = None;
+                }
+                l
+            })
+            .collect(),
         others: Metric::ALL
             .iter()
             .filter(|m| !HEADLINE.contains(m))
@@ -248,7 +259,7 @@ async fn agencies(
     let en = lang.is_en();
     let lines = standings
         .iter()
-        .skip(((page - 1) * AGENCIES_PER_PAGE) as usize)
+        .skip((page as usize - 1).saturating_mul(AGENCIES_PER_PAGE as usize))
         .take(AGENCIES_PER_PAGE as usize)
         .map(|s| {
             let share = s.share();
@@ -650,18 +661,37 @@ pub fn action_label(action: &str, lang: Lang) -> String {
     if label == key || label.is_empty() { action.to_string() } else { label }
 }
 
-/// A stored JSON value in a line a person reads: `key: value` pairs.
-fn readable(value: Option<&str>) -> String {
+/// A word from the locale file under `prefix`, or `None` when none is written.
+fn worded(prefix: &str, code: &str, lang: Lang) -> Option<String> {
+    let key = format!("{prefix}.{code}");
+    let label = lang.t(&key);
+    (label != key && !label.is_empty()).then_some(label)
+}
+
+/// A stored JSON value in a line a person reads: `field: value` pairs with the fields' names and
+/// the codes' words from the locale file, amounts in yuan, and nothing for empty values.
+fn readable(value: Option<&str>, lang: Lang) -> String {
     let Some(raw) = value else { return String::new() };
+    let shown = |key: &str, v: &serde_json::Value| -> Option<String> {
+        let text = match v {
+            serde_json::Value::Null => return None,
+            serde_json::Value::String(s) if s.is_empty() => return None,
+            serde_json::Value::Number(n) if key.ends_with("_fen") => {
+                let fen = n.as_i64()?;
+                format!("¥{}.{:02}", fen / 100, fen % 100)
+            }
+            serde_json::Value::Bool(b) => lang.pick(if *b { "是" } else { "否" }, if *b { "yes" } else { "no" }).into(),
+            serde_json::Value::String(s) => worded("audit.value", s, lang).unwrap_or_else(|| s.clone()),
+            other => other.to_string(),
+        };
+        let name = worded("audit.field", key, lang).unwrap_or_else(|| key.to_string());
+        Some(format!("{name}: {text}"))
+    };
     match serde_json::from_str::<serde_json::Value>(raw) {
-        Ok(serde_json::Value::Object(map)) => map
-            .iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => format!("{k}: {s}"),
-                other => format!("{k}: {other}"),
-            })
-            .collect::<Vec<_>>()
-            .join(" · "),
+        Ok(serde_json::Value::Object(map)) => {
+            map.iter().filter_map(|(k, v)| shown(k, v)).collect::<Vec<_>>().join(" · ")
+        }
+        Ok(serde_json::Value::Null) => String::new(),
         Ok(other) => other.to_string(),
         Err(_) => raw.to_string(),
     }
@@ -696,8 +726,8 @@ async fn audit(
             role: Role::label_of(&r.actor_role, lang.is_en()).to_string(),
             action: action_label(&r.action, lang),
             subject: r.subject_label.clone(),
-            before: readable(r.value_before.as_deref()),
-            after: readable(r.value_after.as_deref()),
+            before: readable(r.value_before.as_deref(), lang),
+            after: readable(r.value_after.as_deref(), lang),
         })
         .collect();
     let base = format!(

@@ -61,9 +61,11 @@ CREATE TABLE subsidy_claim_lines (
     status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected'))
 );
 CREATE INDEX subsidy_claim_lines_claim ON subsidy_claim_lines (claim_id, id);
--- No unit claimed twice: a live line (waiting or approved) holds its unit; rejecting the line
--- frees it in the same transaction.
-CREATE UNIQUE INDEX subsidy_claim_lines_live ON subsidy_claim_lines (kind, subject_id, unit) WHERE status <> 'rejected';
+-- No unit claimed twice: a live line (waiting or approved) that matches the records holds its
+-- unit; rejecting the line frees it in the same transaction. A line that does not match holds
+-- nothing (and is never approved), so an agency merely tied to a worker cannot block the employer.
+CREATE UNIQUE INDEX subsidy_claim_lines_live ON subsidy_claim_lines (kind, subject_id, unit)
+    WHERE status <> 'rejected' AND problems = '';
 
 -- When a point closed, so a month's rent is checked against the days it was open.
 ALTER TABLE service_points ADD COLUMN closed_at TEXT;

@@ -453,7 +453,7 @@ impl Store {
                 let mut q = sqlx::QueryBuilder::new(
                     "SELECT l.subject_id, l.unit, l.claim_id, c.agency_id, c.submitted_at
                      FROM subsidy_claim_lines l JOIN subsidy_claims c ON c.id = l.claim_id
-                     WHERE l.status <> 'rejected' AND l.kind = ",
+                     WHERE l.status <> 'rejected' AND l.problems = '' AND l.kind = ",
                 );
                 q.push_bind(draft.kind.as_str()).push(" AND l.subject_id IN (");
                 let mut list = q.separated(", ");
@@ -517,7 +517,7 @@ impl Store {
                 let mut q = sqlx::QueryBuilder::new(
                     "SELECT l.subject_id, l.unit, l.claim_id, c.agency_id, c.submitted_at
                      FROM subsidy_claim_lines l JOIN subsidy_claims c ON c.id = l.claim_id
-                     WHERE l.status <> 'rejected' AND l.kind = ",
+                     WHERE l.status <> 'rejected' AND l.problems = '' AND l.kind = ",
                 );
                 q.push_bind(kind.as_str()).push(" AND l.subject_id IN (");
                 let mut list = q.separated(", ");
@@ -774,7 +774,7 @@ impl Store {
                 ClaimDecision::Chosen => {
                     for chunk in verdict.lines.chunks(CHUNK) {
                         let mut q = sqlx::QueryBuilder::new(
-                            "UPDATE subsidy_claim_lines SET status = 'approved' WHERE status = 'pending' AND claim_id = ",
+                            "UPDATE subsidy_claim_lines SET status = 'approved' WHERE status = 'pending' AND problems = '' AND claim_id = ",
                         );
                         q.push_bind(id).push(" AND id IN (");
                         let mut list = q.separated(", ");
@@ -794,8 +794,8 @@ impl Store {
             if verdict.decision == ClaimDecision::Chosen && approved as usize != verdict.lines.len() {
                 return Err(invalid("lines", Invalid::new(
                     "not_in_claim",
-                    "勾选的明细不属于这份申报",
-                    "some lines ticked are not lines of this claim",
+                    "勾选的明细须属于这份申报且与平台记录相符",
+                    "the lines ticked must be lines of this claim that match the records",
                 )));
             }
             sqlx::query("UPDATE subsidy_claim_lines SET status = 'rejected' WHERE claim_id = $1 AND status = 'pending'")
@@ -842,13 +842,14 @@ fn record_columns(kind: ClaimKind) -> (&'static str, &'static str, &'static str,
     }
 }
 
-/// The first of `lines` (in their order) whose unit a live line holds.
+/// The first of `lines` (in their order) that matches the records and whose unit a live line holds.
 fn first_clash(lines: &[NewLine], live: &[LiveUnit], agency_id: i64) -> Option<Clash> {
     if live.is_empty() {
         return None;
     }
     let held: HashMap<(i64, &str), &LiveUnit> = live.iter().map(|u| ((u.subject_id, u.unit.as_str()), u)).collect();
-    lines.iter().find_map(|l| {
+    // Only a line that matches the records holds its unit (see the unique index).
+    lines.iter().filter(|l| l.problems.is_empty()).find_map(|l| {
         held.get(&(l.subject_id, l.unit.as_str())).map(|u| Clash {
             claim_id: u.claim_id,
             number: claim_number(u.claim_id, u.submitted_at),

@@ -530,6 +530,15 @@ impl Store {
                  WHERE c.org_id = $1 AND c.agency_id = $2",
             ).bind(org).bind(agency).fetch_optional(&mut *tx).await?;
             let Some((tie, agency_name)) = before else { return Err(StoreError::NotFound) };
+            // A tie stands while a round that scores the agency is open: withdrawing it then would
+            // let the organisation score the agency it declared itself tied to.
+            let open: Option<(i64,)> = sqlx::query_as(
+                "SELECT r.id FROM evaluation_subjects s JOIN evaluation_rounds r ON r.id = s.round_id
+                 WHERE s.agency_id = $1 AND r.status <> 'published' LIMIT 1",
+            ).bind(agency).fetch_optional(&mut *tx).await?;
+            if let Some((round,)) = open {
+                return Err(StoreError::Conflict { what: "tie_in_open_round", existing_id: Some(round) });
+            }
             sqlx::query("DELETE FROM evaluator_conflicts WHERE org_id = $1 AND agency_id = $2")
                 .bind(org).bind(agency).execute(&mut *tx).await?;
             // Audit: evaluation.tie_withdraw
@@ -1050,6 +1059,14 @@ impl Store {
         let (round, org, mime, bytes) = row.ok_or(StoreError::NotFound)?;
         let kind = EvidenceType::from_mime(&mime).ok_or(StoreError::Crypto("unknown evidence type"))?;
         Ok((round, org, kind, bytes))
+    }
+
+    /// The subjects whose scores rest on an evidence file (who may read it follows them).
+    pub async fn evidence_subjects(&self, evidence: i64) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT DISTINCT subject_id FROM evaluation_scores WHERE evidence_id = $1",
+        ).bind(evidence).fetch_all(p).await?);
+        Ok(rows.into_iter().map(|(s,)| s).collect())
     }
 
     /// Keeps an evidence file of an organisation for a round it is assigned to (the API's

@@ -31,6 +31,8 @@ fn evidence_place(step: i64) -> String {
 
 /// The most steps an order's page lists (an order has a handful).
 pub const MAX_STEPS: i64 = 200;
+/// Reports an agency may send before the regulator acts on them.
+pub const MAX_WAITING_REPORTS: i64 = 3;
 
 row! {
     #[derive(Debug, Clone, Serialize)]
@@ -310,14 +312,16 @@ impl Store {
         row.filter(|o| may_see(who, o)).ok_or(StoreError::NotFound)
     }
 
-    /// An order's steps, oldest first.
+    /// An order's latest steps (at most `MAX_STEPS`), oldest first: the latest decision always shows.
     pub async fn rectification_steps(&self, id: i64) -> Result<Vec<RectificationStepRow>> {
-        Ok(on_pool!(self, p => sqlx::query_as(
+        let mut steps: Vec<RectificationStepRow> = on_pool!(self, p => sqlx::query_as(
             "SELECT s.id, s.order_id, s.step, s.body, s.deadline_before, s.deadline_after,
                 (s.evidence_mime IS NOT NULL) AS has_evidence, a.display_name AS by_name, s.at
              FROM rectification_steps s JOIN accounts a ON a.id = s.by_account
-             WHERE s.order_id = $1 ORDER BY s.id LIMIT $2",
-        ).bind(id).bind(MAX_STEPS).fetch_all(p).await?))
+             WHERE s.order_id = $1 ORDER BY s.id DESC LIMIT $2",
+        ).bind(id).bind(MAX_STEPS).fetch_all(p).await?);
+        steps.reverse();
+        Ok(steps)
     }
 
     /// The agency reports what it did; refused (422) once the order is accepted and closed.
@@ -337,6 +341,18 @@ impl Store {
         report(from).map_err(|e| invalid("text", e))?;
         let at = now();
         write_tx!(self, tx => async {
+            // Reports wait for the regulator a few at a time, so an agency cannot bury the order.
+            let (waiting,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM rectification_steps WHERE order_id = $1 AND step = 'reported'
+                   AND id > COALESCE((SELECT MAX(id) FROM rectification_steps WHERE order_id = $1 AND step <> 'reported'), 0)",
+            ).bind(id).fetch_one(&mut *tx).await?;
+            if waiting >= MAX_WAITING_REPORTS {
+                return Err(invalid("text", Invalid::new(
+                    "reports_waiting",
+                    format!("已有{MAX_WAITING_REPORTS}份报告等待验收，请待主管部门处理后再补充"),
+                    format!("{MAX_WAITING_REPORTS} reports are already waiting for review; add more once the regulator has acted"),
+                )));
+            }
             let done = sqlx::query(
                 "UPDATE rectification_orders SET status = 'reported', reported_on = $1, updated_at = $2
                  WHERE id = $3 AND status = $4",
