@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use jiazheng_core::division::DivisionCode;
-use jiazheng_core::oversight::targets::{Figure, Metric, employee_share, target_one};
+use jiazheng_core::oversight::targets::{Figure, Metric, target_one};
 use jiazheng_store::oversight::targets::{AgencyStanding, MonthRow, coverage_figures};
 
 use crate::i18n::Lang;
@@ -35,7 +35,6 @@ pub struct Targets {
     pub live_at: DateTime<Utc>,
     /// The day of the daily job's figures, if it has run.
     pub job_as_of: Option<NaiveDate>,
-    pub standings: Vec<AgencyStanding>,
 }
 
 /// Figures read live (the rest are the daily job's).
@@ -56,7 +55,8 @@ impl AppState {
         let city = self.store.city().await?;
         let districts = self.districts().await?;
         let coverage = self.coverage().await?;
-        let standings = self.store.agency_standings(None).await?;
+        let branded = self.store.branded_standings().await?;
+        let totals = self.store.binding_totals().await?;
         let latest = self.store.plan_latest().await?;
         let job_as_of = latest.iter().map(|r| r.as_of).max();
         let mut by_area: HashMap<&str, Vec<&MonthRow>> = HashMap::new();
@@ -64,12 +64,16 @@ impl AppState {
             by_area.entry(row.area_code.as_str()).or_default().push(row);
         }
         let area = |code: &str, name: &str, district: Option<DivisionCode>| {
-            let shares: Vec<_> = standings
+            let shares: Vec<_> = branded
                 .iter()
                 .filter(|s| district.is_none() || s.district_code == code)
                 .map(AgencyStanding::share)
                 .collect();
-            let mut figures = vec![target_one(&shares), employee_share(&shares)];
+            let (employee, active) = totals
+                .iter()
+                .filter(|(d, _, _)| district.is_none() || d == code)
+                .fold((0, 0), |(e, a), (_, active, employee)| (e + employee, a + active));
+            let mut figures = vec![target_one(&shares), Figure::new(Metric::EmployeeShare, employee, active)];
             figures.extend(coverage_figures(&coverage.tally(district.as_ref())));
             let job = by_area.get(code).map(Vec::as_slice).unwrap_or_default();
             for metric in Metric::ALL.iter().copied().filter(|m| from_job(*m)) {
@@ -87,7 +91,6 @@ impl AppState {
             districts: district_figures,
             live_at: coverage.computed_at.max(Utc::now() - chrono::Duration::seconds(1)),
             job_as_of,
-            standings,
         })
     }
 }

@@ -199,8 +199,8 @@ pub async fn agencies(
     let t = state.targets().await?;
     let area = pick(&t, q.district.as_deref())?;
     let in_district = area.code != t.city.code;
-    let mut lines: Vec<AgencyTargetLine> = t
-        .standings
+    let all = state.store.agency_standings(in_district.then_some(area.code.as_str())).await?;
+    let mut lines: Vec<AgencyTargetLine> = all
         .iter()
         .filter(|s| !in_district || s.district_code == area.code)
         .map(|s| {

@@ -243,8 +243,8 @@ async fn agencies(
     let passing_only = q.passing.is_some_and(|p| !p.is_empty());
     let names: std::collections::HashMap<&str, &str> =
         targets.districts.iter().map(|d| (d.code.as_str(), d.name.as_str())).collect();
-    let mut standings: Vec<_> = targets
-        .standings
+    let all = state.store.agency_standings(in_district.then_some(district.code.as_str())).await?;
+    let mut standings: Vec<_> = all
         .iter()
         .filter(|s| !in_district || s.district_code == district.code)
         .filter(|s| !passing_only || s.share().passes())
@@ -346,8 +346,8 @@ async fn workbook(State(state): State<AppState>) -> Result<Response, AppError> {
     }
     let names: std::collections::HashMap<&str, &str> =
         targets.districts.iter().map(|d| (d.code.as_str(), d.name.as_str())).collect();
-    let agencies = targets
-        .standings
+    let all = state.store.agency_standings(None).await?;
+    let agencies = all
         .iter()
         .map(|s| {
             let share = s.share();
@@ -507,11 +507,9 @@ async fn brands_page(
         })
         .collect();
     // Agencies without a live recognition, the employee-based first.
-    let mut candidates: Vec<_> = targets
-        .standings
-        .iter()
-        .filter(|s| s.brand.is_none() && district.as_ref().is_none_or(|d| &s.district_code == d))
-        .collect();
+    let all = state.store.agency_standings(None).await?;
+    let mut candidates: Vec<_> =
+        all.iter().filter(|s| s.brand.is_none() && district.as_ref().is_none_or(|d| &s.district_code == d)).collect();
     candidates.sort_by_key(|s| (!s.share().employee_based(), s.name.clone()));
     let en = lang.is_en();
     let page = BrandsPage {

@@ -91,6 +91,23 @@ impl Store {
             .bind(district.unwrap_or("")).fetch_all(p).await?))
     }
 
+    /// The recognised brands' standings: all that target 1 reads (a handful of rows, not every
+    /// agency, so the targets page stays cheap at thousands of agencies).
+    pub async fn branded_standings(&self) -> Result<Vec<AgencyStanding>> {
+        let sql = format!("{STANDING} AND b.id IS NOT NULL ORDER BY a.id");
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind("").fetch_all(p).await?))
+    }
+
+    /// Active bindings and the employee-based among them, of active agencies, per district.
+    pub async fn binding_totals(&self) -> Result<Vec<(String, i64, i64)>> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT a.district_code, CAST(COALESCE(SUM(c.active), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(c.active_employee), 0) AS BIGINT)
+             FROM agencies a JOIN agency_binding_counts c ON c.agency_id = a.id
+             WHERE a.status = 'active' GROUP BY a.district_code ORDER BY a.district_code",
+        ).fetch_all(p).await?))
+    }
+
     /// The same, counted from the bindings themselves: what the running counts must equal.
     pub async fn agency_standings_recount(&self, district: Option<&str>) -> Result<Vec<AgencyStanding>> {
         Ok(on_pool!(self, p => sqlx::query_as(
