@@ -163,11 +163,41 @@ pub struct EvaluationSubjectProgress {
 
 /// The round's subjects as the viewer sees them: a regulator (of a district: its subjects) with
 /// each organisation's progress; an evaluator the subjects it is assigned, its progress and ties.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum EvaluationSubjects {
     Regulator(PageOf<EvaluationSubjectProgress>),
     Evaluator(PageOf<EvaluatorSubject>),
+}
+
+// `anyOf`, not the derive's `oneOf`: an empty page is both shapes at once.
+impl utoipa::PartialSchema for EvaluationSubjects {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, Ref};
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name("PageOf_EvaluationSubjectProgress"))
+            .item(Ref::from_schema_name("PageOf_EvaluatorSubject"))
+            .description(Some(
+                "The round's subjects as the viewer sees them: a regulator's with each organisation's \
+                 progress, or an evaluator's with its own progress and ties.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for EvaluationSubjects {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        use utoipa::PartialSchema;
+        schemas.push((
+            "PageOf_EvaluationSubjectProgress".into(),
+            <PageOf<EvaluationSubjectProgress> as PartialSchema>::schema(),
+        ));
+        schemas.push(("PageOf_EvaluatorSubject".into(), <PageOf<EvaluatorSubject> as PartialSchema>::schema()));
+        schemas.push((EvaluationSubjectProgress::name().into(), EvaluationSubjectProgress::schema()));
+        schemas.push((EvaluatorSubject::name().into(), EvaluatorSubject::schema()));
+        <PageOf<EvaluationSubjectProgress> as ToSchema>::schemas(schemas);
+        <PageOf<EvaluatorSubject> as ToSchema>::schemas(schemas);
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/evaluation/rounds/{id}/subjects", tag = "evaluation",
