@@ -254,6 +254,12 @@ fn span(b: &BindingFact) -> Option<Span> {
     b.started_at.map(|from| Span { from, to: b.ended_at })
 }
 
+/// The live units of one kind held by lines that match the records (the unique index's rule),
+/// to be followed by the kind and the subjects: what names the earlier claim of a clash.
+const LIVE_UNITS: &str = "SELECT l.subject_id, l.unit, l.claim_id, c.agency_id, c.submitted_at
+     FROM subsidy_claim_lines l JOIN subsidy_claims c ON c.id = l.claim_id
+     WHERE l.status <> 'rejected' AND l.problems = '' AND l.kind = ";
+
 impl Store {
     // ---- standards -------------------------------------------------------------------------
 
@@ -451,9 +457,7 @@ impl Store {
             let subjects: Vec<i64> = lines.iter().map(|l| l.subject_id).collect::<HashSet<_>>().into_iter().collect();
             for chunk in subjects.chunks(CHUNK) {
                 let mut q = sqlx::QueryBuilder::new(
-                    "SELECT l.subject_id, l.unit, l.claim_id, c.agency_id, c.submitted_at
-                     FROM subsidy_claim_lines l JOIN subsidy_claims c ON c.id = l.claim_id
-                     WHERE l.status <> 'rejected' AND l.problems = '' AND l.kind = ",
+                    LIVE_UNITS,
                 );
                 q.push_bind(draft.kind.as_str()).push(" AND l.subject_id IN (");
                 let mut list = q.separated(", ");
@@ -515,9 +519,7 @@ impl Store {
         for chunk in subjects.chunks(CHUNK) {
             let live: Vec<LiveUnit> = on_pool!(self, p => {
                 let mut q = sqlx::QueryBuilder::new(
-                    "SELECT l.subject_id, l.unit, l.claim_id, c.agency_id, c.submitted_at
-                     FROM subsidy_claim_lines l JOIN subsidy_claims c ON c.id = l.claim_id
-                     WHERE l.status <> 'rejected' AND l.problems = '' AND l.kind = ",
+                    LIVE_UNITS,
                 );
                 q.push_bind(kind.as_str()).push(" AND l.subject_id IN (");
                 let mut list = q.separated(", ");

@@ -712,8 +712,6 @@ impl Store {
                 return Err(StoreError::Conflict { what: "subject_scored", existing_id: None });
             }
             sqlx::query("DELETE FROM evaluation_assignments WHERE subject_id = $1").bind(subject).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM evaluation_evidence WHERE id IN (SELECT evidence_id FROM evaluation_scores WHERE subject_id = $1)")
-                .bind(subject).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM evaluation_subjects WHERE id = $1").bind(subject).execute(&mut *tx).await?;
             let (round_name,): (String,) = sqlx::query_as("SELECT name FROM evaluation_rounds WHERE id = $1").bind(round).fetch_one(&mut *tx).await?;
             // Audit: evaluation.subject_remove
