@@ -4,6 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use jiazheng_store::commits::CommitMark;
+
 pub struct Ttl<T> {
     ttl: Duration,
     value: Mutex<Option<(Instant, Arc<T>)>>,
@@ -113,6 +115,111 @@ impl<V> Keyed<V> {
     }
 }
 
+/// Values per key that stay current for as long as the database's commit mark does (see
+/// `jiazheng_store::commits`): a hit is never older than the last committed write, whoever made
+/// it, and costs no statement. Bounded by the bytes its values weigh, least recently used first.
+pub struct Current<V> {
+    budget: usize,
+    inner: Mutex<CurrentInner<V>>,
+}
+
+struct CurrentInner<V> {
+    entries: hashlink::LruCache<String, (CommitMark, Arc<V>, usize)>,
+    weight: usize,
+}
+
+/// How many bytes a cached value holds, for the budget.
+pub trait Weigh {
+    fn weight(&self) -> usize;
+}
+
+impl<V: Weigh> Current<V> {
+    pub fn new(budget_bytes: usize) -> Self {
+        Self {
+            budget: budget_bytes,
+            inner: Mutex::new(CurrentInner { entries: hashlink::LruCache::new_unbounded(), weight: 0 }),
+        }
+    }
+
+    /// The value for `key` if it was computed under the mark `now`.
+    pub fn get(&self, key: &str, now: &CommitMark) -> Option<Arc<V>> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match inner.entries.get(key) {
+            Some((mark, value, _)) if mark.still(now) => Some(value.clone()),
+            Some(_) => {
+                if let Some((_, _, w)) = inner.entries.remove(key) {
+                    inner.weight -= w;
+                }
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Keeps `value`, computed from what the database held at `mark` (read before computing).
+    pub fn put(&self, key: String, mark: CommitMark, value: Arc<V>) {
+        if matches!(mark, CommitMark::Unknown) {
+            return;
+        }
+        let weight = value.weight() + key.len() + 64;
+        if weight > self.budget / 4 {
+            return;
+        }
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, _, w)) = inner.entries.insert(key, (mark, value, weight)) {
+            inner.weight -= w;
+        }
+        inner.weight += weight;
+        while inner.weight > self.budget {
+            match inner.entries.remove_lru() {
+                Some((_, (_, _, w))) => inner.weight -= w,
+                None => break,
+            }
+        }
+    }
+
+    /// Bytes held now (values, keys and bookkeeping).
+    pub fn weight(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).weight
+    }
+}
+
+/// A response body as it goes out, kept whole so a hit is a copy of a pointer.
+#[derive(Clone)]
+pub struct Body {
+    pub status: axum::http::StatusCode,
+    pub content_type: &'static str,
+    pub bytes: axum::body::Bytes,
+}
+
+impl Weigh for Body {
+    fn weight(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+impl Weigh for jiazheng_store::credit::certificates::LiveStatus {
+    fn weight(&self) -> usize {
+        let strings = self.number.len() + self.name_masked.len() + self.photo.as_ref().map_or(0, String::len);
+        std::mem::size_of::<Self>()
+            + strings
+            + self.agencies.iter().map(|a| a.len() + 24).sum::<usize>()
+            + self.certificates.len() * 64
+    }
+}
+
+impl Weigh for jiazheng_store::market::search::Found {
+    fn weight(&self) -> usize {
+        self.workers.iter().map(|w| 128 + w.worker_name.len() + w.agency_name.len()).sum::<usize>() + 32
+    }
+}
+
+impl axum::response::IntoResponse for Body {
+    fn into_response(self) -> axum::response::Response {
+        (self.status, [(axum::http::header::CONTENT_TYPE, self.content_type)], self.bytes).into_response()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +282,37 @@ mod tests {
 
         let failing = Ttl::<u32>::new(Duration::from_secs(1));
         assert!(failing.get_or_try(|| async { Err::<u32, _>("down") }).await.is_err());
+    }
+
+    struct Sized(usize);
+    impl Weigh for Sized {
+        fn weight(&self) -> usize {
+            self.0
+        }
+    }
+
+    #[test]
+    fn a_current_value_is_served_only_under_its_mark_and_the_budget_drops_the_least_used() {
+        let cache: Current<Sized> = Current::new(3_000);
+        let m1 = CommitMark::Sqlite(1);
+        let m2 = CommitMark::Sqlite(2);
+        cache.put("a".into(), m1.clone(), Arc::new(Sized(500)));
+        assert!(cache.get("a", &m1).is_some());
+        assert!(cache.get("a", &m2).is_none(), "a commit since: recomputed");
+        assert!(cache.get("a", &m1).is_none(), "and the old value is gone");
+        assert_eq!(cache.weight(), 0);
+        cache.put("u".into(), CommitMark::Unknown, Arc::new(Sized(10)));
+        assert!(cache.get("u", &CommitMark::Unknown).is_none(), "no mark, no keeping");
+
+        for key in ["b", "c", "d", "e"] {
+            cache.put(key.into(), m2.clone(), Arc::new(Sized(600)));
+        }
+        assert!(cache.get("b", &m2).is_some(), "b is now the most recently used");
+        cache.put("f".into(), m2.clone(), Arc::new(Sized(600)));
+        assert!(cache.weight() <= 3_000);
+        assert!(cache.get("c", &m2).is_none(), "the least recently used made room");
+        assert!(cache.get("b", &m2).is_some() && cache.get("f", &m2).is_some() && cache.get("d", &m2).is_some());
+        cache.put("huge".into(), m2.clone(), Arc::new(Sized(800)));
+        assert!(cache.get("huge", &m2).is_none(), "a value over a quarter of the budget is not kept");
     }
 }

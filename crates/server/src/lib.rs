@@ -26,6 +26,7 @@ pub mod payments;
 pub mod pdf;
 pub mod photo;
 pub mod plan_tracker;
+pub mod reads;
 pub mod report;
 pub mod subsidies;
 pub mod surveys;
@@ -60,11 +61,13 @@ pub struct AppState {
     pub coverage: Arc<cache::Ttl<jiazheng_store::community::coverage::Coverage>>,
     /// Coverage maps as SVG, per snapshot, area and language.
     pub coverage_maps: Arc<cache::Keyed<String>>,
-    /// Today's status per certificate number, for the door check.
-    pub door: Arc<cache::Keyed<jiazheng_store::credit::certificates::LiveStatus>>,
-    /// The door page as an anonymous visitor sees it, per token, language and day, with the
-    /// worker it shows (so a write about the worker drops it with the status).
-    pub door_pages: Arc<cache::Keyed<(i64, String)>>,
+    /// Today's status per certificate number, for the door check, current as of the last commit.
+    pub door: Arc<cache::Current<jiazheng_store::credit::certificates::LiveStatus>>,
+    /// Hot public reads as they went out (door pages, agency pages, searches), current as of
+    /// the last commit; see `reads`.
+    pub reads: Arc<cache::Current<cache::Body>>,
+    /// Available workers per parsed market search, current as of the last commit.
+    pub market: Arc<cache::Current<jiazheng_store::market::search::Found>>,
     /// Tokens whose signature checked out: a signature over the same bytes stays valid.
     pub verified: Arc<cache::Keyed<jiazheng_core::credit::token::Claims>>,
     /// The public keys, re-read every minute (a new key is rare).
@@ -82,23 +85,19 @@ impl AppState {
     ) -> Result<Arc<jiazheng_store::credit::certificates::LiveStatus>, AppError> {
         let today = api::workers::today();
         let key = format!("{number}|{today}");
-        if let Some(live) = self.door.get(&key) {
-            return Ok(live);
-        }
-        let live = Arc::new(self.store.live_status(number, today).await?);
-        self.door.put(key, live.clone());
-        Ok(live)
+        reads::current_in(
+            &self.door,
+            &self.store,
+            key,
+            async { Ok(self.store.live_status(number, today).await?) },
+            |_| true,
+        )
+        .await
     }
 
     /// The public keys, cached for a minute.
     pub async fn public_keys(&self) -> Result<Arc<Vec<jiazheng_store::credit::keys::PublicKey>>, AppError> {
         Ok(self.keys.get_or_try(|| self.store.public_keys()).await?)
-    }
-
-    /// Forget what was computed from a worker's facts, after a write that may change them.
-    pub fn worker_changed(&self, worker_id: i64) {
-        self.door.forget(|live| live.worker_id == worker_id);
-        self.door_pages.forget(|(worker, _)| *worker == worker_id);
     }
 
     /// The city's districts, re-read every five minutes.
@@ -292,11 +291,10 @@ impl Application {
             streets: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(300))),
             coverage: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(30))),
             coverage_maps: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(60), 200)),
-            // Writes through this server drop the entry at once; writes by other processes
-            // (imports, jobs) show within the time-to-live.
-            door: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(30), 200_000)),
+            door: Arc::new(cache::Current::new(reads::budget() / 4)),
+            reads: Arc::new(cache::Current::new(reads::budget())),
+            market: Arc::new(cache::Current::new(reads::budget() / 4)),
             keys: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(60))),
-            door_pages: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(30), 50_000)),
             verified: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(60), 200_000)),
         };
         Ok(Self { listener, router: router(state) })

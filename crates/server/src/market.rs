@@ -242,7 +242,17 @@ pub async fn search(state: &AppState, viewer: &Viewer, form: &SearchForm) -> Res
         menu_item: None,
         for_order: None,
     };
-    let mut found = state.store.available_workers(&query).await?;
+    // The slot was checked against the clock above; what is free in it depends on the records.
+    let key = format!("{query:?}|{}", crate::api::workers::today());
+    let found = crate::reads::current_in(
+        &state.market,
+        &state.store,
+        key,
+        async { Ok(state.store.available_workers(&query).await?) },
+        |_| true,
+    )
+    .await?;
+    let mut found = (*found).clone();
     for worker in &mut found.workers {
         worker.worker_name = jiazheng_core::credit::certificate::mask_name(&worker.worker_name);
     }
@@ -335,9 +345,6 @@ pub async fn take_step(
             ));
         }
     };
-    if let Some(worker) = order.worker_id {
-        state.worker_changed(worker);
-    }
     Ok(order)
 }
 

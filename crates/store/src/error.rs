@@ -18,6 +18,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The commit mark could not be read (see `commits`).
+    #[error("commit mark: {0}")]
+    Mark(String),
     #[error("crypto: {0}")]
     Crypto(&'static str),
     #[error("file: {0}")]
@@ -44,9 +47,10 @@ impl StoreError {
             StoreError::Database(sqlx::Error::PoolTimedOut) => true,
             StoreError::Database(sqlx::Error::Database(db)) => {
                 // SQLITE_BUSY (5) and SQLITE_LOCKED (6) with their extended codes; PostgreSQL's
-                // lock_not_available (55P03).
+                // lock_not_available (55P03); and a write sent to a read-only replica (25006),
+                // which the primary will take.
                 let code = db.code().unwrap_or_default();
-                matches!(code.parse::<i64>().map(|c| c & 0xff), Ok(5 | 6)) || code == "55P03"
+                matches!(code.parse::<i64>().map(|c| c & 0xff), Ok(5 | 6)) || code == "55P03" || code == "25006"
             }
             _ => false,
         }

@@ -7,6 +7,7 @@ mod rows;
 
 pub mod accounts;
 mod backup;
+pub mod commits;
 pub mod community;
 pub mod credit;
 pub mod crypto;
@@ -90,6 +91,7 @@ pub struct Store {
     /// SQLite's write transactions queue here, in turn, rather than in SQLite's busy handler,
     /// which sleeps a millisecond and more before it looks again.
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    watcher: commits::Watcher,
 }
 
 /// One page of a list, as every list in the platform is served.
@@ -160,15 +162,18 @@ impl Store {
             Workload::Serve => (16_000, 1000, 1_u64 << 40),
             Workload::BulkLoad => (512_000, 20_000, 0),
         };
-        let pool = if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        let (pool, watcher) = if database.starts_with("postgres://") || database.starts_with("postgresql://") {
             // A write waiting on a lock gives up like SQLite's busy timeout does (55P03, a 503
             // for the client) instead of holding a pooled connection for as long as the lock.
             let lock_timeout = format!("{}ms", LOCK_WAIT.as_millis());
-            let options = PgConnectOptions::from_str(database)?.options([("lock_timeout", lock_timeout.as_str())]);
+            let options = quiet_for(
+                workload,
+                PgConnectOptions::from_str(database)?.options([("lock_timeout", lock_timeout.as_str())]),
+            );
             let pool =
                 PgPoolOptions::new().max_connections(16).acquire_timeout(LOCK_WAIT).connect_with(options).await?;
             migrator(migrations::POSTGRES).run(&pool).await?;
-            Pool::Postgres(pool)
+            (Pool::Postgres(pool), commits::Watcher::none())
         } else {
             let options = SqliteConnectOptions::from_str(database)?
                 .create_if_missing(true)
@@ -180,20 +185,40 @@ impl Store {
                 .pragma("wal_autocheckpoint", checkpoint_pages.to_string())
                 .pragma("temp_store", "memory")
                 .pragma("mmap_size", mmap_bytes.to_string());
+            let options = quiet_for(workload, options);
+            let file = options.get_filename().to_owned();
             let pool = SqlitePoolOptions::new()
                 .max_connections(sqlite_connections())
                 .acquire_timeout(LOCK_WAIT)
                 .connect_with(options)
                 .await?;
             migrator(migrations::SQLITE).run(&pool).await?;
-            Pool::Sqlite(pool)
+            // Opened after the migrations: the file exists and is in WAL mode by now.
+            (Pool::Sqlite(pool), commits::Watcher::open(&file)?)
         };
-        let store = Self { pool, crypto, writer: Default::default() };
+        let store = Self { pool, crypto, writer: Default::default(), watcher };
         let resealed = store.reseal_queued().await?;
         if resealed > 0 {
             tracing::info!(resealed, "re-sealed values bound to their rows");
         }
         Ok(store)
+    }
+
+    /// Opens a read-only copy of a PostgreSQL database (a streaming replica in hot standby) for
+    /// reads. No migration runs (a standby cannot write): the copy must hold this build's schema
+    /// already, which it does once the primary's migrations have been replayed.
+    pub async fn open_replica(database: &str, crypto: Crypto) -> Result<Self> {
+        let options = PgConnectOptions::from_str(database)?.options([("default_transaction_read_only", "on")]);
+        let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(LOCK_WAIT).connect_with(options).await?;
+        let newest = migrations::POSTGRES.iter().map(|m| m.0).max();
+        let (applied,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations WHERE success").fetch_one(&pool).await?;
+        if applied != newest {
+            return Err(StoreError::Refused(format!(
+                "the replica holds schema version {applied:?}, this build needs {newest:?}"
+            )));
+        }
+        Ok(Self { pool: Pool::Postgres(pool), crypto, writer: Default::default(), watcher: commits::Watcher::none() })
     }
 
     /// The SQLite URL for a file in `data_dir`.
@@ -231,6 +256,15 @@ impl Store {
 
     pub async fn close(&self) {
         on_pool!(self, p => p.close().await)
+    }
+}
+
+/// A bulk load's statements are long by design (thousands of rows each): timing them would only
+/// print whole batches of SQL as "slow statement" warnings.
+fn quiet_for<O: sqlx::ConnectOptions>(workload: Workload, options: O) -> O {
+    match workload {
+        Workload::Serve => options,
+        Workload::BulkLoad => options.log_slow_statements(log::LevelFilter::Off, Duration::ZERO),
     }
 }
 

@@ -97,6 +97,5 @@ pub async fn take_step(state: &AppState, viewer: &Viewer, id: i64, action: &str)
         other => other.into(),
     });
     // The worker's employing agencies (and agency-wide insurance) may have changed.
-    state.worker_changed(binding.worker_id);
     result
 }

@@ -101,7 +101,6 @@ pub async fn confirm_service(
     viewer.check_csrf(csrf_header(&headers))?;
     let me = resident(&viewer)?;
     let row = state.store.confirm_service(id, &me).await?;
-    state.worker_changed(row.worker_id);
     Ok(Json(row))
 }
 
@@ -182,9 +181,6 @@ pub async fn act_on_complaint(
     let me = regulator(&viewer)?;
     let (action, reason) = form.parse::<ComplaintAction>().map_err(AppError::Invalid)?;
     let row = state.store.act_on_complaint(id, action, &reason, &me).await?;
-    if row.subject_kind == SubjectKind::Worker.as_str() {
-        state.worker_changed(row.subject_id);
-    }
     Ok(Json(row))
 }
 
@@ -234,9 +230,6 @@ pub async fn review_entry(
     let me = regulator(&viewer)?;
     let (decision, reason) = form.parse::<ReviewDecision>().map_err(AppError::Invalid)?;
     let correction_seq = state.store.review_entry(seq, decision, &reason, form.false_entry, &me).await?;
-    if let Ok(entry) = state.store.ledger_entry(seq).await {
-        state.worker_changed(entry.subject_id);
-    }
     Ok(Json(Reviewed { correction_seq }))
 }
 
@@ -294,9 +287,6 @@ pub async fn review_listing(
     let me = regulator(&viewer)?;
     let (decision, note) = form.parse::<ListingReview>().map_err(AppError::Invalid)?;
     let row = state.store.review_listing(id, decision == ListingReview::Approve, &note, &me).await?;
-    if row.subject_kind == SubjectKind::Worker.as_str() {
-        state.worker_changed(row.subject_id);
-    }
     Ok(Json(row))
 }
 
@@ -363,9 +353,6 @@ pub async fn decide_appeal(
     let me = regulator(&viewer)?;
     let (outcome, reason) = form.parse::<AppealOutcome>().map_err(AppError::Invalid)?;
     let row = state.store.decide_appeal(id, outcome, &reason, &me).await?;
-    if row.subject_kind == SubjectKind::Worker.as_str() {
-        state.worker_changed(row.subject_id);
-    }
     Ok(Json(row))
 }
 

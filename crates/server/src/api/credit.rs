@@ -120,7 +120,6 @@ pub async fn verify_identity(
         raw => jiazheng_core::credit::IdentityMethod::parse(raw).map_err(super::field_error("method"))?,
     };
     let seq = state.store.verify_identity(id, source, Some(account), method.as_str()).await?;
-    state.worker_changed(id);
     Ok((StatusCode::CREATED, Json(Recorded { seq })))
 }
 
@@ -147,7 +146,6 @@ pub async fn issue(
     viewer.check_csrf(csrf_header(&headers))?;
     let (source, account) = credit_actor(&state, &viewer, id).await?;
     let issued = state.store.issue_certificate(id, source, Some(account), today()).await?;
-    state.worker_changed(id);
     Ok((
         StatusCode::CREATED,
         Json(IssuedCertificate {
@@ -186,7 +184,6 @@ pub async fn revoke(
     }
     let reason = jiazheng_core::field::required_text(&form.reason, 200).map_err(super::field_error("reason"))?;
     let seq = state.store.revoke_certificate(&number, &reason, form.bar_reissue, source, Some(account)).await?;
-    state.worker_changed(cert.worker_id);
     Ok((StatusCode::CREATED, Json(Recorded { seq })))
 }
 
@@ -530,7 +527,6 @@ pub async fn background_check(
     }
     let check = form.parse(today()).map_err(AppError::Invalid)?;
     let seq = state.store.record_background_check(id, &check, source, Some(account)).await?;
-    state.worker_changed(id);
     Ok((StatusCode::CREATED, Json(Recorded { seq })))
 }
 

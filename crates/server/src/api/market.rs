@@ -144,9 +144,9 @@ pub async fn available(
     State(state): State<AppState>,
     viewer: Viewer,
     ApiQuery(form): ApiQuery<SearchForm>,
-) -> Result<Json<AvailableWorkers>, AppError> {
-    let (_, found) = crate::market::search(&state, &viewer, &form).await?;
-    Ok(Json(AvailableWorkers { workers: found.workers, next_after: found.next_after }))
+) -> Result<crate::cache::Body, AppError> {
+    let found = crate::market::search(&state, &viewer, &form).await?.1;
+    crate::reads::json(&AvailableWorkers { workers: found.workers, next_after: found.next_after })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -567,9 +567,6 @@ pub async fn rate(
     let who = &viewer.require_role(&[Role::Resident])?.principal;
     let rating = form.parse().map_err(AppError::Invalid)?;
     let order = state.store.rate_order(id, who, &rating).await?;
-    if let Some(worker) = order.worker_id {
-        state.worker_changed(worker);
-    }
     Ok(Json(order))
 }
 

@@ -121,9 +121,13 @@ impl WorkerListQuery {
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<WorkerListQuery>,
-) -> Result<Json<PageOf<WorkerView>>, AppError> {
-    let page = state.store.search_workers(&q.parse_public()?).await?;
-    Ok(Json(PageOf::from_page(page, WorkerView::from)))
+) -> Result<crate::cache::Body, AppError> {
+    let query = q.parse_public()?;
+    crate::reads::current(&state, format!("workers|{query:?}"), async {
+        let page = state.store.search_workers(&query).await?;
+        crate::reads::json(&PageOf::from_page(page, WorkerView::from))
+    })
+    .await
 }
 
 /// One worker's public (masked) record.

@@ -162,21 +162,13 @@ async fn by_token(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     if viewer.session.is_none() {
-        let key = door_key(&token, lang);
-        if let Some((page, refresh)) = state.door_pages.get_or_refresh(&key) {
-            // Past its time: this caller still gets the page it has, and a fresh one replaces it
-            // in the background, so that expiring entries never stall the door.
-            if refresh {
-                let state = state.clone();
-                tokio::spawn(async move {
-                    let anonymous = Viewer { session: None, via_cookie: false };
-                    if let Err(e) = door_page(&state, lang, &anonymous, &token).await {
-                        tracing::warn!(error = ?e, "refreshing a door page");
-                    }
-                });
-            }
-            return Ok(axum::response::Html(page.1.clone()).into_response());
-        }
+        // An anonymous visitor's page is the same for everyone who scans this card today.
+        let page = crate::reads::current(&state, door_key(&token, lang), async {
+            let (status, html) = door_page(&state, lang, &viewer, &token).await?;
+            Ok(crate::reads::html(status, html))
+        })
+        .await?;
+        return Ok(page.into_response());
     }
     let (status, html) = door_page(&state, lang, &viewer, &token).await?;
     Ok((status, axum::response::Html(html)).into_response())
@@ -186,14 +178,13 @@ fn door_key(token: &str, lang: Lang) -> String {
     format!("{token}|{}|{}", lang.code(), crate::api::workers::today())
 }
 
-/// The door page for a token; an anonymous visitor's page is kept for the next scan.
+/// The door page for a token.
 async fn door_page(
     state: &AppState,
     lang: Lang,
     viewer: &Viewer,
     token: &str,
 ) -> Result<(StatusCode, String), AppError> {
-    let anonymous = viewer.session.is_none();
     let (result, claims, live) = check_token(state, token).await?;
     let error = TokenError::from_code(&result.verdict);
     let en = lang.is_en();
@@ -234,9 +225,6 @@ async fn door_page(
         differs,
     };
     let html = page.render().map_err(|e| AppError::Internal(e.to_string()))?;
-    if let (true, StatusCode::OK, Some(live)) = (anonymous, status, &live) {
-        state.door_pages.put(door_key(token, lang), std::sync::Arc::new((live.worker_id, html.clone())));
-    }
     Ok((status, html))
 }
 
@@ -447,7 +435,6 @@ async fn print_card(
     let by = crate::api::workforce::writing_agency(&state, &viewer, id).await?;
     let source = format!("agency:{}", by.source_id.unwrap_or_default());
     state.store.issue_certificate(id, source, by.account_id, today()).await?;
-    state.worker_changed(id);
     Ok(Redirect::to(&format!("/agency/workers/{id}/card")).into_response())
 }
 

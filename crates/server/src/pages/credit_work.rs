@@ -133,8 +133,7 @@ async fn confirm(
     Form(form): Form<Csrf>,
 ) -> Result<Response, AppError> {
     viewer.check_csrf(Some(&form.csrf))?;
-    let row = state.store.confirm_service(id, &resident(&viewer)?).await?;
-    state.worker_changed(row.worker_id);
+    state.store.confirm_service(id, &resident(&viewer)?).await?;
     Ok(Redirect::to("/my/services").into_response())
 }
 

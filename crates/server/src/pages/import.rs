@@ -177,10 +177,7 @@ async fn import(
             let records = RecordKind::parse(other).ok_or_else(|| {
                 AppError::invalid("kind", "unknown_choice", "请选择导入内容", "choose what the sheet holds")
             })?;
-            let report =
-                state.store.import_records(records, bytes, agency, Some(account), mode, today(), &|_, _| {}).await?;
-            state.door.forget(|_| true);
-            report
+            state.store.import_records(records, bytes, agency, Some(account), mode, today(), &|_, _| {}).await?
         }
     };
     let errors = report.errors.clone();

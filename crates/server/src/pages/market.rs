@@ -1117,12 +1117,7 @@ async fn rate_order(
         Err(errors) => Err(AppError::Invalid(errors)),
     };
     match outcome {
-        Ok(order) => {
-            if let Some(worker) = order.worker_id {
-                state.worker_changed(worker);
-            }
-            Ok(Redirect::to(&format!("/my/orders/{id}")).into_response())
-        }
+        Ok(_) => Ok(Redirect::to(&format!("/my/orders/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => {
             let mut page =
                 order_page(&state, lang, &viewer, &headers, id, false, errors, String::new(), "rate".into()).await?;
@@ -1190,14 +1185,14 @@ async fn agency_prices(
     viewer: Viewer,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let agency = state.store.agency(id).await?;
-    let menu = state.store.menu_of_agency(id).await?;
-    let title = format!("{} · {}", agency.name, lang.t("prices.title"));
-    render(&AgencyPricesPage {
-        chrome: Chrome::new(lang, &viewer, &format!("/agencies/{id}/prices"), title),
-        agency,
-        menu,
+    crate::reads::page(&state, &viewer, lang, &format!("prices|{id}"), async {
+        let agency = state.store.agency(id).await?;
+        let menu = state.store.menu_of_agency(id).await?;
+        let title = format!("{} · {}", agency.name, lang.t("prices.title"));
+        let chrome = Chrome::new(lang, &viewer, &format!("/agencies/{id}/prices"), title);
+        super::html(&AgencyPricesPage { chrome, agency, menu })
     })
+    .await
 }
 
 #[derive(Template)]

@@ -199,7 +199,12 @@ impl Chrome {
 
 /// Renders a template, or answers 500 with the reason logged.
 pub fn render(template: &impl Template) -> Result<Response, AppError> {
-    template.render().map(|html| Html(html).into_response()).map_err(|e| AppError::Internal(e.to_string()))
+    html(template).map(|html| Html(html).into_response())
+}
+
+/// The page as text, for a caller that keeps it (see `reads`).
+pub fn html(template: &impl Template) -> Result<String, AppError> {
+    template.render().map_err(|e| AppError::Internal(e.to_string()))
 }
 
 pub async fn not_found() -> AppError {

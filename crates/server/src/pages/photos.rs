@@ -108,7 +108,6 @@ async fn store_photo(
     };
     let digest = state.photos.save(&jpeg)?;
     state.store.set_photo(worker_id, &digest, by).await?;
-    state.worker_changed(worker_id);
     Ok(Ok(()))
 }
 

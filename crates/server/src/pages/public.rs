@@ -211,6 +211,10 @@ async fn agency(
     viewer: Viewer,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
+    crate::reads::page(&state, &viewer, lang, &format!("agency|{id}"), agency_page(&state, lang, &viewer, id)).await
+}
+
+async fn agency_page(state: &AppState, lang: Lang, viewer: &Viewer, id: i64) -> Result<String, AppError> {
     let store = &state.store;
     let agency = store.agency(id).await?;
     let workforce = store.agency_workforce(id).await?;
@@ -218,8 +222,8 @@ async fn agency(
     let bound = WorkerQuery { agency: Some(id), page: PageRequest::new(Some(1), Some(20)), ..Default::default() };
     let workers = store.search_workers(&bound).await?;
     let districts = state.districts().await?.to_vec();
-    let grade = crate::api::credit::agency_grade_of(&state, id).await?;
-    render(&AgencyPage {
+    let grade = crate::api::credit::agency_grade_of(state, id).await?;
+    super::html(&AgencyPage {
         grade: super::credit_work::GradeView::new(grade, lang),
         credit: store.agency_credit(id).await?,
         volunteer: store.volunteer_totals(jiazheng_store::community::volunteer::Participant::Agency(id)).await?,
@@ -228,7 +232,7 @@ async fn agency(
             .latest_agency_evaluation(id)
             .await?
             .map(|e| (crate::evaluation::agency_evaluation_words(&e, lang), e.round_id)),
-        chrome: Chrome::new(lang, &viewer, &format!("/agencies/{id}"), agency.name.clone()),
+        chrome: Chrome::new(lang, viewer, &format!("/agencies/{id}"), agency.name.clone()),
         model: model_label(lang, &agency.business_model),
         status: AgencyStatus::label_of(&agency.status, lang.is_en()).to_string(),
         agency,

@@ -396,7 +396,6 @@ async fn verify_identity(
     let method = IdentityMethod::parse(form.method.trim()).map_err(crate::api::field_error("method"))?;
     let source = format!("agency:{}", by.source_id.unwrap_or_default());
     state.store.verify_identity(id, source, by.account_id, method.as_str()).await?;
-    state.worker_changed(id);
     Ok(Redirect::to(&format!("/agency/workers/{id}/workforce#identity")).into_response())
 }
 
@@ -487,7 +486,6 @@ async fn add_record(
     match kind.parse_row(&mut columns, today()) {
         Ok(draft) => {
             state.store.add_records(&[(id, draft)], by).await?;
-            state.worker_changed(id);
             Ok(Redirect::to(&format!("/agency/workers/{id}/workforce")).into_response())
         }
         Err(errors) => {
