@@ -445,14 +445,23 @@ impl Store {
     /// orders with the agency in the community, those whose latest completed order had a worker
     /// who had served them on an earlier one there. Filtered by community and/or agency.
     pub async fn repeat_shares(&self, community: Option<&str>, agency: Option<i64>) -> Result<Vec<RepeatShare>> {
-        let sql = "WITH done AS (
+        // Each case its own condition: `$2 = 0 OR agency_id = $2` would scan every order for
+        // an agency's page.
+        let filter = match (community, agency) {
+            (Some(_), Some(_)) => "o.community_code = $1 AND o.agency_id = $2",
+            (Some(_), None) => "o.community_code = $1 AND $2 = 0",
+            (None, Some(_)) => "o.agency_id = $2 AND $1 = ''",
+            (None, None) => "$1 = '' AND $2 = 0",
+        };
+        let sql = format!(
+            "WITH done AS (
                 SELECT o.agency_id, o.community_code, o.resident_account_id, o.worker_id,
                        ROW_NUMBER() OVER (PARTITION BY o.agency_id, o.community_code, o.resident_account_id
                                           ORDER BY o.starts_at DESC, o.id DESC) AS rn,
                        COUNT(*) OVER (PARTITION BY o.agency_id, o.community_code, o.resident_account_id) AS n
                 FROM orders o
                 WHERE o.status IN ('completed', 'rated')
-                  AND ($1 = '' OR o.community_code = $1) AND ($2 = 0 OR o.agency_id = $2)
+                  AND {filter}
             )
             SELECT d.agency_id, a.name AS agency_name, d.community_code, c.name AS community_name,
                    CAST(COUNT(*) AS BIGINT) AS residents,
@@ -463,8 +472,9 @@ impl Store {
             FROM done d JOIN agencies a ON a.id = d.agency_id JOIN divisions c ON c.code = d.community_code
             WHERE d.rn = 1 AND d.n >= 2
             GROUP BY d.agency_id, a.name, d.community_code, c.name
-            ORDER BY residents DESC, d.agency_id, d.community_code LIMIT 500";
-        Ok(on_pool!(self, p => sqlx::query_as(sql)
+            ORDER BY residents DESC, d.agency_id, d.community_code LIMIT 500"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(community.unwrap_or_default()).bind(agency.unwrap_or(0)).fetch_all(p).await?))
     }
 }
