@@ -1,7 +1,17 @@
 -- The public agency detail page for random agencies.
 local agencies = tonumber(os.getenv("AGENCIES") or "5000")
 math.randomseed(11)
+-- SEQUENTIAL=1 walks every agency in turn instead (the harness warms the pages with it).
+local sequential = os.getenv("SEQUENTIAL") == "1"
+local next_id = 0
 request = function()
-  return wrk.format("GET", "/agencies/" .. math.random(agencies))
+  local id
+  if sequential then
+    next_id = next_id % agencies + 1
+    id = next_id
+  else
+    id = math.random(agencies)
+  end
+  return wrk.format("GET", "/agencies/" .. id)
 end
 dofile("scripts/bench/report.lua")

@@ -55,7 +55,9 @@ pub struct AppState {
     /// Photos are decoded one at a time: each may take a second and hundreds of megabytes.
     pub photo_work: Arc<tokio::sync::Semaphore>,
     pub home_stats: Arc<cache::Ttl<pages::public::HomeStats>>,
-    pub districts: Arc<cache::Ttl<Vec<jiazheng_store::registry::divisions::Division>>>,
+    /// The city's districts, current as of the last commit (a kept page that shows them must not
+    /// outlive a rename by a time-to-live of their own).
+    pub districts: Arc<cache::Current<Vec<jiazheng_store::registry::divisions::Division>>>,
     pub streets: Arc<cache::Ttl<Vec<StreetGroup>>>,
     /// Service-point coverage of the whole city, recomputed after writes (see `community`).
     pub coverage: Arc<cache::Ttl<jiazheng_store::community::coverage::Coverage>>,
@@ -71,7 +73,7 @@ pub struct AppState {
     /// Tokens whose signature checked out: a signature over the same bytes stays valid.
     pub verified: Arc<cache::Keyed<jiazheng_core::credit::token::Claims>>,
     /// The public keys, re-read every minute (a new key is rare).
-    pub keys: Arc<cache::Ttl<Vec<jiazheng_store::credit::keys::PublicKey>>>,
+    pub keys: Arc<cache::Current<Vec<jiazheng_store::credit::keys::PublicKey>>>,
     /// Where sign-in codes are sent.
     pub texts: Arc<dyn jiazheng_store::workforce::jobs::Delivery>,
     pub payments: payments::Payments,
@@ -97,12 +99,16 @@ impl AppState {
 
     /// The public keys, cached for a minute.
     pub async fn public_keys(&self) -> Result<Arc<Vec<jiazheng_store::credit::keys::PublicKey>>, AppError> {
-        Ok(self.keys.get_or_try(|| self.store.public_keys()).await?)
+        reads::current_in(&self.keys, &self.store, "keys".into(), async { Ok(self.store.public_keys().await?) }, |_| {
+            true
+        })
+        .await
     }
 
-    /// The city's districts, re-read every five minutes.
+    /// The city's districts.
     pub async fn districts(&self) -> Result<Arc<Vec<jiazheng_store::registry::divisions::Division>>, AppError> {
-        Ok(self.districts.get_or_try(|| self.store.districts()).await?)
+        let read = async { Ok(self.store.districts().await?) };
+        reads::current_in(&self.districts, &self.store, "districts".into(), read, |_| true).await
     }
 
     /// The city's streets under their districts, for a picker; re-read every five minutes.
@@ -287,14 +293,16 @@ impl Application {
             config: Arc::new(config),
             reports: Arc::new(reports),
             home_stats: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(30))),
-            districts: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(300))),
+            districts: Arc::new(cache::Current::new(1 << 20)),
             streets: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(300))),
             coverage: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(30))),
             coverage_maps: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(60), 200)),
+            // The read budget shared out: half for whole responses, a quarter each for the door's
+            // statuses and the market's searches.
             door: Arc::new(cache::Current::new(reads::budget() / 4)),
-            reads: Arc::new(cache::Current::new(reads::budget())),
+            reads: Arc::new(cache::Current::new(reads::budget() / 2)),
             market: Arc::new(cache::Current::new(reads::budget() / 4)),
-            keys: Arc::new(cache::Ttl::new(std::time::Duration::from_secs(60))),
+            keys: Arc::new(cache::Current::new(1 << 20)),
             verified: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(60), 200_000)),
         };
         Ok(Self { listener, router: router(state) })

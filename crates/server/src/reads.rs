@@ -15,9 +15,10 @@ use crate::cache::{Body, Current, Weigh};
 use crate::error::AppError;
 
 /// Bytes the read cache may hold: `JIAZHENG_READ_CACHE_MIB` (0 turns it off, for measuring
-/// the computed path), 64 MiB by default.
+/// the computed path), 128 MiB by default: every agency's page and price list of a 5,000-agency
+/// city (about 8 KB each) with room for the searches.
 pub fn budget() -> usize {
-    let mib = std::env::var("JIAZHENG_READ_CACHE_MIB").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(64);
+    let mib = std::env::var("JIAZHENG_READ_CACHE_MIB").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(128);
     mib << 20
 }
 

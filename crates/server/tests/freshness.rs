@@ -69,6 +69,17 @@ async fn a_read_right_after_a_write_shows_it_on_this_server_and_on_another() {
         assert!(reader.text(server, &prices).await.contains("擦拭、吸尘、拖地"), "server {server}");
     }
 
+    // A kept page answers only at its own address: a door token spelled like another page's key
+    // is still a bad token.
+    for server in 0..2 {
+        let response =
+            app.client.get(format!("{}/v/agency%7C{}", reader.bases[server], app.agency_a)).send().await.unwrap();
+        assert_eq!(response.status(), 400, "server {server}");
+    }
+    // A search fragment is no longer than a name.
+    let (status, body) = app.get_json(&format!("/api/v1/workers?name={}", "王".repeat(31)), None).await;
+    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (422, Some("name")));
+
     // A write straight to the database (as an import or the daily job makes it).
     app.employ(8, "吴秀梅", "cleaning").await;
     for server in 0..2 {

@@ -45,6 +45,8 @@ impl Watcher {
         use rusqlite::OpenFlags;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let connection = rusqlite::Connection::open_with_flags(path, flags).map_err(watch_error)?;
+        // The mark is read on the request's thread: wait briefly for a lock, then answer busy.
+        connection.busy_timeout(std::time::Duration::from_millis(500)).map_err(watch_error)?;
         Ok(Self(Some(Arc::new(Mutex::new(connection)))))
     }
 

@@ -44,7 +44,7 @@ impl StoreError {
     /// busy timeout, or no pooled connection free in time. The client may simply retry.
     pub fn is_busy(&self) -> bool {
         match self {
-            StoreError::Database(sqlx::Error::PoolTimedOut) => true,
+            StoreError::Database(sqlx::Error::PoolTimedOut) | StoreError::Mark(_) => true,
             StoreError::Database(sqlx::Error::Database(db)) => {
                 // SQLITE_BUSY (5) and SQLITE_LOCKED (6) with their extended codes; PostgreSQL's
                 // lock_not_available (55P03); and a write sent to a read-only replica (25006),

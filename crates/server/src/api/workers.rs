@@ -93,13 +93,16 @@ impl WorkerListQuery {
         let mut errors = FieldErrors::default();
         let district = errors.take("district", super::optional_division(self.district.as_deref())).flatten();
         let service = present(&self.service).and_then(|s| errors.take("service", ServiceKind::parse(s)));
+        // A fragment of a name is no longer than a name.
+        let name =
+            errors.take("name", jiazheng_core::field::optional_text(self.name.as_deref().unwrap_or(""), 30)).flatten();
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
         Ok(WorkerQuery {
             district,
             service,
-            name: present(&self.name).map(String::from),
+            name,
             agency: self.agency,
             pending_too: false,
             page: PageRequest::new(self.page, self.per_page),
@@ -123,7 +126,8 @@ pub async fn list(
     ApiQuery(q): ApiQuery<WorkerListQuery>,
 ) -> Result<crate::cache::Body, AppError> {
     let query = q.parse_public()?;
-    crate::reads::current(&state, format!("workers|{query:?}"), async {
+    // The day is in the key: the records show ages.
+    crate::reads::current(&state, format!("workers|{query:?}|{}", today()), async {
         let page = state.store.search_workers(&query).await?;
         crate::reads::json(&PageOf::from_page(page, WorkerView::from))
     })

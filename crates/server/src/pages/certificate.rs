@@ -175,7 +175,8 @@ async fn by_token(
 }
 
 fn door_key(token: &str, lang: Lang) -> String {
-    format!("{token}|{}|{}", lang.code(), crate::api::workers::today())
+    // Trimmed as the check trims it, so padding a card's token cannot make copies of its page.
+    format!("door|{}|{}|{}", token.trim(), lang.code(), crate::api::workers::today())
 }
 
 /// The door page for a token.
