@@ -1,4 +1,4 @@
--- The public agency detail page for random agencies.
+-- The public agency detail page for random agencies (with agency_suffix set: a page under it).
 local agencies = tonumber(os.getenv("AGENCIES") or "5000")
 math.randomseed(11)
 -- SEQUENTIAL=1 walks every agency in turn instead (the harness warms the pages with it).
@@ -12,6 +12,6 @@ request = function()
   else
     id = math.random(agencies)
   end
-  return wrk.format("GET", "/agencies/" .. id)
+  return wrk.format("GET", "/agencies/" .. id .. (agency_suffix or ""))
 end
 dofile("scripts/bench/report.lua")

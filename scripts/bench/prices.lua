@@ -1,17 +1,3 @@
--- An agency's public price list page, for random agencies.
-local agencies = tonumber(os.getenv("AGENCIES") or "5000")
-math.randomseed(17)
--- SEQUENTIAL=1 walks every agency in turn instead (the harness warms the pages with it).
-local sequential = os.getenv("SEQUENTIAL") == "1"
-local next_id = 0
-request = function()
-  local id
-  if sequential then
-    next_id = next_id % agencies + 1
-    id = next_id
-  else
-    id = math.random(agencies)
-  end
-  return wrk.format("GET", "/agencies/" .. id .. "/prices")
-end
-dofile("scripts/bench/report.lua")
+-- An agency's public price list page, for random agencies (picked as agency.lua picks them).
+agency_suffix = "/prices"
+dofile("scripts/bench/agency.lua")
