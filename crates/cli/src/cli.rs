@@ -140,6 +140,11 @@ pub enum DemoCommand {
         workers: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Only the registry (agencies, points, workers, bindings): no training, health-check,
+        /// insurance or certificate histories and their ledger entries (a national-size load,
+        /// where the histories alone would take 3 GB per million workers).
+        #[arg(long)]
+        registry_only: bool,
     },
     /// Verify identity and issue certificates for up to COUNT eligible workers; writes their tokens
     /// (one per line) for benchmarks of the door check.

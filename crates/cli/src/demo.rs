@@ -211,11 +211,19 @@ fn binding_for(rng: &mut StdRng, agencies: &[(i64, BusinessModel)]) -> Option<Ne
 }
 
 /// Makes `agencies` agencies (with service points) and `workers` workers, deterministically for `seed`.
+/// Whether generated workers come with their past records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Histories {
+    With,
+    Without,
+}
+
 pub async fn generate(
     store: &Store,
     agencies: usize,
     workers: usize,
     seed: u64,
+    histories: Histories,
     show_progress: bool,
 ) -> anyhow::Result<Summary> {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -343,9 +351,9 @@ pub async fn generate(
                 .map(|draft| {
                     let binding = binding_for(&mut rng, &agency_models);
                     // People not working for an agency have no agency to keep their records.
-                    let past = match binding {
-                        Some(_) => history::history(&mut rng, draft.services, today),
-                        None => History::default(),
+                    let past = match (binding, histories) {
+                        (Some(_), Histories::With) => history::history(&mut rng, draft.services, today),
+                        _ => History::default(),
                     };
                     (draft, binding, past)
                 })
@@ -434,7 +442,7 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     if any.total > 0 {
         return Ok(());
     }
-    let summary = generate(store, 60, 3000, 1, false).await?;
+    let summary = generate(store, 60, 3000, 1, Histories::With, false).await?;
     let (agency_id, _) = summary.first_agency.clone().context("the demo has an agency")?;
     let provider = store.providers(PageRequest::default()).await?.items.first().map(|p| p.id);
     let staff = store

@@ -346,3 +346,36 @@ fn reconcile_lists_each_line_the_platform_lacks_and_exits_one() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("header"), "an unreadable bill is said to be one");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_registry_only_generation_writes_people_and_bindings_but_no_histories() {
+    let dir = temp_dir("gen-registry");
+    let d = dir.to_str().unwrap();
+    let out = run(&[
+        "demo",
+        "generate",
+        "--data-dir",
+        d,
+        "--agencies",
+        "3",
+        "--workers",
+        "200",
+        "--seed",
+        "6",
+        "--registry-only",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (runtime, store) = open_store(&dir);
+    let count = |table: &str| -> i64 {
+        let jiazheng_store::Pool::Sqlite(pool) = store.pool() else { unreachable!("a data directory is SQLite") };
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        runtime.block_on(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool)).unwrap()
+    };
+    assert_eq!(count("workers"), 200);
+    assert!(count("bindings") > 0, "agency workers are bound");
+    for history in ["training_records", "health_checks", "skill_certificates"] {
+        assert_eq!(count(history), 0, "{history}");
+    }
+    assert_eq!(count("insurance_policies WHERE worker_id IS NOT NULL"), 0);
+    let _ = std::fs::remove_dir_all(dir);
+}
