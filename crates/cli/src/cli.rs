@@ -140,11 +140,12 @@ pub enum DemoCommand {
         workers: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Only the registry (agencies, points, workers, bindings): no training, health-check,
-        /// insurance or certificate histories and their ledger entries (a national-size load,
-        /// where the histories alone would take 3 GB per million workers).
-        #[arg(long)]
-        registry_only: bool,
+        /// The share of agency workers, in percent, given training, health-check, insurance and
+        /// certificate histories with their ledger entries. The rest are in the registry only
+        /// (person and binding): a national-size load, where full histories would take 3 GB per
+        /// million workers, keeps a few percent so the door still has cards to check.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(0..=100))]
+        histories: u8,
     },
     /// Verify identity and issue certificates for up to COUNT eligible workers; writes their tokens
     /// (one per line) for benchmarks of the door check.

@@ -35,9 +35,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             serve(&data, &bind, with_demo, config).await
         }
-        Command::Demo { command: DemoCommand::Generate { data, agencies, workers, seed, registry_only } } => {
+        Command::Demo { command: DemoCommand::Generate { data, agencies, workers, seed, histories } } => {
             let store = open_bulk(&data).await?;
-            let histories = if registry_only { demo::Histories::Without } else { demo::Histories::With };
+            let histories = demo::Histories::percent(histories);
             let summary = demo::generate(&store, agencies, workers, seed, histories, true).await?;
             println!("{summary}");
             Ok(ExitCode::SUCCESS)

@@ -210,14 +210,34 @@ fn binding_for(rng: &mut StdRng, agencies: &[(i64, BusinessModel)]) -> Option<Ne
     Some(NewBinding { agency_id, kind, active: true })
 }
 
-/// Makes `agencies` agencies (with service points) and `workers` workers, deterministically for `seed`.
-/// Whether generated workers come with their past records.
+/// Workers written per transaction: a batch dirties index pages all over (ID and phone hashes
+/// are random), and each commit writes every dirty page again, so fewer, larger batches write
+/// less (the figures are in docs/benchmarks.md, "Generation").
+const WORKER_BATCH: usize = 50_000;
+
+/// Which generated agency workers come with their past records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Histories {
-    With,
-    Without,
+    All,
+    /// About this many in a hundred; the others are in the registry only.
+    Share(u8),
 }
 
+impl Histories {
+    pub fn percent(percent: u8) -> Self {
+        if percent >= 100 { Histories::All } else { Histories::Share(percent) }
+    }
+
+    fn given(self, rng: &mut StdRng) -> bool {
+        match self {
+            Histories::All => true,
+            Histories::Share(0) => false,
+            Histories::Share(percent) => rng.random_range(0..100) < percent,
+        }
+    }
+}
+
+/// Makes `agencies` agencies (with service points) and `workers` workers, deterministically for `seed`.
 pub async fn generate(
     store: &Store,
     agencies: usize,
@@ -343,7 +363,7 @@ pub async fn generate(
         let mut used_ids = HashSet::with_capacity(workers);
         let mut made = 0;
         while made < workers {
-            let n = 5000.min(workers - made);
+            let n = WORKER_BATCH.min(workers - made);
             let batch: Vec<(WorkerDraft, Option<NewBinding>, History)> = (0..n)
                 .map(|_| worker(&mut rng, &places, &mut used_ids))
                 .collect::<Vec<_>>()
@@ -351,8 +371,8 @@ pub async fn generate(
                 .map(|draft| {
                     let binding = binding_for(&mut rng, &agency_models);
                     // People not working for an agency have no agency to keep their records.
-                    let past = match (binding, histories) {
-                        (Some(_), Histories::With) => history::history(&mut rng, draft.services, today),
+                    let past = match binding {
+                        Some(_) if histories.given(&mut rng) => history::history(&mut rng, draft.services, today),
                         _ => History::default(),
                     };
                     (draft, binding, past)
@@ -442,7 +462,7 @@ pub async fn ensure_demo(store: &Store) -> anyhow::Result<()> {
     if any.total > 0 {
         return Ok(());
     }
-    let summary = generate(store, 60, 3000, 1, Histories::With, false).await?;
+    let summary = generate(store, 60, 3000, 1, Histories::All, false).await?;
     let (agency_id, _) = summary.first_agency.clone().context("the demo has an agency")?;
     let provider = store.providers(PageRequest::default()).await?.items.first().map(|p| p.id);
     let staff = store

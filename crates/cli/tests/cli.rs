@@ -348,34 +348,46 @@ fn reconcile_lists_each_line_the_platform_lacks_and_exits_one() {
 }
 
 #[test]
-fn a_registry_only_generation_writes_people_and_bindings_but_no_histories() {
-    let dir = temp_dir("gen-registry");
-    let d = dir.to_str().unwrap();
-    let out = run(&[
-        "demo",
-        "generate",
-        "--data-dir",
-        d,
-        "--agencies",
-        "3",
-        "--workers",
-        "200",
-        "--seed",
-        "6",
-        "--registry-only",
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (runtime, store) = open_store(&dir);
-    let count = |table: &str| -> i64 {
-        let jiazheng_store::Pool::Sqlite(pool) = store.pool() else { unreachable!("a data directory is SQLite") };
-        let sql = format!("SELECT COUNT(*) FROM {table}");
-        runtime.block_on(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool)).unwrap()
-    };
-    assert_eq!(count("workers"), 200);
-    assert!(count("bindings") > 0, "agency workers are bound");
-    for history in ["training_records", "health_checks", "skill_certificates"] {
-        assert_eq!(count(history), 0, "{history}");
+fn a_generation_gives_histories_to_the_share_of_agency_workers_asked_for() {
+    // (percent, the least and the most of the bound workers that may have a training record)
+    for (percent, least, most) in [(0, 0.0, 0.0), (20, 0.08, 0.35)] {
+        let dir = temp_dir(&format!("gen-histories-{percent}"));
+        let d = dir.to_str().unwrap();
+        let percent_arg = percent.to_string();
+        let out = run(&[
+            "demo",
+            "generate",
+            "--data-dir",
+            d,
+            "--agencies",
+            "3",
+            "--workers",
+            "300",
+            "--seed",
+            "6",
+            "--histories",
+            &percent_arg,
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let (runtime, store) = open_store(&dir);
+        let count = |sql: &str| -> i64 {
+            let jiazheng_store::Pool::Sqlite(pool) = store.pool() else { unreachable!("a data directory is SQLite") };
+            runtime.block_on(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(pool)).unwrap()
+        };
+        assert_eq!(count("SELECT COUNT(*) FROM workers"), 300);
+        let bound = count("SELECT COUNT(DISTINCT worker_id) FROM bindings") as f64;
+        assert!(bound > 100.0, "most agency workers are bound: {bound}");
+        let trained = count("SELECT COUNT(DISTINCT worker_id) FROM training_records") as f64;
+        assert!(
+            trained >= least * bound && trained <= most * bound,
+            "{percent}%: {trained} of {bound} bound workers have training records"
+        );
+        if percent == 0 {
+            for history in ["health_checks", "skill_certificates"] {
+                assert_eq!(count(&format!("SELECT COUNT(*) FROM {history}")), 0, "{history}");
+            }
+            assert_eq!(count("SELECT COUNT(*) FROM insurance_policies WHERE worker_id IS NOT NULL"), 0);
+        }
+        let _ = std::fs::remove_dir_all(dir);
     }
-    assert_eq!(count("insurance_policies WHERE worker_id IS NOT NULL"), 0);
-    let _ = std::fs::remove_dir_all(dir);
 }

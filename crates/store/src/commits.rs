@@ -4,6 +4,7 @@
 //! computed is current for as long as the mark stays the same; that is what lets the server keep
 //! hot pages in memory without ever showing one older than an acknowledged write.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::{Pool, Result, Store, StoreError};
@@ -27,31 +28,65 @@ impl CommitMark {
     }
 }
 
-/// A read-only SQLite connection kept only to read `data_version`; a pooled connection would
-/// miss the commits it made itself.
+/// How the mark is read. SQLite: a read-only connection kept only to read `data_version` (a
+/// pooled connection would miss the commits it made itself). PostgreSQL: one snapshot query at
+/// a time, shared by every request that arrived before it started.
 #[derive(Clone)]
-pub(crate) struct Watcher(Option<Arc<Mutex<rusqlite::Connection>>>);
+pub(crate) enum Watcher {
+    None,
+    Sqlite(Arc<Mutex<rusqlite::Connection>>),
+    Postgres(Arc<Snapshots>),
+}
+
+/// Reads of `pg_current_snapshot()`, one at a time: under load, the requests waiting for a
+/// mark share the next read instead of each taking a pooled connection for its own. A request
+/// may use only a snapshot read after it arrived, since an older one can predate a write
+/// acknowledged before the request came.
+#[derive(Default)]
+pub(crate) struct Snapshots {
+    turn: tokio::sync::Mutex<()>,
+    /// Reads started so far; a read takes its number before its query is sent.
+    started: AtomicU64,
+    /// The number and snapshot of the newest read that finished.
+    newest: Mutex<(u64, String)>,
+}
+
+impl Snapshots {
+    async fn mark(&self, pool: &sqlx::PgPool) -> Result<CommitMark> {
+        let arrived = self.started.load(Ordering::SeqCst);
+        let _turn = self.turn.lock().await;
+        {
+            let newest = self.newest.lock().unwrap_or_else(|e| e.into_inner());
+            if newest.0 > arrived {
+                return Ok(CommitMark::Postgres(newest.1.clone()));
+            }
+        }
+        let number = self.started.fetch_add(1, Ordering::SeqCst) + 1;
+        let (snapshot,): (String,) = sqlx::query_as("SELECT pg_current_snapshot()::text").fetch_one(pool).await?;
+        *self.newest.lock().unwrap_or_else(|e| e.into_inner()) = (number, snapshot.clone());
+        Ok(CommitMark::Postgres(snapshot))
+    }
+}
 
 impl Watcher {
-    pub(crate) fn none() -> Self {
-        Self(None)
+    pub(crate) fn postgres() -> Self {
+        Self::Postgres(Arc::default())
     }
 
     pub(crate) fn open(path: &std::path::Path) -> Result<Self> {
         let name = path.to_string_lossy();
         if name.is_empty() || name == ":memory:" {
-            return Ok(Self(None));
+            return Ok(Self::None);
         }
         use rusqlite::OpenFlags;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let connection = rusqlite::Connection::open_with_flags(path, flags).map_err(watch_error)?;
         // The mark is read on the request's thread: wait briefly for a lock, then answer busy.
         connection.busy_timeout(std::time::Duration::from_millis(500)).map_err(watch_error)?;
-        Ok(Self(Some(Arc::new(Mutex::new(connection)))))
+        Ok(Self::Sqlite(Arc::new(Mutex::new(connection))))
     }
 
-    fn data_version(&self) -> Result<CommitMark> {
-        let Some(connection) = &self.0 else { return Ok(CommitMark::Unknown) };
+    fn data_version(connection: &Mutex<rusqlite::Connection>) -> Result<CommitMark> {
         let connection = connection.lock().unwrap_or_else(|e| e.into_inner());
         let version = connection
             .prepare_cached("PRAGMA data_version")
@@ -67,14 +102,13 @@ fn watch_error(e: rusqlite::Error) -> StoreError {
 
 impl Store {
     /// The database's commit mark now. On SQLite this is a read of shared memory (no statement
-    /// goes to a pooled connection's thread); on PostgreSQL one round trip.
+    /// goes to a pooled connection's thread); on PostgreSQL a round trip shared with the
+    /// requests waiting beside this one.
     pub async fn commit_mark(&self) -> Result<CommitMark> {
-        match &self.pool {
-            Pool::Sqlite(_) => self.watcher.data_version(),
-            Pool::Postgres(p) => {
-                let (snapshot,): (String,) = sqlx::query_as("SELECT pg_current_snapshot()::text").fetch_one(p).await?;
-                Ok(CommitMark::Postgres(snapshot))
-            }
+        match (&self.watcher, &self.pool) {
+            (Watcher::Sqlite(connection), _) => Watcher::data_version(connection),
+            (Watcher::Postgres(snapshots), Pool::Postgres(p)) => snapshots.mark(p).await,
+            _ => Ok(CommitMark::Unknown),
         }
     }
 }

@@ -160,7 +160,7 @@ impl Store {
         // the mapped pages are the OS cache's, not the process's own memory).
         let (cache_kib, checkpoint_pages, mmap_bytes) = match workload {
             Workload::Serve => (16_000, 1000, 1_u64 << 40),
-            Workload::BulkLoad => (512_000, 20_000, 0),
+            Workload::BulkLoad => (512_000, 100_000, 0),
         };
         let (pool, watcher) = if database.starts_with("postgres://") || database.starts_with("postgresql://") {
             // A write waiting on a lock gives up like SQLite's busy timeout does (55P03, a 503
@@ -173,7 +173,7 @@ impl Store {
             let pool =
                 PgPoolOptions::new().max_connections(16).acquire_timeout(LOCK_WAIT).connect_with(options).await?;
             migrator(migrations::POSTGRES).run(&pool).await?;
-            (Pool::Postgres(pool), commits::Watcher::none())
+            (Pool::Postgres(pool), commits::Watcher::postgres())
         } else {
             let options = SqliteConnectOptions::from_str(database)?
                 .create_if_missing(true)
@@ -218,7 +218,12 @@ impl Store {
                 "the replica holds schema version {applied:?}, this build needs {newest:?}"
             )));
         }
-        Ok(Self { pool: Pool::Postgres(pool), crypto, writer: Default::default(), watcher: commits::Watcher::none() })
+        Ok(Self {
+            pool: Pool::Postgres(pool),
+            crypto,
+            writer: Default::default(),
+            watcher: commits::Watcher::postgres(),
+        })
     }
 
     /// The SQLite URL for a file in `data_dir`.
