@@ -39,6 +39,10 @@ pub enum Command {
         /// A reverse proxy whose X-Forwarded-For header names the client (repeat for several).
         #[arg(long = "trusted-proxy")]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// Leave the daily job and the readiness keeper to another server on the same database
+        /// (run them on one server only) or to `jobs run`.
+        #[arg(long, env = "JIAZHENG_NO_JOBS")]
+        no_jobs: bool,
     },
     /// Demo and synthetic data.
     Demo {

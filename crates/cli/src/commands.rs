@@ -23,7 +23,7 @@ use jiazheng_store::workforce::jobs::InboxDelivery;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { data, bind, demo: with_demo, secure_cookies, trusted_proxies } => {
+        Command::Serve { data, bind, demo: with_demo, secure_cookies, trusted_proxies, no_jobs } => {
             let import_reports = Some(data.data_dir.join("import-reports"));
             let photos = Some(data.data_dir.join("photos"));
             let config = jiazheng_server::Config {
@@ -33,7 +33,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 photos,
                 ..Default::default()
             };
-            serve(&data, &bind, with_demo, config).await
+            let jobs = if no_jobs { Jobs::Elsewhere } else { Jobs::Here };
+            serve(&data, &bind, with_demo, jobs, config).await
         }
         Command::Demo { command: DemoCommand::Generate { data, agencies, workers, seed, histories } } => {
             let store = open_bulk(&data).await?;
@@ -579,10 +580,18 @@ fn validate(kind: IdentifierKind, value: &str) -> ExitCode {
     }
 }
 
+/// Whether this server runs the scheduled work (one server of several on a database does).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Jobs {
+    Here,
+    Elsewhere,
+}
+
 async fn serve(
     data: &DataOptions,
     bind: &str,
     with_demo: bool,
+    jobs: Jobs,
     config: jiazheng_server::Config,
 ) -> anyhow::Result<ExitCode> {
     let store = open(data).await?;
@@ -598,9 +607,11 @@ async fn serve(
     if config_has_no_gateway {
         println!("no SMS gateway is configured: residents' sign-in codes are written to this log (look for \"SMS\")");
     }
-    tokio::spawn(daily_jobs(store.clone()));
+    if jobs == Jobs::Here {
+        tokio::spawn(daily_jobs(store.clone()));
+        tokio::spawn(readiness_keeper(store.clone()));
+    }
     tokio::spawn(checkpoint_timer(store.clone()));
-    tokio::spawn(readiness_keeper(store.clone()));
     if with_demo {
         demo::print_logins(&format!("http://{addr}"));
     }

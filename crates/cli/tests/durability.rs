@@ -158,8 +158,14 @@ async fn a_backup_restored_elsewhere_has_the_sealed_fields_and_an_intact_ledger(
 /// waits for it.
 #[allow(clippy::zombie_processes)]
 fn start_server(data: &Path, url: &str) -> (Child, String) {
+    start_server_with(data, url, &[])
+}
+
+#[allow(clippy::zombie_processes)]
+fn start_server_with(data: &Path, url: &str, flags: &[&str]) -> (Child, String) {
     let mut child = jiazheng(data, url)
         .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -431,4 +437,27 @@ async fn a_server_killed_amid_payment_notifications_applies_each_payment_exactly
     let audit = store.audit_journal().await.unwrap();
     assert!(audit.is_clean(), "{audit:?}");
     assert_eq!(audit.transactions, PAYMENTS as i64, "exactly one payment transaction each");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_started_without_jobs_leaves_the_daily_job_to_the_one_that_runs_them() {
+    let (url, _dir) = jiazheng_store::testing::fresh_database_url().await.unwrap();
+    let (store, _, _) = seeded(&url, 3).await;
+    let data = temp_dir("no-jobs");
+    let (mut quiet, base) = start_server_with(&data, &url, &["--no-jobs"]);
+    assert!(reqwest::get(format!("{base}/healthz")).await.unwrap().status().is_success());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(store.last_job_run("workforce_daily").await.unwrap(), None, "a server without jobs ran one");
+    quiet.kill().unwrap();
+    quiet.wait().unwrap();
+
+    // A server that runs them catches up on today's run as it starts.
+    let (mut keeper, _) = start_server(&data, &url);
+    let started = Instant::now();
+    while store.last_job_run("workforce_daily").await.unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the daily job did not run at start");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    keeper.kill().unwrap();
+    keeper.wait().unwrap();
 }
