@@ -18,9 +18,10 @@ use jiazheng_core::workforce::records::InsuranceDraft;
 use jiazheng_store::accounts::NewAccount;
 use jiazheng_store::excel::{WorkerLine, workers_sheet};
 use jiazheng_store::registry::divisions::Division;
-use jiazheng_store::registry::workers::{NewBinding, NewWorker};
+use jiazheng_store::registry::workers::{NewBinding, NewWorker, SealedIdentity, SealedWorker};
 use jiazheng_store::workforce::Recorder;
 use jiazheng_store::workforce::jobs::InboxDelivery;
+use jiazheng_store::workforce::readiness::{ReadinessPlan, StaleScope};
 use jiazheng_store::{PageRequest, Store};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -358,12 +359,17 @@ pub async fn generate(
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     // A producer thread builds the next batch while this task writes the current one.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(WorkerDraft, Option<NewBinding>, History)>>(2);
+    let (tx, rx) =
+        std::sync::mpsc::sync_channel::<(Vec<(WorkerDraft, Option<NewBinding>, History)>, Vec<SealedIdentity>)>(2);
+    let sealer = store.clone();
     let producer = std::thread::spawn(move || {
         let mut used_ids = HashSet::with_capacity(workers);
         let mut made = 0;
+        // At least four batches, so a small run takes the same path (readiness planned beside
+        // the next batch) as a large one.
+        let size = WORKER_BATCH.min(workers.div_ceil(4).max(1));
         while made < workers {
-            let n = WORKER_BATCH.min(workers - made);
+            let n = size.min(workers - made);
             let batch: Vec<(WorkerDraft, Option<NewBinding>, History)> = (0..n)
                 .map(|_| worker(&mut rng, &places, &mut used_ids))
                 .collect::<Vec<_>>()
@@ -379,22 +385,43 @@ pub async fn generate(
                 })
                 .collect();
             made += n;
-            if tx.send(batch).is_err() {
+            let sealed = batch.iter().map(|(draft, ..)| sealer.seal_identity(draft)).collect();
+            if tx.send((batch, sealed)).is_err() {
                 break;
             }
         }
     });
     let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    let today = jiazheng_core::calendar::beijing_today();
+    // The readiness of each batch is planned (read and computed) on another core while the next
+    // batch is written; only writing the plan waits its turn.
+    let mut planned: Option<tokio::task::JoinHandle<jiazheng_store::Result<ReadinessPlan>>> = None;
     loop {
         let rx = rx.clone();
         let batch = tokio::task::spawn_blocking(move || rx.lock().ok().and_then(|rx| rx.recv().ok())).await?;
-        let Some(batch) = batch else { break };
-        let rows: Vec<NewWorker> =
-            batch.iter().map(|(draft, binding, _)| NewWorker { draft, binding: *binding }).collect();
-        let ids = store.insert_workers(&rows).await?;
+        let Some((batch, sealed)) = batch else { break };
+        let rows: Vec<SealedWorker> = batch
+            .iter()
+            .zip(sealed)
+            .map(|((draft, binding, _), identity)| SealedWorker {
+                worker: NewWorker { draft, binding: *binding },
+                identity,
+            })
+            .collect();
+        let ids = store.insert_sealed_workers(&rows).await?;
         write_histories(store, &batch, &ids).await?;
+        if let Some(plan) = planned.take() {
+            store.apply_readiness(&plan.await??).await?;
+        }
+        if let (Some(lo), Some(hi)) = (ids.iter().min(), ids.iter().max()) {
+            let (store, scope) = (store.clone(), StaleScope::Range(*lo, *hi));
+            planned = Some(tokio::spawn(async move { store.plan_readiness(scope, today).await }));
+        }
         summary.workers += rows.len();
         bar.set_position(summary.workers as u64);
+    }
+    if let Some(plan) = planned.take() {
+        store.apply_readiness(&plan.await??).await?;
     }
     producer.join().map_err(|_| anyhow::anyhow!("the generator thread failed"))?;
     bar.finish_and_clear();
@@ -403,7 +430,7 @@ pub async fn generate(
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     store
-        .refresh_all_readiness(jiazheng_core::calendar::beijing_today(), &|done, total| {
+        .refresh_all_readiness(today, &|done, total| {
             bar.set_length(total);
             bar.set_position(done);
         })

@@ -348,6 +348,39 @@ fn reconcile_lists_each_line_the_platform_lacks_and_exits_one() {
 }
 
 #[test]
+fn a_generation_leaves_each_workers_readiness_as_a_full_recomputation_finds_it() {
+    // Readiness is planned beside the writing of the next batch; a plan read before its batch's
+    // histories were written would show here as spans a recomputation does not find.
+    let dir = temp_dir("gen-readiness");
+    let out = run(&["demo", "generate", "--data-dir", dir.to_str().unwrap(), "--agencies", "4", "--workers", "600"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (runtime, store) = open_store(&dir);
+    let jiazheng_store::Pool::Sqlite(pool) = store.pool() else { unreachable!("a data directory is SQLite") };
+    let spans = || -> Vec<(i64, String, String, String, String)> {
+        runtime
+            .block_on(
+                sqlx::query_as(
+                    "SELECT worker_id, service, district_code, ready_from, ready_until FROM worker_readiness
+                     ORDER BY worker_id, service, ready_from",
+                )
+                .fetch_all(pool),
+            )
+            .unwrap()
+    };
+    let generated = spans();
+    let ready = generated.iter().map(|s| s.0).collect::<std::collections::HashSet<_>>().len();
+    assert!(ready > 50, "a fair share of 600 workers is ready for something: {ready}");
+    assert_eq!(runtime.block_on(store.stale_readiness()).unwrap(), 0);
+    runtime
+        .block_on(sqlx::query("INSERT INTO readiness_stale (worker_id) SELECT id FROM workers").execute(pool))
+        .unwrap();
+    let today = jiazheng_core::calendar::beijing_today();
+    assert_eq!(runtime.block_on(store.refresh_all_readiness(today, &|_, _| {})).unwrap(), 600);
+    assert_eq!(spans(), generated);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn a_generation_gives_histories_to_the_share_of_agency_workers_asked_for() {
     // (percent, the least and the most of the bound workers that may have a training record)
     for (percent, least, most) in [(0, 0.0, 0.0), (20, 0.08, 0.35)] {

@@ -44,6 +44,31 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Runs one statement per chunk of a bulk write, building the next while the database runs this
+/// one (building a statement of a few hundred rows costs about as much as SQLite's running it).
+/// `$build` turns a chunk into its `QueryBuilder`; `$run` runs the builder bound to `$qb` and is
+/// awaited with `?`. Evaluates to the results in chunk order.
+macro_rules! each_chunk {
+    ($chunks:expr, $build:expr, |$qb:ident| $run:expr) => {{
+        let mut chunks = $chunks;
+        let build = $crate::builder_for(&chunks, $build);
+        let mut results = Vec::new();
+        let mut next = chunks.next().map(&build);
+        while let Some(mut $qb) = next.take() {
+            let (done, built) = tokio::join!(biased; $run, async { chunks.next().map(&build) });
+            results.push(done?);
+            next = built;
+        }
+        results
+    }};
+}
+pub(crate) use each_chunk;
+
+/// Gives `each_chunk!`'s builder closure its argument type from the chunks it will be handed.
+pub(crate) fn builder_for<I: Iterator, B, F: Fn(I::Item) -> B>(_: &I, build: F) -> F {
+    build
+}
+
 /// How long a statement waits for a lock (or a pooled connection) before the store answers busy.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 

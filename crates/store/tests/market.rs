@@ -547,11 +547,22 @@ async fn postgres_itself_refuses_overlapping_rows_whoever_writes_them() {
         .expect("half-open ranges that touch do not overlap");
 }
 
+/// A failed in-home health check `days_ago`.
+fn failed_check(days_ago: i64) -> jiazheng_core::workforce::records::HealthCheckDraft {
+    jiazheng_core::workforce::records::HealthCheckDraft {
+        checked_on: today() - Duration::days(days_ago),
+        institution: "长春市南关区疾控中心".into(),
+        category: jiazheng_core::workforce::HealthCategory::InHome,
+        passed: false,
+        notes: None,
+    }
+}
+
 #[tokio::test]
 async fn readiness_follows_every_fact_written_and_a_stale_worker_is_assessed_until_refreshed() {
     use jiazheng_core::registry::binding::{BindingAction, Side};
-    use jiazheng_core::workforce::records::{HealthCheckDraft, InsuranceDraft};
-    use jiazheng_core::workforce::{HealthCategory, InsuranceKind};
+    use jiazheng_core::workforce::InsuranceKind;
+    use jiazheng_core::workforce::records::InsuranceDraft;
     use jiazheng_store::workforce::Recorder;
 
     let m = market(3, 2).await;
@@ -587,14 +598,7 @@ async fn readiness_follows_every_fact_written_and_a_stale_worker_is_assessed_unt
     // A failed check on the day of the passed one: the cautious reading wins, and the worker
     // drops out of the search before any refresh.
     let by = Recorder::agency(m.agency, None);
-    let failed = HealthCheckDraft {
-        checked_on: today() - Duration::days(30),
-        institution: "长春市南关区疾控中心".into(),
-        category: HealthCategory::InHome,
-        passed: false,
-        notes: None,
-    };
-    store.add_health_checks(&[(m.workers[0], &failed, by)]).await.unwrap();
+    store.add_health_checks(&[(m.workers[0], &failed_check(30), by)]).await.unwrap();
     assert_eq!(store.stale_readiness().await.unwrap(), 1);
     assert_eq!(found().await, m.workers[1..2]);
     refresh().await;
@@ -627,6 +631,28 @@ async fn readiness_follows_every_fact_written_and_a_stale_worker_is_assessed_unt
     let binding = store.open_binding(m.workers[1], m.agency).await.unwrap().unwrap();
     store.act_on_binding(binding.id, BindingAction::RequestEnd, Side::Agency).await.unwrap();
     assert_eq!(store.stale_readiness().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_readiness_plan_written_after_a_newer_fact_leaves_that_worker_stale() {
+    use jiazheng_store::workforce::Recorder;
+    use jiazheng_store::workforce::readiness::StaleScope;
+
+    let m = market(3, 2).await;
+    let store = &m.db.store;
+    let only_second = store.plan_readiness(StaleScope::Range(m.workers[1], m.workers[1]), today()).await.unwrap();
+    assert_eq!(only_second.len(), 1, "a range plans for the stale workers inside it only");
+    let plan = store.plan_readiness(StaleScope::Range(m.workers[0], m.workers[2]), today()).await.unwrap();
+    assert_eq!(plan.len(), 3);
+    // Planned (the first worker ready), then a failed check arrives before the plan is written.
+    store.add_health_checks(&[(m.workers[0], &failed_check(1), Recorder::agency(m.agency, None))]).await.unwrap();
+    assert_eq!(store.apply_readiness(&plan).await.unwrap(), 3);
+    assert_eq!(store.stale_readiness().await.unwrap(), 1, "the worker with the newer fact stays stale");
+    assert!(!store.readiness_of(m.workers[0]).await.unwrap().is_empty(), "the plan's spans were written");
+    store.refresh_all_readiness(today(), &|_, _| {}).await.unwrap();
+    assert!(store.readiness_of(m.workers[0]).await.unwrap().is_empty(), "the next refresh reads the failed check");
+    assert!(!store.readiness_of(m.workers[1]).await.unwrap().is_empty());
+    assert_eq!(store.stale_readiness().await.unwrap(), 0);
 }
 
 #[tokio::test]

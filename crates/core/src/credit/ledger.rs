@@ -143,6 +143,18 @@ impl ChainWalker {
 
 /// A payload in canonical form: keys sorted (serde_json's map is ordered), no spaces.
 pub fn canonical(value: &serde_json::Value) -> String {
+    // Without serde_json's `preserve_order` every map is already sorted; the copy below is for
+    // a build where some dependency turned that feature on.
+    fn sorted(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Object(map) => map.keys().is_sorted() && map.values().all(sorted),
+            serde_json::Value::Array(items) => items.iter().all(sorted),
+            _ => true,
+        }
+    }
+    if sorted(value) {
+        return value.to_string();
+    }
     fn sort(v: &serde_json::Value) -> serde_json::Value {
         match v {
             serde_json::Value::Object(map) => {

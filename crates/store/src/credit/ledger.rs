@@ -96,7 +96,8 @@ pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
 }
 
 /// The next link of the chain after `head` (the last entry's seq and hash).
-pub(crate) fn chain_row(head: Option<(i64, Vec<u8>)>, entry: &NewEntry) -> Result<Entry> {
+/// The row that appends `entry` after `head`, recorded at `recorded_at` (the text of `timestamp`).
+pub(crate) fn chain_row(head: Option<(i64, Vec<u8>)>, entry: &NewEntry, recorded_at: &str) -> Result<Entry> {
     let (last_seq, prev) = head.unwrap_or((0, GENESIS.to_vec()));
     let prev: [u8; 32] = prev.try_into().map_err(|_| StoreError::Crypto("bad stored hash"))?;
     let mut row = Entry {
@@ -107,7 +108,7 @@ pub(crate) fn chain_row(head: Option<(i64, Vec<u8>)>, entry: &NewEntry) -> Resul
         payload: canonical(&entry.payload),
         source: entry.source.clone(),
         recorded_by: entry.recorded_by,
-        recorded_at: timestamp(now()),
+        recorded_at: recorded_at.to_string(),
         corrects: entry.corrects,
         prev_hash: prev.to_vec(),
         hash: Vec::new(),
@@ -164,7 +165,8 @@ macro_rules! append_in {
                 sqlx::query_as("SELECT seq, hash FROM credit_ledger ORDER BY seq DESC LIMIT 1")
                     .fetch_optional(&mut *$tx)
                     .await?;
-            let row = $crate::credit::ledger::chain_row(head, $entry)?;
+            let row =
+                $crate::credit::ledger::chain_row(head, $entry, &$crate::credit::ledger::timestamp($crate::now()))?;
             sqlx::query($crate::credit::ledger::INSERT_ENTRY)
                 .bind(row.seq)
                 .bind(&row.subject_kind)
@@ -197,31 +199,37 @@ macro_rules! append_many_in {
                     .fetch_optional(&mut *$tx)
                     .await?;
             let mut rows = Vec::with_capacity(entries.len());
+            // One transaction, one moment: formatting it once per entry was a cost of bulk loads.
+            let recorded_at = $crate::credit::ledger::timestamp($crate::now());
             for entry in entries {
-                let row = $crate::credit::ledger::chain_row(head.take(), entry)?;
+                let row = $crate::credit::ledger::chain_row(head.take(), entry, &recorded_at)?;
                 head = Some((row.seq, row.hash.clone()));
                 rows.push(row);
             }
-            for chunk in rows.chunks(500) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO credit_ledger (seq, subject_kind, subject_id, kind, payload, source, recorded_by,
+            $crate::each_chunk!(
+                rows.chunks(500),
+                |chunk| {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO credit_ledger (seq, subject_kind, subject_id, kind, payload, source, recorded_by,
                         recorded_at, corrects, prev_hash, hash) ",
-                );
-                qb.push_values(chunk, |mut b, r| {
-                    b.push_bind(r.seq)
-                        .push_bind(r.subject_kind.clone())
-                        .push_bind(r.subject_id)
-                        .push_bind(r.kind.clone())
-                        .push_bind(r.payload.clone())
-                        .push_bind(r.source.clone())
-                        .push_bind(r.recorded_by)
-                        .push_bind(r.recorded_at.clone())
-                        .push_bind(r.corrects)
-                        .push_bind(r.prev_hash.clone())
-                        .push_bind(r.hash.clone());
-                });
-                qb.build().execute(&mut *$tx).await?;
-            }
+                    );
+                    qb.push_values(chunk, |mut b, r: &$crate::credit::ledger::Entry| {
+                        b.push_bind(r.seq)
+                            .push_bind(r.subject_kind.clone())
+                            .push_bind(r.subject_id)
+                            .push_bind(r.kind.clone())
+                            .push_bind(r.payload.clone())
+                            .push_bind(r.source.clone())
+                            .push_bind(r.recorded_by)
+                            .push_bind(r.recorded_at.clone())
+                            .push_bind(r.corrects)
+                            .push_bind(r.prev_hash.clone())
+                            .push_bind(r.hash.clone());
+                    });
+                    qb
+                },
+                |qb| qb.build().execute(&mut *$tx)
+            );
             ::std::result::Result::<_, $crate::StoreError>::Ok(rows.iter().map(|r| r.seq).collect::<Vec<i64>>())
         }
         .await

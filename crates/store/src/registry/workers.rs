@@ -13,7 +13,7 @@ use sqlx::{Database, QueryBuilder};
 use super::agencies::escape_like;
 use sqlx::AssertSqlSafe;
 
-use crate::{Page, PageRequest, Result, Store, StoreError, now, on_pool};
+use crate::{Page, PageRequest, Result, Store, StoreError, each_chunk, now, on_pool};
 
 row! {
     /// A worker as anyone may see it: identifiers masked.
@@ -105,28 +105,28 @@ fn place(id_hash: &[u8], column: &str) -> String {
     format!("workers.{column}:{}", hex::encode(id_hash))
 }
 
-/// The columns of one worker row as written, sealed and hashed.
-pub struct SealedWorker<'a> {
-    draft: &'a WorkerDraft,
+/// A worker's ID number and phone as written: hashed for look-ups and sealed. Sealing is most of
+/// the work of writing a worker, so a bulk load can seal on another thread.
+pub struct SealedIdentity {
     id_hash: Vec<u8>,
     id_cipher: Vec<u8>,
     phone_hash: Vec<u8>,
     phone_cipher: Vec<u8>,
 }
 
+/// A worker to write with their identity sealed.
+pub struct SealedWorker<'a> {
+    pub worker: NewWorker<'a>,
+    pub identity: SealedIdentity,
+}
+
 impl Store {
-    pub fn seal_worker<'a>(&self, draft: &'a WorkerDraft) -> SealedWorker<'a> {
+    pub fn seal_identity(&self, draft: &WorkerDraft) -> SealedIdentity {
         let c = self.crypto();
         let id_hash = c.lookup_hash("id", draft.id_number.as_str());
         let (id_cipher, phone_cipher) =
             self.seal_worker_identifiers(&id_hash, draft.id_number.as_str(), draft.phone.as_str());
-        SealedWorker {
-            draft,
-            phone_hash: c.lookup_hash("phone", draft.phone.as_str()),
-            id_cipher,
-            phone_cipher,
-            id_hash,
-        }
+        SealedIdentity { phone_hash: c.lookup_hash("phone", draft.phone.as_str()), id_cipher, phone_cipher, id_hash }
     }
 
     /// Seals an ID number and phone for the row with this ID hash.
@@ -173,21 +173,29 @@ impl Store {
     /// here is requested by the agency; `active` records one both sides already confirmed
     /// (demo data, or a migration from an earlier register).
     pub async fn insert_workers(&self, rows: &[NewWorker<'_>]) -> Result<Vec<i64>> {
+        let sealed: Vec<SealedWorker> =
+            rows.iter().map(|r| SealedWorker { worker: *r, identity: self.seal_identity(r.draft) }).collect();
+        self.insert_sealed_workers(&sealed).await
+    }
+
+    /// [`Store::insert_workers`] with each worker's identity already sealed.
+    pub async fn insert_sealed_workers(&self, sealed: &[SealedWorker<'_>]) -> Result<Vec<i64>> {
+        let rows: Vec<NewWorker> = sealed.iter().map(|s| s.worker).collect();
+        let rows = rows.as_slice();
         let streets: Vec<(&str, &str)> = rows.iter().map(|r| (r.draft.home_street.as_str(), "home_street")).collect();
         self.require_divisions(&streets).await?;
-        let sealed: Vec<SealedWorker> = rows.iter().map(|r| self.seal_worker(r.draft)).collect();
         let at = now();
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let mut ids = Vec::with_capacity(sealed.len());
-            for (chunk, owners) in sealed.chunks(500).zip(rows.chunks(500)) {
+            let inserted: Result<Vec<(i64,)>> = async {
+                Ok(each_chunk!(sealed.chunks(500).zip(rows.chunks(500)), |(chunk, owners)| {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO workers (id_hash, id_cipher, id_masked, phone_hash, phone_cipher, phone_masked, name,
                         birth_date, sex, ethnicity, education_level, education_major, education_related, home_street,
                         district_code, services, registered_by, created_at, updated_at) ",
                 );
-                qb.push_values(chunk.iter().zip(owners), |mut row, (w, owner)| {
-                    let d = w.draft;
+                qb.push_values(chunk.iter().zip(owners), |mut row, (sealed, owner)| {
+                    let (d, w) = (owner.draft, &sealed.identity);
                     row.push_bind(w.id_hash.clone())
                         .push_bind(w.id_cipher.clone())
                         .push_bind(d.id_number.masked())
@@ -209,17 +217,18 @@ impl Store {
                         .push_bind(at);
                 });
                 qb.push(" RETURNING id");
-                let inserted: Vec<(i64,)> = match qb.build_query_as().fetch_all(&mut *tx).await {
-                    Ok(inserted) => inserted,
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                        drop(tx);
-                        let agency = rows.iter().find_map(|r| r.binding.map(|b| b.agency_id));
-                        return self.duplicate_worker_error(rows.iter().map(|r| r.draft), agency).await;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                ids.extend(inserted.into_iter().map(|(id,)| id));
-            }
+                qb
+                }, |qb| qb.build_query_as::<(i64,)>().fetch_all(&mut *tx)).into_iter().flatten().collect())
+            }.await;
+            let ids: Vec<i64> = match inserted {
+                Ok(inserted) => inserted.into_iter().map(|(id,)| id).collect(),
+                Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+                    drop(tx);
+                    let agency = rows.iter().find_map(|r| r.binding.map(|b| b.agency_id));
+                    return self.duplicate_worker_error(rows.iter().map(|r| r.draft), agency).await;
+                }
+                Err(e) => return Err(e),
+            };
             let mut gram_rows: Vec<(String, String, i64, &WorkerDraft)> = ids
                 .iter()
                 .zip(rows)
@@ -230,7 +239,7 @@ impl Store {
                 .collect();
             // In key order, consecutive inserts land on the same index pages.
             gram_rows.sort_unstable_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
-            for chunk in gram_rows.chunks(2000) {
+            each_chunk!(gram_rows.chunks(2000), |chunk| {
                 let mut grams =
                     QueryBuilder::new("INSERT INTO worker_name_grams (gram, district_code, worker_id, services, name) ");
                 grams.push_values(chunk, |mut row, (gram, district, id, d)| {
@@ -240,11 +249,11 @@ impl Store {
                         .push_bind(d.services.bits())
                         .push_bind(d.name.clone());
                 });
-                grams.build().execute(&mut *tx).await?;
-            }
+                grams
+            }, |qb| qb.build().execute(&mut *tx));
             let bound: Vec<(i64, NewBinding)> =
                 ids.iter().zip(rows).filter_map(|(id, r)| r.binding.map(|b| (*id, b))).collect();
-            for chunk in bound.chunks(2000) {
+            each_chunk!(bound.chunks(2000), |chunk| {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO bindings (worker_id, agency_id, kind, status, requested_by, requested_at, started_at) ",
                 );
@@ -257,8 +266,8 @@ impl Store {
                         .push_bind(at)
                         .push_bind(b.active.then_some(at));
                 });
-                qb.build().execute(&mut *tx).await?;
-            }
+                qb
+            }, |qb| qb.build().execute(&mut *tx));
             tx.commit().await?;
             Ok(ids)
         })
@@ -370,7 +379,7 @@ impl Store {
             return Err(StoreError::Conflict { what: "worker_id_number", existing_id: None });
         }
         let before = self.worker(id).await?;
-        let w = self.seal_worker(draft);
+        let w = self.seal_identity(draft);
         let district = draft.home_street.district().to_string();
         let outcome: Result<u64> = on_pool!(self, p => {
             let mut tx = p.begin().await?;

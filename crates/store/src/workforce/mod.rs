@@ -22,7 +22,7 @@ use sha2::Digest;
 use sqlx::QueryBuilder;
 
 use crate::credit::ledger::{append_many_in, ledger_tx};
-use crate::{Result, Store, now, on_pool};
+use crate::{Result, Store, each_chunk, now, on_pool};
 
 /// Who wrote a record: the kind of source, which agency or provider, and the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,8 +233,7 @@ impl Store {
     pub async fn add_trainings(&self, rows: &[(i64, &TrainingDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
         ledger_tx!(self, tx => async {
-            let mut ids = Vec::with_capacity(rows.len());
-            for chunk in rows.chunks(BATCH) {
+            let ids: Vec<i64> = each_chunk!(rows.chunks(BATCH), |chunk| {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO training_records (worker_id, course_kind, course_name, provider_name, mode, hours,
                         started_on, completed_on, exam_passed, exam_score, source, source_id, recorded_by, created_at) ",
@@ -247,9 +246,12 @@ impl Store {
                         .push_bind(by.account_id).push_bind(at);
                 });
                 qb.push(" RETURNING id");
-                let batch: Vec<(i64,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-                ids.extend(batch.into_iter().map(|(id,)| id));
-            }
+                qb
+            }, |qb| qb.build_query_as::<(i64,)>().fetch_all(&mut *tx))
+            .into_iter()
+            .flatten()
+            .map(|(id,)| id)
+            .collect();
         let entries: Vec<_> = rows
             .iter()
             .zip(&ids)
@@ -270,8 +272,7 @@ impl Store {
     pub async fn add_certificates(&self, rows: &[(i64, &CertificateDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
         ledger_tx!(self, tx => async {
-            let mut ids = Vec::with_capacity(rows.len());
-            for chunk in rows.chunks(BATCH) {
+            let ids: Vec<i64> = each_chunk!(rows.chunks(BATCH), |chunk| {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO skill_certificates (worker_id, kind, trade, level, issuer, number, issued_on,
                         valid_until, source, source_id, recorded_by, created_at) ",
@@ -283,9 +284,12 @@ impl Store {
                         .push_bind(by.source_id).push_bind(by.account_id).push_bind(at);
                 });
                 qb.push(" RETURNING id");
-                let batch: Vec<(i64,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-                ids.extend(batch.into_iter().map(|(id,)| id));
-            }
+                qb
+            }, |qb| qb.build_query_as::<(i64,)>().fetch_all(&mut *tx))
+            .into_iter()
+            .flatten()
+            .map(|(id,)| id)
+            .collect();
         let entries: Vec<_> = rows
             .iter()
             .zip(&ids)
@@ -315,8 +319,7 @@ impl Store {
             })
             .collect();
         ledger_tx!(self, tx => async {
-            let mut ids = Vec::with_capacity(rows.len());
-            for (chunk, ciphers) in rows.chunks(BATCH).zip(sealed.chunks(BATCH)) {
+            let ids: Vec<i64> = each_chunk!(rows.chunks(BATCH).zip(sealed.chunks(BATCH)), |(chunk, ciphers)| {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO health_checks (worker_id, checked_on, expires_on, institution, category, result_cipher,
                         source, source_id, recorded_by, created_at) ",
@@ -327,9 +330,12 @@ impl Store {
                         .push_bind(by.source.as_str()).push_bind(by.source_id).push_bind(by.account_id).push_bind(at);
                 });
                 qb.push(" RETURNING id");
-                let batch: Vec<(i64,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-                ids.extend(batch.into_iter().map(|(id,)| id));
-            }
+                qb
+            }, |qb| qb.build_query_as::<(i64,)>().fetch_all(&mut *tx))
+            .into_iter()
+            .flatten()
+            .map(|(id,)| id)
+            .collect();
         // The result stays sealed: the ledger holds a digest of the sealed result, so a changed
         // result is still caught, without the result itself.
         let entries: Vec<_> = rows
@@ -354,8 +360,7 @@ impl Store {
     pub async fn add_policies(&self, rows: &[(Option<i64>, i64, &InsuranceDraft, Recorder)]) -> Result<Vec<i64>> {
         let at = now();
         ledger_tx!(self, tx => async {
-            let mut ids = Vec::with_capacity(rows.len());
-            for chunk in rows.chunks(BATCH) {
+            let ids: Vec<i64> = each_chunk!(rows.chunks(BATCH), |chunk| {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO insurance_policies (worker_id, agency_id, kind, insurer, policy_number, starts_on,
                         ends_on, sum_insured_fen, source, source_id, recorded_by, created_at) ",
@@ -367,9 +372,12 @@ impl Store {
                         .push_bind(by.account_id).push_bind(at);
                 });
                 qb.push(" RETURNING id");
-                let batch: Vec<(i64,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-                ids.extend(batch.into_iter().map(|(id,)| id));
-            }
+                qb
+            }, |qb| qb.build_query_as::<(i64,)>().fetch_all(&mut *tx))
+            .into_iter()
+            .flatten()
+            .map(|(id,)| id)
+            .collect();
         let entries: Vec<_> = rows
             .iter()
             .zip(&ids)

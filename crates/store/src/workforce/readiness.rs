@@ -22,37 +22,87 @@ struct Span {
     until: NaiveDate,
 }
 
+/// Spans recomputed for some stale workers, each with the mark count it was computed at; written
+/// by [`Store::apply_readiness`]. Planning reads only, so it can run beside a writer.
+#[derive(Default)]
+pub struct ReadinessPlan {
+    stale: Vec<(i64, i64)>,
+    spans: Vec<Span>,
+}
+
+impl ReadinessPlan {
+    /// How many stale workers the plan settles.
+    pub fn len(&self) -> usize {
+        self.stale.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.stale.is_empty()
+    }
+}
+
+/// Which stale workers to plan for.
+#[derive(Debug, Clone, Copy)]
+pub enum StaleScope {
+    /// The first `n` by id.
+    First(i64),
+    /// Those with ids in this inclusive range.
+    Range(i64, i64),
+}
+
 impl Store {
     /// Recomputes the spans of up to `batch` stale workers from `today` on; returns how many were
     /// taken (0 when none is stale). A worker marked again while this ran stays marked.
     pub async fn refresh_readiness(&self, batch: i64, today: NaiveDate) -> Result<usize> {
-        let stale: Vec<(i64, i64)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT worker_id, marks FROM readiness_stale ORDER BY worker_id LIMIT $1",
-        ).bind(batch).fetch_all(p).await?);
-        if stale.is_empty() {
-            return Ok(0);
-        }
-        let ids: Vec<i64> = stale.iter().map(|(id, _)| *id).collect();
+        let plan = self.plan_readiness(StaleScope::First(batch), today).await?;
+        self.apply_readiness(&plan).await
+    }
+
+    /// The spans of the stale workers in `scope`, from `today` on, with the marks they were read at.
+    pub async fn plan_readiness(&self, scope: StaleScope, today: NaiveDate) -> Result<ReadinessPlan> {
+        let stale: Vec<(i64, i64)> = match scope {
+            StaleScope::First(n) => on_pool!(self, p => sqlx::query_as(
+                "SELECT worker_id, marks FROM readiness_stale ORDER BY worker_id LIMIT $1",
+            ).bind(n).fetch_all(p).await?),
+            StaleScope::Range(lo, hi) => on_pool!(self, p => sqlx::query_as(
+                "SELECT worker_id, marks FROM readiness_stale WHERE worker_id BETWEEN $1 AND $2 ORDER BY worker_id",
+            ).bind(lo).bind(hi).fetch_all(p).await?),
+        };
         let mut spans = Vec::new();
-        for worker in self.load_facts_of_workers(&ids).await? {
-            for service in ServiceSet::from_bits(worker.services).kinds() {
-                for (from, until) in ready_spans(&worker.facts, &Requirement::for_service(service), today) {
-                    spans.push(Span {
-                        worker_id: worker.id,
-                        service: service.as_str(),
-                        district_code: worker.district_code.clone(),
-                        from,
-                        until: until.unwrap_or(FOREVER),
-                    });
+        for chunk in stale.chunks(5000) {
+            let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
+            for worker in self.load_facts_of_workers(&ids).await? {
+                for service in ServiceSet::from_bits(worker.services).kinds() {
+                    for (from, until) in ready_spans(&worker.facts, &Requirement::for_service(service), today) {
+                        spans.push(Span {
+                            worker_id: worker.id,
+                            service: service.as_str(),
+                            district_code: worker.district_code.clone(),
+                            from,
+                            until: until.unwrap_or(FOREVER),
+                        });
+                    }
                 }
             }
         }
-        // Integers only, so the list is written into the text.
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        Ok(ReadinessPlan { stale, spans })
+    }
+
+    /// Writes a plan's spans and clears the marks it was computed at; returns how many workers it
+    /// covered. A worker marked again since the plan was read keeps its newer mark.
+    pub async fn apply_readiness(&self, plan: &ReadinessPlan) -> Result<usize> {
+        if plan.stale.is_empty() {
+            return Ok(0);
+        }
+        let ReadinessPlan { stale, spans } = plan;
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM worker_readiness WHERE worker_id IN ({list})")))
-                .execute(&mut *tx).await?;
+            for chunk in stale.chunks(1000) {
+                // Integers only, so the list is written into the text.
+                let list = chunk.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(",");
+                sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM worker_readiness WHERE worker_id IN ({list})")))
+                    .execute(&mut *tx).await?;
+            }
             for chunk in spans.chunks(1000) {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO worker_readiness (worker_id, service, district_code, ready_from, ready_until) ",
