@@ -43,6 +43,9 @@ pub enum Command {
         /// (run them on one server only) or to `jobs run`.
         #[arg(long, env = "JIAZHENG_NO_JOBS")]
         no_jobs: bool,
+        /// MiB of memory for hot public reads (0 turns it off; default 128).
+        #[arg(long, env = "JIAZHENG_READ_CACHE_MIB", value_parser = clap::value_parser!(u32).range(0..=65_536))]
+        read_cache_mib: Option<u32>,
     },
     /// Demo and synthetic data.
     Demo {

@@ -23,7 +23,7 @@ use jiazheng_store::workforce::jobs::InboxDelivery;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { data, bind, demo: with_demo, secure_cookies, trusted_proxies, no_jobs } => {
+        Command::Serve { data, bind, demo: with_demo, secure_cookies, trusted_proxies, no_jobs, read_cache_mib } => {
             let import_reports = Some(data.data_dir.join("import-reports"));
             let photos = Some(data.data_dir.join("photos"));
             let config = jiazheng_server::Config {
@@ -31,6 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 trusted_proxies,
                 import_reports,
                 photos,
+                read_cache_mib,
                 ..Default::default()
             };
             let jobs = if no_jobs { Jobs::Elsewhere } else { Jobs::Here };

@@ -424,3 +424,19 @@ fn a_generation_gives_histories_to_the_share_of_agency_workers_asked_for() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+#[test]
+fn a_read_memory_size_that_is_not_a_number_of_mib_stops_the_server_with_the_reason() {
+    let dir = temp_dir("read-cache-mib");
+    let d = dir.to_str().unwrap();
+    for bad in ["abc", "-1", " 4", "17592186044416", "65537"] {
+        let out = bin()
+            .args(["serve", "--data-dir", d, "--bind", "127.0.0.1:0"])
+            .env("JIAZHENG_READ_CACHE_MIB", bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("read-cache-mib"), "{bad:?}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

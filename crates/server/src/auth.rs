@@ -14,6 +14,22 @@ use crate::{AppError, AppState};
 pub const SESSION_COOKIE: &str = "jz_session";
 pub const LOGIN_CSRF_COOKIE: &str = "jz_login_csrf";
 
+/// Whatever answers a request that carries a session cookie is that person's own: no browser or
+/// proxy keeps it, so Back after signing out on a shared phone shows nothing of who was signed in.
+pub async fn no_store_when_signed_in(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let signed_in = CookieJar::from_headers(request.headers()).get(SESSION_COOKIE).is_some();
+    let mut response = next.run(request).await;
+    if signed_in && !response.headers().contains_key(axum::http::header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("private, no-store"));
+    }
+    response
+}
+
 /// The signed-in account, if any, and how it proved itself.
 #[derive(Debug, Clone)]
 pub struct Viewer {

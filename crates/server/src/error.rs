@@ -326,6 +326,10 @@ pub async fn render_html_errors(
             // route lacks, a body over the limit) comes as plain text: answer it in our shape,
             // keeping its status.
             let status = response.status();
+            if status.is_server_error() {
+                // Ours or the framework's, a 5xx is a fault to look into (a 4xx is the client's).
+                tracing::error!(%status, path, "the framework answered a server error");
+            }
             let body = framework_error(status).body();
             let mut ours = (status, Json(body.clone())).into_response();
             if let Some(allow) = response.headers().get(axum::http::header::ALLOW) {

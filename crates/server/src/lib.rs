@@ -166,6 +166,10 @@ pub struct Config {
     /// Where the payment provider sends its notifications (`…/api/v1/payments/notify`); without
     /// it, this server's own bound address.
     pub payments_notify_url: Option<String>,
+    /// MiB of memory for hot reads (`None`: 128, every agency's page and price list of a
+    /// 5,000-agency city, about 8 KB each, with room for the searches; 0 turns it off, to
+    /// measure the computed path).
+    pub read_cache_mib: Option<u32>,
 }
 
 /// A text-message channel, as the configuration holds it.
@@ -181,6 +185,10 @@ impl std::fmt::Debug for TextChannel {
 impl Config {
     pub fn price_alert_percent(&self) -> i64 {
         self.price_alert_percent.unwrap_or(10)
+    }
+
+    pub fn read_cache_bytes(&self) -> usize {
+        (self.read_cache_mib.unwrap_or(128) as usize) << 20
     }
 }
 
@@ -216,6 +224,7 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(axum::middleware::map_response_with_state(state.clone(), strict_transport))
+        .layer(axum::middleware::from_fn(auth::no_store_when_signed_in))
         .with_state(state)
 }
 
@@ -282,6 +291,7 @@ impl Application {
             wake: Arc::new(tokio::sync::Notify::new()),
         };
         payments::spawn_background(store.clone(), payments.clone());
+        let read_budget = config.read_cache_bytes();
         let state = AppState {
             payments,
             texts,
@@ -299,9 +309,9 @@ impl Application {
             coverage_maps: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(60), 200)),
             // The read budget shared out: half for whole responses, a quarter each for the door's
             // statuses and the market's searches.
-            door: Arc::new(cache::Current::new(reads::budget() / 4)),
-            reads: Arc::new(cache::Current::new(reads::budget() / 2)),
-            market: Arc::new(cache::Current::new(reads::budget() / 4)),
+            door: Arc::new(cache::Current::new(read_budget / 4)),
+            reads: Arc::new(cache::Current::new(read_budget / 2)),
+            market: Arc::new(cache::Current::new(read_budget / 4)),
             keys: Arc::new(cache::Current::new(1 << 20)),
             verified: Arc::new(cache::Keyed::new(std::time::Duration::from_secs(60), 200_000)),
         };

@@ -14,14 +14,6 @@ use crate::auth::Viewer;
 use crate::cache::{Body, Current, Weigh};
 use crate::error::AppError;
 
-/// Bytes the read cache may hold: `JIAZHENG_READ_CACHE_MIB` (0 turns it off, for measuring
-/// the computed path), 128 MiB by default: every agency's page and price list of a 5,000-agency
-/// city (about 8 KB each) with room for the searches.
-pub fn budget() -> usize {
-    let mib = std::env::var("JIAZHENG_READ_CACHE_MIB").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(128);
-    mib << 20
-}
-
 /// The body for `key`: from memory when nothing was committed since it was computed, else
 /// computed by `render` (and kept when it succeeded).
 pub async fn current<F>(state: &AppState, key: String, render: F) -> Result<Body, AppError>

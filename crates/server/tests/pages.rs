@@ -803,6 +803,19 @@ async fn the_door_page_says_only_what_the_facts_say_and_signing_in_returns_to_it
     assert!(between("id=\"not-ready\">").contains("月嫂"), "{page}");
     assert!(page.contains("data-colour=\"green\""), "green for the cleaning it lists");
     assert!(page.contains("无职业技能证书") && !page.contains("证书证书"));
+    // The verdict's tag, for its class.
+    let verdict =
+        |page: &str| page.split("id=\"verdict\"").nth(1).and_then(|tag| tag.split('>').next()).map(str::to_owned);
+    assert!(verdict(&page).unwrap_or_default().contains("alert ok"), "a good card's banner is good news");
+
+    // Revoked: the banner says so in red, and nothing is listed as servable.
+    app.db.store.revoke_certificate(&issued.number, "提供虚假健康证明", false, "regulator".into(), None).await.unwrap();
+    let revoked = reqwest::get(app.url(&door)).await.unwrap().text().await.unwrap();
+    assert!(verdict(&revoked).unwrap_or_default().contains("alert bad"), "{revoked}");
+    assert!(revoked.contains("证书真实，但已被吊销"), "{revoked}");
+    let may_serve = revoked.split("id=\"may-serve\">").nth(1).and_then(|r| r.split("</dd>").next()).unwrap_or_default();
+    assert_eq!(may_serve, "今日暂无符合条件的服务", "{revoked}");
+    assert!(revoked.contains("data-colour=\"red\""));
 
     // Signing in from the door page comes back to it; a link elsewhere is not followed.
     let login = format!("/login?next={}", jiazheng_server::pages::encode(&door));
@@ -1078,4 +1091,65 @@ async fn a_school_enters_a_class_from_a_sheet_all_or_nothing_with_results_that_a
     let trainings = facts.iter().filter(|f| f.kind == jiazheng_core::credit::EntryKind::Training).count();
     assert_eq!(trainings, 1, "one enrolment counts once");
     assert_eq!(app.db.store.exam_results(records[0]).await.unwrap().len(), 2, "both sittings kept");
+}
+
+/// A page answered to someone signed in is kept by no browser or proxy, and signing out tells
+/// the browser to drop what it kept: Back on a shared phone shows nobody's pages.
+#[tokio::test]
+async fn signed_in_pages_are_not_kept_and_signing_out_clears_the_browsers_copies() {
+    let app = TestApp::spawn().await;
+    let resident = sign_in(&app, "resident").await;
+    for path in ["/", "/agencies", "/workers", "/market"] {
+        let page = resident.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            page.headers().get("cache-control").map(|v| v.to_str().unwrap()),
+            Some("private, no-store"),
+            "{path}"
+        );
+        let anonymous = reqwest::get(app.url(path)).await.unwrap();
+        assert!(anonymous.headers().get("cache-control").is_none(), "{path}: a visitor's page may be kept");
+    }
+    let home = resident.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let out = resident.post(app.url("/logout")).form(&[("csrf", csrf_in(&home))]).send().await.unwrap();
+    assert_eq!(out.status(), 303);
+    assert_eq!(out.headers().get("clear-site-data").map(|v| v.to_str().unwrap()), Some("\"cache\""));
+}
+
+/// A worker search the form would not send (a name longer than the 30 characters the box holds,
+/// arriving in a link) comes back as the form with the reason beside the name and the name kept.
+#[tokio::test]
+async fn an_overlong_name_in_a_search_link_is_said_beside_the_box_with_the_name_kept() {
+    let app = TestApp::spawn().await;
+    let name = "王".repeat(31);
+    let answer =
+        reqwest::get(app.url(&format!("/workers?name={}&service=cleaning", jiazheng_server::pages::encode(&name))))
+            .await
+            .unwrap();
+    assert_eq!(answer.status(), 422);
+    let page = answer.text().await.unwrap();
+    assert!(page.contains(&format!("value=\"{name}\"")), "the name is kept: {page}");
+    let error = page.split("id=\"name-error\">").nth(1).and_then(|r| r.split('<').next()).unwrap_or_default();
+    assert!(error.contains("30"), "the reason sits beside the box: {page}");
+    assert!(page.contains("value=\"cleaning\" selected"), "the other choices are kept");
+}
+
+/// A card's token padded with line breaks, tabs or spaces is read as the card's, and the page
+/// kept for every visitor carries the token alone in its links; a token longer than any card's
+/// is refused before it is decoded.
+#[tokio::test]
+async fn a_padded_card_token_reads_as_the_card_and_nothing_padded_reaches_the_page() {
+    let app = TestApp::spawn().await;
+    let (_, issued) = app.certified(72, "吴芳").await;
+    let padded = reqwest::get(app.url(&format!("/v/%0D%0A%09{}%20", issued.token))).await.unwrap();
+    assert_eq!(padded.status(), 200);
+    let page = padded.text().await.unwrap();
+    assert!(page.contains(&format!("/login?next=%2Fv%2F{}\"", issued.token)), "{page}");
+    assert!(!page.contains("%0D") && !page.contains("%09"), "{page}");
+    // The plain scan after it gets the same clean page.
+    let plain = reqwest::get(app.url(&format!("/v/{}", issued.token))).await.unwrap().text().await.unwrap();
+    assert!(!plain.contains("%0D") && plain.contains(&format!("/login?next=%2Fv%2F{}\"", issued.token)));
+    let overlong = format!("{}{}", issued.token, "A".repeat(800));
+    assert_eq!(reqwest::get(app.url(&format!("/v/{overlong}"))).await.unwrap().status(), 400);
+    let (status, body) = app.get_json(&format!("/api/v1/certificates/check?token={overlong}"), None).await;
+    assert_eq!((status, body["verdict"].as_str()), (200, Some("malformed")), "{body}");
 }

@@ -81,13 +81,11 @@ pub fn door_facts(
             .iter()
             .all(|c| compliance.check(*c).standing.is_met())
     });
-    let colour = if !identity_verified || revoked {
-        Colour::Red
-    } else if ready.is_empty() {
-        Colour::Yellow
-    } else {
-        Colour::Green
-    };
+    if !identity_verified || revoked {
+        // Red: nobody may be let in on this card, whatever the records would allow.
+        return DoorFacts { ready: Default::default(), not_ready: offered, colour: Colour::Red };
+    }
+    let colour = if ready.is_empty() { Colour::Yellow } else { Colour::Green };
     DoorFacts { ready: ready.into_iter().collect(), not_ready: not_ready.into_iter().collect(), colour }
 }
 
@@ -190,7 +188,13 @@ mod tests {
         let door = door_facts(true, false, &facts("2025-06-01"), offered, d("2026-11-29"));
         assert!(door.ready.is_empty());
         assert_eq!(door.colour, Colour::Yellow);
-        assert_eq!(door_facts(false, false, &facts("2026-06-01"), offered, d("2026-11-29")).colour, Colour::Red);
+        // Unverified or revoked: red, and nothing listed as servable even where the records would be.
+        for (verified, revoked) in [(false, false), (true, true)] {
+            let door = door_facts(verified, revoked, &facts("2026-06-01"), offered, d("2026-11-29"));
+            assert_eq!(door.colour, Colour::Red);
+            assert!(door.ready.is_empty(), "verified {verified}, revoked {revoked}");
+            assert_eq!(door.not_ready, offered);
+        }
     }
 
     #[test]

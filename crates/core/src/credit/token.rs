@@ -122,8 +122,16 @@ impl<'a> Reader<'a> {
 
 /// Decodes a token and checks its signature with the key it names. Expiry and revocation are
 /// the caller's: they depend on the day and on the latest revocation list.
+/// The longest token a card can carry: its body (two texts of at most 255 bytes) and signature,
+/// in base64. Anything longer is not a card's, and is refused before it is decoded.
+pub const MAX_TOKEN_CHARS: usize = 800;
+
 pub fn verify(token: &str, key_for: impl Fn(u16) -> Option<VerifyingKey>) -> Result<Claims, TokenError> {
-    let bytes = URL_SAFE_NO_PAD.decode(token.trim().as_bytes()).map_err(|_| TokenError::Malformed)?;
+    let token = token.trim();
+    if token.len() > MAX_TOKEN_CHARS {
+        return Err(TokenError::Malformed);
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(token.as_bytes()).map_err(|_| TokenError::Malformed)?;
     if bytes.len() < 64 + 17 {
         return Err(TokenError::Malformed);
     }

@@ -242,6 +242,8 @@ pub async fn check_token(
     state: &AppState,
     raw: &str,
 ) -> Result<(CheckResult, Option<Claims>, Option<std::sync::Arc<LiveStatus>>), AppError> {
+    // Kept under the trimmed token: padding a card's token must not make a new entry per request.
+    let raw = raw.trim();
     let verified = match state.verified.get(raw) {
         Some(claims) => Ok(Claims::clone(&claims)),
         None => {
@@ -318,7 +320,7 @@ pub fn colour_label(colour: Colour, english: bool) -> &'static str {
 /// The verdict's words, for pages.
 pub fn verdict_words(error: Option<TokenError>, english: bool) -> &'static str {
     match (error, english) {
-        (None, false) => "证书有效",
+        (None, false) => "证书真实：由平台签发",
         (None, true) => "The certificate is genuine",
         (Some(TokenError::Tampered), false) => "证书无效：内容被篡改或伪造",
         (Some(TokenError::Tampered), true) => "Not valid: the card was altered or forged",

@@ -161,22 +161,24 @@ async fn by_token(
     viewer: Viewer,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
+    // Trimmed as the check trims it, and the page (its links) is built from the trimmed token:
+    // padding cannot make copies of a page, nor put what it pads with into everyone's links.
+    let token = token.trim();
     if viewer.session.is_none() {
         // An anonymous visitor's page is the same for everyone who scans this card today.
-        let page = crate::reads::current(&state, door_key(&token, lang), async {
-            let (status, html) = door_page(&state, lang, &viewer, &token).await?;
+        let page = crate::reads::current(&state, door_key(token, lang), async {
+            let (status, html) = door_page(&state, lang, &viewer, token).await?;
             Ok(crate::reads::html(status, html))
         })
         .await?;
         return Ok(page.into_response());
     }
-    let (status, html) = door_page(&state, lang, &viewer, &token).await?;
+    let (status, html) = door_page(&state, lang, &viewer, token).await?;
     Ok((status, axum::response::Html(html)).into_response())
 }
 
 fn door_key(token: &str, lang: Lang) -> String {
-    // Trimmed as the check trims it, so padding a card's token cannot make copies of its page.
-    format!("door|{}|{}|{}", token.trim(), lang.code(), crate::api::workers::today())
+    format!("door|{token}|{}|{}", lang.code(), crate::api::workers::today())
 }
 
 /// The door page for a token.
@@ -218,8 +220,13 @@ async fn door_page(
         photo,
         consent,
         chrome: Chrome::new(lang, viewer, &format!("/v/{token}"), lang.t("cert.title")),
-        verdict: crate::api::credit::verdict_words(error, en).into(),
-        genuine: error.is_none() && live.is_some(),
+        // A genuine card that was revoked or ran out is not good news: the banner says so.
+        verdict: match (&live, error) {
+            (Some(l), None) if l.revoked => lang.t("cert.verdict_revoked"),
+            (Some(l), None) if l.expired => lang.t("cert.verdict_expired"),
+            _ => crate::api::credit::verdict_words(error, en).into(),
+        },
+        genuine: error.is_none() && live.as_ref().is_some_and(|l| !l.revoked && !l.expired),
         live: live.as_ref().map(|l| live_view(l, lang)),
         number: card.as_ref().map(|c| c.number.clone()).unwrap_or_default(),
         card,

@@ -306,10 +306,28 @@ pub fn beijing_time(stored: &str) -> String {
 }
 
 /// A place to return to after signing in or asking for consent: only our own certificate check
-/// pages, so that a link cannot send a person elsewhere.
+/// pages, so that a link cannot send a person elsewhere. Their paths are printable ASCII; anything
+/// else (a line break would not fit a `Location` header) is no place to return to.
 pub fn return_path(back: &str) -> Option<&str> {
     let ours = back.starts_with("/v/") || back.starts_with("/certificates/");
-    (ours && !back.contains("//") && !back.contains('\\')).then_some(back)
+    let plain = back.bytes().all(|b| b.is_ascii_graphic());
+    (ours && plain && !back.contains("//") && !back.contains('\\')).then_some(back)
+}
+
+#[cfg(test)]
+mod return_path_tests {
+    use super::return_path;
+
+    #[test]
+    fn only_our_own_plain_paths_are_returned_to() {
+        assert_eq!(return_path("/v/AbC-_9"), Some("/v/AbC-_9"));
+        assert_eq!(return_path("/certificates/JZ-220102-000123/record"), Some("/certificates/JZ-220102-000123/record"));
+        for elsewhere in
+            ["/v/\r\nAbC", "/v/ AbC", "/v/\tAbC", "/v/\u{3000}AbC", "//evil.example", "/v//evil", "/my", "https://x"]
+        {
+            assert_eq!(return_path(elsewhere), None, "{elsewhere:?}");
+        }
+    }
 }
 
 /// Encodes a query-string value.

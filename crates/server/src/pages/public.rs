@@ -5,15 +5,16 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
+use jiazheng_core::FieldErrors;
 use jiazheng_core::registry::ServiceKind;
 use jiazheng_core::registry::agency::{AgencyStatus, BusinessModel};
 use jiazheng_core::registry::service_point::PointStatus;
 use jiazheng_core::registry::worker::EducationLevel;
-use jiazheng_store::PageRequest;
 use jiazheng_store::registry::agencies::{Agency, AgencyQuery, AgencyWorkforce};
 use jiazheng_store::registry::divisions::Division;
 use jiazheng_store::registry::service_points::ServicePoint;
 use jiazheng_store::registry::workers::WorkerQuery;
+use jiazheng_store::{Page, PageRequest};
 
 use super::{Chrome, Pager, encode, render, service_labels};
 use crate::api::agencies::AgencyListQuery;
@@ -308,6 +309,13 @@ pub struct WorkersPage {
     pub action: String,
     /// Only this agency's workers (from its page's "see all" link), kept through the search.
     agency: Option<i64>,
+    errors: FieldErrors,
+}
+
+impl WorkersPage {
+    fn err(&self, field: &str) -> Option<String> {
+        super::field_message(&self.errors, self.chrome.lang, field)
+    }
 }
 
 /// The masked worker search, shared by the public page and the regulator's view.
@@ -321,7 +329,31 @@ pub async fn worker_search_page(
     force_district: Option<&str>,
 ) -> Result<Response, AppError> {
     // The public page searches by district; a regulator's (forced to an area) also by street.
-    let mut query = if force_district.is_some() { q.parse()? } else { q.parse_public()? };
+    let parsed = if force_district.is_some() { q.parse() } else { q.parse_public() };
+    // A query the form would not send (a shared link, a script): the form says why beside the
+    // field, with what was asked kept, and nothing is searched.
+    let mut query = match parsed {
+        Ok(query) => query,
+        Err(AppError::Invalid(errors)) => {
+            let raw = |v: &Option<String>| v.clone().unwrap_or_default();
+            let mut response = render(&WorkersPage {
+                chrome: Chrome::new(lang, viewer, action, title),
+                pager: Pager::new(&Page { items: Vec::<()>::new(), page: 1, per_page: 1, total: 0 }, action, ""),
+                rows: Vec::new(),
+                services: service_choices(lang),
+                districts: state.districts().await?.to_vec(),
+                name: raw(&q.name),
+                district: raw(&q.district),
+                service: raw(&q.service),
+                action: action.to_string(),
+                agency: q.agency,
+                errors,
+            })?;
+            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(response);
+        }
+        Err(other) => return Err(other),
+    };
     if let Some(area) = force_district {
         let area = jiazheng_core::division::DivisionCode::parse(area).map_err(|_| AppError::Forbidden)?;
         if !query.district.as_ref().is_some_and(|d| d.is_within(&area)) {
@@ -341,17 +373,20 @@ pub async fn worker_search_page(
         chrome: Chrome::new(lang, viewer, action, title),
         pager: Pager::new(&page, action, &base),
         rows: page.items.into_iter().map(|w| WorkerRow::new(w, lang, &districts)).collect(),
-        services: ServiceKind::ALL
-            .iter()
-            .map(|k| (k.as_str().to_string(), k.label(lang.is_en()).to_string()))
-            .collect(),
+        services: service_choices(lang),
         districts,
         name,
         district,
         service,
         action: action.to_string(),
         agency: query.agency,
+        errors: FieldErrors::default(),
     })
+}
+
+/// Every service as (code, label), for a select.
+fn service_choices(lang: Lang) -> Vec<(String, String)> {
+    ServiceKind::ALL.iter().map(|k| (k.as_str().to_string(), k.label(lang.is_en()).to_string())).collect()
 }
 
 async fn workers(

@@ -147,5 +147,7 @@ async fn logout(
     if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
         state.store.end_session(&token).await?;
     }
-    Ok((jar.remove(expired_cookie(SESSION_COOKIE)), Redirect::to("/")).into_response())
+    // The browser also drops the pages it kept of the session (Back shows none of them).
+    let clear = [(axum::http::HeaderName::from_static("clear-site-data"), "\"cache\"")];
+    Ok((jar.remove(expired_cookie(SESSION_COOKIE)), clear, Redirect::to("/")).into_response())
 }
