@@ -118,8 +118,12 @@ pub fn agency_grade(facts: &[Fact], overdue_rectifications: i64, w: &Weights) ->
 }
 
 fn contributions(facts: &[Fact], standing: Option<Standing>, w: &Weights) -> Vec<Contribution> {
-    let mut parts =
-        vec![Contribution { reason_zh: "基础分".into(), reason_en: "base".into(), points: w.base, entries: vec![] }];
+    let mut parts = vec![Contribution {
+        reason_zh: "基础分".into(),
+        reason_en: "Base score".into(),
+        points: w.base,
+        entries: vec![],
+    }];
     let of = |kind: EntryKind| facts.iter().filter(move |f| f.kind == kind);
     fn counted(n: usize, one: &str, many: &str) -> String {
         format!("{n} {}", if n == 1 { one } else { many })
