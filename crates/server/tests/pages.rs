@@ -1148,6 +1148,14 @@ async fn a_padded_card_token_reads_as_the_card_and_nothing_padded_reaches_the_pa
     // The plain scan after it gets the same clean page.
     let plain = reqwest::get(app.url(&format!("/v/{}", issued.token))).await.unwrap().text().await.unwrap();
     assert!(!plain.contains("%0D") && plain.contains(&format!("/login?next=%2Fv%2F{}\"", issued.token)));
+    // Pasted into the number box, alone or as the link its code holds, it is checked as a scan.
+    let client = browser_client();
+    for pasted in [format!(" {} ", issued.token), format!("http://127.0.0.1/v/{}", issued.token)] {
+        let url = app.url(&format!("/certificates/check?number={}", jiazheng_server::pages::encode(&pasted)));
+        let answer = client.get(url).send().await.unwrap();
+        assert_eq!(answer.status(), 303, "{pasted}");
+        assert_eq!(answer.headers()["location"], format!("/v/{}", issued.token).as_str());
+    }
     let overlong = format!("{}{}", issued.token, "A".repeat(800));
     assert_eq!(reqwest::get(app.url(&format!("/v/{overlong}"))).await.unwrap().status(), 400);
     let (status, body) = app.get_json(&format!("/api/v1/certificates/check?token={overlong}"), None).await;
