@@ -24,7 +24,11 @@ fn on_standby(primary_db: &str) -> String {
 /// Waits until the standby has replayed everything the primary had written when this was called.
 async fn caught_up(primary_db: &str, standby_db: &str) {
     let mut primary = sqlx::PgConnection::connect(primary_db).await.unwrap();
-    let (lsn,): (String,) = sqlx::query_as("SELECT pg_current_wal_lsn()::text").fetch_one(&mut primary).await.unwrap();
+    // The insert position, not the write position: the test cluster commits asynchronously
+    // (synchronous_commit=off), so the last commits may not be written yet, and a standby that
+    // replayed up to the write position could still miss them (a flaky market search once).
+    let (lsn,): (String,) =
+        sqlx::query_as("SELECT pg_current_wal_insert_lsn()::text").fetch_one(&mut primary).await.unwrap();
     for _ in 0..300 {
         if let Ok(mut standby) = sqlx::PgConnection::connect(standby_db).await {
             let (behind,): (bool,) = sqlx::query_as("SELECT pg_last_wal_replay_lsn() < $1::pg_lsn")
