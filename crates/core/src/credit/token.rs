@@ -120,12 +120,23 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decodes a token and checks its signature with the key it names. Expiry and revocation are
-/// the caller's: they depend on the day and on the latest revocation list.
 /// The longest token a card can carry: its body (two texts of at most 255 bytes) and signature,
 /// in base64. Anything longer is not a card's, and is refused before it is decoded.
 pub const MAX_TOKEN_CHARS: usize = 800;
 
+/// The token in text a person pasted, when it is a card's code or the link the code holds
+/// (`…/v/TOKEN`): as long as a token can be (a certificate number is far shorter) and made of
+/// base64url characters only. Whether it is genuine is for [`verify`].
+pub fn in_pasted(text: &str) -> Option<&str> {
+    let text = text.trim();
+    let token = text.rsplit("/v/").next().unwrap_or(text).trim_end_matches('/');
+    let shaped = (64..=MAX_TOKEN_CHARS).contains(&token.len())
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    shaped.then_some(token)
+}
+
+/// Decodes a token and checks its signature with the key it names. Expiry and revocation are
+/// the caller's: they depend on the day and on the latest revocation list.
 pub fn verify(token: &str, key_for: impl Fn(u16) -> Option<VerifyingKey>) -> Result<Claims, TokenError> {
     let token = token.trim();
     if token.len() > MAX_TOKEN_CHARS {
@@ -204,6 +215,16 @@ mod tests {
         assert!(matches!(truncated, Err(TokenError::Malformed | TokenError::Tampered)), "{truncated:?}");
         for junk in ["", "!!!", "AAAA", &token[..20]] {
             assert_eq!(verify(junk, &lookup), Err(TokenError::Malformed), "{junk}");
+        }
+    }
+
+    #[test]
+    fn a_pasted_code_or_its_link_gives_the_token_and_a_number_does_not() {
+        let token = "A".repeat(120);
+        assert_eq!(in_pasted(&format!(" {token} ")), Some(token.as_str()));
+        assert_eq!(in_pasted(&format!("https://jz.example/v/{token}/")), Some(token.as_str()));
+        for not_a_token in ["JZ-220102-000123", "", &"A".repeat(MAX_TOKEN_CHARS + 1), &format!("{token}!")] {
+            assert_eq!(in_pasted(not_a_token), None, "{not_a_token}");
         }
     }
 }

@@ -236,15 +236,6 @@ async fn door_page(
     Ok((status, html))
 }
 
-/// The token in what was pasted, when it is a card's code or its link (`…/v/TOKEN`): longer than
-/// any certificate number, and made of the code's own characters only.
-fn pasted_token(pasted: &str) -> Option<&str> {
-    let token = pasted.rsplit("/v/").next().unwrap_or(pasted).trim_end_matches('/');
-    let shaped = (64..=jiazheng_core::credit::token::MAX_TOKEN_CHARS).contains(&token.len())
-        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    shaped.then_some(token)
-}
-
 #[derive(serde::Deserialize)]
 struct NumberQuery {
     number: Option<String>,
@@ -260,7 +251,7 @@ async fn by_number(
     let typed = q.number.unwrap_or_default();
     // A card's code pasted into the box (alone or as the link the code holds) is checked as a
     // scan would be: that proves the card, which a number cannot.
-    if let Some(token) = pasted_token(typed.trim()) {
+    if let Some(token) = jiazheng_core::credit::token::in_pasted(&typed) {
         return Ok(axum::response::Redirect::to(&format!("/v/{token}")).into_response());
     }
     let number = typed.trim().to_uppercase();

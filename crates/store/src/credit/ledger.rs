@@ -95,8 +95,8 @@ pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-/// The next link of the chain after `head` (the last entry's seq and hash).
-/// The row that appends `entry` after `head`, recorded at `recorded_at` (the text of `timestamp`).
+/// The next link of the chain after `head` (the last entry's seq and hash): the row that appends
+/// `entry`, recorded at `recorded_at` (the text of `timestamp`).
 pub(crate) fn chain_row(head: Option<(i64, Vec<u8>)>, entry: &NewEntry, recorded_at: &str) -> Result<Entry> {
     let (last_seq, prev) = head.unwrap_or((0, GENESIS.to_vec()));
     let prev: [u8; 32] = prev.try_into().map_err(|_| StoreError::Crypto("bad stored hash"))?;

@@ -105,8 +105,8 @@ fn place(id_hash: &[u8], column: &str) -> String {
     format!("workers.{column}:{}", hex::encode(id_hash))
 }
 
-/// A worker's ID number and phone as written: hashed for look-ups and sealed. Sealing is most of
-/// the work of writing a worker, so a bulk load can seal on another thread.
+/// A worker's ID number and phone as written: hashed for look-ups and sealed. Sealing is CPU
+/// work that needs no database, so a bulk load does it on another thread.
 pub struct SealedIdentity {
     id_hash: Vec<u8>,
     id_cipher: Vec<u8>,
